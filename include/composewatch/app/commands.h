@@ -1,0 +1,18 @@
+#pragma once
+// The commands behind the CLI. Each returns the process exit code of the contract.
+
+#include <string>
+
+#include "composewatch/config/config.h"
+
+namespace composewatch::app {
+
+// The agent in the foreground until SIGTERM/SIGINT. 0 on a clean stop; throws
+// std::runtime_error with a one-line reason on a fatal start-up error.
+int run_agent(const config::AgentConfig& cfg);
+
+// One-shot table of the host's containers. format: "text" | "json". 0, or 2 when the
+// engine is unreachable.
+int run_status(const config::AgentConfig& cfg, const std::string& format);
+
+}  // namespace composewatch::app

@@ -1,0 +1,59 @@
+#pragma once
+// Container inventory from GET /containers/json and GET /containers/{id}/json: pure parsing.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace composewatch::engine {
+
+inline constexpr std::string_view kLabelProject = "com.docker.compose.project";
+inline constexpr std::string_view kLabelService = "com.docker.compose.service";
+inline constexpr std::string_view kLabelOneoff = "com.docker.compose.oneoff";
+
+struct ContainerInfo {
+  std::string id;     // full 64-hex id
+  std::string name;   // without the leading '/'
+  std::string image;  // Config.Image as the user wrote it
+  std::string image_id;
+  std::string state;   // created, running, paused, restarting, removing, exited, dead
+  std::string health;  // none, starting, healthy, unhealthy
+  int failing_streak = 0;
+  std::optional<double> started_at;   // seconds since the epoch, absent when never started
+  std::optional<double> finished_at;
+  int exit_code = 0;
+  bool oom_killed = false;
+  int restart_count = 0;
+  int pid = 0;
+  std::int64_t memory_limit = 0;  // HostConfig.Memory, 0 = unlimited
+  std::string cgroup_parent;
+  std::string network_mode;
+  std::map<std::string, std::string> labels;
+
+  std::string label(std::string_view key) const;
+  std::string project() const { return label(kLabelProject); }
+  std::string service() const { return label(kLabelService); }
+};
+
+struct ParseError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// GET /containers/{id}/json. Throws ParseError naming the field on malformed input.
+ContainerInfo parse_inspect(std::string_view json);
+
+// GET /containers/json?all=1: the ids (the listing's other fields are re-read by inspect).
+std::vector<std::string> parse_container_ids(std::string_view json);
+
+// Parses an RFC 3339 timestamp with optional fraction ("2024-01-02T03:04:05.123456789Z").
+// The zero time "0001-01-01T00:00:00Z" gives nullopt.
+std::optional<double> parse_rfc3339(std::string_view s);
+
+// 12-hex short id.
+inline std::string short_id(std::string_view id) { return std::string(id.substr(0, 12)); }
+
+}  // namespace composewatch::engine

@@ -1,0 +1,122 @@
+#pragma once
+// The container state model: the single writer of what composewatch knows about the
+// engine. Fed by events and inventory (the engine thread); read through immutable
+// snapshots (any thread, lock-free for readers but for one atomic load).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "composewatch/engine/container.h"
+#include "composewatch/engine/event.h"
+
+namespace composewatch::state {
+
+using Clock = std::chrono::system_clock;
+
+// Counted from events, keyed by container name: they survive re-creation under the
+// same name and stay for `retention` after the container is removed.
+struct Counters {
+  std::uint64_t oom_kills = 0;
+  std::uint64_t restarts = 0;
+  std::map<int, std::uint64_t> exits;  // by exit code
+};
+
+struct ContainerRecord {
+  std::string name;  // the key
+  std::string project, service;
+  std::string id;  // full id of the current (or last) container with this name
+  std::string image;
+  std::string state;   // created, running, paused, restarting, removing, exited, dead
+  std::string health = "none";  // none, starting, healthy, unhealthy
+  int failing_streak = 0;
+  std::optional<double> started_at;
+  std::int64_t memory_limit = 0;
+  int pid = 0;
+  std::string cgroup_parent;
+  std::string network_mode;
+  bool present = true;  // false once destroyed; then only the counters are exported
+  Clock::time_point removed_at{};
+  Counters counters;
+  bool died_since_start = false;  // a start after a die is a restart
+};
+
+struct EventCount {
+  std::string type, action;
+  std::uint64_t count = 0;
+};
+
+struct EngineStatus {
+  bool up = false;
+  bool ready = false;  // the engine answered and the first inventory is loaded
+  std::string version, api_version;
+  std::uint64_t stream_reconnects = 0;
+};
+
+struct Snapshot {
+  std::vector<ContainerRecord> containers;  // sorted by name
+  std::vector<EventCount> events;           // sorted by type, action
+  EngineStatus engine;
+  Clock::time_point taken_at{};
+};
+
+struct StateOptions {
+  std::chrono::seconds retention{15 * 60};  // how long counters outlive their container
+};
+
+// What an applied event asks of the engine thread.
+enum class Followup { none, inspect };
+
+class StateModel {
+ public:
+  explicit StateModel(StateOptions options = {});
+
+  // Applies one engine event. Counts it, updates the container it names and says
+  // whether the container should be re-inspected (for fields events do not carry).
+  // Writer only.
+  Followup apply(const engine::Event& e, Clock::time_point now = Clock::now());
+
+  // Replaces what is known of live containers with a full listing (after a connect or
+  // reconnect): containers not in it are marked removed. Counters are untouched.
+  void reconcile(const std::vector<engine::ContainerInfo>& all, Clock::time_point now = Clock::now());
+
+  // Updates one container from its inspect. Writer only.
+  void update(const engine::ContainerInfo& info);
+  // The container with this id is gone (inspect answered 404). Writer only.
+  void forget_id(const std::string& id, Clock::time_point now = Clock::now());
+
+  void set_engine_up(bool up);
+  void set_engine_info(std::string version, std::string api_version);
+  void set_ready(bool ready);
+  void count_reconnect();
+
+  // Drops removed containers whose retention has passed. Writer only.
+  void expire(Clock::time_point now = Clock::now());
+
+  // Builds and publishes a new snapshot of the current state. Writer only.
+  void publish(Clock::time_point now = Clock::now());
+  // The last published snapshot (never null). Any thread.
+  std::shared_ptr<const Snapshot> snapshot() const { return published_.load(); }
+
+  // Direct read access for the writer's own thread (tests, the status command).
+  const std::map<std::string, ContainerRecord>& containers() const { return by_name_; }
+
+ private:
+  ContainerRecord& record_for(const std::string& name);
+  ContainerRecord* find_by_id(const std::string& id);
+  void fill_from(ContainerRecord& r, const engine::ContainerInfo& info);
+
+  StateOptions options_;
+  std::map<std::string, ContainerRecord> by_name_;
+  std::map<std::string, std::string> name_by_id_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> events_;
+  EngineStatus engine_;
+  std::atomic<std::shared_ptr<const Snapshot>> published_;
+};
+
+}  // namespace composewatch::state
