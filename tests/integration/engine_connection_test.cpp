@@ -40,8 +40,7 @@ TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
   EXPECT_TRUE(metric_eventually(
       agent, kReconnects, {}, [&](auto v) { return v && *v > *reconnects_before; },
       "> " + std::to_string(*reconnects_before), 60s));
-  // The sleeper was stopped with the daemon, whose events died with it: only the
-  // inventory taken after the reconnect can tell.
+  // The daemon stopped the sleeper on its way down.
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(sleeper_series, "state", "exited"), 1));
 
   must("docker run -d --name " + hog + " -m 16m --memory-swap 16m --network none " + kImage +
