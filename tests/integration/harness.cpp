@@ -638,12 +638,10 @@ AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) 
 
   std::string log_path = (dir_ / "agent.log").string();
   {
-    std::ofstream(log_path) << "[harness] exec";
-    std::ofstream(log_path, std::ios::app) << [&] {
-      std::string s;
-      for (const auto& a : args) s += " " + a;
-      return s + "\n";
-    }();
+    std::ofstream log_file(log_path);
+    log_file << "[harness] exec";
+    for (const auto& a : args) log_file << " " << a;
+    log_file << "\n";
   }
   pid_t parent = getpid();
   pid_ = fork();
