@@ -166,15 +166,13 @@ int run_agent(const config::AgentConfig& cfg) {
   asio::signal_set reload_signal(ioc, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    if (cfg.config_file.empty()) {
-      spdlog::info("SIGHUP: no config file to reload");
-    } else {
-      try {
-        config::load_config_file(cfg.config_file);
-        spdlog::info("SIGHUP: {} is valid; the settings in force are unchanged by this version", cfg.config_file);
-      } catch (const std::exception& e) {
-        spdlog::error("SIGHUP: rejected new config, keeping the old one: {}", e.what());
-      }
+    try {
+      auto next = config::reload_config(cfg);
+      // Nothing read at start-up can change at run time yet; the config is validated so
+      // that a broken edit is reported now and not at the next restart.
+      spdlog::info("SIGHUP: {} reloaded and valid", next.config_file.empty() ? "configuration" : next.config_file);
+    } catch (const std::exception& e) {
+      spdlog::error("SIGHUP: rejected the new configuration, keeping the old one: {}", e.what());
     }
     reload_signal.async_wait(on_hup);
   };
