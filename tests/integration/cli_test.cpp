@@ -60,9 +60,7 @@ TEST(AgentProcessContract, UnknownFlagFailsWithOneLine) {
 TEST(StatusCommand, ListsARunningContainerAsJson) {
   Cleanup cleanup;
   const std::string project = unique_name("status"), service = "db", name = unique_name("statusdb");
-  cleanup.container(name);
-  must("docker run -d --name " + name + " " + compose_labels(project, service) + " --network none " + kImage +
-       " sleep 3600");
+  run_container(cleanup, {name, project, service});
 
   ShResult r = sh(bin() + " status --format json", 60s);
   ASSERT_EQ(r.code, 0) << r.out << r.err;

@@ -12,21 +12,13 @@ constexpr const char* kExits = "composewatch_container_exits_total";
 constexpr const char* kHealth = "composewatch_container_health_status";
 constexpr const char* kStreak = "composewatch_container_health_failing_streak";
 
-// Grows a shell variable until the 16 MiB cgroup limit kills the shell.
-constexpr const char* kMemoryHog = "x=aaaaaaaa; while true; do x=$x$x; done";
-constexpr const char* kMemoryLimit = "-m 16m --memory-swap 16m";
-
-std::string hog_command() { return "sh -c " + quote(kMemoryHog); }
-
 TEST(ContainerOom, CountsTheKillOfACreatedThenStartedContainer) {
   Cleanup cleanup;
   AgentProcess agent;
   const std::string project = unique_name("oomproj"), service = "hog", name = unique_name("oom");
   const Labels series = container_series(project, service, name);
 
-  cleanup.container(name);
-  must("docker create --name " + name + " " + compose_labels(project, service) + " " + kMemoryLimit +
-       " --network none " + kImage + " " + hog_command());
+  create_container(cleanup, {name, project, service, kMemoryLimit, memory_hog()});
   // Counters exist from the moment the container is known.
   ASSERT_TRUE(metric_eventually_eq(agent, kOomKills, series, 0));
 
@@ -46,11 +38,8 @@ TEST(ContainerOom, CountsKillsHiddenByARestartPolicyAndAcrossRecreation) {
   const Labels series = container_series(project, service, name);
 
   // OOMs on the first run only: the container's file system outlives policy restarts.
-  const std::string first_run_hog =
-      std::string("if [ -f /done ]; then exec sleep 3600; fi; touch /done; ") + kMemoryHog;
-  cleanup.container(name);
-  must("docker run -d --name " + name + " " + compose_labels(project, service) + " " + kMemoryLimit +
-       " --restart always --network none " + kImage + " sh -c " + quote(first_run_hog));
+  run_container(cleanup, {name, project, service, std::string(kMemoryLimit) + " --restart always",
+                          memory_hog("if [ -f /done ]; then exec sleep 3600; fi; touch /done; ")});
   ASSERT_TRUE(inspect_eventually(name, "{{.RestartCount}} {{.State.Status}}", "1 running"));
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 1));
   EXPECT_TRUE(metric_eventually_eq(agent, kRestarts, series, 1));
@@ -68,8 +57,7 @@ TEST(ContainerOom, CountsKillsHiddenByARestartPolicyAndAcrossRecreation) {
 
   // Same name, new container: the counters carry on.
   must("docker rm -f " + name);
-  must("docker run -d --name " + name + " " + compose_labels(project, service) + " " + kMemoryLimit +
-       " --network none " + kImage + " " + hog_command());
+  run_container(cleanup, {name, project, service, kMemoryLimit, memory_hog()});
   ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 2));
   EXPECT_TRUE(metric_stays_eq(agent, kOomKills, series, 2, 2s));
@@ -83,9 +71,7 @@ TEST(ContainerRestarts, CountsPolicyRestartsAndEveryExit) {
   const std::string project = unique_name("rsproj"), service = "crasher", name = unique_name("onfailure");
   const Labels series = container_series(project, service, name);
 
-  cleanup.container(name);
-  must("docker run -d --name " + name + " " + compose_labels(project, service) +
-       " --restart on-failure:3 --network none " + kImage + " sh -c 'exit 3'");
+  run_container(cleanup, {name, project, service, "--restart on-failure:3", "sh -c 'exit 3'"});
   // Three policy restarts, then it stays down: four runs, four exits.
   ASSERT_TRUE(inspect_eventually(name, "{{.RestartCount}} {{.State.Status}} {{.State.Restarting}}",
                                  "3 exited false"));
@@ -102,11 +88,8 @@ TEST(ContainerHealth, FollowsUnhealthyThenHealthy) {
   const std::string project = unique_name("hcproj"), service = "api", name = unique_name("health");
   const Labels series = container_series(project, service, name);
 
-  cleanup.container(name);
-  must("docker run -d --name " + name + " " + compose_labels(project, service) +
-       " --network none --health-cmd 'test -f /tmp/ok' --health-interval 1s --health-retries 2"
-       " --health-timeout 1s " +
-       kImage + " sleep 3600");
+  run_container(cleanup, {name, project, service,
+                          "--health-cmd 'test -f /tmp/ok' --health-interval 1s --health-retries 2 --health-timeout 1s"});
 
   ASSERT_TRUE(metric_eventually_eq(agent, kHealth, with(series, "status", "unhealthy"), 1));
   Metrics m = agent.scrape();

@@ -17,11 +17,8 @@ TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
   Cleanup cleanup;
   AgentProcess agent;
   const std::string sleeper = unique_name("sleeper"), hog = unique_name("oomafter");
-  cleanup.container(sleeper);
-  cleanup.container(hog);
-
   // --stop-timeout 1: the daemon's shutdown waits for running containers.
-  must("docker run -d --name " + sleeper + " --stop-timeout 1 --network none " + kImage + " sleep 3600");
+  run_container(cleanup, {.name = sleeper, .options = "--stop-timeout 1"});
   const Labels sleeper_series = container_series("", "", sleeper);
   ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(sleeper_series, "state", "running"), 1));
   ASSERT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 1));
@@ -43,8 +40,7 @@ TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
   // The daemon stopped the sleeper on its way down.
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(sleeper_series, "state", "exited"), 1));
 
-  must("docker run -d --name " + hog + " -m 16m --memory-swap 16m --network none " + kImage +
-       " sh -c 'x=aaaaaaaa; while true; do x=$x$x; done'");
+  run_container(cleanup, {.name = hog, .options = kMemoryLimit, .command = memory_hog()});
   ASSERT_TRUE(inspect_eventually(hog, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_oom_kills_total", container_series("", "", hog), 1));
 }
@@ -56,7 +52,6 @@ TEST(EngineAbsentAtStart, AgentServesAndBecomesReadyOnceTheSocketAppears) {
   const std::filesystem::path socket = dir / "docker.sock";
   cleanup.path(dir);
   const std::string name = unique_name("early");
-  cleanup.container(name);
 
   AgentProcess agent({.args = {"--docker.host=unix://" + socket.string()}, .env = {{"DOCKER_HOST", std::nullopt}}});
 
@@ -67,7 +62,7 @@ TEST(EngineAbsentAtStart, AgentServesAndBecomesReadyOnceTheSocketAppears) {
   EXPECT_EQ(agent.get("/healthz").status, 200);
 
   // A container the agent has not been able to see yet.
-  must("docker run -d --name " + name + " --network none " + kImage + " sleep 3600");
+  run_container(cleanup, {.name = name});
 
   std::filesystem::create_directories(dir);
   std::filesystem::create_symlink("/var/run/docker.sock", socket);

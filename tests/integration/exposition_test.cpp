@@ -12,11 +12,8 @@ TEST(Exposition, PassesPromtoolAndCarriesTheContractsSeries) {
   AgentProcess agent;
   const std::string project = unique_name("expo");
   const std::string running = unique_name("running"), exited = unique_name("exited");
-  cleanup.container(running);
-  cleanup.container(exited);
-  must("docker run -d --name " + running + " " + compose_labels(project, "app") + " --network none " + kImage +
-       " sleep 3600");
-  must("docker run -d --name " + exited + " --network none " + kImage + " sh -c 'exit 0'");
+  run_container(cleanup, {running, project, "app"});
+  run_container(cleanup, {.name = exited, .command = "sh -c 'exit 0'"});
   must("docker exec " + running + " sh -c 'echo hi'");
 
   const Labels exec_start = {{"type", "container"}, {"action", "exec_start"}};

@@ -847,6 +847,22 @@ std::string compose_labels(const std::string& project, const std::string& servic
          " --label com.docker.compose.oneoff=False --label com.docker.compose.container-number=1";
 }
 
+std::string memory_hog(std::string_view before) {
+  return "sh -c '" + std::string(before) + "x=aaaaaaaa; while true; do x=$x$x; done'";
+}
+
+namespace {
+void make_container(Cleanup& cleanup, const std::string& verb, const TestContainer& c) {
+  cleanup.container(c.name);
+  std::string cmd = "docker " + verb + " --name " + quote(c.name) + " --network none ";
+  if (!c.project.empty()) cmd += compose_labels(c.project, c.service) + " ";
+  must(cmd + c.options + " " + kImage + " " + c.command);
+}
+}  // namespace
+
+void run_container(Cleanup& cleanup, const TestContainer& c) { make_container(cleanup, "run -d", c); }
+void create_container(Cleanup& cleanup, const TestContainer& c) { make_container(cleanup, "create", c); }
+
 // ----------------------------------------------------------------- the environment
 
 namespace {

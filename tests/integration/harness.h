@@ -229,4 +229,21 @@ Labels with(Labels labels, const std::string& key, const std::string& value);
 // project/service ("--label com.docker.compose.project=... --label ...service=...").
 std::string compose_labels(const std::string& project, const std::string& service);
 
+// A container command that runs the shell script `before` (quoted by the caller for
+// single quotes), then grows a variable until a memory limit kills the shell; and the
+// limit for it (no swap).
+std::string memory_hog(std::string_view before = "");
+inline constexpr const char* kMemoryLimit = "-m 16m --memory-swap 16m";
+
+struct TestContainer {
+  std::string name;
+  std::string project, service;  // labelled as Compose would when project is set
+  std::string options;           // more `docker run` flags; the network is none
+  std::string command = "sleep 3600";
+};
+// `docker run -d` the container from kImage, registered with `cleanup` first.
+void run_container(Cleanup& cleanup, const TestContainer& c);
+// `docker create` it, registered with `cleanup` first.
+void create_container(Cleanup& cleanup, const TestContainer& c);
+
 }  // namespace itest
