@@ -38,7 +38,7 @@ using Handler = std::function<Response(const Request&)>;
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:9469";  // host:port, [v6]:port or :port (all interfaces)
   std::size_t max_requests = 40;                  // concurrent; beyond that 503; 0: no limit
-  std::chrono::milliseconds read_timeout{10'000};  // whole request head must arrive by then
+  std::chrono::milliseconds read_timeout{10'000};  // TLS handshake; then each whole request
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
   std::size_t header_limit = 8 * 1024;
