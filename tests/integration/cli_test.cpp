@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <filesystem>
+
 #include "harness.h"
 
 namespace itest {
@@ -77,6 +79,24 @@ TEST(StatusCommand, ExitsTwoWhenTheEngineIsUnreachable) {
   const std::string socket = "/tmp/" + unique_name("nosock") + "/docker.sock";
   ShResult r = sh("env -u DOCKER_HOST " + bin() + " status --format json --docker.host=unix://" + socket, 60s);
   EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("is dockerd running?"), std::string::npos) << r.err;
+}
+
+// The engine's socket is root:docker 0660; a user outside the group gets a reason that
+// says what to do, not a bare errno.
+TEST(StatusCommand, PermissionDeniedOnTheSocketIsExplained) {
+  Cleanup cleanup;
+  // A copy that `nobody` can execute wherever the checkout lives (CI may clone under /root).
+  const std::filesystem::path dir = "/tmp/" + unique_name("nobody");
+  cleanup.path(dir);
+  must("install -d -m 0755 " + quote(dir.string()) + " && install -m 0755 " + bin() + " " +
+       quote((dir / "composewatch").string()));
+  ShResult r = sh("env -u DOCKER_HOST runuser -u nobody -- " + quote((dir / "composewatch").string()) +
+                      " status --docker.host=unix:///var/run/docker.sock",
+                  60s);
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("permission denied on /var/run/docker.sock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("docker group"), std::string::npos) << r.err;
 }
 
 }  // namespace
