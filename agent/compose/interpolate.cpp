@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -157,6 +158,10 @@ Interpolated interpolate(std::string_view text, const std::map<std::string, std:
 }
 
 std::map<std::string, std::string> read_env_file(const std::string& path) {
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > (10u << 20)) {
+    throw LoadError({path, 0}, "env file is larger than 10 MiB; refusing to read it");
+  }
   std::ifstream in(path);
   if (!in) throw LoadError({path, 0}, "cannot read the env file");
   std::map<std::string, std::string> vars;

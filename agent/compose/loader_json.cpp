@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -83,8 +84,20 @@ void print(std::string& out, const json::value& v, int indent) {
   switch (v.kind()) {
     case json::kind::object: {
       const auto& o = v.get_object();
-      if (o.empty()) {
-        out += "{}";
+      // Small objects of scalars stay on one line: {"condition": "service_healthy"}.
+      const bool flat = o.size() <= 3 && std::all_of(o.begin(), o.end(), [](const auto& kv) {
+                          return !kv.value().is_object() && !kv.value().is_array();
+                        });
+      if (o.empty() || flat) {
+        out += "{";
+        bool first_flat = true;
+        for (const auto& kv : o) {
+          if (!first_flat) out += ", ";
+          first_flat = false;
+          out += json::serialize(json::value(kv.key())) + ": ";
+          print(out, kv.value(), indent + 1);
+        }
+        out += "}";
         return;
       }
       out += "{\n";
