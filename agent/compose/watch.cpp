@@ -89,7 +89,9 @@ struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
     if (it != logged.end() && it->second == now) return;
     const bool first = it == logged.end();
     logged[st.name] = now;
-    if (!st.valid) {
+    if (!st.valid && !st.source.configured && !st.source.problem.empty()) {
+      spdlog::debug("compose project {}: not checked: {}", st.name, st.error);
+    } else if (!st.valid) {
       spdlog::error("compose project {}: {}{}", st.name, st.error,
                     st.model ? " (keeping the last good model)" : "");
     } else {

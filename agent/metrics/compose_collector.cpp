@@ -43,6 +43,8 @@ class ComposeCollector final : public Collector {
     if (s.compose) {
       const auto live = compose::live_containers(s.containers);
       for (const auto& p : s.compose->projects) {
+        // Labels that do not say where the files are: not a project composewatch can check.
+        if (!p.source.configured && !p.source.problem.empty()) continue;
         detail::add(valid, {{"project", p.name}}, p.valid ? 1 : 0);
         if (!p.model) continue;  // never loaded: nothing to compare with
         const auto d = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
