@@ -44,10 +44,11 @@ std::string Exposition::render(const state::Snapshot& snapshot) const {
   return std::move(os).str();
 }
 
-std::vector<std::unique_ptr<Collector>> default_collectors() {
+std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const cgroup::Reader> cgroups) {
   std::vector<std::unique_ptr<Collector>> v;
   v.push_back(make_engine_collector());
   v.push_back(make_container_state_collector());
+  v.push_back(make_resource_collector(std::move(cgroups)));
   v.push_back(make_process_collector());
   return v;
 }
