@@ -1,6 +1,8 @@
 // The cgroup files of one container, read with as few syscalls as the kernel allows:
 // open, one read into a stack buffer, close.
 
+#include "composewatch/cgroup/reader.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,7 +10,6 @@
 #include <string>
 
 #include "composewatch/cgroup/parse.h"
-#include "composewatch/cgroup/reader.h"
 
 namespace composewatch::cgroup {
 
@@ -70,8 +71,7 @@ Reader::Reader(Layout layout) : layout_(std::move(layout)) {}
 
 bool Reader::readable() const {
   const std::string& dir = layout_.version == Version::v1 ? layout_.memory.dir : layout_.unified.dir;
-  return !dir.empty() && ::access(dir.c_str(), R_OK | X_OK) == 0 &&
-         ::access(layout_.proc.c_str(), R_OK | X_OK) == 0;
+  return !dir.empty() && ::access(dir.c_str(), R_OK | X_OK) == 0 && ::access(layout_.proc.c_str(), R_OK | X_OK) == 0;
 }
 
 std::optional<Reader::Paths> Reader::paths_of(const ContainerRef& c) const {
@@ -150,6 +150,22 @@ struct FileReader {
     return Outcome::missing;
   }
   std::string_view text() const { return file.text(); }
+
+  // Hands the text of dir/name to `use`. False when the cgroup is gone (the container
+  // vanished mid-read); a missing file only leaves its figures unset.
+  template <class F>
+  bool with(const std::string& dir, std::string_view name, F&& use) {
+    switch (read(dir, name)) {
+      case Outcome::gone:
+        return false;
+      case Outcome::ok:
+        use(text());
+        return true;
+      case Outcome::missing:
+        return true;
+    }
+    return true;
+  }
 };
 
 }  // namespace
@@ -159,53 +175,30 @@ std::optional<ResourceStats> Reader::read_v1(const ContainerRef& c, const Paths&
   FileReader f{before_open_, {}, {}};
   f.path.reserve(256);
 
-  switch (f.read(p.memory, "memory.usage_in_bytes")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: s.memory_usage_bytes = parse_u64(f.text()); break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(p.memory, "memory.limit_in_bytes")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: s.memory_limit_bytes = parse_v1_limit(f.text()); break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(p.memory, "memory.stat")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok:
-      if (s.memory_usage_bytes)
-        s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(f.text(), "total_inactive_file"));
-      break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(p.cpuacct, "cpuacct.usage")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok:
-      if (auto ns = parse_u64(f.text())) s.cpu_seconds = double(*ns) / 1e9;
-      break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(p.cpu, "cpu.stat")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok:
-      if (auto ns = flat_keyed(f.text(), "throttled_time")) s.cpu_throttled_seconds = double(*ns) / 1e9;
-      break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(p.pids, "pids.current")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: s.pids = parse_u64(f.text()); break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(p.blkio, "blkio.throttle.io_service_bytes")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: {
-      auto io = parse_blkio_v1(f.text());
-      s.blkio_read_bytes = io.read;
-      s.blkio_write_bytes = io.write;
-      break;
-    }
-    case Outcome::missing: break;
-  }
+  if (!f.with(p.memory, "memory.usage_in_bytes", [&](std::string_view t) { s.memory_usage_bytes = parse_u64(t); }))
+    return std::nullopt;
+  if (!f.with(p.memory, "memory.limit_in_bytes", [&](std::string_view t) { s.memory_limit_bytes = parse_v1_limit(t); }))
+    return std::nullopt;
+  if (!f.with(p.memory, "memory.stat", [&](std::string_view t) {
+        if (s.memory_usage_bytes)
+          s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(t, "total_inactive_file"));
+      }))
+    return std::nullopt;
+  if (!f.with(p.cpuacct, "cpuacct.usage", [&](std::string_view t) {
+        if (auto ns = parse_u64(t)) s.cpu_seconds = double(*ns) / 1e9;
+      }))
+    return std::nullopt;
+  if (!f.with(p.cpu, "cpu.stat", [&](std::string_view t) {
+        if (auto ns = flat_keyed(t, "throttled_time")) s.cpu_throttled_seconds = double(*ns) / 1e9;
+      }))
+    return std::nullopt;
+  if (!f.with(p.pids, "pids.current", [&](std::string_view t) { s.pids = parse_u64(t); })) return std::nullopt;
+  if (!f.with(p.blkio, "blkio.throttle.io_service_bytes", [&](std::string_view t) {
+        auto io = parse_blkio_v1(t);
+        s.blkio_read_bytes = io.read;
+        s.blkio_write_bytes = io.write;
+      }))
+    return std::nullopt;
   read_network(c, s);
   return s;
 }
@@ -216,47 +209,27 @@ std::optional<ResourceStats> Reader::read_v2(const ContainerRef& c, const Paths&
   f.path.reserve(256);
   const std::string& dir = p.memory;
 
-  switch (f.read(dir, "memory.current")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: s.memory_usage_bytes = parse_u64(f.text()); break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(dir, "memory.max")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: s.memory_limit_bytes = parse_v2_limit(f.text()); break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(dir, "memory.stat")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok:
-      if (s.memory_usage_bytes)
-        s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(f.text(), "inactive_file"));
-      break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(dir, "cpu.stat")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok:
-      if (auto us = flat_keyed(f.text(), "usage_usec")) s.cpu_seconds = double(*us) / 1e6;
-      if (auto us = flat_keyed(f.text(), "throttled_usec")) s.cpu_throttled_seconds = double(*us) / 1e6;
-      break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(dir, "pids.current")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: s.pids = parse_u64(f.text()); break;
-    case Outcome::missing: break;
-  }
-  switch (f.read(dir, "io.stat")) {
-    case Outcome::gone: return std::nullopt;
-    case Outcome::ok: {
-      auto io = parse_io_stat_v2(f.text());
-      s.blkio_read_bytes = io.read;
-      s.blkio_write_bytes = io.write;
-      break;
-    }
-    case Outcome::missing: break;
-  }
+  if (!f.with(dir, "memory.current", [&](std::string_view t) { s.memory_usage_bytes = parse_u64(t); }))
+    return std::nullopt;
+  if (!f.with(dir, "memory.max", [&](std::string_view t) { s.memory_limit_bytes = parse_v2_limit(t); }))
+    return std::nullopt;
+  if (!f.with(dir, "memory.stat", [&](std::string_view t) {
+        if (s.memory_usage_bytes)
+          s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(t, "inactive_file"));
+      }))
+    return std::nullopt;
+  if (!f.with(dir, "cpu.stat", [&](std::string_view t) {
+        if (auto us = flat_keyed(t, "usage_usec")) s.cpu_seconds = double(*us) / 1e6;
+        if (auto us = flat_keyed(t, "throttled_usec")) s.cpu_throttled_seconds = double(*us) / 1e6;
+      }))
+    return std::nullopt;
+  if (!f.with(dir, "pids.current", [&](std::string_view t) { s.pids = parse_u64(t); })) return std::nullopt;
+  if (!f.with(dir, "io.stat", [&](std::string_view t) {
+        auto io = parse_io_stat_v2(t);
+        s.blkio_read_bytes = io.read;
+        s.blkio_write_bytes = io.write;
+      }))
+    return std::nullopt;
   read_network(c, s);
   return s;
 }

@@ -4,18 +4,12 @@
 #include <sstream>
 
 #include "composewatch/engine/container.h"
+#include "fixture_file.h"
 #include "composewatch/engine/endpoint.h"
 
 using namespace composewatch::engine;
 
-namespace {
-std::string read_fixture(const std::string& rel) {
-  std::ifstream f(std::string(COMPOSEWATCH_FIXTURES) + "/" + rel);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-}  // namespace
+using composewatch::test_support::read_fixture;
 
 TEST(Inspect, ParsesARealEngineAnswer) {
   ContainerInfo c = parse_inspect(read_fixture("inspect/running_unhealthy.json"));
