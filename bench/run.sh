@@ -11,6 +11,7 @@
 # configured). Everything it creates is named cwbench-* / labelled cwbench.run=<id> and
 # removed on exit.
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1
 
 CONTAINERS=50
 SCRAPES=500
