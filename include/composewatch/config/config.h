@@ -4,6 +4,7 @@
 // the flag, or the file, line and key.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -15,6 +16,35 @@ namespace composewatch::config {
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// What the process environment contributes. Read once by main; tests build their own.
+struct Environment {
+  std::optional<std::string> docker_host;      // $DOCKER_HOST
+  std::optional<std::string> state_directory;  // $STATE_DIRECTORY (systemd; ':'-separated)
+
+  // Unset and empty variables both count as absent.
+  static Environment from_process();
+};
+
+// Values given as flags, verbatim and unvalidated; unset ones fall through to the config
+// file, the environment, the default.
+struct FlagValues {
+  std::optional<std::string> listen_address;  // --web.listen-address
+  std::optional<std::string> telemetry_path;  // --web.telemetry-path
+  std::optional<std::string> web_config_file;  // --web.config.file
+  std::optional<std::string> max_requests;    // --web.max-requests
+  std::optional<std::string> docker_host;     // --docker.host
+  std::optional<std::string> config_file;     // --config.file
+  std::optional<std::string> stats_source;    // --stats.source
+  std::optional<std::string> state_dir;       // --state.dir
+  std::optional<std::string> log_level;       // --log.level
+  std::optional<std::string> log_format;      // --log.format
+};
+
+inline constexpr const char* kDefaultConfigFile = "/etc/composewatch/config.yml";
+inline constexpr const char* kDefaultDockerHost = "unix:///var/run/docker.sock";
+inline constexpr const char* kDefaultStateDir = "/var/lib/composewatch";
+inline constexpr std::uintmax_t kMaxConfigFileBytes = 1024 * 1024;
 
 struct ComposeProjectConfig {
   std::string name;
@@ -79,15 +109,45 @@ struct AgentConfig {
   AutohealConfig autoheal;
 
   std::string config_file;  // the file loaded, empty when none
+
+  // The inputs it was resolved from, so that a reload (SIGHUP) applies the same flags and
+  // environment over the new file.
+  FlagValues flags;
+  Environment environment;
+  std::string default_config_file = kDefaultConfigFile;
 };
 
-// Parses "90s", "5m", "24h", "1h30m", "500ms" (rounded down to seconds where used).
+// Parses "90s", "5m", "24h", "1h30m", "500ms", "2d", "1.5h" (units ms, s, m, h, d; "0"
+// alone is zero). Rounded down to seconds where a field holds seconds. Throws ConfigError
+// ("invalid duration '...'") on anything else, negatives included.
 std::chrono::milliseconds parse_duration(const std::string& text);
-// Parses "512MB", "5GB", "1024", "1.5GiB" as powers of 1024.
+// Parses "512MB", "5GB", "1GiB", "1024", "512k", "1.5GiB": units B, K, M, G, T, P with an
+// optional "B" or "iB", case-insensitive, all powers of 1024; fractions round down.
+// Throws ConfigError on anything else, negatives and overflow included.
 std::uint64_t parse_size(const std::string& text);
+// Parses a percentage "20%" or "12.5%" into 20.0 / 12.5, within [0, 100]. The '%' is
+// required. Throws ConfigError.
+double parse_percent(const std::string& text);
 
-// Loads and validates a config file over `base` (the defaults). Unknown keys, wrong types
-// and bad values are errors "FILE:LINE: key: reason".
+// Loads and validates a config file over `base` (the defaults): what the file sets
+// replaces the value in `base`; sets cfg.config_file = path. Relative paths in the file
+// (compose files, env files, web.config_file) are taken relative to the file's directory.
+// Unknown keys, wrong types, bad values and files over kMaxConfigFileBytes are errors
+// "FILE:LINE: key: reason". Reads the file; otherwise pure.
 AgentConfig load_config_file(const std::string& path, AgentConfig base = {});
+// As load_config_file, from text already read; `path` only names it in errors and anchors
+// relative paths.
+AgentConfig parse_config_text(const std::string& text, const std::string& path,
+                              AgentConfig base = {});
+
+// Resolves each setting as flag > config file > environment > default, and validates every
+// value, naming where it came from ("--docker.host: ...", "$DOCKER_HOST: ...",
+// "FILE:LINE: docker.host: ..."). The config file is flags.config_file if given (it must
+// exist), else `default_config_file` if that exists, else none. Throws ConfigError.
+AgentConfig resolve_config(const FlagValues& flags, const Environment& env,
+                           const std::string& default_config_file = kDefaultConfigFile);
+// For SIGHUP: resolves again from the flags and environment recorded in `current`, reading
+// the config file anew. Throws ConfigError and leaves `current` as it was.
+AgentConfig reload_config(const AgentConfig& current);
 
 }  // namespace composewatch::config

@@ -1,6 +1,11 @@
 #pragma once
 // The HTTP server for /metrics and friends (Boost.Beast). The header stays free of
-// Asio/Beast: the implementation owns its own io_context and thread.
+// Asio/Beast: the implementation owns its own io_context, I/O thread(s) and a small pool
+// of handler threads, so a slow handler never stalls accepting or other connections.
+//
+// Only GET and HEAD reach the handler (others get 405). The server answers on its own:
+// 503 beyond max_requests, 400/413/431 for malformed or oversized requests, 500 when the
+// handler throws. It gzips compressible bodies for clients that accept gzip.
 
 #include <chrono>
 #include <cstddef>
@@ -23,20 +28,23 @@ struct Response {
   bool compressible = true;  // gzip it when the client accepts gzip
 };
 
-// Called on the server's thread, possibly concurrently for up to max_requests requests;
-// it must be thread-safe and must not block for long.
+// Called on one of the server's handler threads, possibly concurrently (up to
+// handler_threads at once); it must be thread-safe and should not block for long: a
+// request waiting for a handler thread counts against max_requests, and stop() waits for
+// running handlers. An exception becomes a 500 and is logged.
 using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:9469";  // host:port, [v6]:port or :port (all interfaces)
-  std::size_t max_requests = 40;                  // concurrent; beyond that 503
+  std::size_t max_requests = 40;                  // concurrent; beyond that 503; 0: no limit
   std::chrono::milliseconds read_timeout{10'000};  // whole request head must arrive by then
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
   std::size_t header_limit = 8 * 1024;
   std::size_t body_limit = 64 * 1024;
   std::size_t gzip_min_bytes = 512;  // smaller bodies go uncompressed
-  unsigned threads = 1;
+  unsigned threads = 1;                // I/O threads (accepting, reading, writing)
+  unsigned handler_threads = 2;        // threads that run the Handler
 };
 
 class Server {
@@ -47,11 +55,13 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and starts serving on the server's own thread(s). Throws std::runtime_error
-  // with a one-line reason ("listen 127.0.0.1:9469: address already in use").
+  // with a one-line reason ("listen 127.0.0.1:9469: Address already in use"), and
+  // std::logic_error when called twice or after stop().
   void start();
-  // Stops accepting, ends sessions, joins the threads. Idempotent.
+  // Stops accepting, drops open connections, waits for running handlers, joins the
+  // threads. Idempotent; safe to call without start(). Not to be called from a handler.
   void stop();
-  // The bound address as host:port (useful with port 0).
+  // The bound address as host:port or [v6]:port (useful with port 0); empty before start().
   std::string local_address() const;
 
  private:

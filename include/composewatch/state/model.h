@@ -44,6 +44,7 @@ struct ContainerRecord {
   Clock::time_point removed_at{};
   Counters counters;
   bool died_since_start = false;  // a start after a die is a restart
+  std::uint64_t seq = 0;  // bumped by every event applied to this name
 };
 
 struct EventCount {
@@ -85,10 +86,13 @@ class StateModel {
   // reconnect): containers not in it are marked removed. Counters are untouched.
   void reconcile(const std::vector<engine::ContainerInfo>& all, Clock::time_point now = Clock::now());
 
-  // Updates one container from its inspect. Writer only.
-  void update(const engine::ContainerInfo& info);
-  // The container with this id is gone (inspect answered 404). Writer only.
-  void forget_id(const std::string& id, Clock::time_point now = Clock::now());
+  // The event sequence of the container with this id (0 when unknown): taken before an
+  // inspect is sent, handed back to update() with its answer.
+  std::uint64_t sequence_of(const std::string& id) const;
+  // Updates one container from its inspect. When events for it were applied after the
+  // inspect was sent (seq differs), its state and health are older than what the events
+  // said: only the fields events do not carry are taken. Writer only.
+  void update(const engine::ContainerInfo& info, std::uint64_t seq_at_request);
 
   void set_engine_up(bool up);
   void set_engine_info(std::string version, std::string api_version);
@@ -109,7 +113,8 @@ class StateModel {
  private:
   ContainerRecord& record_for(const std::string& name);
   ContainerRecord* find_by_id(const std::string& id);
-  void fill_from(ContainerRecord& r, const engine::ContainerInfo& info);
+  const ContainerRecord* find_by_id(const std::string& id) const;
+  void fill_from(ContainerRecord& r, const engine::ContainerInfo& info, bool with_state);
 
   StateOptions options_;
   std::map<std::string, ContainerRecord> by_name_;

@@ -1,0 +1,187 @@
+// `composewatch run`: wires the engine tracker, the state model, the collectors and the
+// HTTP server. Threads: this one runs the engine io_context (the state model's single
+// writer); the HTTP server runs its own; scrapes read immutable snapshots.
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <spdlog/spdlog.h>
+
+#include "composewatch/app/commands.h"
+#include "composewatch/engine/tracker.h"
+#include "composewatch/http/server.h"
+#include "composewatch/metrics/collector.h"
+#include "composewatch/version.h"
+
+namespace composewatch::app {
+
+namespace asio = boost::asio;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
+// Intervals of the agent's housekeeping, named in one place.
+struct Timings {
+  std::chrono::seconds heartbeat{1};
+  std::chrono::seconds heartbeat_stale{15};  // /healthz fails when the event loop is stuck this long
+  std::chrono::seconds expire_every{30};
+};
+
+std::string index_page(const std::string& telemetry_path) {
+  return "<!DOCTYPE html>\n<html><head><title>composewatch</title></head><body>\n"
+         "<h1>composewatch</h1>\n<p>Docker and Compose supervision for Prometheus.</p>\n<ul>\n"
+         "<li><a href=\"" + telemetry_path + "\">Metrics</a></li>\n"
+         "<li><a href=\"/healthz\">Health</a></li>\n"
+         "<li><a href=\"/readyz\">Readiness</a></li>\n</ul>\n"
+         "<p>version " + std::string(kVersion) + "</p>\n</body></html>\n";
+}
+
+class Routes {
+ public:
+  Routes(const config::AgentConfig& cfg, const state::StateModel& model, const std::atomic<std::int64_t>& beat,
+         Timings t)
+      : telemetry_path_(cfg.telemetry_path),
+        model_(model),
+        beat_(beat),
+        timings_(t),
+        exposition_(metrics::default_collectors()),
+        index_(index_page(cfg.telemetry_path)) {}
+
+  http::Response operator()(const http::Request& req) const {
+    http::Response res;
+    if (req.path == telemetry_path_) {
+      res.content_type = std::string(metrics::kContentType);
+      res.body = exposition_.render(*model_.snapshot());
+      return res;
+    }
+    if (req.path == "/healthz") {
+      auto age = std::chrono::milliseconds(steady_now_ms() - beat_.load());
+      if (age > timings_.heartbeat_stale) {
+        res.status = 503;
+        res.body = "event loop stalled for " + std::to_string(age.count() / 1000) + "s\n";
+      } else {
+        res.body = "ok\n";
+      }
+      return res;
+    }
+    if (req.path == "/readyz") {
+      auto snap = model_.snapshot();
+      if (snap->engine.ready) {
+        res.body = "ready\n";
+      } else {
+        res.status = 503;
+        res.body = "not ready: waiting for the Docker engine\n";
+      }
+      return res;
+    }
+    if (req.path == "/") {
+      res.content_type = "text/html; charset=utf-8";
+      res.body = index_;
+      return res;
+    }
+    res.status = 404;
+    res.body = "not found\n";
+    return res;
+  }
+
+ private:
+  std::string telemetry_path_;
+  const state::StateModel& model_;
+  const std::atomic<std::int64_t>& beat_;
+  Timings timings_;
+  metrics::Exposition exposition_;
+  std::string index_;
+};
+
+asio::awaitable<void> heartbeat(std::atomic<std::int64_t>& beat, Timings t) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    beat.store(steady_now_ms());
+    timer.expires_after(t.heartbeat);
+    co_await timer.async_wait(use_tuple);
+  }
+}
+
+asio::awaitable<void> expire_removed(state::StateModel& model, Timings t) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(t.expire_every);
+    co_await timer.async_wait(use_tuple);
+    model.expire();
+    model.publish();
+  }
+}
+
+}  // namespace
+
+int run_agent(const config::AgentConfig& cfg) {
+  engine::Endpoint endpoint;
+  try {
+    endpoint = engine::parse_endpoint(cfg.docker_host);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--docker.host: ") + e.what());
+  }
+
+  Timings timings;
+  state::StateModel model;
+  model.publish();
+  std::atomic<std::int64_t> beat{steady_now_ms()};
+
+  http::ServerOptions server_options;
+  server_options.listen_address = cfg.listen_address;
+  server_options.max_requests = cfg.max_requests;
+  //WEBCFG server_options.web_config_file = cfg.web_config_file;
+  auto routes = std::make_shared<Routes>(cfg, model, beat, timings);
+  http::Server server(server_options, [routes](const http::Request& r) { return (*routes)(r); });
+  server.start();  // throws with a one-line reason (address in use, bad web config)
+
+  spdlog::info("composewatch {} (revision {}) listening on {}, engine {}{}", kVersion, kRevision,
+               server.local_address(), endpoint.text,
+               cfg.config_file.empty() ? std::string(", no config file") : ", config " + cfg.config_file);
+
+  asio::io_context ioc(1);
+  engine::Tracker tracker(ioc.get_executor(), endpoint, model);
+  asio::co_spawn(ioc, tracker.run(), asio::detached);
+  asio::co_spawn(ioc, heartbeat(beat, timings), asio::detached);
+  asio::co_spawn(ioc, expire_removed(model, timings), asio::detached);
+
+  asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    ioc.stop();
+  });
+  asio::signal_set reload_signal(ioc, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    try {
+      auto next = config::reload_config(cfg);
+      // Nothing read at start-up can change at run time yet; the config is validated so
+      // that a broken edit is reported now and not at the next restart.
+      spdlog::info("SIGHUP: {} reloaded and valid", next.config_file.empty() ? "configuration" : next.config_file);
+    } catch (const std::exception& e) {
+      spdlog::error("SIGHUP: rejected the new configuration, keeping the old one: {}", e.what());
+    }
+    reload_signal.async_wait(on_hup);
+  };
+  reload_signal.async_wait(on_hup);
+
+  ioc.run();
+  server.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace composewatch::app

@@ -1,0 +1,182 @@
+// `composewatch status`: a one-shot table of the host's containers from the engine.
+// OOM kills and restarts are counted from events by the running agent; when it answers
+// on --web.listen-address its counters are shown, otherwise the engine's own
+// RestartCount (policy restarts only) and no OOM figure.
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <tuple>
+
+#include "composewatch/app/commands.h"
+#include "composewatch/engine/client.h"
+
+namespace composewatch::app {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+namespace {
+
+struct AgentCounters {
+  std::map<std::string, double> oom_kills, restarts;  // by container name
+};
+
+// The running agent's counters, if one answers within a second.
+std::optional<AgentCounters> agent_counters(const std::string& listen_address) {
+  auto colon = listen_address.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = listen_address.substr(0, colon);
+  std::string port = listen_address.substr(colon + 1);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "[::]") host = "::1";
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  try {
+    asio::io_context ioc;
+    asio::ip::tcp::resolver resolver(ioc);
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(std::chrono::seconds(1));
+    stream.connect(resolver.resolve(host, port));
+    beast::http::request<beast::http::empty_body> req{beast::http::verb::get, "/metrics", 11};
+    req.set(beast::http::field::host, listen_address);
+    beast::http::write(stream, req);
+    beast::flat_buffer buf;
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    beast::http::read(stream, buf, parser);
+    if (parser.get().result_int() != 200) return std::nullopt;
+    AgentCounters c;
+    static const std::regex line(R"re(^(composewatch_container_(oom_kills|restarts)_total)\{[^}]*container="([^"]*)"[^}]*\} (\S+))re");
+    std::istringstream in(parser.get().body());
+    for (std::string l; std::getline(in, l);) {
+      std::smatch m;
+      if (!std::regex_search(l, m, line)) continue;
+      (m[2] == "oom_kills" ? c.oom_kills : c.restarts)[m[3]] = std::stod(m[4]);
+    }
+    return c;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string human_bytes(std::int64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, v < 10 && u > 0 ? "%.1f%s" : "%.0f%s", v, units[u]);
+  return buf;
+}
+
+asio::awaitable<std::vector<engine::ContainerInfo>> inventory(engine::Endpoint ep) {
+  engine::Client client(co_await asio::this_coro::executor, ep);
+  co_await client.negotiate();
+  std::vector<engine::ContainerInfo> out;
+  for (const auto& id : co_await client.list_container_ids())
+    if (auto info = co_await client.inspect(id)) out.push_back(std::move(*info));
+  co_return out;
+}
+
+}  // namespace
+
+int run_status(const config::AgentConfig& cfg, const std::string& format) {
+  std::vector<engine::ContainerInfo> containers;
+  try {
+    engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
+    asio::io_context ioc;
+    auto fut = asio::co_spawn(ioc, inventory(ep), asio::use_future);
+    ioc.run();
+    containers = fut.get();
+  } catch (const std::exception& e) {
+    std::cerr << "composewatch: " << e.what() << "\n";
+    return 2;
+  }
+  std::sort(containers.begin(), containers.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.project(), a.service(), a.name) < std::make_tuple(b.project(), b.service(), b.name);
+  });
+  auto counters = agent_counters(cfg.listen_address);
+  auto lookup = [](const std::map<std::string, double>& m, const std::string& name) -> std::optional<double> {
+    auto it = m.find(name);
+    return it == m.end() ? std::nullopt : std::optional<double>(it->second);
+  };
+
+  if (format == "json") {
+    boost::json::array rows;
+    for (const auto& c : containers) {
+      boost::json::object o;
+      o["project"] = c.project();
+      o["service"] = c.service();
+      o["container"] = c.name;
+      o["id"] = engine::short_id(c.id);
+      o["image"] = c.image;
+      o["state"] = c.state;
+      o["health"] = c.health;
+      if (c.memory_limit > 0)
+        o["memory_limit_bytes"] = c.memory_limit;
+      else
+        o["memory_limit_bytes"] = nullptr;
+      std::optional<double> oom = counters ? lookup(counters->oom_kills, c.name) : std::nullopt;
+      std::optional<double> restarts = counters ? lookup(counters->restarts, c.name) : std::nullopt;
+      if (oom)
+        o["oom_kills"] = std::int64_t(*oom);
+      else
+        o["oom_kills"] = nullptr;
+      o["restarts"] = restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count);
+      rows.push_back(std::move(o));
+    }
+    boost::json::object doc;
+    doc["counters_from"] = counters ? "agent" : "engine";
+    doc["containers"] = std::move(rows);
+    std::cout << boost::json::serialize(doc) << "\n";
+    return 0;
+  }
+
+  std::vector<std::vector<std::string>> table;
+  table.push_back({"PROJECT", "SERVICE", "CONTAINER", "STATE", "HEALTH", "MEM LIMIT", "OOM", "RESTARTS"});
+  for (const auto& c : containers) {
+    std::optional<double> oom = counters ? lookup(counters->oom_kills, c.name) : std::nullopt;
+    std::optional<double> restarts = counters ? lookup(counters->restarts, c.name) : std::nullopt;
+    table.push_back({c.project().empty() ? "-" : c.project(), c.service().empty() ? "-" : c.service(), c.name,
+                     c.state, c.health, c.memory_limit > 0 ? human_bytes(c.memory_limit) : "unlimited",
+                     oom ? std::to_string(std::int64_t(*oom)) : "-",
+                     std::to_string(restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count))});
+  }
+  std::vector<std::size_t> width(table[0].size(), 0);
+  for (const auto& row : table)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : table) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+  if (!counters)
+    std::cout << "\n(no agent answered on " << cfg.listen_address
+              << ": OOM kills are unknown and RESTARTS is the engine's count of policy restarts)\n";
+  return 0;
+}
+
+}  // namespace composewatch::app

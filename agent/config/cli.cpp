@@ -1,0 +1,325 @@
+#include "composewatch/config/cli.h"
+
+#include <algorithm>
+#include <array>
+#include <boost/program_options.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "composewatch/version.h"
+#include "values.h"
+
+namespace composewatch::config {
+namespace {
+
+namespace po = boost::program_options;
+
+struct FlagSpec {
+  const char* name;
+  const char* value_name;
+  const char* help;
+  std::optional<std::string> FlagValues::*field;
+  bool for_status;  // status talks to the engine and reads the config too; web.* is agent-only
+};
+
+const std::array<FlagSpec, 10> kFlags = {{
+    {"web.listen-address", "ADDR",
+     "Address to serve /metrics on: host:port, [ipv6]:port or :port for all interfaces. "
+     "Default 127.0.0.1:9469.",
+     &FlagValues::listen_address, false},
+    {"web.telemetry-path", "PATH", "Path under which to expose metrics. Default /metrics.",
+     &FlagValues::telemetry_path, false},
+    {"web.config.file", "FILE",
+     "TLS and basic-auth settings, in the Prometheus exporter-toolkit format. Default none.",
+     &FlagValues::web_config_file, false},
+    {"web.max-requests", "N", "Concurrent HTTP requests served; beyond that 503. Default 40.",
+     &FlagValues::max_requests, false},
+    {"docker.host", "URL",
+     "Docker engine: unix:///path/to/docker.sock or tcp://host:port. Default $DOCKER_HOST, "
+     "else unix:///var/run/docker.sock.",
+     &FlagValues::docker_host, true},
+    {"config.file", "FILE",
+     "Config file (YAML). Default /etc/composewatch/config.yml if it exists, else none.",
+     &FlagValues::config_file, true},
+    {"stats.source", "SOURCE",
+     "Container resource stats from auto, cgroup or api. Default auto (cgroup when the "
+     "engine's cgroups are readable).",
+     &FlagValues::stats_source, true},
+    {"state.dir", "DIR",
+     "Where counters and the last event time are kept. Default $STATE_DIRECTORY, else "
+     "/var/lib/composewatch.",
+     &FlagValues::state_dir, true},
+    {"log.level", "LEVEL", "Only log at this level or above: debug, info, warn or error. "
+                           "Default info.",
+     &FlagValues::log_level, true},
+    {"log.format", "FORMAT", "Log line format: logfmt or json. Default logfmt.",
+     &FlagValues::log_format, true},
+}};
+
+constexpr std::array<std::string_view, 6> kCommands = {"run",   "status", "check",
+                                                       "compose", "prune", "diagnose"};
+
+std::string help_hint(const std::string& command) {
+  return command == "run" ? "see 'composewatch --help'"
+                          : "see 'composewatch " + command + " --help'";
+}
+
+// The long names a command accepts, without dashes.
+std::vector<std::string> flag_names(const std::string& command) {
+  std::vector<std::string> names = {"help", "version"};
+  if (command == "status") names.emplace_back("format");
+  for (const FlagSpec& f : kFlags) {
+    if (command == "run" || f.for_status) names.emplace_back(f.name);
+  }
+  return names;
+}
+
+std::string suggestion(const std::string& name, const std::vector<std::string>& candidates) {
+  return detail::closest(name, std::vector<std::string_view>(candidates.begin(), candidates.end()));
+}
+
+[[noreturn]] void unknown_flag(const std::string& token, const std::string& command) {
+  std::string name = token.substr(0, token.find('='));
+  std::string bare = name;
+  bare.erase(0, bare.find_first_not_of('-'));
+  std::string message = "unknown flag '" + name + "'";
+  const auto names = flag_names(command);
+  const auto agent_names = flag_names("run");
+  if (!name.starts_with("--") &&
+      std::find(names.begin(), names.end(), bare) != names.end()) {
+    message += " (flags take two dashes: '--" + bare + "')";
+  } else if (name.starts_with("--") &&
+             std::find(agent_names.begin(), agent_names.end(), bare) != agent_names.end()) {
+    message = "flag '" + name + "' does not apply to " + command;
+  } else if (const std::string hint = suggestion(bare, names); !hint.empty()) {
+    message += " (did you mean '--" + hint + "'?)";
+  }
+  throw UsageError(message + "; " + help_hint(command));
+}
+
+po::options_description options_for(const std::string& command) {
+  po::options_description desc;
+  desc.add_options()("help", "")("version", "");
+  if (command == "status") desc.add_options()("format", po::value<std::string>(), "");
+  for (const FlagSpec& f : kFlags) {
+    if (command == "run" || f.for_status) desc.add_options()(f.name, po::value<std::string>(), "");
+  }
+  // Anything that is not a flag lands here, so the error can name it.
+  desc.add_options()("stray-argument", po::value<std::vector<std::string>>(), "");
+  return desc;
+}
+
+// Wraps `text` to `width` columns, indenting continuation lines by `indent`.
+std::string wrap(const std::string& text, std::size_t indent, std::size_t width) {
+  std::istringstream words(text);
+  std::string out;
+  std::string word;
+  std::size_t column = indent;
+  bool first = true;
+  while (words >> word) {
+    if (!first && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+      first = true;
+    }
+    if (!first) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first = false;
+  }
+  return out;
+}
+
+std::string flag_table(const std::vector<std::pair<std::string, std::string>>& rows) {
+  std::size_t width = 0;
+  for (const auto& [flag, _] : rows) width = std::max(width, flag.size());
+  std::string out;
+  for (const auto& [flag, text] : rows) {
+    const std::size_t indent = 2 + width + 3;
+    out += "  " + flag + std::string(width - flag.size() + 3, ' ') + wrap(text, indent, 80) + "\n";
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> flag_rows(const std::string& command) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  if (command == "status") rows.emplace_back("--format=FORMAT", "Output as text or json. Default text.");
+  for (const FlagSpec& f : kFlags) {
+    if (command == "run" || f.for_status) {
+      rows.emplace_back(std::string("--") + f.name + "=" + f.value_name, f.help);
+    }
+  }
+  rows.emplace_back("--help", "Show this help and exit.");
+  rows.emplace_back("--version", "Show the version and exit.");
+  return rows;
+}
+
+std::string one_line(std::string text) {
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
+}  // namespace
+
+bool command_available(const std::string& command) {
+  return command == "run" || command == "status";
+}
+
+CommandLine parse_command_line(const std::vector<std::string>& args) {
+  CommandLine cl;
+  auto first = args.begin();
+  if (first != args.end() && !first->starts_with("-")) {
+    if (std::find(kCommands.begin(), kCommands.end(), *first) == kCommands.end()) {
+      std::string message = "unknown command '" + *first + "'";
+      const std::vector<std::string_view> commands(kCommands.begin(), kCommands.end());
+      if (const std::string hint = detail::closest(*first, commands); !hint.empty()) {
+        message += " (did you mean '" + hint + "'?)";
+      }
+      throw UsageError(message + "; see 'composewatch --help'");
+    }
+    cl.command = *first++;
+    // The other commands come later; their flags are theirs to define.
+    if (!command_available(cl.command)) return cl;
+  }
+  const std::vector<std::string> rest(first, args.end());
+
+  const po::options_description desc = options_for(cl.command);
+  po::positional_options_description positional;
+  positional.add("stray-argument", -1);
+  // Long flags only, exact names: no abbreviations, as Prometheus exporters do.
+  const int style = po::command_line_style::allow_long | po::command_line_style::long_allow_adjacent |
+                    po::command_line_style::long_allow_next;
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(rest).options(desc).positional(positional).style(style).run(),
+              vm);
+  } catch (const po::unknown_option& e) {
+    unknown_flag(e.get_option_name(), cl.command);
+  } catch (const po::multiple_occurrences& e) {
+    throw UsageError("flag '" + e.get_option_name() + "' given more than once; " + help_hint(cl.command));
+  } catch (const po::invalid_command_line_syntax& e) {
+    const std::string name = e.get_option_name();
+    if (e.kind() == po::invalid_command_line_syntax::missing_parameter) {
+      throw UsageError("flag '" + name + "' needs a value; " + help_hint(cl.command));
+    }
+    if (e.kind() == po::invalid_command_line_syntax::empty_adjacent_parameter) {
+      throw UsageError("flag '" + name + "' has an empty value; " + help_hint(cl.command));
+    }
+    if (e.kind() == po::invalid_command_line_syntax::extra_parameter) {
+      throw UsageError("flag '" + name + "' takes no value; " + help_hint(cl.command));
+    }
+    throw UsageError(one_line(e.what()) + "; " + help_hint(cl.command));
+  } catch (const po::error& e) {
+    throw UsageError(one_line(e.what()) + "; " + help_hint(cl.command));
+  }
+
+  cl.help = vm.count("help") > 0;
+  cl.version = vm.count("version") > 0;
+  for (const FlagSpec& f : kFlags) {
+    if (!vm.count(f.name)) continue;
+    const auto& value = vm[f.name].as<std::string>();
+    // "--web.listen-address --docker.host x": the next flag was taken as the value.
+    if (value.starts_with("--")) {
+      throw UsageError(std::string("flag '--") + f.name + "' needs a value; " + help_hint(cl.command));
+    }
+    cl.flags.*f.field = value;
+  }
+  if (vm.count("stray-argument")) {
+    const std::string& token = vm["stray-argument"].as<std::vector<std::string>>().front();
+    if (token.starts_with("-") && token != "-") unknown_flag(token, cl.command);
+    throw UsageError("unexpected argument '" + token + "'; " + help_hint(cl.command));
+  }
+  if (vm.count("format")) {
+    cl.status_format = vm["format"].as<std::string>();
+    if (cl.status_format != "text" && cl.status_format != "json") {
+      throw UsageError("--format: invalid value '" + cl.status_format +
+                       "' (expected text or json); " + help_hint(cl.command));
+    }
+  }
+  return cl;
+}
+
+std::string help_text(const std::string& command) {
+  if (command == "status") {
+    return "Usage: composewatch status [--format text|json] [flags]\n"
+           "\n"
+           "Prints a table of the host's containers: project, service, container, state,\n"
+           "health, memory used/limit, OOM kills, restarts, drift. Exits 0, or 2 if the\n"
+           "engine is unreachable.\n"
+           "\n"
+           "Flags:\n" +
+           flag_table(flag_rows("status"));
+  }
+  return "Usage: composewatch [run] [flags]\n"
+         "       composewatch <command> [flags]\n"
+         "       composewatch <command> --help\n"
+         "\n"
+         "Supervises the Docker engine and its Compose projects and exports Prometheus\n"
+         "metrics. Run by systemd, one per Docker host; logs to stderr.\n"
+         "\n"
+         "Commands:\n"
+         "  run        The agent, in the foreground (the default).\n"
+         "  status     One-shot table of the host's containers.\n"
+         "  check      Compare compose files with the live engine (not available in this version).\n"
+         "  compose    Print the normalised compose model (not available in this version).\n"
+         "  prune      Run prune policies once (not available in this version).\n"
+         "  diagnose   One-shot host disk and health report (not available in this version).\n"
+         "\n"
+         "Flags of run (a flag wins over the config file):\n" +
+         flag_table(flag_rows("run"));
+}
+
+std::string version_text() {
+  return std::string("composewatch ") + kVersion + " (revision " + kRevision + ")\n";
+}
+
+int run_command_line(const std::vector<std::string>& args, const Environment& env,
+                     std::ostream& out, std::ostream& err, const CommandHandlers& handlers,
+                     const std::string& default_config_file) {
+  CommandLine cl;
+  try {
+    cl = parse_command_line(args);
+  } catch (const UsageError& e) {
+    err << "composewatch: " << one_line(e.what()) << '\n';
+    return 2;
+  }
+  if (!command_available(cl.command)) {
+    err << "composewatch: the '" << cl.command << "' command is not available in this version\n";
+    return 2;
+  }
+  if (cl.help) {
+    out << help_text(cl.command);
+    return 0;
+  }
+  if (cl.version) {
+    out << version_text();
+    return 0;
+  }
+
+  // For the agent a bad configuration is a fatal start-up error (1); for a one-shot
+  // command it means "could not run" (2).
+  const bool agent = cl.command == "run";
+  const int failure = agent ? 1 : 2;
+  AgentConfig cfg;
+  try {
+    cfg = resolve_config(cl.flags, env, default_config_file);
+    if (handlers.setup_logging) handlers.setup_logging(cfg);
+  } catch (const std::exception& e) {
+    err << "composewatch: " << one_line(e.what()) << '\n';
+    return failure;
+  }
+  try {
+    if (agent) return handlers.run_agent(cfg);
+    return handlers.run_status(cfg, cl.status_format);
+  } catch (const std::exception& e) {
+    err << "composewatch: " << one_line(e.what()) << '\n';
+  } catch (...) {
+    err << "composewatch: unexpected error\n";
+  }
+  return failure;
+}
+
+}  // namespace composewatch::config

@@ -1,0 +1,271 @@
+#include "composewatch/engine/client.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <variant>
+
+#include "composewatch/engine/event.h"
+
+namespace composewatch::engine {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+namespace {
+
+using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
+using TcpStream = beast::tcp_stream;
+using AnyStream = std::variant<UnixStream, TcpStream>;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+[[noreturn]] void throw_connect_error(const Endpoint& ep, const error_code& ec, std::chrono::milliseconds timeout) {
+  using K = EngineError::Kind;
+  const std::string where = "cannot connect to the Docker engine at " + ep.text + ": ";
+  if (ec == beast::error::timeout)
+    throw EngineError(K::timeout, where + "no answer within " + seconds_text(timeout));
+  if (ec == asio::error::access_denied)
+    throw EngineError(K::permission_denied,
+                      "permission denied on " + (ep.path.empty() ? ep.text : ep.path) +
+                          ": run composewatch as root or as a member of the docker group");
+  if (ec == asio::error::connection_refused)
+    throw EngineError(K::unreachable, where + "connection refused (is dockerd running?)");
+  if (ec == boost::system::errc::no_such_file_or_directory)
+    throw EngineError(K::unreachable, where + "no such socket (is dockerd running?)");
+  throw EngineError(K::unreachable, where + ec.message());
+}
+
+asio::awaitable<AnyStream> connect(asio::any_io_executor ex, const Endpoint& ep, std::chrono::milliseconds timeout) {
+  if (ep.kind == Endpoint::Kind::unix_socket) {
+    UnixStream s(ex);
+    s.expires_after(timeout);
+    auto [ec] = co_await s.async_connect(asio::local::stream_protocol::endpoint(ep.path), use_tuple);
+    if (ec) throw_connect_error(ep, ec, timeout);
+    co_return AnyStream(std::move(s));
+  }
+  asio::ip::tcp::resolver resolver(ex);
+  auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
+  if (rec) throw_connect_error(ep, rec, timeout);
+  TcpStream s(ex);
+  s.expires_after(timeout);
+  auto [ec, endpoint] = co_await s.async_connect(results, use_tuple);
+  if (ec) throw_connect_error(ep, ec, timeout);
+  s.socket().set_option(asio::socket_base::keep_alive(true));
+  co_return AnyStream(std::move(s));
+}
+
+http::request<http::empty_body> make_request(const std::string& target) {
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "docker");
+  req.set(http::field::user_agent, "composewatch");
+  return req;
+}
+
+// The engine's error body is {"message": "..."}; fall back to the raw text.
+std::string engine_message(std::string_view body) {
+  error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (auto* m = v.get_object().if_contains("message"); m && m->is_string()) return std::string(m->get_string());
+  }
+  std::string s(body.substr(0, 200));
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+[[noreturn]] void throw_status(const Endpoint& ep, const std::string& target, unsigned status, std::string_view body) {
+  std::string msg = engine_message(body);
+  // An engine that refuses our API version says so with 400 and "client version ... is too old".
+  if (status == 400 && msg.find("client version") != std::string::npos)
+    throw EngineError(EngineError::Kind::api_refused, "the engine at " + ep.text + " refused our API version: " + msg,
+                      status);
+  throw EngineError(EngineError::Kind::http_status,
+                    "GET " + target + ": engine answered " + std::to_string(status) + (msg.empty() ? "" : ": " + msg),
+                    status);
+}
+
+[[noreturn]] void throw_io(const Endpoint& ep, const std::string& target, const error_code& ec,
+                           std::chrono::milliseconds timeout) {
+  if (ec == beast::error::timeout)
+    throw EngineError(EngineError::Kind::timeout,
+                      "GET " + target + " on " + ep.text + ": no answer within " + seconds_text(timeout));
+  throw EngineError(EngineError::Kind::protocol, "GET " + target + " on " + ep.text + ": " + ec.message());
+}
+
+template <class Stream>
+asio::awaitable<http::response<http::string_body>> exchange(Stream& s, const Endpoint& ep, const std::string& target,
+                                                             const ClientOptions& o) {
+  s.expires_after(o.request_timeout);
+  auto req = make_request(target);
+  auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
+  if (wec) throw_io(ep, target, wec, o.request_timeout);
+  beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
+  parser.body_limit(o.body_limit);
+  auto [rec, rn] = co_await http::async_read(s, buf, parser, use_tuple);
+  if (rec) throw_io(ep, target, rec, o.request_timeout);
+  error_code ignored;
+  s.socket().shutdown(asio::socket_base::shutdown_both, ignored);
+  co_return parser.release();
+}
+
+asio::awaitable<http::response<http::string_body>> request(asio::any_io_executor ex, const Endpoint& ep,
+                                                            const std::string& target, const ClientOptions& o) {
+  AnyStream stream = co_await connect(ex, ep, o.connect_timeout);
+  co_return co_await std::visit([&](auto& s) { return exchange(s, ep, target, o); }, stream);
+}
+
+template <class Stream>
+class EventStreamImpl final : public EventStream {
+ public:
+  EventStreamImpl(Stream s, beast::flat_buffer buf, std::unique_ptr<http::response_parser<http::buffer_body>> p,
+                  std::size_t line_limit)
+      : stream_(std::move(s)), buf_(std::move(buf)), parser_(std::move(p)), splitter_(line_limit) {}
+
+  asio::awaitable<bool> read(const std::function<void(std::string_view)>& on_line) override {
+    if (parser_->is_done()) co_return false;
+    auto& body = parser_->get().body();
+    body.data = chunk_;
+    body.size = sizeof chunk_;
+    auto [ec, n] = co_await http::async_read_some(stream_, buf_, *parser_, use_tuple);
+    std::size_t got = sizeof chunk_ - body.size;
+    if (got) splitter_.feed(std::string_view(chunk_, got), on_line);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return false;  // EOF or reset: the caller reconnects
+    co_return !parser_->is_done();
+  }
+  void close() override {
+    error_code ignored;
+    stream_.socket().shutdown(asio::socket_base::shutdown_both, ignored);
+    stream_.close();
+  }
+  std::size_t dropped_lines() const override { return splitter_.dropped_lines(); }
+
+ private:
+  Stream stream_;
+  beast::flat_buffer buf_;
+  std::unique_ptr<http::response_parser<http::buffer_body>> parser_;
+  LineSplitter splitter_;
+  char chunk_[64 * 1024];
+};
+
+template <class Stream>
+asio::awaitable<std::unique_ptr<EventStream>> open_events(Stream s, const Endpoint& ep, const std::string& target,
+                                                          const ClientOptions& o) {
+  s.expires_after(o.request_timeout);
+  auto req = make_request(target);
+  auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
+  if (wec) throw_io(ep, target, wec, o.request_timeout);
+  beast::flat_buffer buf;
+  auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
+  parser->header_limit(static_cast<std::uint32_t>(o.header_limit));
+  parser->body_limit(boost::none);  // the stream is endless; lines are bounded instead
+  auto [rec, rn] = co_await http::async_read_header(s, buf, *parser, use_tuple);
+  if (rec) throw_io(ep, target, rec, o.request_timeout);
+  unsigned status = parser->get().result_int();
+  if (status != 200) {
+    // Read a bounded part of the error body for the message.
+    char tmp[2048];
+    parser->get().body().data = tmp;
+    parser->get().body().size = sizeof tmp;
+    co_await http::async_read_some(s, buf, *parser, use_tuple);
+    throw_status(ep, target, status, std::string_view(tmp, sizeof tmp - parser->get().body().size));
+  }
+  s.expires_never();  // a quiet stream is normal; death shows as EOF or an error
+  co_return std::make_unique<EventStreamImpl<Stream>>(std::move(s), std::move(buf), std::move(parser),
+                                                      o.event_line_limit);
+}
+
+}  // namespace
+
+Client::Client(asio::any_io_executor ex, Endpoint endpoint, ClientOptions options)
+    : ex_(std::move(ex)), endpoint_(std::move(endpoint)), options_(options) {}
+Client::~Client() = default;
+
+std::string Client::api_version() const { return prefix_.empty() ? std::string() : prefix_.substr(2); }
+
+asio::awaitable<void> Client::negotiate() {
+  auto res = co_await request(ex_, endpoint_, "/_ping", options_);
+  if (res.result_int() != 200) throw_status(endpoint_, "/_ping", res.result_int(), res.body());
+  auto it = res.find("Api-Version");
+  // Engines older than 1.25 send no header; we need at least kMinApiVersion anyway.
+  std::string engine_api = it == res.end() ? std::string("1.24") : std::string(it->value());
+  try {
+    prefix_ = "/v" + engine::negotiate(engine_api).str();
+  } catch (const std::exception& e) {
+    throw EngineError(EngineError::Kind::api_refused, "the engine at " + endpoint_.text + ": " + e.what());
+  }
+}
+
+asio::awaitable<std::string> Client::get(std::string target) {
+  if (prefix_.empty()) co_await negotiate();
+  std::string full = prefix_ + target;
+  auto res = co_await request(ex_, endpoint_, full, options_);
+  if (res.result_int() / 100 != 2) throw_status(endpoint_, full, res.result_int(), res.body());
+  co_return std::move(res.body());
+}
+
+asio::awaitable<VersionInfo> Client::version() {
+  std::string body = co_await get("/version");
+  VersionInfo info;
+  error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) throw EngineError(EngineError::Kind::protocol, "GET /version: invalid JSON");
+  const auto& o = v.get_object();
+  if (auto* s = o.if_contains("Version"); s && s->is_string()) info.version = std::string(s->get_string());
+  if (auto* s = o.if_contains("ApiVersion"); s && s->is_string()) info.api_version = std::string(s->get_string());
+  co_return info;
+}
+
+asio::awaitable<std::vector<std::string>> Client::list_container_ids() {
+  std::string body = co_await get("/containers/json?all=1");
+  try {
+    co_return parse_container_ids(body);
+  } catch (const ParseError& e) {
+    throw EngineError(EngineError::Kind::protocol, std::string("GET /containers/json: ") + e.what());
+  }
+}
+
+asio::awaitable<std::optional<ContainerInfo>> Client::inspect(std::string id) {
+  if (prefix_.empty()) co_await negotiate();
+  std::string target = prefix_ + "/containers/" + id + "/json";
+  auto res = co_await request(ex_, endpoint_, target, options_);
+  if (res.result_int() == 404) co_return std::nullopt;
+  if (res.result_int() != 200) throw_status(endpoint_, target, res.result_int(), res.body());
+  try {
+    co_return parse_inspect(res.body());
+  } catch (const ParseError& e) {
+    throw EngineError(EngineError::Kind::protocol, "GET " + target + ": " + e.what());
+  }
+}
+
+asio::awaitable<std::unique_ptr<EventStream>> Client::events(std::optional<std::int64_t> since_nano) {
+  if (prefix_.empty()) co_await negotiate();
+  std::string target = prefix_ + "/events";
+  if (since_nano) target += "?since=" + format_since(*since_nano);
+  AnyStream stream = co_await connect(ex_, endpoint_, options_.connect_timeout);
+  if (auto* u = std::get_if<UnixStream>(&stream))
+    co_return co_await open_events(std::move(*u), endpoint_, target, options_);
+  co_return co_await open_events(std::move(std::get<TcpStream>(stream)), endpoint_, target, options_);
+}
+
+}  // namespace composewatch::engine

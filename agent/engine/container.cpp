@@ -1,0 +1,150 @@
+#include "composewatch/engine/container.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <ctime>
+
+namespace composewatch::engine {
+namespace json = boost::json;
+
+std::string ContainerInfo::label(std::string_view key) const {
+  auto it = labels.find(std::string(key));
+  return it == labels.end() ? std::string() : it->second;
+}
+
+namespace {
+
+const json::object* object_at(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
+}
+
+std::string string_at(const json::object* o, std::string_view key) {
+  if (!o) return {};
+  auto it = o->find(key);
+  return it != o->end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+std::int64_t int_at(const json::object* o, std::string_view key) {
+  if (!o) return 0;
+  auto it = o->find(key);
+  if (it == o->end()) return 0;
+  if (it->value().is_int64()) return it->value().get_int64();
+  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().get_uint64());
+  return 0;
+}
+
+bool bool_at(const json::object* o, std::string_view key) {
+  if (!o) return false;
+  auto it = o->find(key);
+  return it != o->end() && it->value().is_bool() && it->value().get_bool();
+}
+
+json::value parse_json(std::string_view text) {
+  json::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 64;
+  json::value v = json::parse(text, ec, {}, opts);
+  if (ec) throw ParseError("engine sent invalid JSON: " + ec.message());
+  return v;
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+}  // namespace
+
+std::optional<double> parse_rfc3339(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+      s[16] != ':')
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = to_int(s.substr(0, 4)) - 1900;
+  tm.tm_mon = to_int(s.substr(5, 2)) - 1;
+  tm.tm_mday = to_int(s.substr(8, 2));
+  tm.tm_hour = to_int(s.substr(11, 2));
+  tm.tm_min = to_int(s.substr(14, 2));
+  tm.tm_sec = to_int(s.substr(17, 2));
+  if (tm.tm_year + 1900 <= 1) return std::nullopt;  // Go's zero time: never happened
+  double frac = 0;
+  std::size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    double scale = 0.1;
+    ++pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      frac += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+  }
+  long offset = 0;
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-') && pos + 5 < s.size()) {
+    int sign = s[pos] == '-' ? -1 : 1;
+    offset = sign * (to_int(s.substr(pos + 1, 2)) * 3600L + to_int(s.substr(pos + 4, 2)) * 60L);
+  }
+  std::time_t t = timegm(&tm);
+  return static_cast<double>(t - offset) + frac;
+}
+
+ContainerInfo parse_inspect(std::string_view text) {
+  json::value v = parse_json(text);
+  if (!v.is_object()) throw ParseError("container inspect: not a JSON object");
+  const auto& o = v.get_object();
+  ContainerInfo c;
+  c.id = string_at(&o, "Id");
+  if (c.id.empty()) throw ParseError("container inspect: missing Id");
+  c.name = string_at(&o, "Name");
+  if (!c.name.empty() && c.name.front() == '/') c.name.erase(0, 1);
+  c.image_id = string_at(&o, "Image");
+  c.restart_count = static_cast<int>(int_at(&o, "RestartCount"));
+
+  const json::object* config = object_at(o, "Config");
+  c.image = string_at(config, "Image");
+  if (config) {
+    if (const auto* labels = object_at(*config, "Labels")) {
+      for (const auto& kv : *labels)
+        if (kv.value().is_string()) c.labels.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
+    }
+  }
+
+  const json::object* st = object_at(o, "State");
+  if (!st) throw ParseError("container inspect: missing State");
+  c.state = string_at(st, "Status");
+  c.exit_code = static_cast<int>(int_at(st, "ExitCode"));
+  c.oom_killed = bool_at(st, "OOMKilled");
+  c.pid = static_cast<int>(int_at(st, "Pid"));
+  c.started_at = parse_rfc3339(string_at(st, "StartedAt"));
+  c.finished_at = parse_rfc3339(string_at(st, "FinishedAt"));
+  c.health = "none";
+  if (const auto* health = object_at(*st, "Health")) {
+    std::string status = string_at(health, "Status");
+    if (!status.empty()) c.health = status;
+    c.failing_streak = static_cast<int>(int_at(health, "FailingStreak"));
+  }
+
+  const json::object* host = object_at(o, "HostConfig");
+  c.memory_limit = int_at(host, "Memory");
+  c.cgroup_parent = string_at(host, "CgroupParent");
+  c.network_mode = string_at(host, "NetworkMode");
+  return c;
+}
+
+std::vector<std::string> parse_container_ids(std::string_view text) {
+  json::value v = parse_json(text);
+  if (!v.is_array()) throw ParseError("container list: not a JSON array");
+  std::vector<std::string> ids;
+  for (const auto& item : v.get_array()) {
+    if (!item.is_object()) throw ParseError("container list: entry is not an object");
+    std::string id = string_at(&item.get_object(), "Id");
+    if (id.empty()) throw ParseError("container list: entry without Id");
+    ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
+}  // namespace composewatch::engine

@@ -1,0 +1,137 @@
+#include "composewatch/engine/event.h"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <cstdio>
+
+namespace composewatch::engine {
+namespace json = boost::json;
+
+std::string_view Event::attribute(std::string_view key) const {
+  for (const auto& [k, v] : attributes)
+    if (k == key) return v;
+  return {};
+}
+
+bool Event::has_attribute(std::string_view key) const {
+  return std::any_of(attributes.begin(), attributes.end(), [&](const auto& kv) { return kv.first == key; });
+}
+
+std::pair<std::string_view, std::string_view> split_action(std::string_view raw) {
+  auto colon = raw.find(':');
+  if (colon == std::string_view::npos) return {raw, {}};
+  std::string_view head = raw.substr(0, colon);
+  std::string_view tail = raw.substr(colon + 1);
+  while (!tail.empty() && tail.front() == ' ') tail.remove_prefix(1);
+  while (!head.empty() && head.back() == ' ') head.remove_suffix(1);
+  return {head, tail};
+}
+
+std::string format_since(std::int64_t time_nano) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(time_nano / 1'000'000'000),
+                static_cast<long long>(time_nano % 1'000'000'000));
+  return buf;
+}
+
+EventKey key_of(const Event& e) {
+  // The raw action matters for de-duplication (two exec_starts with different commands in
+  // the same nanosecond are two events), but the label form is what is kept; the time and
+  // actor make collisions practically impossible.
+  return EventKey{e.time_nano, e.type, e.action + (e.action_detail.empty() ? "" : ":" + e.action_detail),
+                  e.actor_id};
+}
+
+namespace {
+
+const json::string* string_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return nullptr;
+  return &it->value().get_string();
+}
+
+std::optional<std::int64_t> int_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end()) return std::nullopt;
+  const auto& v = it->value();
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
+  return std::nullopt;
+}
+
+}  // namespace
+
+EventParseResult parse_event(std::string_view line) {
+  EventParseResult result;
+  json::error_code ec;
+  // A bounded parse: events are small; depth beyond this is garbage.
+  json::parse_options opts;
+  opts.max_depth = 16;
+  json::value v = json::parse(line, ec, {}, opts);
+  if (ec) {
+    result.error = "not JSON: " + ec.message();
+    return result;
+  }
+  if (!v.is_object()) {
+    result.error = "not a JSON object";
+    return result;
+  }
+  const auto& o = v.get_object();
+  const json::string* type = string_field(o, "Type");
+  const json::string* action = string_field(o, "Action");
+  if (!type || !action || type->empty() || action->empty()) {
+    result.error = "missing Type or Action";
+    return result;
+  }
+  Event e;
+  e.type = std::string(*type);
+  auto [head, detail] = split_action(*action);
+  e.action = std::string(head);
+  e.action_detail = std::string(detail);
+  if (auto tn = int_field(o, "timeNano")) {
+    e.time_nano = *tn;
+  } else if (auto t = int_field(o, "time")) {
+    e.time_nano = *t * 1'000'000'000;
+  }
+  if (auto it = o.find("Actor"); it != o.end() && it->value().is_object()) {
+    const auto& actor = it->value().get_object();
+    if (const auto* id = string_field(actor, "ID")) e.actor_id = std::string(*id);
+    if (auto at = actor.find("Attributes"); at != actor.end() && at->value().is_object()) {
+      for (const auto& kv : at->value().get_object()) {
+        if (kv.value().is_string())
+          e.attributes.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
+      }
+    }
+  }
+  if (e.actor_id.empty()) {
+    if (const auto* id = string_field(o, "id")) e.actor_id = std::string(*id);
+  }
+  result.event = std::move(e);
+  return result;
+}
+
+EventDeduplicator::EventDeduplicator(std::size_t capacity) : capacity_(capacity) {
+  ring_.reserve(capacity_);
+}
+
+bool EventDeduplicator::first_time(const Event& e) {
+  EventKey k = key_of(e);
+  // Replays only repeat what we saw last: scan newest first.
+  for (std::size_t i = 0; i < ring_.size(); ++i) {
+    std::size_t idx = (next_ + ring_.size() - 1 - i) % ring_.size();
+    if (ring_[idx].time_nano < k.time_nano) break;  // ordered by time: nothing older matches
+    if (ring_[idx] == k) return false;
+  }
+  if (ring_.size() < capacity_) {
+    ring_.push_back(std::move(k));
+    next_ = ring_.size() % capacity_;
+  } else {
+    ring_[next_] = std::move(k);
+    next_ = (next_ + 1) % capacity_;
+  }
+  newest_ = std::max(newest_, e.time_nano);
+  return true;
+}
+
+}  // namespace composewatch::engine

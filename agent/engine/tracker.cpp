@@ -1,0 +1,137 @@
+#include "composewatch/engine/tracker.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace composewatch::engine {
+
+namespace asio = boost::asio;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Inspectors sleep on a timer that never expires by itself; enqueue cancels it.
+struct Tracker::Wakeup {
+  explicit Wakeup(const asio::any_io_executor& ex) : timer(ex, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer timer;
+};
+
+Tracker::Tracker(asio::any_io_executor ex, Endpoint endpoint, state::StateModel& model, TrackerOptions options)
+    : ex_(std::move(ex)),
+      endpoint_(std::move(endpoint)),
+      model_(model),
+      options_(options),
+      wakeup_(std::make_unique<Wakeup>(ex_)) {}
+
+Tracker::~Tracker() = default;
+
+void Tracker::enqueue_inspect(const std::string& id) {
+  if (!inspect_pending_.insert(id).second) return;  // already queued: one answer serves both
+  inspect_queue_.push_back(id);
+  wakeup_->timer.cancel_one();
+}
+
+void Tracker::on_line(std::string_view line) {
+  auto parsed = parse_event(line);
+  if (!parsed.event) {
+    ++parse_errors_;
+    spdlog::warn("engine event stream: skipped a line: {} ({} bytes)", parsed.error, line.size());
+    return;
+  }
+  const Event& e = *parsed.event;
+  if (!dedup_.first_time(e)) return;  // replayed after a reconnect: already counted
+  if (model_.apply(e) == state::Followup::inspect) enqueue_inspect(e.actor_id);
+}
+
+asio::awaitable<void> Tracker::inspector() {
+  for (;;) {
+    while (inspect_queue_.empty() || !client_) {
+      co_await wakeup_->timer.async_wait(use_tuple);
+    }
+    std::string id = std::move(inspect_queue_.front());
+    inspect_queue_.pop_front();
+    inspect_pending_.erase(id);
+    auto client = client_;
+    std::uint64_t seq = model_.sequence_of(id);
+    try {
+      auto info = co_await client->inspect(id);
+      if (info) {
+        model_.update(*info, seq);
+        model_.publish();
+      }
+    } catch (const EngineError& e) {
+      // The stream notices a dead engine too; the re-list after reconnecting repairs this.
+      spdlog::debug("inspect {}: {}", short_id(id), e.what());
+    }
+  }
+}
+
+asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
+  auto client = std::make_shared<Client>(ex_, endpoint_, options_.client);
+  co_await client->negotiate();
+  VersionInfo version = co_await client->version();
+  model_.set_engine_info(version.version, version.api_version);
+
+  // Subscribe first: whatever happens while we list is in the stream.
+  std::optional<std::int64_t> since;
+  if (dedup_.newest_time_nano() > 0) since = dedup_.newest_time_nano();
+  auto stream = co_await client->events(since);
+  model_.set_engine_up(true);
+  if (connected_before_) model_.count_reconnect();
+
+  auto ids = co_await client->list_container_ids();
+  std::vector<ContainerInfo> infos;
+  infos.reserve(ids.size());
+  for (const auto& id : ids) {
+    if (auto info = co_await client->inspect(id)) infos.push_back(std::move(*info));
+  }
+  model_.reconcile(infos);
+  model_.set_ready(true);
+  model_.publish();
+  client_ = client;
+  wakeup_->timer.cancel();
+  spdlog::info("connected to the Docker engine {} at {} (API {}), {} containers{}", version.version,
+               endpoint_.text, client->api_version(), infos.size(),
+               since ? ", resuming events since " + format_since(*since) : std::string());
+  connected_before_ = true;
+  established = true;
+  last_error_.clear();
+
+  auto handle = [this](std::string_view line) { on_line(line); };
+  while (co_await stream->read(handle)) model_.publish();
+  model_.publish();
+  client_.reset();
+  throw EngineError(EngineError::Kind::unreachable, "the engine closed the event stream");
+}
+
+asio::awaitable<void> Tracker::run() {
+  for (unsigned i = 0; i < options_.inspectors; ++i) asio::co_spawn(ex_, inspector(), asio::detached);
+
+  asio::steady_timer timer(ex_);
+  auto backoff = options_.backoff_initial;
+  for (;;) {
+    bool established = false;
+    try {
+      co_await connect_and_follow(established);
+    } catch (const std::exception& e) {
+      // Say it once at warn level; repeats of the same failure go to debug.
+      if (e.what() != last_error_) {
+        spdlog::warn("{}", e.what());
+        last_error_ = e.what();
+      } else {
+        spdlog::debug("{}", e.what());
+      }
+    }
+    client_.reset();
+    model_.set_engine_up(false);
+    model_.publish();
+    if (established) backoff = options_.backoff_initial;
+    timer.expires_after(backoff);
+    co_await timer.async_wait(use_tuple);
+    backoff = std::min(backoff * 2, options_.backoff_max);
+  }
+}
+
+}  // namespace composewatch::engine

@@ -1,0 +1,420 @@
+#include <composewatch/http/server.h>
+
+#include "gzip.h"
+#include "listen_address.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace composewatch::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using HttpRequest = bhttp::request<bhttp::string_body>;
+using HttpResponse = bhttp::response<bhttp::string_body>;
+using namespace std::chrono_literals;
+
+// Error policy: inside the I/O loops failures are error codes, and a failed connection
+// just ends; exceptions are for start-up only.
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// After the last response of a connection, how long we keep reading what the client
+// still sends before closing, so that unread bytes do not make the kernel answer with a
+// reset that can destroy the response in flight.
+constexpr auto kCloseLinger = 1s;
+// Pause after a failed accept (EMFILE and friends persist for a while).
+constexpr auto kAcceptRetryPause = 100ms;
+
+HttpResponse text_response(bhttp::status status, std::string body) {
+  HttpResponse res{status, 11};
+  res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+// The status to answer a request that could not be read with, or none when the
+// connection is just gone (closed, reset, timed out).
+std::optional<bhttp::status> status_for_read_error(const beast::error_code& ec) {
+  if (ec == bhttp::error::header_limit) return bhttp::status::request_header_fields_too_large;
+  if (ec == bhttp::error::body_limit) return bhttp::status::payload_too_large;
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+    return bhttp::status::bad_request;
+  }
+  return std::nullopt;
+}
+
+std::string format_endpoint(const tcp::endpoint& endpoint) {
+  auto address = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) address = "[" + address + "]";
+  return address + ":" + std::to_string(endpoint.port());
+}
+
+boost::system::error_code bind_and_listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  if (acceptor.is_open()) acceptor.close(ec);
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return ec;
+  // Lets a restarted agent bind while old connections sit in TIME_WAIT; on Linux it does
+  // not allow two listeners on one port.
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (endpoint.address().is_v6() && endpoint.address().is_unspecified()) {
+    acceptor.set_option(asio::ip::v6_only(false), ec);  // ":port" means IPv4 too
+  }
+  acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+  }
+  return ec;
+}
+
+// Counts a request against max_requests for as long as it lives.
+class InFlightSlot {
+ public:
+  InFlightSlot(std::atomic<std::size_t>& count, std::size_t limit) : count_(count) {
+    acquired_ = count_.fetch_add(1) < limit || limit == 0;
+    if (!acquired_) count_.fetch_sub(1);
+  }
+  ~InFlightSlot() {
+    if (acquired_) count_.fetch_sub(1);
+  }
+  InFlightSlot(const InFlightSlot&) = delete;
+  InFlightSlot& operator=(const InFlightSlot&) = delete;
+  explicit operator bool() const { return acquired_; }
+
+ private:
+  std::atomic<std::size_t>& count_;
+  bool acquired_;
+};
+
+void log_connection_end(const beast::error_code& ec) {
+  if (ec == beast::error::timeout) {
+    spdlog::debug("http: connection timed out");
+  } else if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted) {
+    spdlog::debug("http: connection ended: {}", ec.message());
+  }
+}
+
+asio::awaitable<void> close_gracefully(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(kCloseLinger);
+  std::array<char, 4096> scratch;
+  for (std::size_t drained = 0; drained < 64 * 1024;) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), use_tuple);
+    if (ec) break;
+    drained += n;
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions options_in, Handler handler_in)
+      : options(std::move(options_in)), handler(std::move(handler_in)) {}
+
+  void open();
+  void shut_down();
+  void run_io();
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> run_session(beast::tcp_stream stream);
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream);
+  asio::awaitable<HttpResponse> respond(const HttpRequest& request);
+  HttpResponse handle(const HttpRequest& request);  // on a handler thread
+
+  const ServerOptions options;
+  const Handler handler;
+  std::atomic<std::size_t> in_flight{0};
+
+  std::mutex mutex;  // guards state and bound
+  enum class State { idle, running, stopped } state = State::idle;
+  std::string bound;
+
+  // Suspended sessions live in these and reference the members above, so shut_down()
+  // destroys them explicitly, in order.
+  std::optional<asio::io_context> io;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::thread_pool> handler_pool;
+  std::vector<std::thread> io_threads;
+};
+
+void Server::Impl::open() {
+  auto fail = [&](const std::string& reason) {
+    return std::runtime_error("listen " + options.listen_address + ": " + reason);
+  };
+  ListenAddress address;
+  try {
+    address = parse_listen_address(options.listen_address);
+  } catch (const std::invalid_argument& e) {
+    throw fail(e.what());
+  }
+
+  const unsigned io_thread_count = std::max(1u, options.threads);
+  io.emplace(static_cast<int>(io_thread_count));
+
+  std::vector<tcp::endpoint> endpoints;
+  boost::system::error_code ec;
+  if (address.host.empty()) {
+    // All interfaces: dual-stack IPv6, or IPv4 alone where IPv6 is disabled.
+    endpoints = {{tcp::v6(), address.port}, {tcp::v4(), address.port}};
+  } else if (auto literal = asio::ip::make_address(address.host, ec); !ec) {
+    endpoints = {{literal, address.port}};
+  } else {
+    tcp::resolver resolver(*io);
+    auto results = resolver.resolve(address.host, std::to_string(address.port),
+                                    tcp::resolver::numeric_service, ec);
+    if (ec) throw fail(ec.message());
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    // Like Go's net.Listen, prefer IPv4 for names such as "localhost".
+    std::stable_partition(endpoints.begin(), endpoints.end(),
+                          [](const tcp::endpoint& e) { return e.address().is_v4(); });
+  }
+
+  acceptor.emplace(*io);
+  boost::system::error_code first_error;
+  bool listening = false;
+  for (const auto& endpoint : endpoints) {
+    ec = bind_and_listen(*acceptor, endpoint);
+    if (!ec) {
+      listening = true;
+      break;
+    }
+    if (!first_error) first_error = ec;
+  }
+  if (!listening) {
+    acceptor.reset();
+    io.reset();
+    throw fail(first_error ? first_error.message() : "no address to listen on");
+  }
+  bound = format_endpoint(acceptor->local_endpoint());
+
+  handler_pool.emplace(std::max(1u, options.handler_threads));
+  asio::co_spawn(*io, accept_loop(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      spdlog::error("http: accept loop ended: {}", x.what());
+    }
+  });
+  for (unsigned i = 0; i < io_thread_count; ++i) io_threads.emplace_back([this] { run_io(); });
+}
+
+void Server::Impl::run_io() {
+  for (;;) {
+    try {
+      io->run();
+      return;
+    } catch (const std::exception& e) {
+      // Every coroutine has a completion handler that catches, so this is a bug; keep serving.
+      spdlog::error("http: I/O loop: {}", e.what());
+    }
+  }
+}
+
+void Server::Impl::shut_down() {
+  io->stop();
+  for (auto& thread : io_threads) thread.join();
+  io_threads.clear();
+  // Running handlers finish; queued ones are dropped. What they complete into the stopped
+  // io_context is destroyed with it below.
+  handler_pool->stop();
+  handler_pool->join();
+  handler_pool.reset();
+  acceptor.reset();
+  io.reset();
+}
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(*io), use_tuple);
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      spdlog::warn("http: accept on {}: {}", bound, ec.message());
+      asio::steady_timer pause(acceptor->get_executor(), kAcceptRetryPause);
+      co_await pause.async_wait(use_tuple);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, run_session(beast::tcp_stream(std::move(socket))),
+                   [](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& x) {
+                       spdlog::debug("http: connection failed: {}", x.what());
+                     }
+                   });
+  }
+}
+
+asio::awaitable<void> Server::Impl::run_session(beast::tcp_stream stream) {
+  co_await serve(stream);
+}
+
+template <class Stream>
+asio::awaitable<void> Server::Impl::serve(Stream& stream) {
+  auto& socket = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  for (bool first = true;; first = false) {
+    if (!first && buffer.size() == 0) {
+      // Between keep-alive requests the idle timeout applies until the next request
+      // begins; from its first byte on, the read timeout.
+      socket.expires_after(options.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
+      if (ec) {
+        log_connection_end(ec);
+        co_return;
+      }
+      buffer.commit(n);
+    }
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options.header_limit, std::numeric_limits<std::uint32_t>::max())));
+    parser.body_limit(options.body_limit);
+    socket.expires_after(options.read_timeout);
+    auto [read_ec, read_n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+    if (read_ec) {
+      if (auto status = status_for_read_error(read_ec)) {
+        auto res = text_response(*status, std::string(bhttp::obsolete_reason(*status)) + "\n");
+        res.keep_alive(false);
+        socket.expires_after(options.write_timeout);
+        auto [write_ec, write_n] = co_await bhttp::async_write(stream, res, use_tuple);
+        if (!write_ec) co_await close_gracefully(stream);
+      } else {
+        log_connection_end(read_ec);
+      }
+      co_return;
+    }
+
+    const HttpRequest& request = parser.get();
+    HttpResponse response = co_await respond(request);
+    response.version(request.version());
+    response.keep_alive(request.keep_alive());
+    // HEAD gets the headers a GET would, Content-Length included, and no body.
+    if (request.method() == bhttp::verb::head) response.body().clear();
+    socket.expires_after(options.write_timeout);
+    auto [write_ec, write_n] = co_await bhttp::async_write(stream, response, use_tuple);
+    if (write_ec) {
+      log_connection_end(write_ec);
+      co_return;
+    }
+    if (!response.keep_alive()) {
+      co_await close_gracefully(stream);
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<HttpResponse> Server::Impl::respond(const HttpRequest& request) {
+  if (request.method() != bhttp::verb::get && request.method() != bhttp::verb::head) {
+    auto res = text_response(bhttp::status::method_not_allowed, "method not allowed\n");
+    res.set(bhttp::field::allow, "GET, HEAD");
+    co_return res;
+  }
+  InFlightSlot slot(in_flight, options.max_requests);
+  if (!slot) {
+    co_return text_response(bhttp::status::service_unavailable,
+                            "too many concurrent requests, try again later\n");
+  }
+  // co_spawn onto the handler pool runs the handler there and completes back on this
+  // session's executor, so a slow handler holds a pool thread, never the I/O thread.
+  co_return co_await asio::co_spawn(
+      handler_pool->get_executor(),
+      [this, &request]() -> asio::awaitable<HttpResponse> { co_return handle(request); },
+      asio::use_awaitable);
+}
+
+HttpResponse Server::Impl::handle(const HttpRequest& request) {
+  const auto target = request.target();
+  Request req{std::string(request.method_string()), std::string(target),
+              std::string(target.substr(0, target.find('?')))};
+  try {
+    Response out = handler(req);
+    if (out.status < 200 || out.status > 999) {
+      throw std::invalid_argument("invalid status " + std::to_string(out.status));
+    }
+    HttpResponse res;
+    res.result(out.status);
+    if (!out.content_type.empty()) res.set(bhttp::field::content_type, out.content_type);
+    if (out.compressible && out.body.size() >= options.gzip_min_bytes) {
+      // The representation depends on Accept-Encoding, whichever one this client gets.
+      res.set(bhttp::field::vary, "Accept-Encoding");
+      if (accepts_gzip(request[bhttp::field::accept_encoding])) {
+        out.body = gzip_compress(out.body);
+        res.set(bhttp::field::content_encoding, "gzip");
+      }
+    }
+    res.body() = std::move(out.body);
+    res.prepare_payload();  // throws for a body on 204/304
+    return res;
+  } catch (const std::exception& e) {
+    spdlog::warn("http: {} {}: {}", req.method, req.path, e.what());
+  } catch (...) {
+    spdlog::warn("http: {} {}: unknown exception", req.method, req.path);
+  }
+  return text_response(bhttp::status::internal_server_error, "internal server error\n");
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->state != Impl::State::idle) {
+    throw std::logic_error("http server: start() after start() or stop()");
+  }
+  impl_->open();
+  impl_->state = Impl::State::running;
+}
+
+void Server::stop() {
+  std::lock_guard lock(impl_->mutex);
+  const bool running = impl_->state == Impl::State::running;
+  impl_->state = Impl::State::stopped;
+  if (running) impl_->shut_down();
+}
+
+std::string Server::local_address() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->bound;
+}
+
+}  // namespace composewatch::http

@@ -1,0 +1,50 @@
+// composewatch_engine_*, composewatch_build_info, composewatch_events_total,
+// composewatch_event_stream_reconnects_total.
+
+#include "composewatch/metrics/collector.h"
+#include "composewatch/version.h"
+#include "family.h"
+
+namespace composewatch::metrics {
+namespace {
+
+using prometheus::MetricType;
+
+class EngineCollector final : public Collector {
+ public:
+  std::string_view name() const override { return "engine"; }
+  void collect(const state::Snapshot& s, Families& out) const override {
+    auto up = detail::family("composewatch_engine_up", "1 when the last call to the Docker engine succeeded.",
+                             MetricType::Gauge);
+    detail::add(up, {}, s.engine.up ? 1 : 0);
+    out.push_back(std::move(up));
+
+    if (!s.engine.version.empty()) {
+      auto info = detail::family("composewatch_engine_info", "The Docker engine's version and API version.",
+                                 MetricType::Gauge);
+      detail::add(info, {{"version", s.engine.version}, {"api_version", s.engine.api_version}}, 1);
+      out.push_back(std::move(info));
+    }
+
+    auto build = detail::family("composewatch_build_info", "composewatch's version and revision.", MetricType::Gauge);
+    detail::add(build, {{"version", kVersion}, {"revision", kRevision}}, 1);
+    out.push_back(std::move(build));
+
+    auto events = detail::family("composewatch_events_total", "Engine events processed, by type and action.",
+                                 MetricType::Counter);
+    for (const auto& e : s.events) detail::add(events, {{"type", e.type}, {"action", e.action}}, double(e.count));
+    out.push_back(std::move(events));
+
+    auto reconnects = detail::family("composewatch_event_stream_reconnects_total",
+                                     "Times the engine event stream was re-established after a disconnect.",
+                                     MetricType::Counter);
+    detail::add(reconnects, {}, double(s.engine.stream_reconnects));
+    out.push_back(std::move(reconnects));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Collector> make_engine_collector() { return std::make_unique<EngineCollector>(); }
+
+}  // namespace composewatch::metrics

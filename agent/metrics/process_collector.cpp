@@ -1,0 +1,87 @@
+// process_* metrics of the agent itself, from /proc/self (as client_golang and
+// node_exporter export them).
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "composewatch/metrics/collector.h"
+#include "family.h"
+
+namespace composewatch::metrics {
+namespace {
+
+using prometheus::MetricType;
+
+struct ProcStat {
+  double utime = 0, stime = 0, starttime = 0, vsize = 0, rss_pages = 0;
+};
+
+ProcStat read_proc_stat() {
+  std::ifstream f("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // The command name may hold spaces and parentheses: fields start after the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos) throw std::runtime_error("/proc/self/stat: unexpected format");
+  std::istringstream in(text.substr(close + 2));
+  std::vector<std::string> fields;
+  for (std::string w; in >> w;) fields.push_back(w);
+  // fields[0] is field 3 (state) of proc(5).
+  auto field = [&](int n) { return std::stod(fields.at(n - 3)); };
+  return ProcStat{field(14), field(15), field(22), field(23), field(24)};
+}
+
+double boot_time() {
+  std::ifstream f("/proc/stat");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("btime ", 0) == 0) return std::stod(line.substr(6));
+  return 0;
+}
+
+double open_fds() {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) return 0;
+  double n = 0;
+  while (auto* e = readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  closedir(d);
+  return n - 1;  // the directory handle itself
+}
+
+class ProcessCollector final : public Collector {
+ public:
+  ProcessCollector() : ticks_(double(sysconf(_SC_CLK_TCK))), page_(double(sysconf(_SC_PAGESIZE))), btime_(boot_time()) {}
+  std::string_view name() const override { return "process"; }
+  void collect(const state::Snapshot&, Families& out) const override {
+    ProcStat st = read_proc_stat();
+    auto gauge = [&](const char* name, const char* help, double v) {
+      auto f = detail::family(name, help, MetricType::Gauge);
+      detail::add(f, {}, v);
+      out.push_back(std::move(f));
+    };
+    auto cpu = detail::family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                              MetricType::Counter);
+    detail::add(cpu, {}, (st.utime + st.stime) / ticks_);
+    out.push_back(std::move(cpu));
+    gauge("process_resident_memory_bytes", "Resident memory size in bytes.", st.rss_pages * page_);
+    gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", st.vsize);
+    gauge("process_open_fds", "Number of open file descriptors.", open_fds());
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+      gauge("process_max_fds", "Maximum number of open file descriptors.", double(rl.rlim_cur));
+    gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+          btime_ + st.starttime / ticks_);
+  }
+
+ private:
+  double ticks_, page_, btime_;
+};
+
+}  // namespace
+
+std::unique_ptr<Collector> make_process_collector() { return std::make_unique<ProcessCollector>(); }
+
+}  // namespace composewatch::metrics

@@ -1,0 +1,226 @@
+#include "composewatch/state/model.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <utility>
+
+namespace composewatch::state {
+
+StateModel::StateModel(StateOptions options) : options_(options) {
+  published_.store(std::make_shared<const Snapshot>());
+}
+
+ContainerRecord& StateModel::record_for(const std::string& name) {
+  auto [it, inserted] = by_name_.try_emplace(name);
+  if (inserted) it->second.name = name;
+  return it->second;
+}
+
+ContainerRecord* StateModel::find_by_id(const std::string& id) {
+  return const_cast<ContainerRecord*>(std::as_const(*this).find_by_id(id));
+}
+
+const ContainerRecord* StateModel::find_by_id(const std::string& id) const {
+  auto it = name_by_id_.find(id);
+  if (it == name_by_id_.end()) return nullptr;
+  auto rec = by_name_.find(it->second);
+  return rec == by_name_.end() ? nullptr : &rec->second;
+}
+
+std::uint64_t StateModel::sequence_of(const std::string& id) const {
+  const ContainerRecord* r = find_by_id(id);
+  return r ? r->seq : 0;
+}
+
+namespace {
+std::string strip_slash(std::string_view name) {
+  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  return std::string(name);
+}
+}  // namespace
+
+Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
+  ++events_[{e.type, e.action}];
+  if (e.type != "container" || e.actor_id.empty()) return Followup::none;
+
+  // Events carry the name; without one (never seen from real engines) fall back to the id.
+  ContainerRecord* rec = nullptr;
+  std::string name = strip_slash(e.attribute("name"));
+  if (!name.empty()) {
+    rec = &record_for(name);
+    if (rec->id != e.actor_id) {
+      if (!rec->id.empty()) name_by_id_.erase(rec->id);
+      rec->id = e.actor_id;
+      name_by_id_[e.actor_id] = name;
+    }
+  } else {
+    rec = find_by_id(e.actor_id);
+    if (!rec) return Followup::none;
+  }
+  ++rec->seq;
+  if (e.action != "destroy" && !rec->present) {
+    rec->present = true;  // re-created under a known name: counters carry on
+  }
+  if (auto img = e.attribute("image"); !img.empty()) rec->image = std::string(img);
+  if (e.has_attribute(engine::kLabelProject)) rec->project = std::string(e.attribute(engine::kLabelProject));
+  if (e.has_attribute(engine::kLabelService)) rec->service = std::string(e.attribute(engine::kLabelService));
+
+  const double t = static_cast<double>(e.time_nano) / 1e9;
+  const std::string& a = e.action;
+  if (a == "create") {
+    rec->state = "created";
+    rec->health = "none";
+    rec->failing_streak = 0;
+    rec->started_at.reset();
+    return Followup::inspect;
+  }
+  if (a == "start") {
+    if (rec->died_since_start) ++rec->counters.restarts;
+    rec->died_since_start = false;
+    rec->state = "running";
+    rec->started_at = t;
+    rec->failing_streak = 0;
+    // A healthcheck starts over on every start; inspect tells whether there is one.
+    return Followup::inspect;
+  }
+  if (a == "die") {
+    rec->died_since_start = true;
+    rec->state = "exited";
+    rec->pid = 0;
+    int code = -1;
+    auto ec = e.attribute("exitCode");
+    if (std::from_chars(ec.data(), ec.data() + ec.size(), code).ec != std::errc()) code = -1;
+    ++rec->counters.exits[code];
+    return Followup::none;
+  }
+  if (a == "oom") {
+    ++rec->counters.oom_kills;
+    return Followup::none;
+  }
+  if (a == "pause") {
+    rec->state = "paused";
+    return Followup::none;
+  }
+  if (a == "unpause") {
+    rec->state = "running";
+    return Followup::none;
+  }
+  if (a == "destroy") {
+    rec->present = false;
+    rec->state = "removing";
+    rec->removed_at = now;
+    // died_since_start stays: a start of a re-created container under this name is a restart.
+    name_by_id_.erase(e.actor_id);
+    return Followup::none;
+  }
+  if (a == "rename") {
+    // The live container moves to its new name; the old name keeps its counters only.
+    std::string old_name = strip_slash(e.attribute("oldName"));
+    if (!old_name.empty() && old_name != name) {
+      auto old = by_name_.find(old_name);
+      if (old != by_name_.end()) {
+        ContainerRecord& o = old->second;
+        rec->state = o.state;
+        rec->health = o.health;
+        rec->failing_streak = o.failing_streak;
+        rec->started_at = o.started_at;
+        rec->memory_limit = o.memory_limit;
+        rec->pid = o.pid;
+        rec->cgroup_parent = o.cgroup_parent;
+        rec->network_mode = o.network_mode;
+        if (o.id == e.actor_id) {
+          o.id.clear();
+          o.present = false;
+          o.removed_at = now;
+        }
+      }
+    }
+    return Followup::inspect;
+  }
+  if (a == "health_status") {
+    const std::string& d = e.action_detail;
+    if (d == "healthy" || d == "unhealthy" || d == "starting") rec->health = d;
+    return Followup::inspect;  // for the failing streak
+  }
+  if (a == "update") return Followup::inspect;
+  return Followup::none;
+}
+
+void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info, bool with_state) {
+  r.present = true;
+  r.id = info.id;
+  r.project = info.project();
+  r.service = info.service();
+  r.image = info.image;
+  if (with_state) {
+    r.state = info.state;
+    r.health = info.health.empty() ? "none" : info.health;
+    r.failing_streak = info.failing_streak;
+    r.started_at = info.started_at;
+  }
+  r.memory_limit = info.memory_limit;
+  r.pid = info.pid;
+  r.cgroup_parent = info.cgroup_parent;
+  r.network_mode = info.network_mode;
+  name_by_id_[info.id] = info.name;
+}
+
+void StateModel::update(const engine::ContainerInfo& info, std::uint64_t seq_at_request) {
+  if (info.name.empty()) return;
+  ContainerRecord* r = find_by_id(info.id);
+  // Unknown id or a renamed container: events have moved on (destroy, rename) since the
+  // inspect was sent; they are the truth.
+  if (!r || r->name != info.name) return;
+  fill_from(*r, info, r->seq == seq_at_request);
+}
+
+void StateModel::reconcile(const std::vector<engine::ContainerInfo>& all, Clock::time_point now) {
+  std::set<std::string> live;
+  for (const auto& info : all) {
+    if (info.name.empty()) continue;
+    live.insert(info.name);
+    ContainerRecord& r = record_for(info.name);
+    if (!r.id.empty() && r.id != info.id) name_by_id_.erase(r.id);
+    fill_from(r, info, true);
+  }
+  for (auto& [name, r] : by_name_) {
+    if (r.present && !live.count(name)) {
+      r.present = false;
+      r.state = "removing";
+      r.removed_at = now;
+      if (!r.id.empty()) name_by_id_.erase(r.id);
+    }
+  }
+}
+
+void StateModel::set_engine_up(bool up) { engine_.up = up; }
+void StateModel::set_engine_info(std::string version, std::string api_version) {
+  engine_.version = std::move(version);
+  engine_.api_version = std::move(api_version);
+}
+void StateModel::set_ready(bool ready) { engine_.ready = ready; }
+void StateModel::count_reconnect() { ++engine_.stream_reconnects; }
+
+void StateModel::expire(Clock::time_point now) {
+  for (auto it = by_name_.begin(); it != by_name_.end();) {
+    const ContainerRecord& r = it->second;
+    if (!r.present && now - r.removed_at >= options_.retention)
+      it = by_name_.erase(it);
+    else
+      ++it;
+  }
+}
+
+void StateModel::publish(Clock::time_point now) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->containers.reserve(by_name_.size());
+  for (const auto& [name, r] : by_name_) snap->containers.push_back(r);
+  snap->events.reserve(events_.size());
+  for (const auto& [key, n] : events_) snap->events.push_back(EventCount{key.first, key.second, n});
+  snap->engine = engine_;
+  snap->taken_at = now;
+  published_.store(std::move(snap));
+}
+
+}  // namespace composewatch::state

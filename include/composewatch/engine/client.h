@@ -1,0 +1,86 @@
+#pragma once
+// Engine API client over HTTP/1.1 on a unix socket or TCP (Boost.Beast, C++20 coroutines).
+// Included only by the engine and app layers; Asio stays out of widely included headers.
+//
+// Error policy: every coroutine throws EngineError with a one-line reason. Every request
+// has a deadline (connect + request); the event stream has one until its headers arrive
+// and none after (a quiet stream is normal: the engine sends no heartbeats).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "composewatch/engine/container.h"
+#include "composewatch/engine/endpoint.h"
+
+namespace composewatch::engine {
+
+struct EngineError : std::runtime_error {
+  enum class Kind { unreachable, permission_denied, api_refused, timeout, protocol, http_status };
+  EngineError(Kind k, const std::string& what, unsigned status = 0)
+      : std::runtime_error(what), kind(k), http_status(status) {}
+  Kind kind;
+  unsigned http_status;
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds request_timeout{30'000};  // whole request, connect included
+  std::size_t header_limit = 64 * 1024;
+  std::size_t body_limit = 64 * 1024 * 1024;  // a listing of thousands of containers fits
+  std::size_t event_line_limit = 1024 * 1024;
+};
+
+struct VersionInfo {
+  std::string version;      // "20.10.24+dfsg1"
+  std::string api_version;  // the engine's own ("1.41")
+};
+
+class EventStream;
+
+class Client {
+ public:
+  Client(boost::asio::any_io_executor ex, Endpoint endpoint, ClientOptions options = {});
+  ~Client();
+
+  const Endpoint& endpoint() const { return endpoint_; }
+  // The negotiated API version ("1.41"); empty before negotiate().
+  std::string api_version() const;
+
+  // GET /_ping; fixes the API version prefix as min(ours, engine's).
+  boost::asio::awaitable<void> negotiate();
+  boost::asio::awaitable<VersionInfo> version();
+  boost::asio::awaitable<std::vector<std::string>> list_container_ids();
+  // nullopt when the container is gone (404).
+  boost::asio::awaitable<std::optional<ContainerInfo>> inspect(std::string id);
+  // Opens GET /events (optionally since a timeNano); returns once the headers are in.
+  boost::asio::awaitable<std::unique_ptr<EventStream>> events(std::optional<std::int64_t> since_nano);
+
+  // Raw GET for other components: the body of a 2xx answer, else EngineError.
+  boost::asio::awaitable<std::string> get(std::string target);
+
+ private:
+  boost::asio::any_io_executor ex_;
+  Endpoint endpoint_;
+  ClientOptions options_;
+  std::string prefix_;  // "/v1.41"
+};
+
+// The open event stream. read() waits for the next data and calls on_line for each
+// complete line; returns false at the end of the stream (the engine went away).
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  virtual boost::asio::awaitable<bool> read(const std::function<void(std::string_view)>& on_line) = 0;
+  virtual void close() = 0;
+  virtual std::size_t dropped_lines() const = 0;
+};
+
+}  // namespace composewatch::engine

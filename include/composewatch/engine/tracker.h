@@ -1,0 +1,61 @@
+#pragma once
+// Follows the engine: connects, subscribes to events before listing (so nothing falls
+// between), lists and inspects containers, feeds the state model, and after any
+// disconnect resumes with `since`, de-duplicates the replay and re-lists. Runs on one
+// io_context thread, the state model's single writer.
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "composewatch/engine/client.h"
+#include "composewatch/engine/event.h"
+#include "composewatch/state/model.h"
+
+namespace composewatch::engine {
+
+struct TrackerOptions {
+  std::chrono::milliseconds backoff_initial{250};
+  std::chrono::milliseconds backoff_max{5'000};  // capped exponential backoff between attempts
+  unsigned inspectors = 2;                       // concurrent follow-up inspects
+  ClientOptions client;
+};
+
+class Tracker {
+ public:
+  Tracker(boost::asio::any_io_executor ex, Endpoint endpoint, state::StateModel& model, TrackerOptions options = {});
+  ~Tracker();
+
+  // Runs until the executor's context stops. Never throws: engine failures are logged
+  // and retried.
+  boost::asio::awaitable<void> run();
+
+  std::uint64_t events_parse_errors() const { return parse_errors_; }
+
+ private:
+  boost::asio::awaitable<void> connect_and_follow(bool& established);
+  boost::asio::awaitable<void> inspector();
+  void on_line(std::string_view line);
+  void enqueue_inspect(const std::string& id);
+
+  struct Wakeup;
+  boost::asio::any_io_executor ex_;
+  Endpoint endpoint_;
+  state::StateModel& model_;
+  TrackerOptions options_;
+  std::shared_ptr<Client> client_;  // of the current connection; null while disconnected
+  EventDeduplicator dedup_;
+  std::deque<std::string> inspect_queue_;
+  std::unordered_set<std::string> inspect_pending_;
+  std::unique_ptr<Wakeup> wakeup_;
+  std::uint64_t parse_errors_ = 0;
+  std::string last_error_;
+  bool connected_before_ = false;
+};
+
+}  // namespace composewatch::engine

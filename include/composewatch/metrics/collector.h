@@ -1,0 +1,48 @@
+#pragma once
+// Collectors build fresh metric families from an immutable state snapshot at every
+// scrape (node_exporter style); none of them calls the engine.
+
+#include <memory>
+#include <prometheus/metric_family.h>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "composewatch/state/model.h"
+
+namespace composewatch::metrics {
+
+using Families = std::vector<prometheus::MetricFamily>;
+
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  // The `collector` label of composewatch_collector_duration_seconds/_success.
+  virtual std::string_view name() const = 0;
+  // Appends this collector's families. May throw; the exposition then reports
+  // composewatch_collector_success 0 for it and serves the others.
+  virtual void collect(const state::Snapshot& snapshot, Families& out) const = 0;
+};
+
+// Renders every collector's families in the text format 0.0.4, with per-collector
+// duration and success. Thread-safe: collectors are const and read only the snapshot.
+class Exposition {
+ public:
+  explicit Exposition(std::vector<std::unique_ptr<Collector>> collectors);
+  std::string render(const state::Snapshot& snapshot) const;
+  Families gather(const state::Snapshot& snapshot) const;
+
+ private:
+  std::vector<std::unique_ptr<Collector>> collectors_;
+};
+
+// The agent's collectors, in exposition order.
+std::vector<std::unique_ptr<Collector>> default_collectors();
+
+std::unique_ptr<Collector> make_engine_collector();
+std::unique_ptr<Collector> make_container_state_collector();
+std::unique_ptr<Collector> make_process_collector();
+
+inline constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace composewatch::metrics

@@ -1,0 +1,229 @@
+#include <gtest/gtest.h>
+
+#include "composewatch/state/model.h"
+
+using namespace composewatch;
+using namespace std::chrono_literals;
+using state::Followup;
+
+namespace {
+
+// A container event as the engine sends it (labels in Actor.Attributes).
+engine::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
+                 std::vector<std::pair<std::string, std::string>> extra = {}) {
+  engine::Event e;
+  e.type = "container";
+  auto [head, detail] = engine::split_action(action);
+  e.action = std::string(head);
+  e.action_detail = std::string(detail);
+  e.actor_id = std::move(id);
+  e.time_nano = t * 1'000'000'000;
+  e.attributes = {{"name", std::move(name)},
+                  {"image", "img:1"},
+                  {"com.docker.compose.project", "shop"},
+                  {"com.docker.compose.service", "api"}};
+  for (auto& kv : extra) e.attributes.push_back(std::move(kv));
+  return e;
+}
+
+engine::Event die(std::string id, std::string name, std::int64_t t, int code) {
+  return ev("die", std::move(id), std::move(name), t, {{"exitCode", std::to_string(code)}});
+}
+
+const state::ContainerRecord& rec(const state::StateModel& m, const std::string& name) {
+  return m.containers().at(name);
+}
+
+engine::ContainerInfo info(std::string id, std::string name, std::string st) {
+  engine::ContainerInfo c;
+  c.id = std::move(id);
+  c.name = std::move(name);
+  c.state = std::move(st);
+  c.image = "img:1";
+  c.health = "none";
+  c.labels = {{"com.docker.compose.project", "shop"}, {"com.docker.compose.service", "api"}};
+  return c;
+}
+
+}  // namespace
+
+TEST(StateModel, CreateMakesCountersAppearAtZero) {
+  state::StateModel m;
+  EXPECT_EQ(m.apply(ev("create", "id1", "shop_api_1", 1)), Followup::inspect);
+  const auto& r = rec(m, "shop_api_1");
+  EXPECT_EQ(r.project, "shop");
+  EXPECT_EQ(r.service, "api");
+  EXPECT_EQ(r.state, "created");
+  EXPECT_EQ(r.counters.oom_kills, 0u);
+  EXPECT_EQ(r.counters.restarts, 0u);
+  EXPECT_TRUE(r.present);
+}
+
+TEST(StateModel, OomIsCountedFromTheEventEvenWhenThePolicyRestartsAtOnce) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.apply(ev("start", "id1", "c", 2));
+  m.apply(ev("oom", "id1", "c", 3));
+  m.apply(die("id1", "c", 3, 137));
+  m.apply(ev("start", "id1", "c", 4));  // restart: always — inspect would say OOMKilled=false now
+  const auto& r = rec(m, "c");
+  EXPECT_EQ(r.counters.oom_kills, 1u);
+  EXPECT_EQ(r.counters.restarts, 1u);
+  EXPECT_EQ(r.counters.exits.at(137), 1u);
+  EXPECT_EQ(r.state, "running");
+}
+
+TEST(StateModel, OnFailureRestartsCountDieThenStartPairs) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.apply(ev("start", "id1", "c", 2));
+  for (int i = 0; i < 3; ++i) {
+    m.apply(die("id1", "c", 3 + 2 * i, 3));
+    m.apply(ev("start", "id1", "c", 4 + 2 * i));
+  }
+  m.apply(die("id1", "c", 20, 3));
+  const auto& r = rec(m, "c");
+  EXPECT_EQ(r.counters.restarts, 3u);
+  EXPECT_EQ(r.counters.exits.at(3), 4u);
+  EXPECT_EQ(r.state, "exited");
+}
+
+TEST(StateModel, FirstStartIsNotARestart) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.apply(ev("start", "id1", "c", 2));
+  EXPECT_EQ(rec(m, "c").counters.restarts, 0u);
+}
+
+TEST(StateModel, CountersSurviveRemovalAndRecreationUnderTheSameName) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.apply(ev("start", "id1", "c", 2));
+  m.apply(ev("oom", "id1", "c", 3));
+  m.apply(die("id1", "c", 3, 137));
+  m.apply(ev("destroy", "id1", "c", 4));
+  EXPECT_FALSE(rec(m, "c").present);
+  EXPECT_EQ(rec(m, "c").counters.oom_kills, 1u);
+
+  m.apply(ev("create", "id2", "c", 5));
+  m.apply(ev("start", "id2", "c", 6));
+  m.apply(ev("oom", "id2", "c", 7));
+  const auto& r = rec(m, "c");
+  EXPECT_TRUE(r.present);
+  EXPECT_EQ(r.id, "id2");
+  EXPECT_EQ(r.counters.oom_kills, 2u);
+  EXPECT_EQ(r.counters.restarts, 1u);  // compose re-creation after a crash
+}
+
+TEST(StateModel, RemovedContainersExpireAfterTheRetention) {
+  state::StateModel m(state::StateOptions{std::chrono::seconds(900)});
+  auto t0 = state::Clock::now();
+  m.apply(ev("create", "id1", "c", 1), t0);
+  m.apply(ev("destroy", "id1", "c", 2), t0);
+  m.expire(t0 + 899s);
+  EXPECT_EQ(m.containers().count("c"), 1u);
+  m.expire(t0 + 900s);
+  EXPECT_EQ(m.containers().count("c"), 0u);
+}
+
+TEST(StateModel, HealthFromEventsAndStreakFromInspect) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.apply(ev("start", "id1", "c", 2));
+  EXPECT_EQ(m.apply(ev("health_status: unhealthy", "id1", "c", 3)), Followup::inspect);
+  EXPECT_EQ(rec(m, "c").health, "unhealthy");
+  auto i = info("id1", "c", "running");
+  i.health = "unhealthy";
+  i.failing_streak = 4;
+  m.update(i, m.sequence_of("id1"));
+  EXPECT_EQ(rec(m, "c").failing_streak, 4);
+  m.apply(ev("health_status: healthy", "id1", "c", 4));
+  EXPECT_EQ(rec(m, "c").health, "healthy");
+}
+
+TEST(StateModel, StaleInspectDoesNotOverrideNewerEvents) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.apply(ev("start", "id1", "c", 2));
+  std::uint64_t seq = m.sequence_of("id1");  // inspect sent here
+  m.apply(die("id1", "c", 3, 1));             // the container died meanwhile
+  auto i = info("id1", "c", "running");       // the answer describes the past
+  i.memory_limit = 1 << 20;
+  m.update(i, seq);
+  EXPECT_EQ(rec(m, "c").state, "exited");
+  EXPECT_EQ(rec(m, "c").memory_limit, 1 << 20);  // fields events do not carry are taken
+}
+
+TEST(StateModel, InspectOfADestroyedContainerIsIgnored) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  std::uint64_t seq = m.sequence_of("id1");
+  m.apply(ev("destroy", "id1", "c", 2));
+  m.update(info("id1", "c", "running"), seq);
+  EXPECT_FALSE(rec(m, "c").present);
+}
+
+TEST(StateModel, PauseAndUnpause) {
+  state::StateModel m;
+  m.apply(ev("start", "id1", "c", 1));
+  m.apply(ev("pause", "id1", "c", 2));
+  EXPECT_EQ(rec(m, "c").state, "paused");
+  m.apply(ev("unpause", "id1", "c", 3));
+  EXPECT_EQ(rec(m, "c").state, "running");
+}
+
+TEST(StateModel, RenameMovesTheLiveContainerAndLeavesTheCountersBehind) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "shop_api_1", 1));
+  m.apply(ev("start", "id1", "shop_api_1", 2));
+  m.apply(ev("oom", "id1", "shop_api_1", 3));
+  m.apply(ev("rename", "id1", "abc_shop_api_1", 4, {{"oldName", "/shop_api_1"}}));
+  EXPECT_FALSE(rec(m, "shop_api_1").present);
+  EXPECT_EQ(rec(m, "shop_api_1").counters.oom_kills, 1u);
+  EXPECT_TRUE(rec(m, "abc_shop_api_1").present);
+  EXPECT_EQ(rec(m, "abc_shop_api_1").state, "running");
+  m.apply(ev("destroy", "id1", "abc_shop_api_1", 5));
+  EXPECT_FALSE(rec(m, "abc_shop_api_1").present);
+}
+
+TEST(StateModel, ReconcileMarksVanishedContainersRemovedAndKeepsCounters) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "a", 1));
+  m.apply(ev("oom", "id1", "a", 2));
+  m.apply(ev("create", "id2", "b", 3));
+  m.reconcile({info("id2", "b", "running"), info("id3", "c", "exited")});
+  EXPECT_FALSE(rec(m, "a").present);
+  EXPECT_EQ(rec(m, "a").counters.oom_kills, 1u);
+  EXPECT_EQ(rec(m, "b").state, "running");
+  EXPECT_EQ(rec(m, "c").state, "exited");
+  EXPECT_EQ(rec(m, "c").project, "shop");
+}
+
+TEST(StateModel, CountsEveryEventByTypeAndAction) {
+  state::StateModel m;
+  m.apply(ev("exec_start: sh -c x", "id1", "c", 1));
+  m.apply(ev("exec_start: ls", "id1", "c", 2));
+  engine::Event net;
+  net.type = "network";
+  net.action = "connect";
+  net.actor_id = "n";
+  m.apply(net);
+  m.publish();
+  auto snap = m.snapshot();
+  ASSERT_EQ(snap->events.size(), 2u);
+  EXPECT_EQ(snap->events[0].type, "container");
+  EXPECT_EQ(snap->events[0].action, "exec_start");
+  EXPECT_EQ(snap->events[0].count, 2u);
+  EXPECT_EQ(snap->events[1].type, "network");
+}
+
+TEST(StateModel, SnapshotsAreImmutable) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.publish();
+  auto before = m.snapshot();
+  m.apply(ev("oom", "id1", "c", 2));
+  m.publish();
+  EXPECT_EQ(before->containers.at(0).counters.oom_kills, 0u);
+  EXPECT_EQ(m.snapshot()->containers.at(0).counters.oom_kills, 1u);
+}
