@@ -322,11 +322,25 @@ def read_proc(pid):
     out["cpu_ticks"] = out["utime"] + out["stime"]
     with open("/proc/uptime") as f:
         out["uptime"] = float(f.read().split()[0])
+    # Whole-host CPU counters, to tell how busy the machine was during a phase.
+    with open("/proc/stat") as f:
+        cpu = [int(x) for x in f.readline().split()[1:]]
+    out["host_total"] = sum(cpu[:8])  # user..steal (guest time is inside user)
+    out["host_idle"] = cpu[3] + cpu[4]  # idle + iowait
+    out["ncpu"] = os.cpu_count()
+    with open("/proc/loadavg") as f:
+        out["loadavg"] = float(f.read().split()[0])
     try:
         out["fds"] = len(os.listdir("/proc/%d/fd" % pid))
     except OSError:
         pass
     return out
+
+
+def host_busy_pct(a, b):
+    """Share of all CPUs busy between two read_proc snapshots, in percent of the machine."""
+    tot = b["host_total"] - a["host_total"]
+    return 100.0 * (tot - (b["host_idle"] - a["host_idle"])) / tot if tot > 0 else 0.0
 
 
 def cmd_proc(a):
@@ -477,11 +491,23 @@ def cmd_report(a):
             if f.get("write_seconds") is not None:
                 row("Fake engine: time to write the whole stream into the socket",
                     "%.2f s" % f["write_seconds"])
-                if f.get("seconds") is not None and f["seconds"] - f["write_seconds"] <= 2 * f["interval"]:
-                    notes.append("Fake engine: the agent kept up with the writer (count complete "
-                                 "within two polls of the last byte); the throughput figure is "
-                                 "bounded by the fake engine and the poll interval, so the agent "
-                                 "is at least this fast.")
+            if f.get("blocked_seconds") is not None and f.get("write_seconds"):
+                share = f["blocked_seconds"] / f["write_seconds"]
+                row("Fake engine: share of that time spent waiting for the agent to read",
+                    "%.0f %%" % (100 * share))
+                inspects = sum(v for k, v in f.get("requests", {}).items() if k.endswith("/json")
+                               and "/containers/{id}/" in k)
+                if share >= 0.5:
+                    notes.append("Fake engine: the writer waited for the socket to drain %.0f %% of "
+                                 "the time, so the agent's reading, not the fake engine, was the "
+                                 "limit." % (100 * share))
+                else:
+                    notes.append("Fake engine: the writer waited for the agent only %.0f %% of the "
+                                 "time, so the fake engine (one Python process writing the stream "
+                                 "and answering %d inspect requests, %.1f s CPU, on the same 2 "
+                                 "cores as the agent) was at least part of the limit: the agent is "
+                                 "at least this fast." % (100 * share, inspects,
+                                                          f.get("fake_cpu_seconds") or 0))
             if f.get("rss"):
                 row("Fake engine: agent RSS / peak RSS after the stream",
                     "%s / %s" % (mib(f["rss"]["VmRSS"]), mib(f["rss"]["VmHWM"])), "≤ 15 MiB",
@@ -495,6 +521,12 @@ def cmd_report(a):
             if f.get("requests"):
                 notes.append("Fake engine: requests the agent made: %s" % ", ".join(
                     "`%s` × %d" % (k, v) for k, v in sorted(f["requests"].items())))
+    busy = [(label, x["host_busy_pct"]) for label, x in
+            (("idle window", idle), ("scrapes", load(d, "lat_plain")), ("burst", b), ("fake engine", f))
+            if x and x.get("host_busy_pct") is not None]
+    if busy:
+        row("Whole machine CPU busy during: " + ", ".join(l for l, _ in busy),
+            " / ".join("%.0f %%" % v for _, v in busy), "", "all processes, all %s CPUs" % env.get("nproc"))
     for n in env.get("notes", []):
         notes.append(n)
     for name in ("agent-real", "agent-fake"):
@@ -509,11 +541,14 @@ def cmd_report(a):
     out = []
     out.append("## composewatch benchmark, %s" % env.get("date", "?"))
     out.append("")
+    agent = "`%s`" % env.get("agent_version")
+    if env.get("revision", "") not in env.get("agent_version", ""):
+        agent += " (tree %s)" % env.get("revision")
     out.append("Machine: %s × %s, %s MiB RAM, kernel %s; Docker Engine %s (API %s), "
-               "cgroup v%s, %s driver; agent `%s` (revision %s)."
+               "cgroup v%s, %s driver; agent %s."
                % (env.get("nproc"), env.get("cpu_model"), env.get("mem_mib"), env.get("kernel"),
                   env.get("engine_version"), env.get("api_version"), env.get("cgroup_version"),
-                  env.get("cgroup_driver"), env.get("agent_version"), env.get("revision")))
+                  env.get("cgroup_driver"), agent))
     out.append("")
     out.append("Command: `%s`" % env.get("command", "bench/run.sh"))
     out.append("")

@@ -274,7 +274,9 @@ for line in open(sys.argv[3]):
         by[k] = by.get(k, 0) + 1
 secs = b["uptime"] - a["uptime"]
 cpu_s = (b["cpu_ticks"] - a["cpu_ticks"]) / a["clk_tck"]
-json.dump({"seconds": secs, "cpu_s": cpu_s, "pct": 100.0 * cpu_s / secs,
+tot = b["host_total"] - a["host_total"]
+busy = 100.0 * (tot - (b["host_idle"] - a["host_idle"])) / tot if tot > 0 else 0.0
+json.dump({"seconds": secs, "cpu_s": cpu_s, "pct": 100.0 * cpu_s / secs, "host_busy_pct": busy,
            "ms_per_min": cpu_s * 1000.0 * 60.0 / secs, "ticks": b["cpu_ticks"] - a["cpu_ticks"],
            "engine_events": sum(by.values()), "engine_events_by_action": by},
           open(sys.argv[4], "w"))
@@ -293,6 +295,8 @@ import json, sys
 l, a, b = (json.load(open(p)) for p in sys.argv[1:4])
 # Includes the warm-up scrapes of the client (5).
 l["cpu_ms_per_scrape"] = (b["cpu_ticks"] - a["cpu_ticks"]) * 1000.0 / a["clk_tck"] / (l["n"] + 5)
+tot = b["host_total"] - a["host_total"]
+l["host_busy_pct"] = 100.0 * (tot - (b["host_idle"] - a["host_idle"])) / tot if tot > 0 else 0.0
 json.dump(l, open(sys.argv[4], "w"))
 EOF
   done
@@ -335,6 +339,7 @@ out = {"api": api, "tally": tally, "agent_delta": int(delta),
        "agent_after": {k: after["events"].get(k, 0) for k in keys},
        "wait": {k: v for k, v in wait.items() if k != "metrics"},
        "cpu_ms": (pb["cpu_ticks"] - pa["cpu_ticks"]) * 1000.0 / pa["clk_tck"],
+       "host_busy_pct": 100.0 * (1 - (pb["host_idle"] - pa["host_idle"]) / max(1, pb["host_total"] - pa["host_total"])),
        "reconnects_before": before.get("composewatch_event_stream_reconnects_total"),
        "reconnects_after": after.get("composewatch_event_stream_reconnects_total")}
 if wait.get("reached"):
@@ -370,6 +375,7 @@ fake_engine() {
   local port url secs
   port=$(free_port)
   url=http://127.0.0.1:$port/metrics
+  $PY proc --pid $$ >"$dir/host-a.json"
   start_agent "$port" "$TMP/agent-fake.log" "$TMP/state-fake" "--docker.host=unix://$dir/fake.sock"
   if ! secs=$(wait_ready "$port" 60); then
     echo "{\"error\": \"agent not ready on the fake engine within 60 s\"}" >"$RES/fake.json"
@@ -387,17 +393,20 @@ import json, re, sys
 d, outp, k, interval = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 st = json.load(open(d + "/status.json"))
 wait = json.load(open(d + "/wait.json"))
-pb = json.load(open(d + "/pb.json"))
+pb, ha = json.load(open(d + "/pb.json")), json.load(open(d + "/host-a.json"))
 m = wait.get("metrics") or {}
 counted = int(m.get("events_total", 0))
 # The stream may start before /readyz answers, so CPU is counted from the agent's start.
 out = {"sent": k, "counted": counted, "interval": interval, "rss": pb,
-       "cpu_ms": pb["cpu_ticks"] * 1000.0 / pb["clk_tck"]}
+       "cpu_ms": pb["cpu_ticks"] * 1000.0 / pb["clk_tck"],
+       "host_busy_pct": 100.0 * (1 - (pb["host_idle"] - ha["host_idle"]) / max(1, pb["host_total"] - ha["host_total"]))}
 if "first_byte_time" not in st:
     out["error"] = "the agent never subscribed to /events"
 else:
     if "last_byte_time" in st:
         out["write_seconds"] = st["last_byte_time"] - st["first_byte_time"]
+    out["blocked_seconds"] = st.get("blocked_s")
+    out["fake_cpu_seconds"] = st.get("cpu_s")
     if wait.get("reached"):
         out["seconds"] = wait["time"] - st["first_byte_time"]
         out["rate"] = k / out["seconds"]
