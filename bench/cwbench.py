@@ -330,6 +330,15 @@ def read_proc(pid):
     out["ncpu"] = os.cpu_count()
     with open("/proc/loadavg") as f:
         out["loadavg"] = float(f.read().split()[0])
+    # Nanosecond CPU time of the live threads (schedstat), finer than the 10 ms ticks.
+    try:
+        ns = 0
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                ns += int(f.read().split()[0])
+        out["sched_ns"] = ns
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         out["fds"] = len(os.listdir("/proc/%d/fd" % pid))
     except OSError:
@@ -400,6 +409,9 @@ def cmd_report(a):
     if idle:
         row("Agent CPU while idle (%d s, no scrapes)" % round(idle["seconds"]),
             "%.3f %% of one core (%.1f ms CPU per minute)" % (idle["pct"], idle["ms_per_min"]))
+        if idle.get("ticks") is not None:
+            row("Agent CPU while idle, from utime+stime ticks", "%d ticks of %d ms"
+                % (idle["ticks"], 1000 // idle.get("clk_tck", 100)))
         row("Engine events during the idle window (independent `docker events`)",
             str(idle.get("engine_events", "?")))
         if idle.get("engine_events"):
