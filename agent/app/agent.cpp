@@ -142,7 +142,7 @@ int run_agent(const config::AgentConfig& cfg) {
   http::ServerOptions server_options;
   server_options.listen_address = cfg.listen_address;
   server_options.max_requests = cfg.max_requests;
-  //WEBCFG server_options.web_config_file = cfg.web_config_file;
+  server_options.web_config_file = cfg.web_config_file;
   auto routes = std::make_shared<Routes>(cfg, model, beat, timings);
   http::Server server(server_options, [routes](const http::Request& r) { return (*routes)(r); });
   server.start();  // throws with a one-line reason (address in use, bad web config)

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "composewatch/app/compose_command.h"
 #include "composewatch/version.h"
 #include "values.h"
 
@@ -165,7 +166,7 @@ std::string one_line(std::string text) {
 }  // namespace
 
 bool command_available(const std::string& command) {
-  return command == "run" || command == "status";
+  return command == "run" || command == "status" || command == "compose";
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
@@ -181,8 +182,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       throw UsageError(message + "; see 'composewatch --help'");
     }
     cl.command = *first++;
-    // The other commands come later; their flags are theirs to define.
-    if (!command_available(cl.command)) return cl;
+    // The other commands come later; their flags are theirs to define. `compose` parses
+    // its own (-f, -p take one dash, as in docker compose).
+    if (!command_available(cl.command) || cl.command == "compose") return cl;
   }
   const std::vector<std::string> rest(first, args.end());
 
@@ -264,7 +266,7 @@ std::string help_text(const std::string& command) {
          "  run        The agent, in the foreground (the default).\n"
          "  status     One-shot table of the host's containers.\n"
          "  check      Compare compose files with the live engine (not available in this version).\n"
-         "  compose    Print the normalised compose model (not available in this version).\n"
+         "  compose    Print the normalised compose model as JSON (no engine needed).\n"
          "  prune      Run prune policies once (not available in this version).\n"
          "  diagnose   One-shot host disk and health report (not available in this version).\n"
          "\n"
@@ -289,6 +291,11 @@ int run_command_line(const std::vector<std::string>& args, const Environment& en
   if (!command_available(cl.command)) {
     err << "composewatch: the '" << cl.command << "' command is not available in this version\n";
     return 2;
+  }
+  // Reads only files; no configuration, no engine.
+  if (cl.command == "compose") {
+    return app::run_compose(std::vector<std::string>(args.begin() + 1, args.end()),
+                            app::process_environment(), out, err);
   }
   if (cl.help) {
     out << help_text(cl.command);

@@ -1,7 +1,10 @@
 #include <composewatch/http/server.h>
 
+#include "basic_auth.h"
 #include "gzip.h"
 #include "listen_address.h"
+#include "tls_context.h"
+#include "web_config.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -19,6 +22,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -41,6 +45,7 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 using HttpRequest = bhttp::request<bhttp::string_body>;
 using HttpResponse = bhttp::response<bhttp::string_body>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using namespace std::chrono_literals;
 
 // Error policy: inside the I/O loops failures are error codes, and a failed connection
@@ -139,6 +144,12 @@ asio::awaitable<void> close_gracefully(beast::tcp_stream& stream) {
   }
 }
 
+asio::awaitable<void> close_gracefully(TlsStream& stream) {
+  // Sends close_notify; a client that just drops the connection ends the wait early.
+  beast::get_lowest_layer(stream).expires_after(kCloseLinger);
+  co_await stream.async_shutdown(use_tuple);
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -159,6 +170,10 @@ struct Server::Impl {
   const ServerOptions options;
   const Handler handler;
   std::atomic<std::size_t> in_flight{0};
+  // From the web config file, set by open().
+  std::optional<asio::ssl::context> tls;
+  std::optional<BasicAuth> auth;
+  std::vector<std::pair<std::string, std::string>> extra_headers;
 
   std::mutex mutex;  // guards state and bound
   enum class State { idle, running, stopped } state = State::idle;
@@ -181,6 +196,19 @@ void Server::Impl::open() {
     address = parse_listen_address(options.listen_address);
   } catch (const std::invalid_argument& e) {
     throw fail(e.what());
+  }
+
+  if (!options.web_config_file.empty()) {
+    auto config = load_web_config(options.web_config_file);
+    if (config.tls) {
+      try {
+        tls.emplace(make_tls_context(*config.tls));
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error(options.web_config_file + ": " + e.what());
+      }
+    }
+    if (!config.basic_auth_users.empty()) auth.emplace(std::move(config.basic_auth_users));
+    extra_headers = std::move(config.headers);
   }
 
   const unsigned io_thread_count = std::max(1u, options.threads);
@@ -283,7 +311,18 @@ asio::awaitable<void> Server::Impl::accept_loop() {
 }
 
 asio::awaitable<void> Server::Impl::run_session(beast::tcp_stream stream) {
-  co_await serve(stream);
+  if (!tls) {
+    co_await serve(stream);
+    co_return;
+  }
+  TlsStream tls_stream(std::move(stream), *tls);
+  beast::get_lowest_layer(tls_stream).expires_after(options.read_timeout);
+  auto [ec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (ec) {
+    spdlog::debug("http: TLS handshake failed: {}", ec.message());
+    co_return;
+  }
+  co_await serve(tls_stream);
 }
 
 template <class Stream>
@@ -313,6 +352,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream) {
       if (auto status = status_for_read_error(read_ec)) {
         auto res = text_response(*status, std::string(bhttp::obsolete_reason(*status)) + "\n");
         res.keep_alive(false);
+        for (const auto& [name, value] : extra_headers) res.set(name, value);
         socket.expires_after(options.write_timeout);
         auto [write_ec, write_n] = co_await bhttp::async_write(stream, res, use_tuple);
         if (!write_ec) co_await close_gracefully(stream);
@@ -326,6 +366,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream) {
     HttpResponse response = co_await respond(request);
     response.version(request.version());
     response.keep_alive(request.keep_alive());
+    for (const auto& [name, value] : extra_headers) response.set(name, value);
     // HEAD gets the headers a GET would, Content-Length included, and no body.
     if (request.method() == bhttp::verb::head) response.body().clear();
     socket.expires_after(options.write_timeout);
@@ -364,6 +405,12 @@ HttpResponse Server::Impl::handle(const HttpRequest& request) {
   const auto target = request.target();
   Request req{std::string(request.method_string()), std::string(target),
               std::string(target.substr(0, target.find('?')))};
+  // Here rather than on the I/O thread: checking a password is a deliberately slow bcrypt.
+  if (auth && !auth->allows(request[bhttp::field::authorization])) {
+    auto res = text_response(bhttp::status::unauthorized, "Unauthorized\n");
+    res.set(bhttp::field::www_authenticate, "Basic");
+    return res;
+  }
   try {
     Response out = handler(req);
     if (out.status < 200 || out.status > 999) {

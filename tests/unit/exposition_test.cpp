@@ -6,23 +6,16 @@
 
 #include "composewatch/metrics/collector.h"
 #include "composewatch/version.h"
+#include "container_events.h"
 
 using namespace composewatch;
 
 namespace {
 
 engine::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
-                 std::vector<std::pair<std::string, std::string>> extra = {}) {
-  engine::Event e;
-  e.type = "container";
-  auto [head, detail] = engine::split_action(action);
-  e.action = std::string(head);
-  e.action_detail = std::string(detail);
-  e.actor_id = std::move(id);
-  e.time_nano = t * 1'000'000'000;
-  e.attributes = {{"name", std::move(name)}, {"image", "shop/api:1.4"}};
-  for (auto& kv : extra) e.attributes.push_back(std::move(kv));
-  return e;
+                 test_support::Attributes extra = {}) {
+  return test_support::container_event(std::move(action), std::move(id), std::move(name), t, "shop/api:1.4",
+                                  std::move(extra));
 }
 
 std::string render_without_durations(const state::Snapshot& snap) {

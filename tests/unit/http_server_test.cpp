@@ -15,14 +15,23 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <crypt.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <zlib.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -37,6 +46,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 using Reply = bhttp::response<bhttp::string_body>;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
@@ -51,9 +61,10 @@ tcp::endpoint endpoint_of(const std::string& address) {
           static_cast<unsigned short>(std::stoi(address.substr(colon + 1)))};
 }
 
-// One client connection, driven synchronously: each call runs the client's own
-// io_context until that step is done.
-class Client {
+// One client connection, plain or TLS, driven synchronously: each call runs the client's
+// own io_context until that step is done.
+template <class Stream>
+class BasicClient {
   // Runs the coroutine `make()` returns to completion; rethrows what it throws.
   template <class F>
   auto run(F make) {
@@ -64,16 +75,24 @@ class Client {
   }
 
  public:
-  explicit Client(const std::string& address) {
+  explicit BasicClient(const std::string& address) requires std::same_as<Stream, beast::tcp_stream>
+      : stream_(io_) {
+    connect(address);
+  }
+
+  BasicClient(const std::string& address,
+              asio::ssl::context& tls) requires std::same_as<Stream, TlsStream>
+      : stream_(io_, tls) {
+    connect(address);
     run([&]() -> asio::awaitable<void> {
-      stream_.expires_after(kClientTimeout);
-      co_await stream_.async_connect(endpoint_of(address), asio::use_awaitable);
+      socket().expires_after(kClientTimeout);
+      co_await stream_.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     });
   }
 
   void send(const std::string& raw) {
     run([&]() -> asio::awaitable<void> {
-      stream_.expires_after(kClientTimeout);
+      socket().expires_after(kClientTimeout);
       co_await asio::async_write(stream_, asio::buffer(raw), asio::use_awaitable);
     });
   }
@@ -83,7 +102,7 @@ class Client {
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(boost::none);
       parser.skip(head);  // a response to HEAD has no body whatever Content-Length says
-      stream_.expires_after(kClientTimeout);
+      socket().expires_after(kClientTimeout);
       co_await bhttp::async_read(stream_, buffer_, parser, asio::use_awaitable);
       co_return parser.release();
     });
@@ -108,13 +127,14 @@ class Client {
               timer.expires_after(interval);
               co_await timer.async_wait(asio::use_awaitable);
               if (*closed) break;
-              co_await asio::async_write(stream_.socket(), asio::buffer(drip), asio::use_awaitable);
+              co_await asio::async_write(socket().socket(), asio::buffer(drip),
+                                         asio::use_awaitable);
             }
           },
           asio::detached);
     }
     run([&]() -> asio::awaitable<void> {
-      stream_.expires_after(kClientTimeout);
+      socket().expires_after(kClientTimeout);
       std::array<char, 1024> scratch;
       beast::error_code ec;
       while (!ec) {
@@ -128,10 +148,22 @@ class Client {
   }
 
  private:
+  beast::tcp_stream& socket() { return beast::get_lowest_layer(stream_); }
+
+  void connect(const std::string& address) {
+    run([&]() -> asio::awaitable<void> {
+      socket().expires_after(kClientTimeout);
+      co_await socket().async_connect(endpoint_of(address), asio::use_awaitable);
+    });
+  }
+
   asio::io_context io_;
-  beast::tcp_stream stream_{io_};
+  Stream stream_;
   beast::flat_buffer buffer_;
 };
+
+using Client = BasicClient<beast::tcp_stream>;
+using TlsClient = BasicClient<TlsStream>;
 
 std::string get_request(const std::string& target, const std::string& headers = "",
                         const std::string& method = "GET") {
@@ -496,6 +528,196 @@ TEST(HttpServer, StopIsFastAndIdempotent) {
   EXPECT_LT(idle.wait_closed(), 500ms);  // open connections are dropped
   server.stop();
   EXPECT_THROW(server.start(), std::logic_error);
+}
+
+// --web.config.file: TLS and basic auth.
+
+// A scratch directory for one test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "composewatch-http-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string write(const std::string& name, const std::string& text) const {
+    auto path = path_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct Pem {
+  std::string cert;
+  std::string key;
+};
+
+// A self-signed P-256 certificate for 127.0.0.1, made with the OpenSSL API.
+Pem self_signed_certificate() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  if (!key || !cert) throw std::runtime_error("openssl: out of memory");
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("composewatch test"), -1, -1,
+                             0);
+  X509_set_issuer_name(cert.get(), name);
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
+    if (!extension) throw std::runtime_error("openssl: bad extension");
+    X509_add_ext(cert.get(), extension, -1);
+    X509_EXTENSION_free(extension);
+  }
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
+    throw std::runtime_error("X509_sign failed");
+
+  auto to_pem = [](auto write) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    if (write(bio.get()) != 1) throw std::runtime_error("openssl: PEM write failed");
+    char* data = nullptr;
+    auto size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+  };
+  return {to_pem([&](BIO* bio) { return PEM_write_bio_X509(bio, cert.get()); }),
+          to_pem([&](BIO* bio) {
+            return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+          })};
+}
+
+// A client context that trusts only `cert` and checks it names 127.0.0.1.
+asio::ssl::context trusting(const std::string& cert) {
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.add_certificate_authority(asio::buffer(cert));
+  context.set_verify_mode(asio::ssl::verify_peer);
+  context.set_verify_callback(asio::ssl::host_name_verification("127.0.0.1"));
+  return context;
+}
+
+std::string bcrypt(const std::string& password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (!crypt_gensalt_rn("$2b$", 10, nullptr, 0, salt, sizeof salt))
+    throw std::runtime_error("gensalt");
+  auto data = std::make_unique<crypt_data>();
+  const char* hash = crypt_rn(password.c_str(), salt, data.get(), sizeof(crypt_data));
+  if (!hash) throw std::runtime_error("crypt_rn");
+  return hash;
+}
+
+TEST(HttpServer, ServesTlsWithTheConfiguredCertificate) {
+  TempDir dir;
+  auto pem = self_signed_certificate();
+  dir.write("server.crt", pem.cert);
+  dir.write("server.key", pem.key);
+  auto options = loopback();
+  // Relative paths resolve against the web config's directory.
+  options.web_config_file = dir.write("web.yml",
+                                      "tls_server_config:\n"
+                                      "  cert_file: server.crt\n"
+                                      "  key_file: server.key\n"
+                                      "http_server_config:\n"
+                                      "  headers:\n"
+                                      "    X-Content-Type-Options: nosniff\n");
+  Server server(options, [](const Request&) { return metrics_response(); });
+  server.start();
+
+  auto tls = trusting(pem.cert);
+  TlsClient client(server.local_address(), tls);
+  auto reply = client.request(get_request("/metrics", "Accept-Encoding: gzip\r\n"));
+  EXPECT_EQ(reply.result_int(), 200);
+  EXPECT_EQ(reply[bhttp::field::content_encoding], "gzip");
+  EXPECT_EQ(gunzip(reply.body()), kMetrics);
+  EXPECT_EQ(reply["X-Content-Type-Options"], "nosniff");
+  EXPECT_EQ(client.request(get_request("/metrics", "Connection: close\r\n")).body(), kMetrics);
+
+  // Plain HTTP to the TLS port gets no answer, and costs only that connection.
+  Client plain(server.local_address());
+  EXPECT_ANY_THROW(plain.request(get_request("/metrics", "Connection: close\r\n")));
+  TlsClient again(server.local_address(), tls);
+  EXPECT_EQ(again.request(get_request("/healthz")).result_int(), 200);
+
+  // A client that does not trust this certificate refuses it.
+  auto other = trusting(self_signed_certificate().cert);
+  EXPECT_ANY_THROW(TlsClient(server.local_address(), other));
+}
+
+TEST(HttpServer, BasicAuthGuardsEveryRequest) {
+  TempDir dir;
+  auto options = loopback();
+  options.web_config_file =
+      dir.write("web.yml", "basic_auth_users:\n  prometheus: " + bcrypt("correct horse") + "\n");
+  std::atomic<int> calls{0};
+  Server server(options, [&](const Request&) {
+    ++calls;
+    return Response{200, "text/plain", "ok"};
+  });
+  server.start();
+  const auto address = server.local_address();
+
+  auto anonymous = get(address, "/metrics");
+  EXPECT_EQ(anonymous.result_int(), 401);
+  EXPECT_EQ(anonymous[bhttp::field::www_authenticate], "Basic");
+  // "prometheus:wrong" and "nobody:correct horse"
+  EXPECT_EQ(
+      get(address, "/metrics", "Authorization: Basic cHJvbWV0aGV1czp3cm9uZw==\r\n").result_int(),
+      401);
+  EXPECT_EQ(get(address, "/", "Authorization: Basic bm9ib2R5OmNvcnJlY3QgaG9yc2U=\r\n").result_int(),
+            401);
+  EXPECT_EQ(calls.load(), 0);
+
+  // "prometheus:correct horse"
+  auto allowed =
+      get(address, "/metrics", "Authorization: Basic cHJvbWV0aGV1czpjb3JyZWN0IGhvcnNl\r\n");
+  EXPECT_EQ(allowed.result_int(), 200);
+  EXPECT_EQ(allowed.body(), "ok");
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(HttpServer, StartFailsOnABadWebConfig) {
+  TempDir dir;
+  auto options = loopback();
+  options.web_config_file = dir.write("web.yml",
+                                      "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n"
+                                      "basic_auth_user:\n  x: y\n");
+  Server typo(options, [](const Request&) { return Response{}; });
+  try {
+    typo.start();
+    FAIL() << "start() did not throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), options.web_config_file + ":4: basic_auth_user: unknown key");
+  }
+
+  options.web_config_file = dir.write(
+      "web.yml", "tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n");
+  Server missing(options, [](const Request&) { return Response{}; });
+  try {
+    missing.start();
+    FAIL() << "start() did not throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("tls_server_config.cert_file"));
+    EXPECT_THAT(e.what(), HasSubstr("missing.crt"));
+  }
+
+  auto mismatched = self_signed_certificate();
+  dir.write("a.crt", mismatched.cert);
+  dir.write("a.key", self_signed_certificate().key);
+  options.web_config_file =
+      dir.write("web.yml", "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n");
+  Server wrong_key(options, [](const Request&) { return Response{}; });
+  EXPECT_THROW(wrong_key.start(), std::runtime_error);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "composewatch/state/model.h"
+#include "container_events.h"
 
 using namespace composewatch;
 using namespace std::chrono_literals;
@@ -10,20 +11,9 @@ namespace {
 
 // A container event as the engine sends it (labels in Actor.Attributes).
 engine::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
-                 std::vector<std::pair<std::string, std::string>> extra = {}) {
-  engine::Event e;
-  e.type = "container";
-  auto [head, detail] = engine::split_action(action);
-  e.action = std::string(head);
-  e.action_detail = std::string(detail);
-  e.actor_id = std::move(id);
-  e.time_nano = t * 1'000'000'000;
-  e.attributes = {{"name", std::move(name)},
-                  {"image", "img:1"},
-                  {"com.docker.compose.project", "shop"},
-                  {"com.docker.compose.service", "api"}};
-  for (auto& kv : extra) e.attributes.push_back(std::move(kv));
-  return e;
+                 test_support::Attributes extra = {}) {
+  extra.insert(extra.begin(), {{"com.docker.compose.project", "shop"}, {"com.docker.compose.service", "api"}});
+  return test_support::container_event(std::move(action), std::move(id), std::move(name), t, "img:1", std::move(extra));
 }
 
 engine::Event die(std::string id, std::string name, std::int64_t t, int code) {

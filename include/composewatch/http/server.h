@@ -5,7 +5,8 @@
 //
 // Only GET and HEAD reach the handler (others get 405). The server answers on its own:
 // 503 beyond max_requests, 400/413/431 for malformed or oversized requests, 500 when the
-// handler throws. It gzips compressible bodies for clients that accept gzip.
+// handler throws, 401 without valid basic-auth credentials when the web config has users.
+// It gzips compressible bodies for clients that accept gzip.
 
 #include <chrono>
 #include <cstddef>
@@ -37,7 +38,7 @@ using Handler = std::function<Response(const Request&)>;
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:9469";  // host:port, [v6]:port or :port (all interfaces)
   std::size_t max_requests = 40;                  // concurrent; beyond that 503; 0: no limit
-  std::chrono::milliseconds read_timeout{10'000};  // whole request head must arrive by then
+  std::chrono::milliseconds read_timeout{10'000};  // TLS handshake; then each whole request
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
   std::size_t header_limit = 8 * 1024;
@@ -45,6 +46,9 @@ struct ServerOptions {
   std::size_t gzip_min_bytes = 512;  // smaller bodies go uncompressed
   unsigned threads = 1;                // I/O threads (accepting, reading, writing)
   unsigned handler_threads = 2;        // threads that run the Handler
+  // Exporter-toolkit web config (tls_server_config, basic_auth_users, http_server_config);
+  // empty: plain HTTP, no auth. Read once, by start().
+  std::string web_config_file;
 };
 
 class Server {
@@ -54,8 +58,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts serving on the server's own thread(s). Throws std::runtime_error
-  // with a one-line reason ("listen 127.0.0.1:9469: Address already in use"), and
+  // Loads the web config, binds and starts serving on the server's own thread(s). Throws
+  // std::runtime_error with a one-line reason ("listen 127.0.0.1:9469: Address already in
+  // use", "/etc/composewatch/web.yml:3: tls_server_config.certfile: unknown key"), and
   // std::logic_error when called twice or after stop().
   void start();
   // Stops accepting, drops open connections, waits for running handlers, joins the

@@ -1,0 +1,835 @@
+// Compose files → the normalised model. The order of work follows Compose: each file is
+// parsed and interpolated on its own, its short forms are normalised and its `extends`
+// and `include` resolved, then the files are merged in -f order, then profiles decide
+// which services are active, then the model is built with every value checked.
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "composewatch/compose/loader.h"
+#include "loader_merge.h"
+#include "yaml_tree.h"
+
+namespace composewatch::compose {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::Node;
+
+constexpr int kMaxExtendsChain = 32;
+constexpr int kMaxIncludeDepth = 16;
+
+[[noreturn]] void fail(const SourceLocation& where, const std::string& reason) {
+  throw LoadError(where, reason);
+}
+
+std::string absolute_path(const fs::path& p) { return fs::absolute(p).lexically_normal().string(); }
+
+// The name to show for `ref`, written in the file shown as `from_display`.
+std::string display_relative(const std::string& from_display, const std::string& ref) {
+  if (fs::path(ref).is_absolute()) return fs::path(ref).lexically_normal().string();
+  const fs::path dir = fs::path(from_display).parent_path();
+  return (dir / ref).lexically_normal().string();
+}
+
+// ---- interpolation -------------------------------------------------------------------
+
+void interpolate_tree(Node& n, const std::map<std::string, std::string>& vars,
+                      std::vector<std::string>& warnings) {
+  switch (n.kind) {
+    case Node::Kind::scalar: {
+      if (n.scalar.find('$') == std::string::npos) return;
+      Interpolated r;
+      try {
+        r = interpolate(n.scalar, vars);
+      } catch (const std::invalid_argument& e) {
+        fail(n.location, e.what());
+      }
+      for (const std::string& name : r.unset) {
+        warnings.push_back(n.location.str() + ": variable " + name +
+                           " is not set, using an empty string");
+      }
+      n.scalar = std::move(r.value);
+      n.substituted = r.substituted;
+      return;
+    }
+    case Node::Kind::sequence:
+      for (Node& item : n.items) interpolate_tree(item, vars, warnings);
+      return;
+    case Node::Kind::mapping:
+      for (auto& [key, value] : n.entries) interpolate_tree(value, vars, warnings);
+      return;
+    case Node::Kind::null:
+      return;
+  }
+}
+
+// ---- normalising short forms, before merging -----------------------------------------
+
+std::string expect_string(const Node& n, const std::string& what) {
+  if (!n.is_scalar()) fail(n.location, what + " must be a string, got " + n.kind_name());
+  return n.scalar;
+}
+
+Node scalar_node(std::string value, const SourceLocation& where, bool substituted = false) {
+  Node n;
+  n.kind = Node::Kind::scalar;
+  n.scalar = std::move(value);
+  n.location = where;
+  n.substituted = substituted;
+  return n;
+}
+
+// ["K=V", "K"] → {K: V, K: null}; a mapping stays as it is.
+void list_to_mapping(Node& field, const std::string& what, bool bare_key_is_empty_string) {
+  if (field.is_mapping() || field.is_null()) return;
+  if (!field.is_sequence()) fail(field.location, what + " must be a list or a mapping, got " + field.kind_name());
+  Node map;
+  map.kind = Node::Kind::mapping;
+  map.location = field.location;
+  map.key_line = field.key_line;
+  for (const Node& item : field.items) {
+    const std::string text = expect_string(item, what + " entries");
+    const auto eq = text.find('=');
+    Node value;
+    if (eq != std::string::npos) {
+      value = scalar_node(text.substr(eq + 1), item.location, item.substituted);
+    } else if (bare_key_is_empty_string) {
+      value = scalar_node("", item.location);
+    } else {
+      value.location = item.location;  // null: "K" alone takes the value from the environment
+    }
+    value.key_line = item.location.line;
+    map.set(text.substr(0, eq), std::move(value));
+  }
+  field = std::move(map);
+}
+
+bool is_host_path(const std::string& source) {
+  return source.starts_with("/") || source.starts_with(".") || source.starts_with("~");
+}
+
+std::string resolve_host_path(const std::string& source, const std::string& base_dir,
+                              const std::map<std::string, std::string>& vars) {
+  if (source.starts_with("~")) {
+    const auto home = vars.find("HOME");
+    const std::string h = home != vars.end() ? home->second : "";
+    return absolute_path(fs::path(h) / source.substr(source.size() > 1 && source[1] == '/' ? 2 : 1));
+  }
+  if (source.starts_with("/")) return fs::path(source).lexically_normal().string();
+  return (fs::path(base_dir) / source).lexically_normal().string();
+}
+
+void normalise_service(Node& svc, const std::string& name, const std::string& base_dir,
+                       const std::map<std::string, std::string>& vars) {
+  if (svc.is_null()) {  // "svc:" with nothing: an empty service, reported later if it stays so
+    svc.kind = Node::Kind::mapping;
+  }
+  if (!svc.is_mapping()) fail(svc.location, "service '" + name + "' must be a mapping, got " + svc.kind_name());
+  std::erase_if(svc.entries, [](const auto& e) { return e.first.starts_with("x-"); });
+  if (Node* env = svc.find("environment")) list_to_mapping(*env, "environment", false);
+  if (Node* labels = svc.find("labels")) list_to_mapping(*labels, "labels", true);
+  if (Node* deps = svc.find("depends_on"); deps && deps->is_sequence()) {
+    Node map;
+    map.kind = Node::Kind::mapping;
+    map.location = deps->location;
+    map.key_line = deps->key_line;
+    for (const Node& item : deps->items) {
+      Node cond;
+      cond.kind = Node::Kind::mapping;
+      cond.location = item.location;
+      cond.key_line = item.location.line;
+      cond.set("condition", scalar_node("service_started", item.location));
+      map.set(expect_string(item, "depends_on entries"), std::move(cond));
+    }
+    *deps = std::move(map);
+  }
+  if (Node* ext = svc.find("extends"); ext && ext->is_scalar()) {
+    Node map;
+    map.kind = Node::Kind::mapping;
+    map.location = ext->location;
+    map.key_line = ext->key_line;
+    map.set("service", *ext);
+    *ext = std::move(map);
+  }
+  if (Node* vols = svc.find("volumes"); vols && vols->is_sequence()) {
+    for (Node& v : vols->items) {
+      if (v.is_scalar()) {
+        const auto colon = v.scalar.find(':');
+        if (colon != std::string::npos && is_host_path(v.scalar.substr(0, colon))) {
+          v.scalar = resolve_host_path(v.scalar.substr(0, colon), base_dir, vars) + v.scalar.substr(colon);
+        }
+      } else if (v.is_mapping()) {
+        const Node* type = v.find("type");
+        Node* source = v.find("source");
+        if (type && type->is_scalar() && type->scalar == "bind" && source && source->is_scalar() &&
+            !source->scalar.empty()) {
+          source->scalar = resolve_host_path(source->scalar, base_dir, vars);
+        }
+      }
+    }
+  }
+}
+
+// ---- files, extends, include ---------------------------------------------------------
+
+struct ComposeFile {
+  std::string path;     // absolute
+  std::string display;  // as the user would recognise it
+  std::string base_dir;  // relative host paths resolve against this
+  Node root;             // interpolated, services normalised, extends not yet resolved
+};
+
+class ProjectReader {
+ public:
+  ProjectReader(std::map<std::string, std::string> process_env)
+      : process_env_(std::move(process_env)) {}
+
+  std::vector<std::string> warnings;
+
+  // Loads one file: parse, interpolate with `vars`, normalise its services.
+  std::shared_ptr<ComposeFile> read(const std::string& path, const std::string& display,
+                                    const std::string& base_dir,
+                                    const std::map<std::string, std::string>& vars) {
+    const std::string key = path + "\n" + base_dir;
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    if (cache_.size() > 256) fail({display, 0}, "too many compose files referenced (more than 256)");
+    auto file = std::make_shared<ComposeFile>();
+    file->path = path;
+    file->display = display;
+    file->base_dir = base_dir;
+    file->root = detail::load_yaml_file(path, display);
+    if (file->root.is_null()) {
+      file->root.kind = Node::Kind::mapping;
+      file->root.location = {display, 0};
+    }
+    if (!file->root.is_mapping()) {
+      fail(file->root.location, "the top level must be a mapping, got " + file->root.kind_name());
+    }
+    std::erase_if(file->root.entries, [](const auto& e) { return e.first.starts_with("x-"); });
+    interpolate_tree(file->root, vars, warnings);
+    if (Node* services = file->root.find("services")) {
+      if (services->is_null()) {
+        services->kind = Node::Kind::mapping;
+      }
+      if (!services->is_mapping()) {
+        fail(services->location, "services must be a mapping, got " + services->kind_name());
+      }
+      std::erase_if(services->entries, [](const auto& e) { return e.first.starts_with("x-"); });
+      for (auto& [name, svc] : services->entries) normalise_service(svc, name, base_dir, vars);
+    }
+    cache_[key] = file;
+    return file;
+  }
+
+  // One file with its extends and includes resolved: what gets merged with the next -f.
+  Node resolve_file(const std::shared_ptr<ComposeFile>& file, const std::map<std::string, std::string>& vars,
+                    std::vector<std::string>& include_stack) {
+    Node root = file->root;
+    if (Node* services = root.find("services")) {
+      for (auto& [name, svc] : services->entries) {
+        std::vector<std::string> chain;
+        svc = resolve_service(file, name, vars, chain);
+      }
+    }
+    if (const Node* include = file->root.find("include")) {
+      include_all(*include, *file, root, include_stack);
+      root.erase("include");
+    }
+    return root;
+  }
+
+  // Loads and merges `files` as one project with their own variables: -f files, and
+  // each `include` entry.
+  Node load_files(const std::vector<std::string>& paths, const std::vector<std::string>& displays,
+                  const std::string& base_dir, const std::map<std::string, std::string>& vars,
+                  std::vector<std::string>& include_stack) {
+    Node merged;
+    merged.kind = Node::Kind::mapping;
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      auto file = read(paths[i], displays[i], base_dir, vars);
+      Node resolved = resolve_file(file, vars, include_stack);
+      if (i == 0) {
+        merged = std::move(resolved);
+      } else {
+        detail::merge_top_level(merged, resolved);
+      }
+    }
+    return merged;
+  }
+
+  const std::map<std::string, std::string>& process_env() const { return process_env_; }
+
+ private:
+  Node resolve_service(const std::shared_ptr<ComposeFile>& file, const std::string& name,
+                       const std::map<std::string, std::string>& vars, std::vector<std::string>& chain) {
+    const Node* services = file->root.find("services");
+    const Node* svc = services ? services->find(name) : nullptr;
+    if (!svc) fail({file->display, 0}, "no service '" + name + "' to extend");
+    const Node* ext = svc->find("extends");
+    if (!ext) return *svc;
+    if (!ext->is_mapping()) fail(ext->location, "extends must be a string or a mapping, got " + ext->kind_name());
+
+    const std::string key = file->path + "#" + name;
+    const std::string step = file->display + ":" + name;
+    chain.push_back(step);
+    for (std::size_t i = 0; i + 1 < chain.size(); ++i) {
+      if (chain[i] == step) {
+        std::string cycle;
+        for (std::size_t j = i; j < chain.size(); ++j) cycle += (j > i ? " -> " : "") + chain[j];
+        fail(ext->key_location(), "circular extends: " + cycle);
+      }
+    }
+    if (static_cast<int>(chain.size()) > kMaxExtendsChain) {
+      fail(ext->key_location(), "extends chain longer than " + std::to_string(kMaxExtendsChain));
+    }
+    const Node* base_name = ext->find("service");
+    if (!base_name) fail(ext->location, "extends needs 'service'");
+    const std::string base_service = expect_string(*base_name, "extends.service");
+
+    std::shared_ptr<ComposeFile> base_file = file;
+    if (const Node* other = ext->find("file")) {
+      const std::string ref = expect_string(*other, "extends.file");
+      const std::string path =
+          absolute_path(fs::path(file->path).parent_path() / ref);
+      const std::string display = display_relative(file->display, ref);
+      if (!fs::exists(path)) fail(other->location, "extends: file '" + ref + "' does not exist");
+      base_file = read(path, display, fs::path(path).parent_path().string(), vars);
+    }
+    const Node* base_services = base_file->root.find("services");
+    if (!base_services || !base_services->find(base_service)) {
+      fail(base_name->location, "extends: no service '" + base_service + "' in " + base_file->display);
+    }
+    Node base = resolve_service(base_file, base_service, vars, chain);
+    chain.pop_back();
+    // Compose never shares these through extends: dependencies stay visible where used.
+    base.erase("depends_on");
+    base.erase("volumes_from");
+    base.erase("extends");
+    Node own = *svc;
+    own.erase("extends");
+    detail::merge_service(base, own);
+    base.location = svc->location;
+    base.key_line = svc->key_line;
+    return base;
+  }
+
+  void include_all(const Node& include, const ComposeFile& from, Node& root,
+                   std::vector<std::string>& include_stack) {
+    if (!include.is_sequence()) fail(include.location, "include must be a list, got " + include.kind_name());
+    for (const Node& entry : include.items) {
+      std::vector<std::string> refs;
+      std::string project_dir;
+      std::string env_file;
+      if (entry.is_scalar()) {
+        refs.push_back(entry.scalar);
+      } else if (entry.is_mapping()) {
+        const Node* path = entry.find("path");
+        if (!path) fail(entry.location, "include entry needs 'path'");
+        if (path->is_sequence()) {
+          for (const Node& p : path->items) refs.push_back(expect_string(p, "include.path"));
+        } else {
+          refs.push_back(expect_string(*path, "include.path"));
+        }
+        if (const Node* pd = entry.find("project_directory")) project_dir = expect_string(*pd, "include.project_directory");
+        if (const Node* ef = entry.find("env_file")) env_file = expect_string(*ef, "include.env_file");
+      } else {
+        fail(entry.location, "include entries must be a path or a mapping, got " + entry.kind_name());
+      }
+      if (refs.empty()) fail(entry.location, "include entry has no path");
+
+      const fs::path from_dir = fs::path(from.path).parent_path();
+      std::vector<std::string> paths, displays;
+      for (const std::string& ref : refs) {
+        const std::string path = absolute_path(from_dir / ref);
+        if (std::find(include_stack.begin(), include_stack.end(), path) != include_stack.end()) {
+          std::string cycle;
+          for (const std::string& p : include_stack) cycle += fs::path(p).filename().string() + " -> ";
+          fail(entry.location, "include cycle: " + cycle + fs::path(path).filename().string());
+        }
+        if (!fs::exists(path)) fail(entry.location, "include: file '" + ref + "' does not exist");
+        paths.push_back(path);
+        displays.push_back(display_relative(from.display, ref));
+      }
+      if (static_cast<int>(include_stack.size()) >= kMaxIncludeDepth) {
+        fail(entry.location, "include nested more than " + std::to_string(kMaxIncludeDepth) + " deep");
+      }
+      const std::string dir = project_dir.empty() ? fs::path(paths.front()).parent_path().string()
+                                                  : absolute_path(from_dir / project_dir);
+      // An included project is interpolated with its own .env (or env_file); the process
+      // environment still wins.
+      std::map<std::string, std::string> vars;
+      const std::string env_path = env_file.empty() ? (fs::path(dir) / ".env").string()
+                                                    : absolute_path(from_dir / env_file);
+      if (fs::exists(env_path)) vars = read_env_file(env_path);
+      for (const auto& [k, v] : process_env_) vars[k] = v;
+
+      include_stack.insert(include_stack.end(), paths.begin(), paths.end());
+      Node included = load_files(paths, displays, dir, vars, include_stack);
+      include_stack.resize(include_stack.size() - paths.size());
+
+      for (const char* section : {"services", "volumes", "networks", "secrets", "configs"}) {
+        const Node* theirs = included.find(section);
+        if (!theirs || !theirs->is_mapping()) continue;
+        Node* ours = root.find(section);
+        if (!ours) {
+          Node empty;
+          empty.kind = Node::Kind::mapping;
+          empty.location = entry.location;
+          root.set(section, empty);
+          ours = root.find(section);
+        }
+        for (const auto& [name, value] : theirs->entries) {
+          if (ours->find(name)) {
+            if (std::string(section) == "services") {
+              fail(entry.location, "include: service '" + name + "' from " + displays.front() +
+                                       " conflicts with a service of " + from.display);
+            }
+            continue;  // the same volume or network declared twice: the including file's wins
+          }
+          ours->entries.emplace_back(name, value);
+        }
+      }
+    }
+  }
+
+  std::map<std::string, std::string> process_env_;
+  std::map<std::string, std::shared_ptr<ComposeFile>> cache_;
+};
+
+// ---- building the model --------------------------------------------------------------
+
+std::int64_t memory_value(const Node& n, const std::string& field, bool allow_minus_one = false) {
+  if (!n.is_scalar()) fail(n.location, field + " must be a string or a number, got " + n.kind_name());
+  if (allow_minus_one && n.scalar == "-1") return -1;
+  try {
+    return parse_memory_bytes(n.scalar);
+  } catch (const std::invalid_argument& e) {
+    fail(n.location, field + ": " + e.what());
+  }
+}
+
+std::optional<std::int64_t> optional_memory(const Node* n, const std::string& field,
+                                            bool allow_minus_one = false) {
+  if (!n || n->is_null() || (n->is_scalar() && n->scalar.empty())) return std::nullopt;
+  return memory_value(*n, field, allow_minus_one);
+}
+
+double duration_value(const Node& n, const std::string& field) {
+  if (!n.is_scalar()) fail(n.location, field + " must be a duration string, got " + n.kind_name());
+  try {
+    return parse_duration_seconds(n.scalar);
+  } catch (const std::invalid_argument& e) {
+    fail(n.location, field + ": " + e.what());
+  }
+}
+
+long long integer_value(const Node& n, const std::string& field, long long min, long long max) {
+  if (!n.is_scalar() || n.scalar.empty()) {
+    fail(n.location, field + " must be an integer, got " + (n.is_scalar() ? "an empty string" : n.kind_name()));
+  }
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(n.scalar, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != n.scalar.size()) fail(n.location, field + " must be an integer, got '" + n.scalar + "'");
+  if (v < min || v > max) {
+    fail(n.location, field + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                         ", got " + n.scalar);
+  }
+  return v;
+}
+
+bool bool_value(const Node& n, const std::string& field) {
+  if (n.is_scalar()) {
+    const std::string& s = n.scalar;
+    if (s == "true" || s == "True" || s == "TRUE" || s == "yes") return true;
+    if (s == "false" || s == "False" || s == "FALSE" || s == "no") return false;
+  }
+  fail(n.location, field + " must be true or false");
+}
+
+const Node* mapping_field(const Node& parent, const std::string& key, const std::string& what) {
+  const Node* n = parent.find(key);
+  if (n && !n->is_mapping() && !n->is_null()) fail(n->location, what + " must be a mapping, got " + n->kind_name());
+  return n && n->is_mapping() ? n : nullptr;
+}
+
+Healthcheck healthcheck_value(const Node& hc) {
+  Healthcheck out;
+  if (const Node* test = hc.find("test")) {
+    if (test->is_scalar()) {
+      if (!test->scalar.empty()) out.test = {"CMD-SHELL", test->scalar};
+    } else if (test->is_sequence()) {
+      for (const Node& item : test->items) out.test.push_back(expect_string(item, "healthcheck.test entries"));
+      if (!out.test.empty() && out.test[0] != "NONE" && out.test[0] != "CMD" && out.test[0] != "CMD-SHELL") {
+        fail(test->location, "healthcheck.test must start with NONE, CMD or CMD-SHELL, got '" + out.test[0] + "'");
+      }
+      if (!out.test.empty() && out.test[0] != "NONE" && out.test.size() < 2) {
+        fail(test->location, "healthcheck.test " + out.test[0] + " needs a command");
+      }
+    } else if (!test->is_null()) {
+      fail(test->location, "healthcheck.test must be a string or a list, got " + test->kind_name());
+    }
+  }
+  if (const Node* n = hc.find("interval"); n && !n->is_null()) out.interval_seconds = duration_value(*n, "healthcheck.interval");
+  if (const Node* n = hc.find("timeout"); n && !n->is_null()) out.timeout_seconds = duration_value(*n, "healthcheck.timeout");
+  if (const Node* n = hc.find("start_period"); n && !n->is_null()) {
+    out.start_period_seconds = duration_value(*n, "healthcheck.start_period");
+  }
+  if (const Node* n = hc.find("retries"); n && !n->is_null()) {
+    out.retries = static_cast<int>(integer_value(*n, "healthcheck.retries", 0, 1'000'000));
+  }
+  if (const Node* n = hc.find("disable"); n && !n->is_null() && bool_value(*n, "healthcheck.disable")) {
+    out.disabled = true;
+    if (out.test.empty()) out.test = {"NONE"};
+  }
+  if (!out.test.empty() && out.test[0] == "NONE") out.disabled = true;
+  return out;
+}
+
+std::string restart_value(const Node& n) {
+  const std::string s = expect_string(n, "restart");
+  if (s == "no" || s == "always" || s == "unless-stopped" || s == "on-failure") return s;
+  if (s.starts_with("on-failure:")) {
+    const std::string count = s.substr(11);
+    if (!count.empty() && std::all_of(count.begin(), count.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+        count.size() < 10) {
+      return s;
+    }
+  }
+  if (s == "false") return "no";  // `restart: no` read as a YAML 1.1 boolean by some tools
+  fail(n.location, "invalid restart policy '" + s + "' (expected \"no\", always, on-failure[:N] or unless-stopped)");
+}
+
+VolumeMount volume_value(const Node& v) {
+  VolumeMount m;
+  if (v.is_scalar()) {
+    // source:target[:mode] or target alone. Windows drive letters are not handled.
+    std::vector<std::string> parts;
+    std::string rest = v.scalar;
+    std::size_t pos = 0;
+    while ((pos = rest.find(':')) != std::string::npos) {
+      parts.push_back(rest.substr(0, pos));
+      rest = rest.substr(pos + 1);
+    }
+    parts.push_back(rest);
+    if (parts.size() > 3 || parts.back().empty()) fail(v.location, "invalid volume '" + v.scalar + "'");
+    if (parts.size() == 1) {
+      m.type = "volume";
+      m.target = parts[0];
+    } else {
+      m.source = parts[0];
+      m.target = parts[1];
+      m.type = is_host_path(m.source) ? "bind" : "volume";
+      if (parts.size() == 3) {
+        std::string mode = "," + parts[2] + ",";
+        m.read_only = mode.find(",ro,") != std::string::npos;
+      }
+    }
+  } else if (v.is_mapping()) {
+    const Node* type = v.find("type");
+    m.type = type ? expect_string(*type, "volumes.type") : "volume";
+    if (m.type != "volume" && m.type != "bind" && m.type != "tmpfs" && m.type != "npipe" && m.type != "cluster") {
+      fail(type->location, "volumes.type must be volume, bind, tmpfs or npipe, got '" + m.type + "'");
+    }
+    if (const Node* s = v.find("source"); s && !s->is_null()) m.source = expect_string(*s, "volumes.source");
+    const Node* t = v.find("target");
+    if (!t) fail(v.location, "volume needs a target");
+    m.target = expect_string(*t, "volumes.target");
+    if (const Node* ro = v.find("read_only"); ro && !ro->is_null()) m.read_only = bool_value(*ro, "volumes.read_only");
+    if (m.type == "bind" && m.source.empty()) fail(v.location, "a bind mount needs a source");
+  } else {
+    fail(v.location, "volumes entries must be a string or a mapping, got " + v.kind_name());
+  }
+  if (m.target.empty()) fail(v.location, "volume has an empty target");
+  return m;
+}
+
+std::vector<std::string> string_list(const Node& n, const std::string& what) {
+  std::vector<std::string> out;
+  if (n.is_null()) return out;
+  if (!n.is_sequence()) fail(n.location, what + " must be a list, got " + n.kind_name());
+  for (const Node& item : n.items) out.push_back(expect_string(item, what + " entries"));
+  return out;
+}
+
+Service service_value(const std::string& name, const Node& svc) {
+  Service s;
+  s.name = name;
+  s.location = svc.key_location();
+  if (const Node* n = svc.find("image"); n && !n->is_null()) s.image = expect_string(*n, "image");
+  if (const Node* n = svc.find("build"); n && !n->is_null()) s.has_build = true;
+  if (s.image.empty() && !s.has_build) {
+    fail(s.location, "service '" + name + "' has neither an image nor a build context");
+  }
+  if (const Node* n = svc.find("container_name"); n && !n->is_null()) {
+    s.container_name = expect_string(*n, "container_name");
+  }
+
+  const Node* deploy = mapping_field(svc, "deploy", "deploy");
+  const Node* resources = deploy ? mapping_field(*deploy, "resources", "deploy.resources") : nullptr;
+  const Node* limits = resources ? mapping_field(*resources, "limits", "deploy.resources.limits") : nullptr;
+  const Node* reservations =
+      resources ? mapping_field(*resources, "reservations", "deploy.resources.reservations") : nullptr;
+
+  std::optional<int> scale, deploy_replicas;
+  if (const Node* n = svc.find("scale"); n && !n->is_null()) {
+    scale = static_cast<int>(integer_value(*n, "scale", 0, 100'000));
+  }
+  if (const Node* n = deploy ? deploy->find("replicas") : nullptr; n && !n->is_null()) {
+    deploy_replicas = static_cast<int>(integer_value(*n, "deploy.replicas", 0, 100'000));
+  }
+  if (scale && deploy_replicas && *scale != *deploy_replicas) {
+    fail(svc.find("scale")->location, "scale (" + std::to_string(*scale) + ") and deploy.replicas (" +
+                                          std::to_string(*deploy_replicas) + ") disagree");
+  }
+  s.replicas = deploy_replicas.value_or(scale.value_or(1));
+
+  s.memory_limit_bytes = optional_memory(svc.find("mem_limit"), "mem_limit");
+  const auto deploy_limit = optional_memory(limits ? limits->find("memory") : nullptr,
+                                            "deploy.resources.limits.memory");
+  if (deploy_limit && *deploy_limit != 0) s.memory_limit_bytes = deploy_limit;
+  s.memory_reservation_bytes = optional_memory(svc.find("mem_reservation"), "mem_reservation");
+  const auto deploy_reservation = optional_memory(reservations ? reservations->find("memory") : nullptr,
+                                                  "deploy.resources.reservations.memory");
+  if (deploy_reservation && *deploy_reservation != 0) s.memory_reservation_bytes = deploy_reservation;
+  s.memswap_limit_bytes = optional_memory(svc.find("memswap_limit"), "memswap_limit", true);
+
+  if (const Node* hc = svc.find("healthcheck"); hc && !hc->is_null()) {
+    if (!hc->is_mapping()) fail(hc->location, "healthcheck must be a mapping, got " + hc->kind_name());
+    s.healthcheck = healthcheck_value(*hc);
+  }
+
+  if (const Node* n = svc.find("restart"); n && !n->is_null()) s.restart = restart_value(*n);
+  if (const Node* policy = deploy ? mapping_field(*deploy, "restart_policy", "deploy.restart_policy") : nullptr) {
+    if (const Node* c = policy->find("condition"); c && !c->is_null()) {
+      const std::string cond = expect_string(*c, "deploy.restart_policy.condition");
+      if (cond != "none" && cond != "on-failure" && cond != "any") {
+        fail(c->location, "deploy.restart_policy.condition must be none, on-failure or any, got '" + cond + "'");
+      }
+      s.deploy_restart_condition = cond;
+    }
+    if (const Node* m = policy->find("max_attempts"); m && !m->is_null()) {
+      s.deploy_restart_max_attempts =
+          static_cast<int>(integer_value(*m, "deploy.restart_policy.max_attempts", 0, 1'000'000));
+    }
+  }
+
+  if (const Node* deps = svc.find("depends_on"); deps && !deps->is_null()) {
+    if (!deps->is_mapping()) fail(deps->location, "depends_on must be a list or a mapping, got " + deps->kind_name());
+    for (const auto& [dep, spec] : deps->entries) {
+      DependsOn d;
+      if (spec.is_mapping()) {
+        if (const Node* c = spec.find("condition"); c && !c->is_null()) {
+          d.condition = expect_string(*c, "depends_on.condition");
+          if (d.condition != "service_started" && d.condition != "service_healthy" &&
+              d.condition != "service_completed_successfully") {
+            fail(c->location, "depends_on." + dep + ".condition must be service_started, service_healthy or "
+                                                   "service_completed_successfully, got '" + d.condition + "'");
+          }
+        }
+        if (const Node* r = spec.find("required"); r && !r->is_null()) d.required = bool_value(*r, "depends_on.required");
+      } else if (!spec.is_null()) {
+        fail(spec.location, "depends_on." + dep + " must be a mapping, got " + spec.kind_name());
+      }
+      s.depends_on[dep] = d;
+    }
+  }
+
+  if (const Node* vols = svc.find("volumes"); vols && !vols->is_null()) {
+    if (!vols->is_sequence()) fail(vols->location, "volumes must be a list, got " + vols->kind_name());
+    for (const Node& v : vols->items) s.volumes.push_back(volume_value(v));
+  }
+  if (const Node* n = svc.find("profiles")) s.profiles = string_list(*n, "profiles");
+  if (const Node* n = svc.find("network_mode"); n && !n->is_null()) s.network_mode = expect_string(*n, "network_mode");
+  if (const Node* labels = svc.find("labels"); labels && !labels->is_null()) {
+    for (const auto& [k, v] : labels->entries) {
+      s.labels[k] = v.is_null() ? "" : expect_string(v, "labels." + k);
+    }
+  }
+  if (const Node* env = svc.find("environment"); env && !env->is_null()) {
+    for (const auto& [k, v] : env->entries) {
+      EnvironmentEntry e;
+      if (!v.is_null()) {
+        e.has_value = true;
+        e.value = expect_string(v, "environment." + k);
+        e.literal = !v.substituted;
+      }
+      s.environment[k] = e;
+    }
+  }
+  return s;
+}
+
+VolumeDecl volume_decl(const std::string& name, const Node& n) {
+  VolumeDecl d;
+  d.location = n.key_location();
+  if (n.is_null()) return d;
+  if (!n.is_mapping()) fail(n.location, "volume '" + name + "' must be a mapping, got " + n.kind_name());
+  if (const Node* e = n.find("external"); e && !e->is_null()) {
+    if (e->is_mapping()) {  // the old `external: {name: x}` form
+      d.external = true;
+      if (const Node* en = e->find("name")) d.name = expect_string(*en, "volumes." + name + ".external.name");
+    } else {
+      d.external = bool_value(*e, "volumes." + name + ".external");
+    }
+  }
+  if (const Node* nm = n.find("name"); nm && !nm->is_null()) d.name = expect_string(*nm, "volumes." + name + ".name");
+  return d;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto comma = s.find(',', start);
+    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml in the current
+// directory, with the matching override file when there is one.
+std::vector<std::string> default_files() {
+  for (const char* base : {"compose", "docker-compose"}) {
+    for (const char* ext : {".yaml", ".yml"}) {
+      if (fs::exists(std::string(base) + ext)) {
+        std::vector<std::string> files = {std::string(base) + ext};
+        for (const char* oext : {".yaml", ".yml"}) {
+          const std::string override_file = std::string(base) + ".override" + oext;
+          if (fs::exists(override_file)) {
+            files.push_back(override_file);
+            break;
+          }
+        }
+        return files;
+      }
+    }
+  }
+  throw LoadError({}, "no compose file given (-f) and none found in the current directory "
+                      "(compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)");
+}
+
+}  // namespace
+
+Project load_project(const LoadOptions& options) {
+  const std::vector<std::string> given = options.files.empty() ? default_files() : options.files;
+  std::vector<std::string> paths;
+  for (const std::string& f : given) {
+    if (f.empty()) throw LoadError({}, "empty compose file name");
+    const std::string path = absolute_path(f);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      throw LoadError({f, 0}, fs::exists(path, ec) ? "not a regular file" : "no such file");
+    }
+    paths.push_back(path);
+  }
+
+  Project project;
+  project.files = paths;
+  project.working_dir = fs::path(paths.front()).parent_path().string();
+
+  // Variables: the env file, then the process environment over it.
+  std::map<std::string, std::string> vars;
+  if (!options.env_file.empty()) {
+    std::error_code ec;
+    if (!fs::is_regular_file(options.env_file, ec)) {
+      throw LoadError({options.env_file, 0}, "env file not found");
+    }
+    vars = read_env_file(options.env_file);
+  } else if (const fs::path dot_env = fs::path(project.working_dir) / ".env"; fs::is_regular_file(dot_env)) {
+    vars = read_env_file(dot_env.string());
+  }
+  for (const auto& [k, v] : options.environment) vars[k] = v;
+
+  ProjectReader reader(options.environment);
+  std::vector<std::string> include_stack = paths;
+  Node root = reader.load_files(paths, given, project.working_dir, vars, include_stack);
+  project.warnings = std::move(reader.warnings);
+
+  // `version:` is obsolete; remember where it was for lint.
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto file = reader.read(paths[i], given[i], project.working_dir, vars);
+    if (const Node* v = file->root.find("version")) {
+      project.has_version_key = true;
+      project.version_location = v->key_location();
+      break;
+    }
+  }
+
+  // Project name: -p, COMPOSE_PROJECT_NAME, `name:`, the first file's directory.
+  std::string raw_name = options.project_name;
+  SourceLocation name_location;
+  if (raw_name.empty()) {
+    if (auto it = vars.find("COMPOSE_PROJECT_NAME"); it != vars.end()) raw_name = it->second;
+  }
+  if (raw_name.empty()) {
+    if (const Node* n = root.find("name"); n && !n->is_null()) {
+      raw_name = expect_string(*n, "name");
+      name_location = n->location;
+    }
+  }
+  if (raw_name.empty()) raw_name = fs::path(project.working_dir).filename().string();
+  project.name = normalize_project_name(raw_name);
+  if (project.name.empty()) {
+    throw LoadError(name_location, "project name '" + raw_name +
+                                       "' has no letters or digits once normalised (use -p NAME)");
+  }
+
+  std::set<std::string> profiles(options.profiles.begin(), options.profiles.end());
+  if (auto it = vars.find("COMPOSE_PROFILES"); it != vars.end()) {
+    for (const std::string& p : split_commas(it->second)) profiles.insert(p);
+  }
+
+  if (const Node* volumes = root.find("volumes"); volumes && !volumes->is_null()) {
+    if (!volumes->is_mapping()) fail(volumes->location, "volumes must be a mapping, got " + volumes->kind_name());
+    for (const auto& [name, decl] : volumes->entries) project.volumes[name] = volume_decl(name, decl);
+  }
+
+  const Node* services = root.find("services");
+  if (!services || services->entries.empty()) {
+    throw LoadError({given.front(), 0}, "no services defined");
+  }
+  for (const auto& [name, node] : services->entries) {
+    Service s = service_value(name, node);
+    for (const VolumeMount& m : s.volumes) {
+      if (m.type == "volume" && !m.source.empty() && !project.volumes.contains(m.source)) {
+        throw LoadError(s.location, "service '" + name + "' uses volume '" + m.source +
+                                        "', which is not declared under the top-level volumes");
+      }
+    }
+    const bool active = s.profiles.empty() || profiles.contains("*") ||
+                        std::any_of(s.profiles.begin(), s.profiles.end(),
+                                    [&](const std::string& p) { return profiles.contains(p); });
+    (active ? project.services : project.inactive_services).emplace(name, std::move(s));
+  }
+  for (const auto& [name, s] : project.services) {
+    for (const auto& [dep, d] : s.depends_on) {
+      if (project.services.contains(dep)) continue;
+      const Node* deps = services->find(name)->find("depends_on");
+      const SourceLocation where = deps ? deps->key_location() : s.location;
+      if (project.inactive_services.contains(dep)) {
+        if (d.required) {
+          throw LoadError(where, "service '" + name + "' depends on '" + dep +
+                                     "', which is disabled by its profiles (enable one with --profile)");
+        }
+        continue;
+      }
+      throw LoadError(where, "service '" + name + "' depends on undefined service '" + dep + "'");
+    }
+  }
+  return project;
+}
+
+}  // namespace composewatch::compose

@@ -1,0 +1,88 @@
+#pragma once
+// The normalised Compose model: what `composewatch compose` prints and what drift and
+// lint read. Plain data; the loader (compose/loader.h) builds it, nothing here does I/O.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace composewatch::compose {
+
+// Where a thing was declared, for messages ("docker-compose.yml:12").
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+  std::string str() const { return line > 0 ? file + ":" + std::to_string(line) : file; }
+};
+
+struct Healthcheck {
+  std::vector<std::string> test;  // ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]
+  std::optional<double> interval_seconds;  // nullopt: not set (the engine's default applies)
+  std::optional<double> timeout_seconds;
+  std::optional<int> retries;
+  std::optional<double> start_period_seconds;
+  bool disabled = false;  // `disable: true` or test ["NONE"]
+};
+
+struct DependsOn {
+  std::string condition = "service_started";  // service_started | service_healthy | service_completed_successfully
+  bool required = true;
+};
+
+struct VolumeMount {
+  std::string type;    // volume | bind | tmpfs | npipe
+  std::string source;  // named volume name, host path (absolute after resolution), or empty (anonymous)
+  std::string target;
+  bool read_only = false;
+};
+
+struct EnvironmentEntry {
+  bool has_value = false;
+  bool literal = false;  // the value was written in the file, not interpolated from a variable
+  // The value is kept for drift only; never print it (it may be a secret).
+  std::string value;
+};
+
+struct Service {
+  std::string name;
+  SourceLocation location;
+  std::string image;          // empty when only `build` is given
+  bool has_build = false;
+  std::string container_name;
+  int replicas = 1;  // deploy.replicas, else scale, else 1
+  std::optional<std::int64_t> memory_limit_bytes;        // deploy.resources.limits.memory (non-zero) wins over mem_limit
+  std::optional<std::int64_t> memory_reservation_bytes;  // deploy.resources.reservations.memory wins over mem_reservation
+  std::optional<std::int64_t> memswap_limit_bytes;
+  std::optional<Healthcheck> healthcheck;  // nullopt when none is declared
+  std::string restart;  // "no", always, on-failure[:N], unless-stopped; empty when not declared
+  std::optional<std::string> deploy_restart_condition;  // deploy.restart_policy.condition
+  std::optional<int> deploy_restart_max_attempts;
+  std::map<std::string, DependsOn> depends_on;
+  std::vector<VolumeMount> volumes;
+  std::vector<std::string> profiles;
+  std::string network_mode;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, EnvironmentEntry> environment;
+};
+
+struct VolumeDecl {
+  bool external = false;
+  std::string name;  // the `name:` field when set
+  SourceLocation location;
+};
+
+struct Project {
+  std::string name;
+  std::string working_dir;
+  std::vector<std::string> files;  // absolute paths, in merge order
+  std::map<std::string, Service> services;  // active services only (profiles applied)
+  std::map<std::string, Service> inactive_services;  // declared but disabled by profiles
+  std::map<std::string, VolumeDecl> volumes;
+  bool has_version_key = false;  // obsolete top-level `version:`
+  SourceLocation version_location;
+  std::vector<std::string> warnings;  // e.g. "docker-compose.yml:3: variable FOO is not set, using an empty string"
+};
+
+}  // namespace composewatch::compose

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Developer and CI entry point.
+#
+#   sudo scripts/dev.sh setup        install missing packages, build into build/, start the
+#                                    engine, make the integration test image
+#   sudo scripts/dev.sh run [ARGS]   setup, then run the agent in the foreground
+#                                    (http://127.0.0.1:9469/metrics)
+#   sudo scripts/dev.sh test         setup, then every test (ctest)
+#
+# The packages are listed in scripts/packages.txt. CI=true in the environment is passed on
+# to the build and the tests.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BUILD_DIR=build
+
+say() { echo "==> $*"; }
+die() { echo "dev.sh: $*" >&2; exit 1; }
+
+install_packages() {
+  local wanted missing=()
+  mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' scripts/packages.txt)
+  for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]} (run: sudo $0 setup)"
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() {
+  if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+    say "configuring $BUILD_DIR/"
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  say "building"
+  cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+setup() {
+  install_packages
+  build
+  say "starting the Docker engine if needed"
+  scripts/engine.sh ensure
+  say "making the test image if needed"
+  scripts/test-image.sh
+}
+
+cmd=${1:-}
+[ "$#" -gt 0 ] && shift
+case "$cmd" in
+  setup)
+    setup
+    ;;
+  run)
+    setup
+    say "running build/composewatch run $*"
+    exec "$BUILD_DIR/composewatch" run "$@"
+    ;;
+  test)
+    setup
+    say "running the tests"
+    exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@"
+    ;;
+  *)
+    echo "usage: $0 setup | run [AGENT ARGS] | test [CTEST ARGS]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,87 @@
+// The agent and the engine's availability: an engine restart under a running agent, and
+// an agent started before any engine answers.
+
+#include <filesystem>
+
+#include "harness.h"
+
+namespace itest {
+namespace {
+
+constexpr const char* kEngineUp = "composewatch_engine_up";
+constexpr const char* kReconnects = "composewatch_event_stream_reconnects_total";
+
+std::string engine_script() { return quote((source_dir() / "scripts/engine.sh").string()); }
+
+TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
+  Cleanup cleanup;
+  AgentProcess agent;
+  const std::string sleeper = unique_name("sleeper"), hog = unique_name("oomafter");
+  // --stop-timeout 1: the daemon's shutdown waits for running containers.
+  run_container(cleanup, {.name = sleeper, .options = "--stop-timeout 1"});
+  const Labels sleeper_series = container_series("", "", sleeper);
+  ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(sleeper_series, "state", "running"), 1));
+  ASSERT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 1));
+  const std::optional<double> reconnects_before = agent.scrape().value(kReconnects);
+  ASSERT_TRUE(reconnects_before.has_value()) << kReconnects << " is not exported";
+
+  // Whatever happens below, the engine is running again before the containers are removed.
+  cleanup.add([] { sh(engine_script() + " ensure", 150s); });
+
+  must(engine_script() + " stop", 150s);
+  // Polled every 100 ms while the engine is down.
+  EXPECT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 0, 20s));
+  must(engine_script() + " start", 150s);
+
+  EXPECT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 1, 60s));
+  EXPECT_TRUE(metric_eventually(
+      agent, kReconnects, {}, [&](auto v) { return v && *v > *reconnects_before; },
+      "> " + std::to_string(*reconnects_before), 60s));
+  // The daemon stopped the sleeper on its way down.
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(sleeper_series, "state", "exited"), 1));
+
+  run_container(cleanup, {.name = hog, .options = kMemoryLimit, .command = memory_hog()});
+  ASSERT_TRUE(inspect_eventually(hog, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_oom_kills_total", container_series("", "", hog), 1));
+}
+
+TEST(EngineAbsentAtStart, AgentServesAndBecomesReadyOnceTheSocketAppears) {
+  Cleanup cleanup;
+  // A socket path whose directory does not exist yet.
+  const std::filesystem::path dir = "/tmp/" + unique_name("nosock");
+  const std::filesystem::path socket = dir / "docker.sock";
+  cleanup.path(dir);
+  const std::string name = unique_name("early");
+
+  AgentProcess agent({.args = {"--docker.host=unix://" + socket.string()}, .env = {{"DOCKER_HOST", std::nullopt}}});
+
+  HttpResponse metrics = agent.get("/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_EQ(Metrics::parse(metrics.body).value(kEngineUp), 0.0);
+  EXPECT_EQ(agent.get("/readyz").status, 503);
+  EXPECT_EQ(agent.get("/healthz").status, 200);
+
+  // A container the agent has not been able to see yet.
+  run_container(cleanup, {.name = name});
+
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink("/var/run/docker.sock", socket);
+
+  int last_status = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        try {
+          last_status = agent.get("/readyz").status;
+        } catch (const std::exception&) {
+          last_status = -1;
+        }
+        return last_status == 200;
+      },
+      35s, "/readyz == 200 after the socket appeared", [&] { return "last status " + std::to_string(last_status); }));
+  EXPECT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 1, 5s));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_state",
+                                   with(container_series("", "", name), "state", "running"), 1, 10s));
+}
+
+}  // namespace
+}  // namespace itest

@@ -1,0 +1,287 @@
+// The engine client and tracker against a fake engine on a unix socket. A fake is used
+// only for what the real engine cannot do on demand: refuse our API version, stall,
+// send garbage or a truncated stream, replay events on reconnect at a chosen moment.
+// Everything else is tested against the real dockerd in tests/integration/.
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "composewatch/engine/client.h"
+#include "composewatch/engine/tracker.h"
+
+using namespace composewatch;
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One thread accepting connections; each request's head goes to `respond`, which writes
+// whatever it likes on the raw socket (and may keep it open or stall).
+class FakeEngine {
+ public:
+  using Responder = std::function<void(int fd, const std::string& target)>;
+
+  explicit FakeEngine(Responder respond) : respond_(std::move(respond)) {
+    dir_ = std::filesystem::temp_directory_path() / ("cw-fake-" + std::to_string(getpid()) + "-" +
+                                                     std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "docker.sock").string();
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 16) != 0)
+      throw std::runtime_error("fake engine: cannot listen on " + path_);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeEngine() {
+    stopping_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    thread_.join();
+    for (auto& t : conns_) t.join();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string docker_host() const { return "unix://" + path_; }
+  std::vector<std::string> targets() {
+    std::lock_guard lock(mu_);
+    return targets_;
+  }
+
+  static void write_all(int fd, const std::string& s) {
+    std::size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      off += std::size_t(n);
+    }
+  }
+  static std::string json_response(int status, const std::string& body, const std::string& extra = "") {
+    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n" + extra +
+           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  }
+  static std::string chunk(const std::string& data) {
+    char head[32];
+    std::snprintf(head, sizeof head, "%zx\r\n", data.size());
+    return head + data + "\r\n";
+  }
+
+ private:
+  void serve() {
+    while (!stopping_) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      conns_.emplace_back([this, fd] {
+        std::string head;
+        char c;
+        while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head.push_back(c);
+        auto sp1 = head.find(' ');
+        auto sp2 = head.find(' ', sp1 + 1);
+        std::string target = sp1 == std::string::npos ? "" : head.substr(sp1 + 1, sp2 - sp1 - 1);
+        {
+          std::lock_guard lock(mu_);
+          targets_.push_back(target);
+        }
+        respond_(fd, target);
+        ::close(fd);
+      });
+    }
+  }
+
+  static inline std::atomic<int> counter_{0};
+  Responder respond_;
+  std::filesystem::path dir_;
+  std::string path_;
+  int listen_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::vector<std::thread> conns_;
+  std::mutex mu_;
+  std::vector<std::string> targets_;
+};
+
+template <class T>
+T run_sync(asio::io_context& ioc, asio::awaitable<T> aw) {
+  auto fut = asio::co_spawn(ioc, std::move(aw), asio::use_future);
+  ioc.run();
+  ioc.restart();
+  return fut.get();
+}
+
+std::string ping(const std::string& api) {
+  return FakeEngine::json_response(200, "OK", "Api-Version: " + api + "\r\n");
+}
+
+engine::EngineError::Kind error_kind(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const engine::EngineError& e) {
+    return e.kind;
+  }
+  ADD_FAILURE() << "no EngineError thrown";
+  return engine::EngineError::Kind::protocol;
+}
+
+std::string event_line(const std::string& action, const std::string& id, const std::string& name, long long t) {
+  return R"({"Type":"container","Action":")" + action + R"(","Actor":{"ID":")" + id +
+         R"(","Attributes":{"name":")" + name + R"(","image":"img"}},"time":1,"timeNano":)" + std::to_string(t) +
+         "}\n";
+}
+
+}  // namespace
+
+TEST(EngineClient, NoEngineIsAClearUnreachableError) {
+  asio::io_context ioc;
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint("unix:///nonexistent/cw/docker.sock"));
+  try {
+    run_sync(ioc, client.negotiate());
+    FAIL() << "expected an error";
+  } catch (const engine::EngineError& e) {
+    EXPECT_EQ(e.kind, engine::EngineError::Kind::unreachable);
+    EXPECT_NE(std::string(e.what()).find("unix:///nonexistent/cw/docker.sock"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is dockerd running?"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EngineClient, RefusesAnEngineOlderThanWeSupport) {
+  FakeEngine fake([](int fd, const std::string&) { FakeEngine::write_all(fd, ping("1.12")); });
+  asio::io_context ioc;
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
+  EXPECT_EQ(error_kind([&] { run_sync(ioc, client.negotiate()); }), engine::EngineError::Kind::api_refused);
+}
+
+TEST(EngineClient, UsesTheLowerApiVersionAndReportsAnEngineThatRefusesIt) {
+  // A newer engine (Docker 29) rejects clients below 1.44 with 400.
+  FakeEngine fake([](int fd, const std::string& target) {
+    if (target == "/_ping")
+      FakeEngine::write_all(fd, ping("1.52"));
+    else
+      FakeEngine::write_all(
+          fd, FakeEngine::json_response(
+                  400, R"({"message":"client version 1.47 is too old. Minimum supported API version is 1.48"})"));
+  });
+  asio::io_context ioc;
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
+  run_sync(ioc, client.negotiate());
+  EXPECT_EQ(client.api_version(), engine::kMaxApiVersion.str());
+  try {
+    run_sync(ioc, client.list_container_ids());
+    FAIL();
+  } catch (const engine::EngineError& e) {
+    EXPECT_EQ(e.kind, engine::EngineError::Kind::api_refused);
+    EXPECT_NE(std::string(e.what()).find("too old"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(fake.targets().back(), "/v1.47/containers/json?all=1");
+}
+
+TEST(EngineClient, AStalledEngineTimesOut) {
+  std::atomic<bool> release{false};
+  FakeEngine fake([&](int, const std::string&) {
+    while (!release) std::this_thread::sleep_for(10ms);  // accepts, never answers
+  });
+  asio::io_context ioc;
+  engine::ClientOptions opts;
+  opts.request_timeout = 300ms;
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), opts);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(error_kind([&] { run_sync(ioc, client.negotiate()); }), engine::EngineError::Kind::timeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  release = true;
+}
+
+TEST(EngineClient, InspectOfAGoneContainerIsEmpty) {
+  FakeEngine fake([](int fd, const std::string& target) {
+    if (target == "/_ping")
+      FakeEngine::write_all(fd, ping("1.41"));
+    else
+      FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"No such container: x"})"));
+  });
+  asio::io_context ioc;
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
+  EXPECT_FALSE(run_sync(ioc, client.inspect("x")));
+}
+
+TEST(EngineClient, GarbageJsonIsAProtocolError) {
+  FakeEngine fake([](int fd, const std::string& target) {
+    FakeEngine::write_all(fd, target == "/_ping" ? ping("1.41") : FakeEngine::json_response(200, "[{\"Id\":"));
+  });
+  asio::io_context ioc;
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
+  EXPECT_EQ(error_kind([&] { run_sync(ioc, client.list_container_ids()); }), engine::EngineError::Kind::protocol);
+}
+
+// The stream: lines split across chunks, garbage between them, a truncated last line and
+// an abrupt end; then a reconnect whose inclusive `since` replay repeats the last event.
+TEST(Tracker, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
+  std::atomic<int> streams{0};
+  const std::string id = std::string(64, 'a');
+  FakeEngine fake([&](int fd, const std::string& target) {
+    if (target == "/_ping") return FakeEngine::write_all(fd, ping("1.41"));
+    if (target == "/v1.41/version")
+      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"Version":"99.0","ApiVersion":"1.41"})"));
+    if (target == "/v1.41/containers/json?all=1") return FakeEngine::write_all(fd, FakeEngine::json_response(200, "[]"));
+    if (target.rfind("/v1.41/containers/", 0) == 0)
+      return FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"gone"})"));
+    if (target.rfind("/v1.41/events", 0) == 0) {
+      int n = ++streams;
+      FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+      if (n == 1) {
+        std::string create = event_line("create", id, "web", 1000);
+        std::string start = event_line("start", id, "web", 2000);
+        std::string oom = event_line("oom", id, "web", 3000);
+        FakeEngine::write_all(fd, FakeEngine::chunk(create + start.substr(0, 20)));
+        std::this_thread::sleep_for(20ms);
+        FakeEngine::write_all(fd, FakeEngine::chunk(start.substr(20) + "this is not json\n" + oom));
+        FakeEngine::write_all(fd, FakeEngine::chunk(event_line("die", id, "web", 4000).substr(0, 30)));
+        return;  // connection dropped mid-line
+      }
+      // The replay is inclusive: it repeats the last event seen (oom at 3000), then goes on.
+      FakeEngine::write_all(fd, FakeEngine::chunk(event_line("oom", id, "web", 3000) +
+                                                  R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
+                                                  R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" +
+                                                  "\n"));
+      std::this_thread::sleep_for(1500ms);
+      return;
+    }
+    FakeEngine::write_all(fd, FakeEngine::json_response(404, "{}"));
+  });
+
+  state::StateModel model;
+  asio::io_context ioc;
+  engine::TrackerOptions opts;
+  opts.backoff_initial = 50ms;
+  engine::Tracker tracker(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, opts);
+  asio::co_spawn(ioc, tracker.run(), asio::detached);
+  ioc.run_for(1200ms);
+
+  auto snap = model.snapshot();
+  ASSERT_EQ(snap->containers.size(), 1u);
+  const auto& web = snap->containers[0];
+  EXPECT_EQ(web.name, "web");
+  EXPECT_EQ(web.counters.oom_kills, 1u) << "the replayed oom must not be counted twice";
+  EXPECT_EQ(web.counters.exits.at(137), 1u);
+  EXPECT_EQ(tracker.events_parse_errors(), 1u);
+  EXPECT_EQ(snap->engine.stream_reconnects, 1u);
+  EXPECT_TRUE(snap->engine.ready);
+  EXPECT_EQ(snap->engine.version, "99.0");
+
+  std::vector<std::string> events_targets;
+  for (const auto& t : fake.targets())
+    if (t.rfind("/v1.41/events", 0) == 0) events_targets.push_back(t);
+  ASSERT_GE(events_targets.size(), 2u);
+  EXPECT_EQ(events_targets[0], "/v1.41/events");
+  EXPECT_EQ(events_targets[1], "/v1.41/events?since=0.000003000");
+}
