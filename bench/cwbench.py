@@ -388,7 +388,16 @@ def cmd_report(a):
         rows.append((fig, val, target, res))
 
     setup = load(d, "setup") or {}
-    row("Containers running (compose-labelled, `--network none`)", str(setup.get("running", "?")))
+    row("Bench containers running (compose-labelled, `--network none`)", str(setup.get("running", "?")))
+    series = load(d, "series")
+    if setup.get("engine_total") is not None:
+        known = series.get("containers") if series else None
+        row("Containers on the engine at setup / known to the agent at warm-up",
+            "%s / %s" % (setup["engine_total"], known if known is not None else "?"))
+        if setup["engine_total"] > setup.get("running", 0) or (known or 0) > setup.get("running", 0):
+            notes.append("The engine held other containers besides the bench's (%s at setup, %s "
+                         "known to the agent): scrape size, latency and RSS include them."
+                         % (setup["engine_total"], known))
     ready = load(d, "ready")
     if ready:
         row("Agent start to `/readyz` 200", "%.2f s" % ready["seconds"])
@@ -436,7 +445,6 @@ def cmd_report(a):
             notes.append("%s: %d non-200 answers, %d reconnects." % (name, l["errors"], l["reconnects"]))
         if "cpu_ms_per_scrape" in l:
             row("Agent CPU per scrape (%s)" % title, "%.2f ms" % l["cpu_ms_per_scrape"])
-    series = load(d, "series")
     if series:
         row("Series in one scrape", str(series.get("series")))
     b = load(d, "burst")
@@ -562,7 +570,8 @@ def cmd_report(a):
                   env.get("engine_version"), env.get("api_version"), env.get("cgroup_version"),
                   env.get("cgroup_driver"), agent))
     out.append("")
-    out.append("Command: `%s`" % env.get("command", "bench/run.sh"))
+    out.append("Command: `%s`; 1/5/15-minute load average at the start: %s."
+               % (env.get("command", "bench/run.sh"), env.get("loadavg_start", "?")))
     out.append("")
     out.append("| Figure | Measured | Target | Result |")
     out.append("|---|---|---|---|")

@@ -25,6 +25,7 @@ BIN=""
 DO_BUILD=1
 DO_FAKE=1
 DO_REAL=1
+WAIT_QUIET=0
 IMAGE=composewatch-test/busybox:1
 
 usage() {
@@ -42,6 +43,8 @@ Options:
   --no-build           do not run cmake --build
   --skip-real          skip the real-engine phases (fake engine only)
   --skip-fake          skip the fake-engine throughput phase
+  --wait-quiet N       first wait up to N s for a quiet host: no other containers on
+                       the engine and a 1-minute load average below 0.5
 EOF
 }
 
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
     --no-build) DO_BUILD=0; shift ;;
     --skip-real) DO_REAL=0; shift ;;
     --skip-fake) DO_FAKE=0; shift ;;
+    --wait-quiet) WAIT_QUIET=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -199,6 +203,18 @@ fi
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2 --target composewatch"
 AGENT_HELP=$("$BIN" run --help 2>&1 || "$BIN" --help 2>&1 || true)
 
+if [ "$WAIT_QUIET" -gt 0 ]; then
+  log "waiting up to $WAIT_QUIET s for a quiet host (no other containers, load < 0.5)"
+  quiet_deadline=$((SECONDS + WAIT_QUIET))
+  while [ $SECONDS -lt $quiet_deadline ]; do
+    others=$(docker ps -aq | wc -l)
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    if [ "$others" -eq 0 ] && awk -v l="$load" 'BEGIN { exit !(l < 0.5) }'; then break; fi
+    sleep 10
+  done
+  log "host: $(docker ps -aq | wc -l) other containers, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+
 # Machine and versions, for the report.
 CPU_MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 python3 - "$RES/env.json" <<EOF
@@ -215,6 +231,7 @@ json.dump({
   "cgroup_driver": "$(docker info --format '{{.CgroupDriver}}' 2>/dev/null)",
   "agent_version": """$("$BIN" --version 2>&1 | head -1)""",
   "revision": "$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+dirty')",
+  "loadavg_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "command": "bench/run.sh --containers $CONTAINERS --scrapes $SCRAPES --events $EVENTS",
 }, open(sys.argv[1], "w"))
 EOF
@@ -230,9 +247,10 @@ real_engine() {
     --label com.docker.compose.container-number=1 --label com.docker.compose.oneoff=False \
     --label "cwbench.run=$RUN_ID" "$IMAGE" sleep 36000 >"$TMP/ids" \
     || die "docker run failed"
-  local running
+  local running total
   running=$(docker ps -q --filter "label=cwbench.run=$RUN_ID" --filter status=running | wc -l)
-  echo "{\"running\": $running}" >"$RES/setup.json"
+  total=$(docker ps -aq | wc -l)
+  echo "{\"running\": $running, \"engine_total\": $total}" >"$RES/setup.json"
   [ "$running" -eq "$CONTAINERS" ] || die "only $running of $CONTAINERS containers are running"
 
   local port url
