@@ -14,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "composewatch/app/commands.h"
+#include "composewatch/app/compose_command.h"
+#include "composewatch/compose/discovery.h"
 #include "composewatch/engine/tracker.h"
 #include "composewatch/http/server.h"
 #include "composewatch/metrics/collector.h"
@@ -156,6 +158,9 @@ int run_agent(const config::AgentConfig& cfg) {
   asio::co_spawn(ioc, tracker.run(), asio::detached);
   asio::co_spawn(ioc, heartbeat(beat, timings), asio::detached);
   asio::co_spawn(ioc, expire_removed(model, timings), asio::detached);
+  compose::ProjectWatcher compose_projects(ioc, model, cfg.compose_projects,
+                                           {.environment = app::process_environment()});
+  compose_projects.start();
 
   asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -164,16 +169,19 @@ int run_agent(const config::AgentConfig& cfg) {
     ioc.stop();
   });
   asio::signal_set reload_signal(ioc, SIGHUP);
+  auto configured_projects = cfg.compose_projects;
   std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
     try {
       auto next = config::reload_config(cfg);
-      // Nothing read at start-up can change at run time yet; the config is validated so
-      // that a broken edit is reported now and not at the next restart.
+      // Only compose.projects changes at run time; the rest is validated so that a broken
+      // edit is reported now and not at the next restart.
       spdlog::info("SIGHUP: {} reloaded and valid", next.config_file.empty() ? "configuration" : next.config_file);
+      configured_projects = next.compose_projects;
     } catch (const std::exception& e) {
       spdlog::error("SIGHUP: rejected the new configuration, keeping the old one: {}", e.what());
     }
+    compose_projects.reload(configured_projects);  // the compose files are re-read either way
     reload_signal.async_wait(on_hup);
   };
   reload_signal.async_wait(on_hup);

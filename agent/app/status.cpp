@@ -25,6 +25,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "composewatch/app/check_command.h"
 #include "composewatch/app/commands.h"
 #include "composewatch/engine/client.h"
 
@@ -116,6 +117,11 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
     return std::make_tuple(a.project(), a.service(), a.name) < std::make_tuple(b.project(), b.service(), b.name);
   });
   auto counters = agent_counters(cfg.listen_address);
+  const auto drift = drift_by_container(cfg, containers);  // compose files vs these containers
+  auto drift_of = [&](const std::string& name) -> std::optional<std::vector<std::string>> {
+    auto it = drift.find(name);
+    return it == drift.end() ? std::nullopt : std::optional(it->second);
+  };
   auto lookup = [](const std::map<std::string, double>& m, const std::string& name) -> std::optional<double> {
     auto it = m.find(name);
     return it == m.end() ? std::nullopt : std::optional<double>(it->second);
@@ -143,6 +149,13 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
       else
         o["oom_kills"] = nullptr;
       o["restarts"] = restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count);
+      if (auto d = drift_of(c.name)) {
+        boost::json::array fields;
+        for (const auto& f : *d) fields.emplace_back(f);
+        o["drift"] = std::move(fields);
+      } else {
+        o["drift"] = nullptr;  // not from a compose project composewatch could load
+      }
       rows.push_back(std::move(o));
     }
     boost::json::object doc;
@@ -153,14 +166,22 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
   }
 
   std::vector<std::vector<std::string>> table;
-  table.push_back({"PROJECT", "SERVICE", "CONTAINER", "STATE", "HEALTH", "MEM LIMIT", "OOM", "RESTARTS"});
+  table.push_back({"PROJECT", "SERVICE", "CONTAINER", "STATE", "HEALTH", "MEM LIMIT", "OOM", "RESTARTS", "DRIFT"});
   for (const auto& c : containers) {
     std::optional<double> oom = counters ? lookup(counters->oom_kills, c.name) : std::nullopt;
     std::optional<double> restarts = counters ? lookup(counters->restarts, c.name) : std::nullopt;
     table.push_back({c.project().empty() ? "-" : c.project(), c.service().empty() ? "-" : c.service(), c.name,
                      c.state, c.health, c.memory_limit > 0 ? human_bytes(c.memory_limit) : "unlimited",
                      oom ? std::to_string(std::int64_t(*oom)) : "-",
-                     std::to_string(restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count))});
+                     std::to_string(restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count)),
+                     [&] {
+                       auto d = drift_of(c.name);
+                       if (!d) return std::string("-");
+                       if (d->empty()) return std::string("none");
+                       std::string j;
+                       for (const auto& f : *d) j += (j.empty() ? "" : ",") + f;
+                       return j;
+                     }()});
   }
   std::vector<std::size_t> width(table[0].size(), 0);
   for (const auto& row : table)

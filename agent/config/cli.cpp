@@ -6,6 +6,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "composewatch/app/check_command.h"
 #include "composewatch/app/compose_command.h"
 #include "composewatch/version.h"
 #include "values.h"
@@ -166,7 +167,7 @@ std::string one_line(std::string text) {
 }  // namespace
 
 bool command_available(const std::string& command) {
-  return command == "run" || command == "status" || command == "compose";
+  return command == "run" || command == "status" || command == "compose" || command == "check";
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
@@ -186,7 +187,10 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     // its own (-f, -p take one dash, as in docker compose).
     if (!command_available(cl.command) || cl.command == "compose") return cl;
   }
-  const std::vector<std::string> rest(first, args.end());
+  std::vector<std::string> rest(first, args.end());
+  // check's own flags (-f, -p, --env-file, --format) are validated here and read again by
+  // run_command_line; what is left are the flags it shares with status.
+  if (cl.command == "check") app::take_check_options(rest);
 
   const po::options_description desc = options_for(cl.command);
   po::positional_options_description positional;
@@ -245,6 +249,27 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
 }
 
 std::string help_text(const std::string& command) {
+  if (command == "check") {
+    return "Usage: composewatch check [-f FILE]... [-p NAME] [--env-file FILE] [--format text|json] [flags]\n"
+           "\n"
+           "Loads compose projects, compares them with the live engine and prints drift\n"
+           "(image, memory limit and reservation, healthcheck, restart policy, replicas),\n"
+           "orphan containers and compose lint findings, each with file:line, check id, why\n"
+           "and fix. With -f only that project (named as Compose would, or by -p); else the\n"
+           "config file's compose.projects and the projects of the engine's containers.\n"
+           "Exits 0 when clean, 1 with findings, 2 when it could not check.\n"
+           "\n"
+           "Flags:\n" +
+           flag_table([] {
+             std::vector<std::pair<std::string, std::string>> rows = {
+                 {"-f, --file=FILE", "Compose file; repeat to merge overrides in order."},
+                 {"-p, --project-name=NAME", "Project name. Default as Compose names it."},
+                 {"--env-file=FILE", "Variables for interpolation. Default .env next to the first file."},
+                 {"--format=FORMAT", "Output as text or json. Default text."}};
+             for (auto& r : flag_rows("check")) rows.push_back(std::move(r));
+             return rows;
+           }());
+  }
   if (command == "status") {
     return "Usage: composewatch status [--format text|json] [flags]\n"
            "\n"
@@ -265,7 +290,7 @@ std::string help_text(const std::string& command) {
          "Commands:\n"
          "  run        The agent, in the foreground (the default).\n"
          "  status     One-shot table of the host's containers.\n"
-         "  check      Compare compose files with the live engine (not available in this version).\n"
+         "  check      Compare compose files with the live engine; print drift and lint findings.\n"
          "  compose    Print the normalised compose model as JSON (no engine needed).\n"
          "  prune      Run prune policies once (not available in this version).\n"
          "  diagnose   One-shot host disk and health report (not available in this version).\n"
@@ -320,6 +345,10 @@ int run_command_line(const std::vector<std::string>& args, const Environment& en
   }
   try {
     if (agent) return handlers.run_agent(cfg);
+    if (cl.command == "check") {
+      std::vector<std::string> check_args(args.begin() + 1, args.end());
+      return app::run_check(cfg, app::take_check_options(check_args), out, err);
+    }
     return handlers.run_status(cfg, cl.status_format);
   } catch (const std::exception& e) {
     err << "composewatch: " << one_line(e.what()) << '\n';

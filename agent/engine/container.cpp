@@ -106,6 +106,18 @@ ContainerInfo parse_inspect(std::string_view text) {
   const json::object* config = object_at(o, "Config");
   c.image = string_at(config, "Image");
   if (config) {
+    if (const auto* hc = object_at(*config, "Healthcheck")) {
+      HealthcheckConfig h;
+      if (auto it = hc->find("Test"); it != hc->end() && it->value().is_array()) {
+        for (const auto& t : it->value().get_array())
+          if (t.is_string()) h.test.emplace_back(t.get_string());
+      }
+      h.interval_ns = int_at(hc, "Interval");
+      h.timeout_ns = int_at(hc, "Timeout");
+      h.start_period_ns = int_at(hc, "StartPeriod");
+      h.retries = static_cast<int>(int_at(hc, "Retries"));
+      c.healthcheck = std::move(h);
+    }
     if (const auto* labels = object_at(*config, "Labels")) {
       for (const auto& kv : *labels)
         if (kv.value().is_string()) c.labels.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
@@ -129,6 +141,13 @@ ContainerInfo parse_inspect(std::string_view text) {
 
   const json::object* host = object_at(o, "HostConfig");
   c.memory_limit = int_at(host, "Memory");
+  c.memory_reservation = int_at(host, "MemoryReservation");
+  if (host) {
+    if (const auto* rp = object_at(*host, "RestartPolicy")) {
+      c.restart_policy.name = string_at(rp, "Name");
+      c.restart_policy.maximum_retry_count = static_cast<int>(int_at(rp, "MaximumRetryCount"));
+    }
+  }
   c.cgroup_parent = string_at(host, "CgroupParent");
   c.network_mode = string_at(host, "NetworkMode");
   return c;

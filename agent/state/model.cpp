@@ -163,6 +163,12 @@ void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info
   r.pid = info.pid;
   r.cgroup_parent = info.cgroup_parent;
   r.network_mode = info.network_mode;
+  r.oneoff = info.oneoff();
+  r.compose_working_dir = info.label(engine::kLabelWorkingDir);
+  r.compose_config_files = info.label(engine::kLabelConfigFiles);
+  r.memory_reservation = info.memory_reservation;
+  r.healthcheck = info.healthcheck;
+  r.restart_policy = info.restart_policy;
   name_by_id_[info.id] = info.name;
 }
 
@@ -201,6 +207,7 @@ void StateModel::set_engine_info(std::string version, std::string api_version) {
 }
 void StateModel::set_ready(bool ready) { engine_.ready = ready; }
 void StateModel::count_reconnect() { ++engine_.stream_reconnects; }
+void StateModel::set_compose(std::shared_ptr<const compose::ComposeState> compose) { compose_ = std::move(compose); }
 
 void StateModel::expire(Clock::time_point now) {
   for (auto it = by_name_.begin(); it != by_name_.end();) {
@@ -219,6 +226,7 @@ void StateModel::publish(Clock::time_point now) {
   snap->events.reserve(events_.size());
   for (const auto& [key, n] : events_) snap->events.push_back(EventCount{key.first, key.second, n});
   snap->engine = engine_;
+  snap->compose = compose_;
   snap->taken_at = now;
   published_.store(std::move(snap));
 }

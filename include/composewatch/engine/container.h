@@ -14,6 +14,26 @@ namespace composewatch::engine {
 inline constexpr std::string_view kLabelProject = "com.docker.compose.project";
 inline constexpr std::string_view kLabelService = "com.docker.compose.service";
 inline constexpr std::string_view kLabelOneoff = "com.docker.compose.oneoff";
+inline constexpr std::string_view kLabelWorkingDir = "com.docker.compose.project.working_dir";
+inline constexpr std::string_view kLabelConfigFiles = "com.docker.compose.project.config_files";
+
+// Config.Healthcheck as the engine stores it: durations in nanoseconds, 0 = the engine's
+// default (30 s interval, 30 s timeout, 3 retries, no start period).
+struct HealthcheckConfig {
+  std::vector<std::string> test;  // ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"]; empty = inherit
+  std::int64_t interval_ns = 0;
+  std::int64_t timeout_ns = 0;
+  std::int64_t start_period_ns = 0;
+  int retries = 0;
+  bool operator==(const HealthcheckConfig&) const = default;
+};
+
+// HostConfig.RestartPolicy. Name "" and "no" both mean no restarts.
+struct RestartPolicy {
+  std::string name;
+  int maximum_retry_count = 0;
+  bool operator==(const RestartPolicy&) const = default;
+};
 
 struct ContainerInfo {
   std::string id;     // full 64-hex id
@@ -30,6 +50,9 @@ struct ContainerInfo {
   int restart_count = 0;
   int pid = 0;
   std::int64_t memory_limit = 0;  // HostConfig.Memory, 0 = unlimited
+  std::int64_t memory_reservation = 0;  // HostConfig.MemoryReservation, 0 = none
+  std::optional<HealthcheckConfig> healthcheck;  // Config.Healthcheck, absent when none
+  RestartPolicy restart_policy;                  // HostConfig.RestartPolicy
   std::string cgroup_parent;
   std::string network_mode;
   std::map<std::string, std::string> labels;
@@ -37,6 +60,7 @@ struct ContainerInfo {
   std::string label(std::string_view key) const;
   std::string project() const { return label(kLabelProject); }
   std::string service() const { return label(kLabelService); }
+  bool oneoff() const { return label(kLabelOneoff) == "True"; }
 };
 
 struct ParseError : std::runtime_error {

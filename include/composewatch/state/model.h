@@ -15,6 +15,10 @@
 #include "composewatch/engine/container.h"
 #include "composewatch/engine/event.h"
 
+namespace composewatch::compose {
+struct ComposeState;  // compose/discovery.h
+}  // namespace composewatch::compose
+
 namespace composewatch::state {
 
 using Clock = std::chrono::system_clock;
@@ -40,6 +44,12 @@ struct ContainerRecord {
   int pid = 0;
   std::string cgroup_parent;
   std::string network_mode;
+  // From inspect, for Compose discovery and drift (compose/drift.h).
+  bool oneoff = false;
+  std::string compose_working_dir, compose_config_files;
+  std::int64_t memory_reservation = 0;
+  std::optional<engine::HealthcheckConfig> healthcheck;
+  engine::RestartPolicy restart_policy;
   bool present = true;  // false once destroyed; then only the counters are exported
   Clock::time_point removed_at{};
   Counters counters;
@@ -63,6 +73,7 @@ struct Snapshot {
   std::vector<ContainerRecord> containers;  // sorted by name
   std::vector<EventCount> events;           // sorted by type, action
   EngineStatus engine;
+  std::shared_ptr<const compose::ComposeState> compose;  // null until compose projects are known
   Clock::time_point taken_at{};
 };
 
@@ -98,6 +109,8 @@ class StateModel {
   void set_engine_info(std::string version, std::string api_version);
   void set_ready(bool ready);
   void count_reconnect();
+  // The loaded compose projects, carried into every later snapshot. Writer only.
+  void set_compose(std::shared_ptr<const compose::ComposeState> compose);
 
   // Drops removed containers whose retention has passed. Writer only.
   void expire(Clock::time_point now = Clock::now());
@@ -121,6 +134,7 @@ class StateModel {
   std::map<std::string, std::string> name_by_id_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> events_;
   EngineStatus engine_;
+  std::shared_ptr<const compose::ComposeState> compose_;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
 };
 

@@ -1,0 +1,276 @@
+#include "composewatch/app/check_command.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <filesystem>
+#include <ostream>
+#include <set>
+
+#include "composewatch/app/compose_command.h"
+#include "composewatch/compose/discovery.h"
+#include "composewatch/config/cli.h"
+#include "composewatch/engine/client.h"
+
+namespace composewatch::app {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+CheckOptions take_check_options(std::vector<std::string>& args) {
+  CheckOptions o;
+  std::vector<std::string> rest;
+  auto usage = [](const std::string& what) {
+    return config::UsageError(what + "; see 'composewatch check --help'");
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    // -f X, -fX, --file X, --file=X (and the same for -p/--project-name, --env-file, --format)
+    auto value_of = [&](std::string_view shortf, std::string_view longf, std::string& into) -> bool {
+      std::string v;
+      if ((!shortf.empty() && a == shortf) || a == longf) {
+        if (i + 1 >= args.size() || (args[i + 1].starts_with("-") && args[i + 1] != "-"))
+          throw usage("flag '" + a + "' needs a value");
+        v = args[++i];
+      } else if (a.starts_with(std::string(longf) + "=")) {
+        v = a.substr(longf.size() + 1);
+      } else if (!shortf.empty() && a.starts_with(shortf) && a.size() > shortf.size() && !a.starts_with("--")) {
+        v = a.substr(shortf.size());
+      } else {
+        return false;
+      }
+      if (v.empty()) throw usage("flag '" + a + "' has an empty value");
+      into = v;
+      return true;
+    };
+    std::string v;
+    if (value_of("-f", "--file", v)) {
+      o.files.push_back(v);
+    } else if (value_of("-p", "--project-name", v)) {
+      o.project_name = v;
+    } else if (value_of("", "--env-file", v)) {
+      o.env_file = v;
+    } else if (value_of("", "--format", v)) {
+      if (v != "text" && v != "json") throw usage("--format: invalid value '" + v + "' (expected text or json)");
+      o.format = v;
+    } else {
+      rest.push_back(a);
+    }
+  }
+  args = std::move(rest);
+  return o;
+}
+
+namespace {
+
+asio::awaitable<std::vector<engine::ContainerInfo>> inventory(engine::Endpoint ep) {
+  engine::Client client(co_await asio::this_coro::executor, ep);
+  co_await client.negotiate();
+  std::vector<engine::ContainerInfo> out;
+  for (const auto& id : co_await client.list_container_ids())
+    if (auto info = co_await client.inspect(id)) out.push_back(std::move(*info));
+  co_return out;
+}
+
+// Throws std::exception with the reason when the engine cannot be listed.
+std::vector<compose::LiveContainer> live_from_engine(const config::AgentConfig& cfg) {
+  asio::io_context ioc;
+  auto fut = asio::co_spawn(ioc, inventory(engine::parse_endpoint(cfg.docker_host)), asio::use_future);
+  ioc.run();
+  std::vector<compose::LiveContainer> live;
+  for (const auto& info : fut.get()) live.push_back(compose::live_container(info));
+  return live;
+}
+
+std::vector<compose::ProjectState> load_projects(const config::AgentConfig& cfg, const CheckOptions& o,
+                                                 const std::vector<compose::LiveContainer>& live) {
+  const auto env = process_environment();
+  const auto configured = compose::configured_sources(cfg.compose_projects);
+  std::vector<compose::ProjectState> out;
+  if (!o.files.empty()) {
+    compose::ProjectSource src;
+    for (const auto& f : o.files) src.files.push_back(std::filesystem::absolute(f).lexically_normal().string());
+    src.name = o.project_name;
+    src.env_file = o.env_file;
+    src.configured = true;  // the profiles are the ones given (COMPOSE_PROFILES), as for Compose
+    compose::ProjectState st = compose::load_source(src, nullptr, env);
+    // The same project in the config file may be marked production.
+    for (const auto& c : configured)
+      if (c.name == st.name && c.production && st.model) {
+        st.source.production = true;
+        st.findings = compose::lint_project(*st.model, {.production = true});
+      }
+    out.push_back(std::move(st));
+    return out;
+  }
+  for (const auto& src : compose::merge_sources(configured, compose::discovered_sources(live)))
+    out.push_back(compose::load_source(src, nullptr, env));
+  return out;
+}
+
+// A project named only by labels that do not say where its files are (not made by
+// Compose, or by a tool that omits config_files): nothing to check it against.
+bool skipped(const compose::ProjectState& p) { return !p.source.configured && !p.source.problem.empty(); }
+
+struct Report {
+  const compose::ProjectState* project;
+  compose::ProjectDrift drift;
+  std::size_t findings() const {
+    std::size_t n = project->findings.size() + drift.orphans.size();
+    for (const auto& s : drift.services) n += s.details.size();
+    return n;
+  }
+};
+
+std::string files_of(const compose::ProjectState& p) {
+  std::string s;
+  for (std::size_t i = 0; i < p.source.files.size(); ++i) s += (i ? ", " : "") + p.source.files[i];
+  return s;
+}
+
+constexpr const char* kDriftFix = "run 'docker-compose up -d' (or 'docker compose up -d') to apply the file, "
+                                  "or change the file to what runs";
+constexpr const char* kOrphanFix = "remove it with 'docker-compose up -d --remove-orphans', or declare the service again";
+
+void print_text(std::ostream& out, const std::vector<Report>& reports) {
+  for (const auto& r : reports) {
+    const auto& p = *r.project;
+    out << "project " << p.name << " (" << (p.source.files.empty() ? "no files" : files_of(p)) << ")"
+        << (p.source.configured ? "" : ", found from container labels") << "\n";
+    if (!p.valid) {
+      out << "  " << (skipped(p) ? "skipped: " : "error: could not load: ") << p.error << "\n";
+      continue;
+    }
+    for (const auto& s : r.drift.services)
+      for (const auto& d : s.details) {
+        out << "  " << s.location.str() << ": drift " << compose::field_name(d.field) << ": service " << s.service;
+        if (!d.container.empty()) out << ", container " << d.container;
+        out << ": " << d.detail << "\n";
+      }
+    if (std::any_of(r.drift.services.begin(), r.drift.services.end(), [](const auto& s) { return !s.details.empty(); }))
+      out << "      fix: " << kDriftFix << "\n";
+    for (const auto& o : r.drift.orphans)
+      out << "  orphan: container " << o.container << " of service " << o.service
+          << " is not in the compose file\n      fix: " << kOrphanFix << "\n";
+    for (const auto& f : p.findings) {
+      const auto& check = compose::lint_check(f.check);
+      out << "  " << (f.location.str().empty() ? p.name : f.location.str()) << ": " << f.check << ": " << f.message
+          << "\n      why: " << check.why << "\n      fix: " << check.fix << "\n";
+    }
+    const std::size_t n = r.findings();
+    out << "  " << (n == 0 ? std::string("clean") : std::to_string(n) + (n == 1 ? " finding" : " findings")) << "\n";
+  }
+  if (reports.empty()) out << "no compose projects: none configured in compose.projects and no Compose containers\n";
+}
+
+void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_code, bool from_flags) {
+  json::array projects;
+  std::size_t total = 0;
+  for (const auto& r : reports) {
+    const auto& p = *r.project;
+    json::object o;
+    o["project"] = p.name;
+    json::array files;
+    for (const auto& f : p.source.files) files.emplace_back(f);
+    o["files"] = std::move(files);
+    o["source"] = from_flags ? "flags" : p.source.configured ? "config" : "labels";
+    o["valid"] = p.valid;
+    o["error"] = p.valid ? json::value(nullptr) : json::value(p.error);
+    json::array drift, orphans, lint;
+    for (const auto& s : r.drift.services)
+      for (const auto& d : s.details)
+        drift.push_back(json::object{{"service", s.service},
+                                     {"field", compose::field_name(d.field)},
+                                     {"container", d.container.empty() ? json::value(nullptr) : json::value(d.container)},
+                                     {"location", s.location.str()},
+                                     {"detail", d.detail},
+                                     {"fix", kDriftFix}});
+    for (const auto& x : r.drift.orphans)
+      orphans.push_back(json::object{{"service", x.service}, {"container", x.container}, {"fix", kOrphanFix}});
+    for (const auto& f : p.findings) {
+      const auto& check = compose::lint_check(f.check);
+      lint.push_back(json::object{{"service", f.service},
+                                  {"check", f.check},
+                                  {"location", f.location.str()},
+                                  {"message", f.message},
+                                  {"why", check.why},
+                                  {"fix", check.fix}});
+    }
+    o["drift"] = std::move(drift);
+    o["orphans"] = std::move(orphans);
+    o["lint"] = std::move(lint);
+    total += p.valid ? r.findings() : 0;
+    projects.push_back(std::move(o));
+  }
+  json::object doc{{"projects", std::move(projects)}, {"findings", total}, {"exit_code", exit_code}};
+  out << json::serialize(doc) << "\n";
+}
+
+}  // namespace
+
+int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::ostream& out, std::ostream& err) {
+  std::vector<compose::LiveContainer> live;
+  try {
+    live = live_from_engine(cfg);
+  } catch (const std::exception& e) {
+    err << "composewatch: could not check: the engine at " << cfg.docker_host << " did not answer: " << e.what()
+        << "\n";
+    return 2;
+  }
+  const auto projects = load_projects(cfg, options, live);
+  std::vector<Report> reports;
+  bool could_not = false;
+  std::size_t findings = 0;
+  for (const auto& p : projects) {
+    Report r{&p, {}};
+    if (p.valid && p.model) {
+      r.drift = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
+      findings += r.findings();
+    } else if (!skipped(p)) {
+      could_not = true;
+    }
+    reports.push_back(std::move(r));
+  }
+  const int code = could_not ? 2 : findings > 0 ? 1 : 0;
+  if (options.format == "json")
+    print_json(out, reports, code, !options.files.empty());
+  else
+    print_text(out, reports);
+  for (const auto& p : projects)
+    if (!p.valid && !skipped(p)) err << "composewatch: could not check project " << p.name << ": " << p.error << "\n";
+  return code;
+}
+
+std::map<std::string, std::vector<std::string>> drift_by_container(const config::AgentConfig& cfg,
+                                                                   const std::vector<engine::ContainerInfo>& containers) {
+  std::map<std::string, std::vector<std::string>> out;
+  try {
+    std::vector<compose::LiveContainer> live;
+    for (const auto& c : containers) live.push_back(compose::live_container(c));
+    for (const auto& p : load_projects(cfg, {}, live)) {
+      if (!p.valid || !p.model) continue;
+      for (const auto& c : live) {
+        if (c.project != p.name || c.oneoff) continue;
+        auto& fields = out[c.name];
+        const compose::Service* s = nullptr;
+        if (auto it = p.model->services.find(c.service); it != p.model->services.end()) s = &it->second;
+        else if (auto in = p.model->inactive_services.find(c.service); in != p.model->inactive_services.end())
+          s = &in->second;
+        if (!s) {
+          fields.push_back("orphan");
+          continue;
+        }
+        for (const auto& d : compose::container_drift(p.name, *s, c))
+          fields.emplace_back(compose::field_name(d.field));
+      }
+    }
+  } catch (const std::exception&) {
+    // status shows "-" for what it could not compare
+  }
+  return out;
+}
+
+}  // namespace composewatch::app

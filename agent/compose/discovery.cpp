@@ -1,0 +1,147 @@
+#include "composewatch/compose/discovery.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "composewatch/compose/loader.h"
+
+namespace composewatch::compose {
+
+namespace fs = std::filesystem;
+
+std::vector<ProjectSource> configured_sources(const std::vector<config::ComposeProjectConfig>& projects) {
+  std::vector<ProjectSource> out;
+  for (const auto& p : projects) {
+    ProjectSource s;
+    s.name = p.name;
+    s.files = p.files;
+    s.env_file = p.env_file;
+    s.profiles = p.profiles;
+    s.production = p.production;
+    s.configured = true;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> split_files(const std::string& joined, const std::string& working_dir) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= joined.size()) {
+    std::size_t comma = joined.find(',', start);
+    if (comma == std::string::npos) comma = joined.size();
+    std::string f = joined.substr(start, comma - start);
+    if (!f.empty()) {
+      fs::path p(f);
+      if (p.is_relative() && !working_dir.empty()) p = fs::path(working_dir) / p;
+      out.push_back(p.lexically_normal().string());
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& containers) {
+  // The container whose labels describe each project: running first, then by name.
+  std::map<std::string, const LiveContainer*> chosen;
+  for (const auto& c : containers) {
+    if (c.project.empty() || c.oneoff) continue;
+    auto [it, inserted] = chosen.try_emplace(c.project, &c);
+    if (inserted) continue;
+    const LiveContainer* cur = it->second;
+    const bool c_running = c.state == "running", cur_running = cur->state == "running";
+    const bool c_labelled = !c.config_files.empty(), cur_labelled = !cur->config_files.empty();
+    if (std::tie(c_labelled, c_running) > std::tie(cur_labelled, cur_running) ||
+        (c_labelled == cur_labelled && c_running == cur_running && c.name < cur->name))
+      it->second = &c;
+  }
+  std::vector<ProjectSource> out;
+  for (const auto& [name, c] : chosen) {
+    ProjectSource s;
+    s.name = name;
+    s.files = split_files(c->config_files, c->working_dir);
+    if (s.files.empty())
+      s.problem = "container " + c->name + " carries no com.docker.compose.project.config_files label";
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<ProjectSource> merge_sources(const std::vector<ProjectSource>& configured,
+                                         const std::vector<ProjectSource>& discovered) {
+  std::vector<ProjectSource> out = configured;
+  std::set<std::string> names;
+  for (const auto& s : configured) names.insert(s.name);
+  for (const auto& s : discovered)
+    if (names.insert(s.name).second) out.push_back(s);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+ProjectState load_source(const ProjectSource& source, const ProjectState* previous,
+                         const std::map<std::string, std::string>& environment) {
+  ProjectState st;
+  st.source = source;
+  st.name = source.name;
+  if (previous) {
+    st.model = previous->model;
+    st.findings = previous->findings;
+  }
+  if (!source.problem.empty()) {
+    st.error = source.problem;
+    return st;
+  }
+  try {
+    LoadOptions opts;
+    opts.files = source.files;
+    opts.project_name = source.name;
+    opts.env_file = source.env_file;
+    opts.profiles = source.profiles;
+    opts.environment = environment;
+    if (!source.configured) {
+      // Interpolation as Compose saw it when it started the project: the process's own
+      // COMPOSE_* settings are not that project's.
+      opts.environment.erase("COMPOSE_PROJECT_NAME");
+      opts.environment.erase("COMPOSE_PROFILES");
+    }
+    auto model = std::make_shared<Project>(load_project(opts));
+    if (st.name.empty()) st.name = model->name;
+    st.findings = lint_project(*model, {.production = source.production});
+    st.model = std::move(model);
+    st.valid = true;
+  } catch (const std::exception& e) {
+    st.error = e.what();
+    if (st.error.empty()) st.error = "could not load the compose files";
+  }
+  return st;
+}
+
+std::vector<LiveContainer> live_containers(const std::vector<state::ContainerRecord>& records) {
+  std::vector<LiveContainer> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    if (!r.present) continue;
+    LiveContainer c;
+    c.name = r.name;
+    c.project = r.project;
+    c.service = r.service;
+    c.oneoff = r.oneoff;
+    c.working_dir = r.compose_working_dir;
+    c.config_files = r.compose_config_files;
+    c.state = r.state;
+    c.image = r.image;
+    c.memory_limit = r.memory_limit;
+    c.memory_reservation = r.memory_reservation;
+    c.healthcheck = r.healthcheck;
+    c.restart_policy = r.restart_policy;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace composewatch::compose

@@ -1,0 +1,260 @@
+#include "composewatch/compose/drift.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace composewatch::compose {
+
+std::string_view field_name(DriftField f) {
+  switch (f) {
+    case DriftField::image: return "image";
+    case DriftField::memory_limit: return "memory_limit";
+    case DriftField::memory_reservation: return "memory_reservation";
+    case DriftField::healthcheck: return "healthcheck";
+    case DriftField::restart_policy: return "restart_policy";
+    case DriftField::replicas: return "replicas";
+  }
+  return "unknown";
+}
+
+LiveContainer live_container(const engine::ContainerInfo& info) {
+  LiveContainer c;
+  c.name = info.name;
+  c.project = info.project();
+  c.service = info.service();
+  c.oneoff = info.oneoff();
+  c.working_dir = info.label(engine::kLabelWorkingDir);
+  c.config_files = info.label(engine::kLabelConfigFiles);
+  c.state = info.state;
+  c.image = info.image;
+  c.memory_limit = info.memory_limit;
+  c.memory_reservation = info.memory_reservation;
+  c.healthcheck = info.healthcheck;
+  c.restart_policy = info.restart_policy;
+  return c;
+}
+
+std::string format_bytes(std::int64_t bytes) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (std::fabs(v) >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[40];
+  if (v == std::floor(v))
+    std::snprintf(buf, sizeof buf, "%.0f%s", v, units[u]);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f%s", v, units[u]);
+  return buf;
+}
+
+std::string normalize_image_ref(std::string_view ref) {
+  std::string r(ref);
+  for (std::string_view prefix : {"docker.io/", "index.docker.io/", "registry-1.docker.io/"}) {
+    if (r.starts_with(prefix)) {
+      r.erase(0, prefix.size());
+      if (r.starts_with("library/")) r.erase(0, 8);
+      break;
+    }
+  }
+  if (r.starts_with("library/") && r.find('/', 8) == std::string::npos) r.erase(0, 8);
+  if (r.find('@') != std::string::npos) return r;
+  // A ':' after the last '/' is a tag; one before it belongs to a registry's port.
+  auto slash = r.rfind('/');
+  auto colon = r.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) r += ":latest";
+  return r;
+}
+
+std::optional<std::string> image_drift(const std::string& project, const Service& service,
+                                       const std::string& live_image) {
+  const std::string live = normalize_image_ref(live_image);
+  if (!service.image.empty()) {
+    if (normalize_image_ref(service.image) == live) return std::nullopt;
+    return "declared image " + service.image + ", container runs " + live_image;
+  }
+  if (service.has_build) {
+    const std::string v1 = project + "_" + service.name;
+    const std::string v2 = project + "-" + service.name;
+    if (live == normalize_image_ref(v1) || live == normalize_image_ref(v2)) return std::nullopt;
+    return "build-only service: expected the built image " + v1 + " (or " + v2 + "), container runs " + live_image;
+  }
+  return std::nullopt;  // neither image nor build: the loader rejects that; nothing to compare
+}
+
+std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, std::int64_t live) {
+  const std::int64_t want = declared.value_or(0);
+  if (want == live) return std::nullopt;
+  return "declared " + (want > 0 ? format_bytes(want) : std::string("none")) + ", container has " +
+         (live > 0 ? format_bytes(live) : std::string("none"));
+}
+
+namespace {
+
+std::string join_test(const std::vector<std::string>& test) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < test.size(); ++i) s += (i ? ", " : "") + test[i];
+  return s + "]";
+}
+
+std::int64_t seconds_to_ns(double s) { return static_cast<std::int64_t>(std::llround(s * 1e9)); }
+
+std::string format_ns(std::int64_t ns) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%gs", static_cast<double>(ns) / 1e9);
+  return buf;
+}
+
+bool live_has_check(const std::optional<engine::HealthcheckConfig>& live) {
+  return live && !live->test.empty() && live->test.front() != "NONE";
+}
+
+}  // namespace
+
+std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& declared,
+                                             const std::optional<engine::HealthcheckConfig>& live) {
+  if (!declared) return std::nullopt;
+  const bool declared_disabled =
+      declared->disabled || (!declared->test.empty() && declared->test.front() == "NONE");
+  if (declared_disabled) {
+    if (!live_has_check(live)) return std::nullopt;
+    return "declared disabled, container checks " + join_test(live->test);
+  }
+  if (!live_has_check(live)) return "declared " + join_test(declared->test) + ", container has no healthcheck";
+
+  std::vector<std::string> diffs;
+  if (!declared->test.empty() && declared->test != live->test)
+    diffs.push_back("test " + join_test(declared->test) + " vs " + join_test(live->test));
+  auto duration = [&](const char* what, std::optional<double> want_s, std::int64_t live_ns, std::int64_t dflt) {
+    const std::int64_t want = want_s ? seconds_to_ns(*want_s) : dflt;
+    const std::int64_t have = live_ns != 0 ? live_ns : dflt;
+    // A declared 0 means the default too (Compose passes it on, the engine reads 0 so).
+    const std::int64_t want_eff = want != 0 ? want : dflt;
+    if (want_eff != have) diffs.push_back(std::string(what) + " " + format_ns(want_eff) + " vs " + format_ns(have));
+  };
+  duration("interval", declared->interval_seconds, live->interval_ns, kDefaultHealthIntervalNs);
+  duration("timeout", declared->timeout_seconds, live->timeout_ns, kDefaultHealthTimeoutNs);
+  duration("start_period", declared->start_period_seconds, live->start_period_ns, 0);
+  const int want_retries = declared->retries && *declared->retries != 0 ? *declared->retries : kDefaultHealthRetries;
+  const int have_retries = live->retries != 0 ? live->retries : kDefaultHealthRetries;
+  if (want_retries != have_retries)
+    diffs.push_back("retries " + std::to_string(want_retries) + " vs " + std::to_string(have_retries));
+  if (diffs.empty()) return std::nullopt;
+  std::string out = "declared vs container: ";
+  for (std::size_t i = 0; i < diffs.size(); ++i) out += (i ? "; " : "") + diffs[i];
+  return out;
+}
+
+engine::RestartPolicy declared_restart_policy(const Service& service) {
+  std::string r = service.restart;
+  if (r.empty() && service.deploy_restart_condition) {
+    // deploy.restart_policy as Compose v2 maps it onto the engine's policy.
+    const std::string& c = *service.deploy_restart_condition;
+    if (c == "any") return {"always", 0};
+    if (c == "on-failure") return {"on-failure", service.deploy_restart_max_attempts.value_or(0)};
+    return {"no", 0};
+  }
+  if (r.empty() || r == "no" || r == "false") return {"no", 0};
+  if (r.starts_with("on-failure")) {
+    int n = 0;
+    if (auto colon = r.find(':'); colon != std::string::npos) {
+      try {
+        n = std::stoi(r.substr(colon + 1));
+      } catch (const std::exception&) {
+        n = 0;
+      }
+    }
+    return {"on-failure", n};
+  }
+  return {r, 0};
+}
+
+std::optional<std::string> restart_drift(const Service& service, const engine::RestartPolicy& live) {
+  const engine::RestartPolicy want = declared_restart_policy(service);
+  engine::RestartPolicy have = live;
+  if (have.name.empty()) have.name = "no";
+  auto show = [](const engine::RestartPolicy& p) {
+    return p.name == "on-failure" && p.maximum_retry_count > 0 ? p.name + ":" + std::to_string(p.maximum_retry_count)
+                                                               : p.name;
+  };
+  if (want.name == have.name && (want.name != "on-failure" || want.maximum_retry_count == have.maximum_retry_count))
+    return std::nullopt;
+  return "declared " + show(want) + ", container has " + show(have);
+}
+
+std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
+                                        const LiveContainer& c) {
+  std::vector<FieldDrift> out;
+  auto note = [&](DriftField f, std::optional<std::string> d) {
+    if (d) out.push_back({f, c.name, std::move(*d)});
+  };
+  note(DriftField::image, image_drift(project, service, c.image));
+  note(DriftField::memory_limit, memory_drift(service.memory_limit_bytes, c.memory_limit));
+  note(DriftField::memory_reservation, memory_drift(service.memory_reservation_bytes, c.memory_reservation));
+  note(DriftField::healthcheck, healthcheck_drift(service.healthcheck, c.healthcheck));
+  note(DriftField::restart_policy, restart_drift(service, c.restart_policy));
+  return out;
+}
+
+ProjectDrift compare_project(const Project& project, const std::vector<LiveContainer>& containers,
+                             DriftOptions options) {
+  std::map<std::string, std::vector<const LiveContainer*>> by_service;
+  std::vector<const LiveContainer*> unknown;
+  for (const auto& c : containers) {
+    if (c.project != project.name || c.oneoff) continue;
+    if (project.services.count(c.service) || project.inactive_services.count(c.service))
+      by_service[c.service].push_back(&c);
+    else
+      unknown.push_back(&c);
+  }
+
+  ProjectDrift out;
+  auto report = [&](const Service& s, bool active) {
+    const auto it = by_service.find(s.name);
+    const std::vector<const LiveContainer*> none;
+    const auto& live = it == by_service.end() ? none : it->second;
+    if (!active && live.empty()) return;
+    if (!active && !options.profiles_known) active = true;
+    ServiceDrift d;
+    d.service = s.name;
+    d.location = s.location;
+    d.desired = active ? s.replicas : 0;
+    d.running = static_cast<int>(
+        std::count_if(live.begin(), live.end(), [](const LiveContainer* c) { return c->state == "running"; }));
+    d.memory_limit_bytes = s.memory_limit_bytes;
+    if (!live.empty()) {
+      std::set<DriftField> differing;
+      for (const LiveContainer* c : live) {
+        for (auto& f : container_drift(project.name, s, *c)) {
+          differing.insert(f.field);
+          d.details.push_back(std::move(f));
+        }
+      }
+      for (DriftField f : kDriftFields)
+        if (f != DriftField::replicas) d.fields.emplace_back(f, differing.count(f) > 0);
+    }
+    const bool replicas_differ = d.running != d.desired;
+    d.fields.emplace_back(DriftField::replicas, replicas_differ);
+    if (replicas_differ)
+      d.details.push_back({DriftField::replicas, "",
+                           "declared " + std::to_string(d.desired) + " replica" + (d.desired == 1 ? "" : "s") +
+                               ", " + std::to_string(d.running) + " running"});
+    out.services.push_back(std::move(d));
+  };
+  for (const auto& [name, s] : project.services) report(s, true);
+  for (const auto& [name, s] : project.inactive_services) report(s, false);
+  std::sort(out.services.begin(), out.services.end(),
+            [](const ServiceDrift& a, const ServiceDrift& b) { return a.service < b.service; });
+
+  for (const LiveContainer* c : unknown) out.orphans.push_back({c->service, c->name});
+  std::sort(out.orphans.begin(), out.orphans.end(),
+            [](const Orphan& a, const Orphan& b) { return a.container < b.container; });
+  return out;
+}
+
+}  // namespace composewatch::compose

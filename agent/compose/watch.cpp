@@ -1,0 +1,253 @@
+// ProjectWatcher: the agent's compose projects, kept current on the engine thread.
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <spdlog/spdlog.h>
+
+#include "composewatch/compose/discovery.h"
+
+namespace composewatch::compose {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+// What a project's load depends on: its files and its env file (explicit or the default
+// .env next to the first file).
+std::set<std::string> watched_paths(const ProjectSource& s) {
+  std::set<std::string> out(s.files.begin(), s.files.end());
+  if (!s.env_file.empty())
+    out.insert(s.env_file);
+  else if (!s.files.empty())
+    out.insert((fs::path(s.files.front()).parent_path() / ".env").string());
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
+  return s;
+}
+
+}  // namespace
+
+struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& ioc, state::StateModel& m, std::vector<config::ComposeProjectConfig> cfg, Options o)
+      : model(m), configured(configured_sources(cfg)), options(std::move(o)), rediscover(ioc), debounce(ioc),
+        inotify(ioc) {}
+
+  ~Impl() {
+    rediscover.cancel();
+    debounce.cancel();
+  }
+
+  state::StateModel& model;
+  std::vector<ProjectSource> configured;
+  Options options;
+  std::vector<ProjectState> projects;  // by name
+  asio::steady_timer rediscover, debounce;
+  asio::posix::stream_descriptor inotify;
+  std::map<int, std::string> dir_by_wd;
+  std::map<std::string, int> wd_by_dir;
+  std::set<std::string> dirty;  // project names whose files changed
+  alignas(inotify_event) std::array<char, 16 * 1024> buf{};
+  std::map<std::string, std::string> logged;  // project → the error last logged ("" = valid)
+
+  void start() {
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) {
+      spdlog::warn("compose: cannot watch compose files (inotify: {}); they are reloaded on SIGHUP only",
+                   std::strerror(errno));
+    } else {
+      inotify.assign(fd);
+      read_events();
+    }
+    sync(/*reload_all=*/true);
+    schedule_rediscover();
+  }
+
+  std::vector<ProjectSource> sources() {
+    std::vector<state::ContainerRecord> records;
+    records.reserve(model.containers().size());
+    for (const auto& [_, r] : model.containers()) records.push_back(r);
+    return merge_sources(configured, discovered_sources(live_containers(records)));
+  }
+
+  void log_change(const ProjectState& st) {
+    auto it = logged.find(st.name);
+    const std::string now = st.valid ? "" : st.error;
+    if (it != logged.end() && it->second == now) return;
+    const bool first = it == logged.end();
+    logged[st.name] = now;
+    if (!st.valid && !st.source.configured && !st.source.problem.empty()) {
+      spdlog::debug("compose project {}: not checked: {}", st.name, st.error);
+    } else if (!st.valid) {
+      spdlog::error("compose project {}: {}{}", st.name, st.error,
+                    st.model ? " (keeping the last good model)" : "");
+    } else {
+      spdlog::info("compose project {} {} from {}: {} services, {} lint findings", st.name,
+                   first ? "loaded" : "reloaded", join(st.source.files), st.model->services.size(),
+                   st.findings.size());
+    }
+  }
+
+  // Brings `projects` in line with the current sources; loads what is new, changed,
+  // dirty, or everything when reload_all. Publishes when anything changed.
+  void sync(bool reload_all) {
+    std::vector<ProjectState> next;
+    bool changed = false;
+    for (const ProjectSource& src : sources()) {
+      const ProjectState* old = nullptr;
+      for (const auto& p : projects)
+        if (p.name == src.name) old = &p;
+      if (old && old->source == src && !reload_all && !dirty.count(src.name)) {
+        next.push_back(*old);
+        continue;
+      }
+      ProjectState st = load_source(src, old, options.environment);
+      st.name = src.name;
+      log_change(st);
+      next.push_back(std::move(st));
+      changed = true;
+    }
+    for (const auto& p : projects) {
+      bool kept = std::any_of(next.begin(), next.end(), [&](const ProjectState& n) { return n.name == p.name; });
+      if (!kept) {
+        spdlog::info("compose project {}: no longer configured nor running, forgotten", p.name);
+        logged.erase(p.name);
+        changed = true;
+      }
+    }
+    dirty.clear();
+    projects = std::move(next);
+    update_watches();
+    if (changed) {
+      model.set_compose(std::make_shared<const ComposeState>(ComposeState{projects}));
+      model.publish();
+    }
+  }
+
+  void update_watches() {
+    if (!inotify.is_open()) return;
+    std::set<std::string> dirs;
+    for (const auto& p : projects)
+      for (const auto& f : watched_paths(p.source)) dirs.insert(fs::path(f).parent_path().string());
+    for (auto it = wd_by_dir.begin(); it != wd_by_dir.end();) {
+      if (dirs.count(it->first)) {
+        ++it;
+        continue;
+      }
+      ::inotify_rm_watch(inotify.native_handle(), it->second);
+      dir_by_wd.erase(it->second);
+      it = wd_by_dir.erase(it);
+    }
+    for (const auto& d : dirs) {
+      if (wd_by_dir.count(d)) continue;
+      // Directories, not files: editors save by writing a new file and renaming it over.
+      int wd = ::inotify_add_watch(inotify.native_handle(), d.c_str(),
+                                   IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
+                                       IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+      if (wd < 0) continue;  // missing for now: the project is invalid; retried at every rediscovery
+      wd_by_dir[d] = wd;
+      dir_by_wd[wd] = d;
+      // A directory that appears (again) may hold files that changed while unwatched.
+      for (const auto& p : projects)
+        if (!p.valid) mark_if_uses(p, d, std::nullopt);
+    }
+  }
+
+  // Marks `p` dirty when it depends on a file in `dir` (named `name`, or any when nullopt).
+  bool mark_if_uses(const ProjectState& p, const std::string& dir, const std::optional<std::string>& name) {
+    for (const auto& f : watched_paths(p.source)) {
+      fs::path path(f);
+      if (path.parent_path().string() != dir) continue;
+      if (name && path.filename().string() != *name) continue;
+      dirty.insert(p.name);
+      arm_debounce();
+      return true;
+    }
+    return false;
+  }
+
+  void arm_debounce() {
+    debounce.expires_after(options.debounce);
+    debounce.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->sync(false);
+    });
+  }
+
+  void read_events() {
+    inotify.async_read_some(asio::buffer(buf), [weak = weak_from_this()](const boost::system::error_code& ec,
+                                                                         std::size_t n) {
+      auto self = weak.lock();
+      if (!self || ec == asio::error::operation_aborted) return;
+      if (ec) {
+        spdlog::warn("compose: inotify read failed ({}); compose files are reloaded on SIGHUP only", ec.message());
+        return;
+      }
+      self->on_events(n);
+      self->read_events();
+    });
+  }
+
+  void on_events(std::size_t n) {
+    std::size_t off = 0;
+    while (off + sizeof(inotify_event) <= n) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf.data() + off);
+      off += sizeof(inotify_event) + ev->len;
+      auto it = dir_by_wd.find(ev->wd);
+      if (it == dir_by_wd.end()) continue;
+      const std::string dir = it->second;
+      if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+        // The directory itself went away: its projects fail to load now, and are loaded
+        // again once it is back (update_watches at the next rediscovery).
+        if (ev->mask & IN_IGNORED) {
+          wd_by_dir.erase(dir);
+          dir_by_wd.erase(ev->wd);
+        }
+        for (const auto& p : projects) mark_if_uses(p, dir, std::nullopt);
+        continue;
+      }
+      std::optional<std::string> name;
+      if (ev->len > 0) name = std::string(ev->name);
+      for (const auto& p : projects) mark_if_uses(p, dir, name);
+    }
+  }
+
+  void schedule_rediscover() {
+    rediscover.expires_after(options.rediscover_every);
+    rediscover.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->sync(false);
+      self->schedule_rediscover();
+    });
+  }
+};
+
+ProjectWatcher::ProjectWatcher(asio::io_context& ioc, state::StateModel& model,
+                               std::vector<config::ComposeProjectConfig> configured, Options options)
+    : impl_(std::make_shared<Impl>(ioc, model, std::move(configured), std::move(options))) {}
+
+ProjectWatcher::~ProjectWatcher() = default;
+
+void ProjectWatcher::start() { impl_->start(); }
+
+void ProjectWatcher::reload(std::vector<config::ComposeProjectConfig> configured) {
+  impl_->configured = configured_sources(configured);
+  impl_->sync(/*reload_all=*/true);
+}
+
+}  // namespace composewatch::compose

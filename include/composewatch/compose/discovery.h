@@ -1,0 +1,109 @@
+#pragma once
+// Which Compose projects this host has, and their loaded models.
+//
+// Projects come from compose.projects in the config file (stacks that should be up, known
+// even when nothing runs) and from the labels of the engine's containers (working_dir and
+// config_files). Loading keeps the last good model of a project when its files break, so
+// drift stays meaningful while composewatch_compose_project_valid says 0.
+//
+// Pure functions here but load_source (which reads files) and ProjectWatcher (which
+// runs on the engine thread, watches the files with inotify and reloads them).
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "composewatch/compose/drift.h"
+#include "composewatch/compose/lint.h"
+#include "composewatch/compose/model.h"
+#include "composewatch/config/config.h"
+#include "composewatch/state/model.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace composewatch::compose {
+
+struct ProjectSource {
+  std::string name;                // empty: the loader names it as Compose would (`check -f`)
+  std::vector<std::string> files;  // absolute, in -f order
+  std::string env_file;            // empty: <project dir>/.env
+  std::vector<std::string> profiles;
+  bool production = false;  // enables production-only lint checks
+  bool configured = false;  // from compose.projects; else discovered from container labels
+  std::string problem;      // why it cannot be loaded before reading any file (labels say too little)
+
+  bool operator==(const ProjectSource&) const = default;
+};
+
+// compose.projects, in the config file's order.
+std::vector<ProjectSource> configured_sources(const std::vector<config::ComposeProjectConfig>& projects);
+
+// One source per project named by a non-one-off container's labels, by project name.
+// config_files is comma-joined; relative entries (Compose v1) are taken from working_dir.
+// Where containers disagree, a running container's labels win, then the first by name.
+std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& containers);
+
+// Configured sources, then discovered ones whose name is not configured; by name.
+std::vector<ProjectSource> merge_sources(const std::vector<ProjectSource>& configured,
+                                         const std::vector<ProjectSource>& discovered);
+
+struct ProjectState {
+  ProjectSource source;
+  std::string name;  // source.name, or the loader's name for an unnamed source
+  std::shared_ptr<const Project> model;  // the last good model; null when never loaded
+  bool valid = false;                    // the latest load succeeded
+  std::string error;                     // why it did not ("file:line: reason")
+  std::vector<LintFinding> findings;     // of `model`
+};
+
+// What the agent publishes in its snapshots; immutable once published.
+struct ComposeState {
+  std::vector<ProjectState> projects;  // by name
+};
+
+// Loads a project's files (compose/loader.h) and lints the result. On failure the state
+// is invalid with the loader's reason and keeps `previous`'s model and findings, if any.
+// `environment` is what interpolation sees (the process environment). Never throws for
+// bad input.
+ProjectState load_source(const ProjectSource& source, const ProjectState* previous,
+                         const std::map<std::string, std::string>& environment);
+
+// The present (not removed) containers of a snapshot, as drift reads them.
+std::vector<LiveContainer> live_containers(const std::vector<state::ContainerRecord>& records);
+
+// Knows the host's projects and keeps their models current: rediscovers from the state
+// model's containers, watches each project's directories with inotify (so rename-on-save
+// is seen) and reloads a project ~debounce after its files change, and reloads all on
+// reload() (SIGHUP). Every change is published through StateModel::set_compose. A
+// project's load error is logged once per change of the error.
+//
+// Runs on the engine thread's io_context (the state model's single writer); every member
+// function must be called from that thread.
+class ProjectWatcher {
+ public:
+  struct Options {
+    std::chrono::milliseconds debounce{500};
+    std::chrono::milliseconds rediscover_every{1000};
+    std::map<std::string, std::string> environment;  // what interpolation sees
+  };
+  ProjectWatcher(boost::asio::io_context& ioc, state::StateModel& model,
+                 std::vector<config::ComposeProjectConfig> configured, Options options);
+  ~ProjectWatcher();
+  ProjectWatcher(const ProjectWatcher&) = delete;
+  ProjectWatcher& operator=(const ProjectWatcher&) = delete;
+
+  // Loads the configured projects, publishes, and starts watching and rediscovering.
+  void start();
+  // SIGHUP: takes the (new) configured projects and reloads every project's files now.
+  void reload(std::vector<config::ComposeProjectConfig> configured);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace composewatch::compose

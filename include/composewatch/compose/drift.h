@@ -1,0 +1,119 @@
+#pragma once
+// Drift: where live containers differ from what their compose file declares. Pure
+// functions over the normalised model (compose/model.h) and inspect values; the agent
+// calls them at scrape time on a state snapshot, `composewatch check` on a fresh
+// inventory. Nothing here talks to the engine.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "composewatch/compose/model.h"
+#include "composewatch/engine/container.h"
+
+namespace composewatch::compose {
+
+// The `field` label of composewatch_service_drift.
+enum class DriftField { image, memory_limit, memory_reservation, healthcheck, restart_policy, replicas };
+inline constexpr std::array<DriftField, 6> kDriftFields = {DriftField::image,           DriftField::memory_limit,
+                                                           DriftField::memory_reservation, DriftField::healthcheck,
+                                                           DriftField::restart_policy, DriftField::replicas};
+std::string_view field_name(DriftField f);
+
+// What drift and discovery read of a live container: from inspect (engine::ContainerInfo)
+// or from the state model's record of it.
+struct LiveContainer {
+  std::string name;
+  std::string project, service;  // com.docker.compose.project / .service
+  bool oneoff = false;           // `docker-compose run`: never a replica, never an orphan
+  std::string working_dir;       // com.docker.compose.project.working_dir
+  std::string config_files;      // com.docker.compose.project.config_files, comma-joined
+  std::string state;             // running, exited, ...
+  std::string image;             // Config.Image as written
+  std::int64_t memory_limit = 0;        // 0 = unlimited
+  std::int64_t memory_reservation = 0;  // 0 = none
+  std::optional<engine::HealthcheckConfig> healthcheck;
+  engine::RestartPolicy restart_policy;
+};
+LiveContainer live_container(const engine::ContainerInfo& info);
+
+// The engine's defaults for a healthcheck duration or count left at 0.
+inline constexpr std::int64_t kDefaultHealthIntervalNs = 30'000'000'000;
+inline constexpr std::int64_t kDefaultHealthTimeoutNs = 30'000'000'000;
+inline constexpr int kDefaultHealthRetries = 3;
+
+// "busybox" → "busybox:latest", "docker.io/library/x:1" → "x:1": the forms the engine
+// treats as one image compare equal. Digests are kept as written.
+std::string normalize_image_ref(std::string_view ref);
+
+// Per-field comparisons. Each returns nullopt when the container matches the
+// declaration, else a one-line account of the difference (never an environment value).
+//
+// Image: the declared `image`, or for a build-only service the name Compose gives the
+// built image, `<project>_<service>` (v1) or `<project>-<service>` (v2).
+std::optional<std::string> image_drift(const std::string& project, const Service& service,
+                                       const std::string& live_image);
+// Memory limit or reservation: nullopt declared ↔ 0 live.
+std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, std::int64_t live);
+// A service without `healthcheck:` inherits the image's, which the file does not state:
+// it is not compared. A disabled one matches no healthcheck or test ["NONE"]. Unset
+// durations and retries compare as the engine's defaults, as do the container's zeros.
+std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& declared,
+                                             const std::optional<engine::HealthcheckConfig>& live);
+// `restart` (else deploy.restart_policy, else "no") against HostConfig.RestartPolicy;
+// "no" matches "" and "no"; on-failure compares the retry count too.
+std::optional<std::string> restart_drift(const Service& service, const engine::RestartPolicy& live);
+// The restart policy the engine should hold for `service`.
+engine::RestartPolicy declared_restart_policy(const Service& service);
+
+struct FieldDrift {
+  DriftField field;
+  std::string container;  // empty for replicas
+  std::string detail;
+};
+
+// Every configuration field (all but replicas) of one container against its service.
+std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
+                                        const LiveContainer& container);
+
+struct ServiceDrift {
+  std::string service;
+  SourceLocation location;
+  int desired = 0;  // replicas when the service is active, else 0
+  int running = 0;  // its non-one-off containers in state running
+  std::optional<std::int64_t> memory_limit_bytes;  // as declared
+  // Whether each field differs. Configuration fields are present only when the service
+  // has containers to compare; replicas always.
+  std::vector<std::pair<DriftField, bool>> fields;
+  std::vector<FieldDrift> details;  // what differs, per container
+};
+
+struct Orphan {
+  std::string service, container;
+};
+
+struct ProjectDrift {
+  std::vector<ServiceDrift> services;  // by service name
+  std::vector<Orphan> orphans;         // by container name
+};
+
+struct DriftOptions {
+  // False for a project known only from container labels: the profiles it was started
+  // with are unknown, so a profile-gated service that has containers counts as enabled.
+  bool profiles_known = true;
+};
+
+// The project's services against `containers` (any list; only those labelled with the
+// project's name are read). Active services are always reported; profile-disabled ones
+// only when they have containers. Containers of services the file does not declare at
+// all are orphans.
+ProjectDrift compare_project(const Project& project, const std::vector<LiveContainer>& containers,
+                             DriftOptions options = {});
+
+// "512MiB", "1.5GiB", "100B".
+std::string format_bytes(std::int64_t bytes);
+
+}  // namespace composewatch::compose

@@ -1,0 +1,59 @@
+// The inspect fields Compose drift compares: Config.Healthcheck, HostConfig.MemoryReservation,
+// HostConfig.RestartPolicy and the one-off label.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "composewatch/engine/container.h"
+
+using namespace composewatch::engine;
+
+namespace {
+std::string read_fixture(const std::string& rel) {
+  std::ifstream f(std::string(COMPOSEWATCH_FIXTURES) + "/" + rel);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+TEST(DriftInspect, ReadsARealEngineAnswer) {
+  ContainerInfo c = parse_inspect(read_fixture("inspect/running_unhealthy.json"));
+  ASSERT_TRUE(c.healthcheck);
+  EXPECT_EQ(c.healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "false"}));
+  EXPECT_EQ(c.healthcheck->interval_ns, 1'000'000'000);
+  EXPECT_EQ(c.healthcheck->timeout_ns, 0);  // not set: the engine's default applies
+  EXPECT_EQ(c.healthcheck->retries, 2);
+  EXPECT_EQ(c.restart_policy.name, "no");
+  EXPECT_EQ(c.memory_reservation, 0);
+  EXPECT_FALSE(c.oneoff());
+}
+
+TEST(DriftInspect, ReadsEveryHealthcheckDurationAndTheRestartPolicy) {
+  std::string j = R"({"Id":"abc","Name":"/x","State":{"Status":"running"},
+                      "Config":{"Image":"img","Labels":{"com.docker.compose.oneoff":"True"},
+                                "Healthcheck":{"Test":["CMD","true"],"Interval":5000000000,"Timeout":2000000000,
+                                               "StartPeriod":10000000000,"Retries":4}},
+                      "HostConfig":{"Memory":0,"MemoryReservation":33554432,
+                                    "RestartPolicy":{"Name":"on-failure","MaximumRetryCount":5}}})";
+  ContainerInfo c = parse_inspect(j);
+  ASSERT_TRUE(c.healthcheck);
+  EXPECT_EQ(c.healthcheck->test, (std::vector<std::string>{"CMD", "true"}));
+  EXPECT_EQ(c.healthcheck->interval_ns, 5'000'000'000);
+  EXPECT_EQ(c.healthcheck->timeout_ns, 2'000'000'000);
+  EXPECT_EQ(c.healthcheck->start_period_ns, 10'000'000'000);
+  EXPECT_EQ(c.healthcheck->retries, 4);
+  EXPECT_EQ(c.memory_reservation, 32 * 1024 * 1024);
+  EXPECT_EQ(c.restart_policy, (RestartPolicy{"on-failure", 5}));
+  EXPECT_TRUE(c.oneoff());
+}
+
+TEST(DriftInspect, NoHealthcheckAndNoPolicyAreAbsent) {
+  ContainerInfo c = parse_inspect(R"({"Id":"abc","Name":"/x","State":{"Status":"exited"},
+                                      "Config":{"Image":"img","Labels":null},"HostConfig":{"Memory":0}})");
+  EXPECT_FALSE(c.healthcheck);
+  EXPECT_EQ(c.restart_policy.name, "");
+  EXPECT_EQ(c.memory_reservation, 0);
+}

@@ -1,0 +1,210 @@
+// The compose checklist on constructed models: every check finds what it should and
+// stays quiet on the fixed form.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "composewatch/compose/lint.h"
+
+using namespace composewatch::compose;
+
+namespace {
+
+// A service that passes every check.
+Service good(const std::string& name, const std::string& image = "composewatch-test/busybox:1") {
+  Service s;
+  s.name = name;
+  s.image = image;
+  s.location = {"/srv/shop/docker-compose.yml", 4};
+  s.memory_limit_bytes = 64 * 1024 * 1024;
+  s.restart = "unless-stopped";
+  return s;
+}
+
+Project project_of(std::vector<Service> services) {
+  Project p;
+  p.name = "shop";
+  p.files = {"/srv/shop/docker-compose.yml"};
+  for (auto& s : services) p.services[s.name] = std::move(s);
+  return p;
+}
+
+std::vector<LintFinding> only(const std::vector<LintFinding>& all, std::string_view check) {
+  std::vector<LintFinding> out;
+  std::copy_if(all.begin(), all.end(), std::back_inserter(out), [&](const auto& f) { return f.check == check; });
+  return out;
+}
+
+Healthcheck hc() {
+  Healthcheck h;
+  h.test = {"CMD", "true"};
+  return h;
+}
+
+}  // namespace
+
+TEST(Lint, EveryCheckHasWhyAndFix) {
+  ASSERT_EQ(lint_checks().size(), 8u);
+  for (const auto& c : lint_checks()) {
+    EXPECT_FALSE(c.why.empty()) << c.id;
+    EXPECT_FALSE(c.fix.empty()) << c.id;
+    EXPECT_EQ(lint_check(c.id).id, c.id);
+  }
+  EXPECT_THROW(lint_check("nope"), std::out_of_range);
+}
+
+TEST(Lint, CleanProjectHasNoFindings) {
+  EXPECT_TRUE(lint_project(project_of({good("api"), good("worker")}), {.production = true}).empty());
+}
+
+TEST(Lint, ObsoleteVersion) {
+  Project p = project_of({good("api")});
+  p.has_version_key = true;
+  p.version_location = {"/srv/shop/docker-compose.yml", 1};
+  auto f = only(lint_project(p), check_id::obsolete_version);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].service, "");
+  EXPECT_EQ(f[0].location.str(), "/srv/shop/docker-compose.yml:1");
+}
+
+TEST(Lint, StatefulImageWithoutHealthcheck) {
+  EXPECT_TRUE(is_stateful_image("postgres:16"));
+  EXPECT_TRUE(is_stateful_image("docker.io/library/mysql"));
+  EXPECT_TRUE(is_stateful_image("bitnami/postgresql:15@sha256:abc"));
+  EXPECT_TRUE(is_stateful_image("REDIS:7-alpine"));
+  EXPECT_TRUE(is_stateful_image("mariadb"));
+  EXPECT_TRUE(is_stateful_image("mongo:7"));
+  EXPECT_TRUE(is_stateful_image("rabbitmq:3-management"));
+  EXPECT_TRUE(is_stateful_image("docker.elastic.co/elasticsearch/elasticsearch:8.1.0"));
+  EXPECT_FALSE(is_stateful_image("nginx:1.25"));
+  EXPECT_FALSE(is_stateful_image("postgres-exporter/app"));  // the org, not the repository
+  EXPECT_FALSE(is_stateful_image(""));
+
+  Service db = good("db", "postgres:16");
+  auto f = only(lint_project(project_of({db})), check_id::stateful_without_healthcheck);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].service, "db");
+  EXPECT_EQ(f[0].location.str(), "/srv/shop/docker-compose.yml:4");
+
+  db.healthcheck = hc();
+  EXPECT_TRUE(only(lint_project(project_of({db})), check_id::stateful_without_healthcheck).empty());
+  db.healthcheck->disabled = true;  // disabled counts as none
+  EXPECT_EQ(only(lint_project(project_of({db})), check_id::stateful_without_healthcheck).size(), 1u);
+}
+
+TEST(Lint, NamedDataVolumeWithoutHealthcheck) {
+  Service app = good("app");
+  app.volumes.push_back({"volume", "appdata", "/data", false});
+  Project p = project_of({app});
+  p.volumes["appdata"] = {};
+  auto f = only(lint_project(p), check_id::stateful_without_healthcheck);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("named volume"), std::string::npos);
+
+  // An anonymous volume is not a data volume.
+  Service anon = good("app");
+  anon.volumes.push_back({"volume", "", "/cache", false});
+  EXPECT_TRUE(only(lint_project(project_of({anon})), check_id::stateful_without_healthcheck).empty());
+}
+
+TEST(Lint, NoMemoryLimit) {
+  Service s = good("api");
+  s.memory_limit_bytes.reset();
+  auto f = only(lint_project(project_of({s, good("worker")})), check_id::no_memory_limit);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].service, "api");
+}
+
+TEST(Lint, DependsOnWithoutHealthyConditionTowardsAHealthcheckedService) {
+  Service db = good("db");
+  db.healthcheck = hc();
+  Service cache = good("cache");  // no healthcheck: service_started is all there is
+  Service api = good("api");
+  api.depends_on["db"] = {};
+  api.depends_on["cache"] = {};
+  auto f = only(lint_project(project_of({db, cache, api})), check_id::depends_on_not_healthy);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].service, "api");
+  EXPECT_NE(f[0].message.find("db"), std::string::npos);
+
+  api.depends_on["db"].condition = "service_healthy";
+  EXPECT_TRUE(only(lint_project(project_of({db, cache, api})), check_id::depends_on_not_healthy).empty());
+}
+
+TEST(Lint, BindMountsOnlyInProduction) {
+  Service s = good("api");
+  s.volumes.push_back({"bind", "/srv/shop/conf", "/etc/app", false});
+  Project p = project_of({s});
+  EXPECT_TRUE(only(lint_project(p), check_id::bind_mount_in_production).empty());
+  auto f = only(lint_project(p, {.production = true}), check_id::bind_mount_in_production);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("/srv/shop/conf"), std::string::npos);
+}
+
+TEST(Lint, UnusedVolume) {
+  Service s = good("api");
+  s.healthcheck = hc();
+  s.volumes.push_back({"volume", "used", "/data", false});
+  Project p = project_of({s});
+  p.volumes["used"] = {};
+  p.volumes["unused"] = {false, "", {"/srv/shop/docker-compose.yml", 12}};
+  auto f = only(lint_project(p), check_id::unused_volume);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("unused"), std::string::npos);
+  EXPECT_EQ(f[0].location.line, 12);
+  // A volume used only by a profile-disabled service is used.
+  Service job = good("job");
+  job.volumes.push_back({"volume", "unused", "/x", false});
+  p.inactive_services["job"] = job;
+  EXPECT_TRUE(only(lint_project(p), check_id::unused_volume).empty());
+}
+
+TEST(Lint, LongRunningServiceWithoutRestart) {
+  Service api = good("api");
+  api.restart.clear();
+  Service migrate = good("migrate");  // a job others wait on to finish
+  migrate.restart.clear();
+  Service web = good("web");
+  web.depends_on["migrate"].condition = "service_completed_successfully";
+  Service swarmish = good("swarmish");
+  swarmish.restart.clear();
+  swarmish.deploy_restart_condition = "any";
+  auto f = only(lint_project(project_of({api, migrate, web, swarmish})), check_id::no_restart_policy);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].service, "api");
+}
+
+TEST(Lint, LiteralSecretsNameTheKeyNeverTheValue) {
+  EXPECT_TRUE(is_secret_key("POSTGRES_PASSWORD"));
+  EXPECT_TRUE(is_secret_key("db_password"));
+  EXPECT_TRUE(is_secret_key("JWT_SECRET"));
+  EXPECT_TRUE(is_secret_key("GITHUB_TOKEN"));
+  EXPECT_TRUE(is_secret_key("STRIPE_API_KEY"));
+  EXPECT_FALSE(is_secret_key("POSTGRES_PASSWORD_FILE"));
+  EXPECT_FALSE(is_secret_key("POSTGRES_USER"));
+
+  Service s = good("api");
+  s.environment["POSTGRES_PASSWORD"] = {true, true, "hunter2-do-not-print"};
+  s.environment["API_TOKEN"] = {true, false, "from-a-variable"};  // interpolated: fine
+  s.environment["JWT_SECRET"] = {false, false, ""};               // passed through from the shell
+  s.environment["LOG_LEVEL"] = {true, true, "debug"};
+  auto all = lint_project(project_of({s}));
+  auto f = only(all, check_id::literal_secret);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0].message.find("POSTGRES_PASSWORD"), std::string::npos);
+  for (const auto& x : all) EXPECT_EQ(x.message.find("hunter2"), std::string::npos) << x.message;
+}
+
+TEST(Lint, FindingsAreOrderedByCheck) {
+  Service s = good("api");
+  s.memory_limit_bytes.reset();
+  s.restart.clear();
+  Project p = project_of({s});
+  p.has_version_key = true;
+  auto all = lint_project(p);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].check, check_id::obsolete_version);
+  EXPECT_EQ(all[1].check, check_id::no_memory_limit);
+  EXPECT_EQ(all[2].check, check_id::no_restart_policy);
+}
