@@ -10,12 +10,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <csignal>
 #include <spdlog/spdlog.h>
 
 #include "composewatch/app/commands.h"
 #include "composewatch/app/compose_command.h"
 #include "composewatch/compose/discovery.h"
+#include "composewatch/cgroup/source.h"
 #include "composewatch/engine/tracker.h"
 #include "composewatch/http/server.h"
 #include "composewatch/metrics/collector.h"
@@ -53,12 +55,12 @@ std::string index_page(const std::string& telemetry_path) {
 class Routes {
  public:
   Routes(const config::AgentConfig& cfg, const state::StateModel& model, const std::atomic<std::int64_t>& beat,
-         Timings t)
+         Timings t, std::shared_ptr<const cgroup::Reader> cgroups)
       : telemetry_path_(cfg.telemetry_path),
         model_(model),
         beat_(beat),
         timings_(t),
-        exposition_(metrics::default_collectors()),
+        exposition_(metrics::default_collectors(std::move(cgroups))),
         index_(index_page(cfg.telemetry_path)) {}
 
   http::Response operator()(const http::Request& req) const {
@@ -126,6 +128,32 @@ asio::awaitable<void> expire_removed(state::StateModel& model, Timings t) {
   }
 }
 
+asio::awaitable<std::string> fetch_info(engine::Endpoint ep, engine::ClientOptions o) {
+  engine::Client client(co_await asio::this_coro::executor, std::move(ep), o);
+  co_await client.negotiate();
+  co_return co_await client.get("/info");
+}
+
+// --stats.source, decided once: GET /info (CgroupDriver, CgroupVersion) with a short
+// deadline, then the mounted hierarchies.
+cgroup::SourceChoice choose_stats_source(const config::AgentConfig& cfg, const engine::Endpoint& ep) {
+  std::optional<cgroup::EngineCgroupInfo> info;
+  if (cfg.stats_source != "api") {
+    try {
+      engine::ClientOptions o;
+      o.connect_timeout = std::chrono::seconds(2);
+      o.request_timeout = std::chrono::seconds(5);
+      asio::io_context ioc;
+      auto fut = asio::co_spawn(ioc, fetch_info(ep, o), asio::use_future);
+      ioc.run();
+      info = cgroup::parse_engine_info(fut.get());
+    } catch (const std::exception& e) {
+      spdlog::debug("stats source: GET /info: {}", e.what());
+    }
+  }
+  return cgroup::choose_stats_source(cfg.stats_source, ep.kind == engine::Endpoint::Kind::unix_socket, info);
+}
+
 }  // namespace
 
 int run_agent(const config::AgentConfig& cfg) {
@@ -136,6 +164,14 @@ int run_agent(const config::AgentConfig& cfg) {
     throw std::runtime_error(std::string("--docker.host: ") + e.what());
   }
 
+  cgroup::SourceChoice stats_source = choose_stats_source(cfg, endpoint);  // throws for an unreadable forced cgroup
+  engine::ApiStatsOptions api_stats;
+  if (stats_source.reader)
+    spdlog::info("container resources from cgroups: {}", stats_source.reason);
+  else
+    spdlog::info("container resources from the Engine API, polled every {}s: {}", api_stats.interval.count(),
+                 stats_source.reason);
+
   Timings timings;
   state::StateModel model;
   model.publish();
@@ -145,7 +181,7 @@ int run_agent(const config::AgentConfig& cfg) {
   server_options.listen_address = cfg.listen_address;
   server_options.max_requests = cfg.max_requests;
   server_options.web_config_file = cfg.web_config_file;
-  auto routes = std::make_shared<Routes>(cfg, model, beat, timings);
+  auto routes = std::make_shared<Routes>(cfg, model, beat, timings, stats_source.reader);
   http::Server server(server_options, [routes](const http::Request& r) { return (*routes)(r); });
   server.start();  // throws with a one-line reason (address in use, bad web config)
 
@@ -155,6 +191,10 @@ int run_agent(const config::AgentConfig& cfg) {
 
   asio::io_context ioc(1);
   engine::Tracker tracker(ioc.get_executor(), endpoint, model);
+  if (stats_source.reader)
+    tracker.fold_oom_kills_from(stats_source.reader);
+  else
+    tracker.poll_api_stats(api_stats);
   asio::co_spawn(ioc, tracker.run(), asio::detached);
   asio::co_spawn(ioc, heartbeat(beat, timings), asio::detached);
   asio::co_spawn(ioc, expire_removed(model, timings), asio::detached);

@@ -27,6 +27,8 @@
 
 #include "composewatch/app/check_command.h"
 #include "composewatch/app/commands.h"
+#include "composewatch/cgroup/api_stats.h"
+#include "composewatch/cgroup/source.h"
 #include "composewatch/engine/client.h"
 
 namespace composewatch::app {
@@ -90,12 +92,54 @@ std::string human_bytes(std::int64_t b) {
   return buf;
 }
 
-asio::awaitable<std::vector<engine::ContainerInfo>> inventory(engine::Endpoint ep) {
+struct Inventory {
+  std::vector<engine::ContainerInfo> containers;
+  std::map<std::string, std::uint64_t> memory_used;  // working set, by id, of running containers
+};
+
+// Memory used of running containers: from their cgroups, else (remote or rootless
+// engine, unreadable cgroups) from the engine's one-shot stats.
+std::string memory_cell(const engine::ContainerInfo& c, const std::map<std::string, std::uint64_t>& used) {
+  auto it = used.find(c.id);
+  std::string u = it == used.end() ? "-" : human_bytes(std::int64_t(it->second));
+  return u + " / " + (c.memory_limit > 0 ? human_bytes(c.memory_limit) : "unlimited");
+}
+
+asio::awaitable<void> read_memory(engine::Client& client, const std::string& stats_source, Inventory& inv) {
+  std::optional<cgroup::EngineCgroupInfo> info;
+  try {
+    info = cgroup::parse_engine_info(co_await client.get("/info"));
+  } catch (const engine::EngineError&) {
+  }
+  std::shared_ptr<const cgroup::Reader> reader;
+  try {
+    reader = cgroup::choose_stats_source(stats_source, client.endpoint().kind == engine::Endpoint::Kind::unix_socket,
+                                         info).reader;
+  } catch (const std::runtime_error&) {
+  }
+  for (const auto& c : inv.containers) {
+    if (c.state != "running") continue;
+    if (reader) {
+      if (auto s = reader->read({c.id, c.pid, c.cgroup_parent, c.network_mode}); s && s->memory_working_set_bytes)
+        inv.memory_used[c.id] = *s->memory_working_set_bytes;
+      continue;
+    }
+    try {
+      auto s = cgroup::parse_api_stats(co_await client.get("/containers/" + c.id + "/stats?stream=false&one-shot=true"),
+                                       c.network_mode);
+      if (s && s->memory_working_set_bytes) inv.memory_used[c.id] = *s->memory_working_set_bytes;
+    } catch (const engine::EngineError&) {
+    }
+  }
+}
+
+asio::awaitable<Inventory> inventory(engine::Endpoint ep, std::string stats_source) {
   engine::Client client(co_await asio::this_coro::executor, ep);
   co_await client.negotiate();
-  std::vector<engine::ContainerInfo> out;
+  Inventory out;
   for (const auto& id : co_await client.list_container_ids())
-    if (auto info = co_await client.inspect(id)) out.push_back(std::move(*info));
+    if (auto info = co_await client.inspect(id)) out.containers.push_back(std::move(*info));
+  co_await read_memory(client, stats_source, out);
   co_return out;
 }
 
@@ -103,12 +147,15 @@ asio::awaitable<std::vector<engine::ContainerInfo>> inventory(engine::Endpoint e
 
 int run_status(const config::AgentConfig& cfg, const std::string& format) {
   std::vector<engine::ContainerInfo> containers;
+  std::map<std::string, std::uint64_t> memory_used;
   try {
     engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
     asio::io_context ioc;
-    auto fut = asio::co_spawn(ioc, inventory(ep), asio::use_future);
+    auto fut = asio::co_spawn(ioc, inventory(ep, cfg.stats_source), asio::use_future);
     ioc.run();
-    containers = fut.get();
+    Inventory inv = fut.get();
+    containers = std::move(inv.containers);
+    memory_used = std::move(inv.memory_used);
   } catch (const std::exception& e) {
     std::cerr << "composewatch: " << e.what() << "\n";
     return 2;
@@ -138,6 +185,10 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
       o["image"] = c.image;
       o["state"] = c.state;
       o["health"] = c.health;
+      if (auto it = memory_used.find(c.id); it != memory_used.end())
+        o["memory_used_bytes"] = it->second;
+      else
+        o["memory_used_bytes"] = nullptr;
       if (c.memory_limit > 0)
         o["memory_limit_bytes"] = c.memory_limit;
       else
@@ -166,12 +217,12 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
   }
 
   std::vector<std::vector<std::string>> table;
-  table.push_back({"PROJECT", "SERVICE", "CONTAINER", "STATE", "HEALTH", "MEM LIMIT", "OOM", "RESTARTS", "DRIFT"});
+  table.push_back({"PROJECT", "SERVICE", "CONTAINER", "STATE", "HEALTH", "MEM USED / LIMIT", "OOM", "RESTARTS", "DRIFT"});
   for (const auto& c : containers) {
     std::optional<double> oom = counters ? lookup(counters->oom_kills, c.name) : std::nullopt;
     std::optional<double> restarts = counters ? lookup(counters->restarts, c.name) : std::nullopt;
     table.push_back({c.project().empty() ? "-" : c.project(), c.service().empty() ? "-" : c.service(), c.name,
-                     c.state, c.health, c.memory_limit > 0 ? human_bytes(c.memory_limit) : "unlimited",
+                     c.state, c.health, memory_cell(c, memory_used),
                      oom ? std::to_string(std::int64_t(*oom)) : "-",
                      std::to_string(restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count)),
                      [&] {

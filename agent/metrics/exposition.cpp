@@ -10,8 +10,6 @@ namespace composewatch::metrics {
 
 using prometheus::MetricType;
 
-std::unique_ptr<Collector> make_compose_collector();  // compose_collector.cpp
-
 Exposition::Exposition(std::vector<std::unique_ptr<Collector>> collectors) : collectors_(std::move(collectors)) {}
 
 Families Exposition::gather(const state::Snapshot& snapshot) const {
@@ -46,11 +44,12 @@ std::string Exposition::render(const state::Snapshot& snapshot) const {
   return std::move(os).str();
 }
 
-std::vector<std::unique_ptr<Collector>> default_collectors() {
+std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const cgroup::Reader> cgroups) {
   std::vector<std::unique_ptr<Collector>> v;
   v.push_back(make_engine_collector());
   v.push_back(make_container_state_collector());
   v.push_back(make_compose_collector());
+  v.push_back(make_resource_collector(std::move(cgroups)));
   v.push_back(make_process_collector());
   return v;
 }

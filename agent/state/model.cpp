@@ -78,6 +78,7 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
   if (a == "start") {
     if (rec->died_since_start) ++rec->counters.restarts;
     rec->died_since_start = false;
+    rec->oom_instance = OomInstance{};  // a new cgroup, its oom_kill counter from 0
     rec->state = "running";
     rec->started_at = t;
     rec->failing_streak = 0;
@@ -95,7 +96,12 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
     return Followup::none;
   }
   if (a == "oom") {
-    ++rec->counters.oom_kills;
+    OomInstance& i = rec->oom_instance;
+    ++i.events;
+    if (i.events > i.counted) {  // else the cgroup's counter has already told of this kill
+      rec->counters.oom_kills += i.events - i.counted;
+      i.counted = i.events;
+    }
     return Followup::none;
   }
   if (a == "pause") {
@@ -129,6 +135,7 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
         rec->pid = o.pid;
         rec->cgroup_parent = o.cgroup_parent;
         rec->network_mode = o.network_mode;
+        rec->oom_instance = o.oom_instance;
         if (o.id == e.actor_id) {
           o.id.clear();
           o.present = false;
@@ -158,6 +165,12 @@ void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info
     r.health = info.health.empty() ? "none" : info.health;
     r.failing_streak = info.failing_streak;
     r.started_at = info.started_at;
+    // Only a fresh answer says which instance runs: a stale one may still name the
+    // init of the instance before the last start.
+    if (info.pid > 0 && r.oom_instance.pid != info.pid) {
+      if (r.oom_instance.pid != 0) r.oom_instance = OomInstance{};  // restarted unseen (events lost)
+      r.oom_instance.pid = info.pid;
+    }
   }
   r.memory_limit = info.memory_limit;
   r.pid = info.pid;
@@ -200,6 +213,19 @@ void StateModel::reconcile(const std::vector<engine::ContainerInfo>& all, Clock:
   }
 }
 
+std::uint64_t StateModel::fold_cgroup_oom_kills(const std::string& id, int pid, std::uint64_t cgroup_oom_kills) {
+  ContainerRecord* r = find_by_id(id);
+  if (!r || pid <= 0 || r->pid != pid || r->oom_instance.pid != pid) return 0;
+  OomInstance& i = r->oom_instance;
+  if (cgroup_oom_kills <= i.counted) return 0;
+  std::uint64_t added = cgroup_oom_kills - i.counted;
+  r->counters.oom_kills += added;
+  i.counted = cgroup_oom_kills;
+  return added;
+}
+
+void StateModel::set_api_stats(std::shared_ptr<const ApiStats> stats) { api_stats_ = std::move(stats); }
+
 void StateModel::set_engine_up(bool up) { engine_.up = up; }
 void StateModel::set_engine_info(std::string version, std::string api_version) {
   engine_.version = std::move(version);
@@ -227,6 +253,7 @@ void StateModel::publish(Clock::time_point now) {
   for (const auto& [key, n] : events_) snap->events.push_back(EventCount{key.first, key.second, n});
   snap->engine = engine_;
   snap->compose = compose_;
+  snap->api_stats = api_stats_;
   snap->taken_at = now;
   published_.store(std::move(snap));
 }

@@ -10,6 +10,10 @@
 
 #include "composewatch/state/model.h"
 
+namespace composewatch::cgroup {
+class Reader;
+}
+
 namespace composewatch::metrics {
 
 using Families = std::vector<prometheus::MetricFamily>;
@@ -36,12 +40,17 @@ class Exposition {
   std::vector<std::unique_ptr<Collector>> collectors_;
 };
 
-// The agent's collectors, in exposition order.
-std::vector<std::unique_ptr<Collector>> default_collectors();
+// The agent's collectors, in exposition order. Container resources come from `cgroups`,
+// or, when it is null (--stats.source=api), from the figures the snapshot carries.
+std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const cgroup::Reader> cgroups = nullptr);
 
 std::unique_ptr<Collector> make_engine_collector();
 std::unique_ptr<Collector> make_container_state_collector();
 std::unique_ptr<Collector> make_process_collector();
+// Container resources at scrape time: from `cgroups`, or from Snapshot::api_stats when null.
+std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const cgroup::Reader> cgroups);
+// Compose projects, services, drift and lint findings from Snapshot::compose.
+std::unique_ptr<Collector> make_compose_collector();
 
 inline constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 

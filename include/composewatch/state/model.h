@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "composewatch/cgroup/stats.h"
 #include "composewatch/engine/container.h"
 #include "composewatch/engine/event.h"
 
@@ -29,6 +30,16 @@ struct Counters {
   std::uint64_t oom_kills = 0;
   std::uint64_t restarts = 0;
   std::map<int, std::uint64_t> exits;  // by exit code
+};
+
+// The OOM kills of one container instance (from one start to the next), counted twice
+// over: from `oom` events and from the cgroup's own oom_kill counter. The counter gets
+// max(events, cgroup) for the instance, so a kill seen both ways counts once, whichever
+// is seen first, and a kill the event stream missed is still counted.
+struct OomInstance {
+  int pid = 0;                  // init of the instance; 0 until an inspect after its start says
+  std::uint64_t events = 0;     // oom events applied for this instance
+  std::uint64_t counted = 0;    // what the counter already holds for this instance
 };
 
 struct ContainerRecord {
@@ -54,6 +65,7 @@ struct ContainerRecord {
   Clock::time_point removed_at{};
   Counters counters;
   bool died_since_start = false;  // a start after a die is a restart
+  OomInstance oom_instance;
   std::uint64_t seq = 0;  // bumped by every event applied to this name
 };
 
@@ -69,8 +81,15 @@ struct EngineStatus {
   std::uint64_t stream_reconnects = 0;
 };
 
+// --stats.source=api: the figures the engine thread last polled, by container id.
+struct ApiStats {
+  std::map<std::string, cgroup::ResourceStats> by_id;
+  Clock::time_point polled_at{};
+};
+
 struct Snapshot {
   std::vector<ContainerRecord> containers;  // sorted by name
+  std::shared_ptr<const ApiStats> api_stats;  // null unless --stats.source=api
   std::vector<EventCount> events;           // sorted by type, action
   EngineStatus engine;
   std::shared_ptr<const compose::ComposeState> compose;  // null until compose projects are known
@@ -105,6 +124,15 @@ class StateModel {
   // said: only the fields events do not carry are taken. Writer only.
   void update(const engine::ContainerInfo& info, std::uint64_t seq_at_request);
 
+  // Folds in the cgroup's own OOM-kill counter of the container with this id, read
+  // while `pid` was its init: adds to oom_kills_total what the events of this instance
+  // have not counted. Ignored unless pid is the init of the instance the model follows.
+  // Returns how many kills were added. Writer only.
+  std::uint64_t fold_cgroup_oom_kills(const std::string& id, int pid, std::uint64_t cgroup_oom_kills);
+
+  // --stats.source=api: the latest polled figures, carried by the next snapshots. Writer only.
+  void set_api_stats(std::shared_ptr<const ApiStats> stats);
+
   void set_engine_up(bool up);
   void set_engine_info(std::string version, std::string api_version);
   void set_ready(bool ready);
@@ -135,6 +163,7 @@ class StateModel {
   std::map<std::pair<std::string, std::string>, std::uint64_t> events_;
   EngineStatus engine_;
   std::shared_ptr<const compose::ComposeState> compose_;
+  std::shared_ptr<const ApiStats> api_stats_;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
 };
 

@@ -1,0 +1,293 @@
+// The cgroup files of one container, read with as few syscalls as the kernel allows:
+// open, one read into a stack buffer, close.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "composewatch/cgroup/parse.h"
+#include "composewatch/cgroup/reader.h"
+
+namespace composewatch::cgroup {
+
+namespace {
+
+// The whole text of a small pseudo-file. seq_file reads fill the caller's buffer up to
+// its size or EOF, so one read() is the whole file unless it is larger than the buffer.
+class SmallFile {
+ public:
+  // 0 on success, else the errno of open/read.
+  int read(const std::string& path) {
+    big_.clear();
+    n_ = 0;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    ssize_t r;
+    do r = ::read(fd, buf_, sizeof buf_);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      int err = errno;
+      ::close(fd);
+      return err;
+    }
+    n_ = std::size_t(r);
+    if (n_ == sizeof buf_) {  // rare: more than the buffer holds
+      big_.assign(buf_, n_);
+      char more[4096];
+      while ((r = ::read(fd, more, sizeof more)) > 0 || (r < 0 && errno == EINTR))
+        if (r > 0) big_.append(more, std::size_t(r));
+    }
+    ::close(fd);
+    return 0;
+  }
+  std::string_view text() const { return big_.empty() ? std::string_view(buf_, n_) : std::string_view(big_); }
+
+ private:
+  char buf_[8192];
+  std::size_t n_ = 0;
+  std::string big_;
+};
+
+bool dir_exists(const std::string& dir) { return ::access(dir.c_str(), F_OK) == 0; }
+
+std::string in_hierarchy(const Hierarchy& h, const std::string& path) {
+  if (h.root == "/" || h.root.empty()) return h.dir + path;
+  // Mounted from a sub-tree (inside a cgroup namespace): strip the mounted root.
+  if (path.compare(0, h.root.size(), h.root) == 0 && (path.size() == h.root.size() || path[h.root.size()] == '/'))
+    return h.dir + path.substr(h.root.size());
+  return h.dir + path;
+}
+
+}  // namespace
+
+struct Reader::Paths {
+  std::string memory, cpuacct, cpu, pids, blkio;  // v2: all the same directory
+};
+
+Reader::Reader(Layout layout) : layout_(std::move(layout)) {}
+
+bool Reader::readable() const {
+  const std::string& dir = layout_.version == Version::v1 ? layout_.memory.dir : layout_.unified.dir;
+  return !dir.empty() && ::access(dir.c_str(), R_OK | X_OK) == 0 &&
+         ::access(layout_.proc.c_str(), R_OK | X_OK) == 0;
+}
+
+std::optional<Reader::Paths> Reader::paths_of(const ContainerRef& c) const {
+  Paths p;
+  std::string rel = container_path(layout_.driver, c.id, c.cgroup_parent);
+  if (layout_.version == Version::v2) {
+    p.memory = p.cpuacct = p.cpu = p.pids = p.blkio = in_hierarchy(layout_.unified, rel);
+  } else {
+    auto at = [&](const Hierarchy& h) { return h.present() ? in_hierarchy(h, rel) : std::string(); };
+    p.memory = at(layout_.memory);
+    p.cpuacct = at(layout_.cpuacct);
+    p.cpu = at(layout_.cpu);
+    p.pids = at(layout_.pids);
+    p.blkio = at(layout_.blkio);
+  }
+  return p;
+}
+
+namespace {
+
+// Where the kernel says the process is: for a daemon-wide --cgroup-parent, which the
+// API does not show.
+std::optional<std::string> from_proc(const Layout& l, int pid, std::string_view controller, const Hierarchy& h) {
+  if (pid <= 0 || !h.present()) return std::nullopt;
+  SmallFile f;
+  if (f.read(l.proc + "/" + std::to_string(pid) + "/cgroup") != 0) return std::nullopt;
+  auto path = parse_proc_cgroup(f.text(), controller);
+  if (!path) return std::nullopt;
+  return in_hierarchy(h, *path);
+}
+
+}  // namespace
+
+std::optional<ResourceStats> Reader::read(const ContainerRef& c) const {
+  auto p = paths_of(c);
+  if (!p) return std::nullopt;
+  auto stats = layout_.version == Version::v1 ? read_v1(c, *p) : read_v2(c, *p);
+  if (stats || c.pid <= 0) return stats;
+  // The id-based path does not exist: ask the kernel where the container's init is.
+  Paths q;
+  if (layout_.version == Version::v2) {
+    auto d = from_proc(layout_, c.pid, "", layout_.unified);
+    if (!d || *d == p->memory) return std::nullopt;
+    q.memory = q.cpuacct = q.cpu = q.pids = q.blkio = *d;
+    return read_v2(c, q);
+  }
+  auto m = from_proc(layout_, c.pid, "memory", layout_.memory);
+  if (!m || *m == p->memory) return std::nullopt;
+  q.memory = *m;
+  q.cpuacct = from_proc(layout_, c.pid, "cpuacct", layout_.cpuacct).value_or("");
+  q.cpu = from_proc(layout_, c.pid, "cpu", layout_.cpu).value_or("");
+  q.pids = from_proc(layout_, c.pid, "pids", layout_.pids).value_or("");
+  q.blkio = from_proc(layout_, c.pid, "blkio", layout_.blkio).value_or("");
+  return read_v1(c, q);
+}
+
+namespace {
+
+// Reads dir/name. Returns the outcome: ok, missing (the file, not the cgroup) or gone.
+enum class Outcome { ok, missing, gone };
+
+struct FileReader {
+  const std::function<void(const std::string&)>& hook;
+  SmallFile file;
+  std::string path;
+
+  Outcome read(const std::string& dir, std::string_view name) {
+    if (dir.empty()) return Outcome::missing;  // controller not mounted
+    path.assign(dir).append("/").append(name);
+    if (hook) hook(path);
+    int err = file.read(path);
+    if (err == 0) return Outcome::ok;
+    // ENOENT: the file, or the whole cgroup (removed by the runtime as the container stops).
+    // ENODEV: a cgroup being torn down.
+    if ((err == ENOENT || err == ENODEV) && !dir_exists(dir)) return Outcome::gone;
+    return Outcome::missing;
+  }
+  std::string_view text() const { return file.text(); }
+};
+
+}  // namespace
+
+std::optional<ResourceStats> Reader::read_v1(const ContainerRef& c, const Paths& p) const {
+  ResourceStats s;
+  FileReader f{before_open_, {}, {}};
+  f.path.reserve(256);
+
+  switch (f.read(p.memory, "memory.usage_in_bytes")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: s.memory_usage_bytes = parse_u64(f.text()); break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(p.memory, "memory.limit_in_bytes")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: s.memory_limit_bytes = parse_v1_limit(f.text()); break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(p.memory, "memory.stat")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok:
+      if (s.memory_usage_bytes)
+        s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(f.text(), "total_inactive_file"));
+      break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(p.cpuacct, "cpuacct.usage")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok:
+      if (auto ns = parse_u64(f.text())) s.cpu_seconds = double(*ns) / 1e9;
+      break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(p.cpu, "cpu.stat")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok:
+      if (auto ns = flat_keyed(f.text(), "throttled_time")) s.cpu_throttled_seconds = double(*ns) / 1e9;
+      break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(p.pids, "pids.current")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: s.pids = parse_u64(f.text()); break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(p.blkio, "blkio.throttle.io_service_bytes")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: {
+      auto io = parse_blkio_v1(f.text());
+      s.blkio_read_bytes = io.read;
+      s.blkio_write_bytes = io.write;
+      break;
+    }
+    case Outcome::missing: break;
+  }
+  read_network(c, s);
+  return s;
+}
+
+std::optional<ResourceStats> Reader::read_v2(const ContainerRef& c, const Paths& p) const {
+  ResourceStats s;
+  FileReader f{before_open_, {}, {}};
+  f.path.reserve(256);
+  const std::string& dir = p.memory;
+
+  switch (f.read(dir, "memory.current")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: s.memory_usage_bytes = parse_u64(f.text()); break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(dir, "memory.max")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: s.memory_limit_bytes = parse_v2_limit(f.text()); break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(dir, "memory.stat")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok:
+      if (s.memory_usage_bytes)
+        s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(f.text(), "inactive_file"));
+      break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(dir, "cpu.stat")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok:
+      if (auto us = flat_keyed(f.text(), "usage_usec")) s.cpu_seconds = double(*us) / 1e6;
+      if (auto us = flat_keyed(f.text(), "throttled_usec")) s.cpu_throttled_seconds = double(*us) / 1e6;
+      break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(dir, "pids.current")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: s.pids = parse_u64(f.text()); break;
+    case Outcome::missing: break;
+  }
+  switch (f.read(dir, "io.stat")) {
+    case Outcome::gone: return std::nullopt;
+    case Outcome::ok: {
+      auto io = parse_io_stat_v2(f.text());
+      s.blkio_read_bytes = io.read;
+      s.blkio_write_bytes = io.write;
+      break;
+    }
+    case Outcome::missing: break;
+  }
+  read_network(c, s);
+  return s;
+}
+
+void Reader::read_network(const ContainerRef& c, ResourceStats& s) const {
+  // The host's namespace is not the container's; a container: mode shares another
+  // container's, which reports it.
+  if (c.pid <= 0 || c.network_mode == "host" || c.network_mode.substr(0, 10) == "container:") return;
+  std::string path = layout_.proc + "/" + std::to_string(c.pid) + "/net/dev";
+  if (before_open_) before_open_(path);
+  SmallFile f;
+  if (f.read(path) != 0) return;
+  if (auto n = parse_net_dev(f.text())) {
+    s.network_receive_bytes = n->receive;
+    s.network_transmit_bytes = n->transmit;
+  }
+}
+
+std::optional<std::uint64_t> Reader::oom_kills(const ContainerRef& c) const {
+  if (c.pid <= 0) return std::nullopt;
+  auto p = paths_of(c);
+  if (!p || p->memory.empty()) return std::nullopt;
+  SmallFile f;
+  const bool v1 = layout_.version == Version::v1;
+  if (f.read(p->memory + (v1 ? "/memory.oom_control" : "/memory.events")) != 0) return std::nullopt;
+  auto n = flat_keyed(f.text(), "oom_kill");
+  if (!n) return std::nullopt;
+  // Read after the counter: if the pid is a member now, the cgroup read above was this
+  // instance's (a re-started container gets a new cgroup and a new init).
+  if (f.read(p->memory + "/cgroup.procs") != 0 || !procs_contains(f.text(), c.pid)) return std::nullopt;
+  return n;
+}
+
+}  // namespace composewatch::cgroup

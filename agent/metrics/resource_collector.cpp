@@ -1,0 +1,90 @@
+// composewatch_container_{memory,cpu,pids,network,blkio}_*: read at scrape time from the
+// cgroups of the snapshot's running containers, or (--stats.source=api) from the figures
+// the engine thread last polled, which the snapshot carries. Never calls the engine.
+
+#include <spdlog/spdlog.h>
+
+#include "composewatch/cgroup/reader.h"
+#include "composewatch/metrics/collector.h"
+#include "family.h"
+
+namespace composewatch::metrics {
+namespace {
+
+using prometheus::MetricType;
+
+class ResourceCollector final : public Collector {
+ public:
+  explicit ResourceCollector(std::shared_ptr<const cgroup::Reader> reader) : reader_(std::move(reader)) {}
+  std::string_view name() const override { return "resources"; }
+
+  void collect(const state::Snapshot& s, Families& out) const override {
+    auto usage = detail::family("composewatch_container_memory_usage_bytes",
+                                "Memory charged to the container's cgroup, page cache included.", MetricType::Gauge);
+    auto wset = detail::family("composewatch_container_memory_working_set_bytes",
+                               "Memory usage minus inactive file cache, floored at 0 (as docker stats shows).",
+                               MetricType::Gauge);
+    auto limit = detail::family("composewatch_container_memory_limit_bytes",
+                                "The container's memory limit; absent when unlimited.", MetricType::Gauge);
+    auto cpu = detail::family("composewatch_container_cpu_seconds_total", "CPU time the container used.",
+                              MetricType::Counter);
+    auto throttled = detail::family("composewatch_container_cpu_throttled_seconds_total",
+                                    "Time the container was throttled by its CPU quota.", MetricType::Counter);
+    auto pids = detail::family("composewatch_container_pids", "Processes and threads in the container.",
+                               MetricType::Gauge);
+    auto rx = detail::family("composewatch_container_network_receive_bytes_total",
+                             "Bytes received on the container's interfaces but lo.", MetricType::Counter);
+    auto tx = detail::family("composewatch_container_network_transmit_bytes_total",
+                             "Bytes sent on the container's interfaces but lo.", MetricType::Counter);
+    auto rd = detail::family("composewatch_container_blkio_read_bytes_total", "Bytes read from block devices.",
+                             MetricType::Counter);
+    auto wr = detail::family("composewatch_container_blkio_write_bytes_total", "Bytes written to block devices.",
+                             MetricType::Counter);
+
+    for (const auto& r : s.containers) {
+      if (!r.present || (r.state != "running" && r.state != "paused")) continue;
+      std::optional<cgroup::ResourceStats> st;
+      if (reader_) {
+        st = reader_->read(cgroup::ContainerRef{r.id, r.pid, r.cgroup_parent, r.network_mode});
+        if (!st) {
+          spdlog::debug("resources: the cgroup of {} ({}) is gone; skipped", r.name, engine::short_id(r.id));
+          continue;
+        }
+      } else {
+        if (!s.api_stats) continue;
+        auto it = s.api_stats->by_id.find(r.id);
+        if (it == s.api_stats->by_id.end()) continue;
+        st = it->second;
+        // The API's limit is the host's memory when unlimited; HostConfig.Memory is exact.
+        if (r.memory_limit > 0) st->memory_limit_bytes = std::uint64_t(r.memory_limit);
+      }
+      const detail::Labels labels = {{"project", r.project}, {"service", r.service}, {"container", r.name}};
+      auto put = [&](prometheus::MetricFamily& f, const auto& v) {
+        if (v) detail::add(f, labels, double(*v));
+      };
+      put(usage, st->memory_usage_bytes);
+      put(wset, st->memory_working_set_bytes);
+      put(limit, st->memory_limit_bytes);
+      put(cpu, st->cpu_seconds);
+      put(throttled, st->cpu_throttled_seconds);
+      put(pids, st->pids);
+      put(rx, st->network_receive_bytes);
+      put(tx, st->network_transmit_bytes);
+      put(rd, st->blkio_read_bytes);
+      put(wr, st->blkio_write_bytes);
+    }
+    for (auto* f : {&usage, &wset, &limit, &cpu, &throttled, &pids, &rx, &tx, &rd, &wr})
+      if (!f->metric.empty()) out.push_back(std::move(*f));
+  }
+
+ private:
+  std::shared_ptr<const cgroup::Reader> reader_;  // null: --stats.source=api
+};
+
+}  // namespace
+
+std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const cgroup::Reader> reader) {
+  return std::make_unique<ResourceCollector>(std::move(reader));
+}
+
+}  // namespace composewatch::metrics

@@ -1,0 +1,23 @@
+#pragma once
+// One container's resource figures, in base units, from its cgroup files (or from the
+// Engine API's stats when the cgroups cannot be read). A figure the source did not
+// give is absent, never 0: an unlimited memory limit, a controller that is not
+// enabled, a network namespace that is the host's.
+
+#include <cstdint>
+#include <optional>
+
+namespace composewatch::cgroup {
+
+struct ResourceStats {
+  std::optional<std::uint64_t> memory_usage_bytes;
+  std::optional<std::uint64_t> memory_working_set_bytes;  // usage - inactive file, floored at 0
+  std::optional<std::uint64_t> memory_limit_bytes;        // absent when unlimited
+  std::optional<double> cpu_seconds;
+  std::optional<double> cpu_throttled_seconds;
+  std::optional<std::uint64_t> pids;
+  std::optional<std::uint64_t> blkio_read_bytes, blkio_write_bytes;
+  std::optional<std::uint64_t> network_receive_bytes, network_transmit_bytes;
+};
+
+}  // namespace composewatch::cgroup
