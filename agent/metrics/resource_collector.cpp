@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <thread>
+#include <vector>
+
 #include "composewatch/cgroup/reader.h"
 #include "composewatch/metrics/collector.h"
 #include "family.h"
@@ -41,22 +44,30 @@ class ResourceCollector final : public Collector {
     auto wr = detail::family("composewatch_container_blkio_write_bytes_total", "Bytes written to block devices.",
                              MetricType::Counter);
 
-    for (const auto& r : s.containers) {
-      if (!r.present || (r.state != "running" && r.state != "paused")) continue;
-      std::optional<cgroup::ResourceStats> st;
-      if (reader_) {
-        st = reader_->read(cgroup::ContainerRef{r.id, r.pid, r.cgroup_parent, r.network_mode});
-        if (!st) {
-          spdlog::debug("resources: the cgroup of {} ({}) is gone; skipped", r.name, engine::short_id(r.id));
-          continue;
-        }
-      } else {
-        if (!s.api_stats) continue;
-        auto it = s.api_stats->by_id.find(r.id);
+    // The containers to report, and their figures: read from cgroups now, or taken from
+    // what the engine thread last polled.
+    std::vector<const state::ContainerRecord*> live;
+    for (const auto& r : s.containers)
+      if (r.present && (r.state == "running" || r.state == "paused")) live.push_back(&r);
+    std::vector<std::optional<cgroup::ResourceStats>> stats(live.size());
+    if (reader_) {
+      read_all(live, stats);
+    } else if (s.api_stats) {
+      for (std::size_t i = 0; i < live.size(); ++i) {
+        auto it = s.api_stats->by_id.find(live[i]->id);
         if (it == s.api_stats->by_id.end()) continue;
-        st = it->second;
+        stats[i] = it->second;
         // The API's limit is the host's memory when unlimited; HostConfig.Memory is exact.
-        if (r.memory_limit > 0) st->memory_limit_bytes = std::uint64_t(r.memory_limit);
+        if (live[i]->memory_limit > 0) stats[i]->memory_limit_bytes = std::uint64_t(live[i]->memory_limit);
+      }
+    }
+
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      const state::ContainerRecord& r = *live[i];
+      const std::optional<cgroup::ResourceStats>& st = stats[i];
+      if (!st) {
+        if (reader_) spdlog::debug("resources: the cgroup of {} ({}) is gone; skipped", r.name, engine::short_id(r.id));
+        continue;
       }
       const detail::Labels labels = {{"project", r.project}, {"service", r.service}, {"container", r.name}};
       auto put = [&](prometheus::MetricFamily& f, const auto& v) {
@@ -78,6 +89,25 @@ class ResourceCollector final : public Collector {
   }
 
  private:
+  // Reading ~9 files per container is syscall-bound (≈10 µs a file): with many containers
+  // a second thread halves the scrape's wall time on a 2-core host. Reader::read is
+  // thread-safe and never throws.
+  void read_all(const std::vector<const state::ContainerRecord*>& live,
+                std::vector<std::optional<cgroup::ResourceStats>>& stats) const {
+    auto read_range = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        const auto& r = *live[i];
+        stats[i] = reader_->read(cgroup::ContainerRef{r.id, r.pid, r.cgroup_parent, r.network_mode});
+      }
+    };
+    if (live.size() < kParallelFrom) return read_range(0, live.size());
+    const std::size_t half = live.size() / 2;
+    std::thread other(read_range, half, live.size());
+    read_range(0, half);
+    other.join();
+  }
+
+  static constexpr std::size_t kParallelFrom = 64;
   std::shared_ptr<const cgroup::Reader> reader_;  // null: --stats.source=api
 };
 

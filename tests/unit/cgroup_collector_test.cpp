@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "composewatch/cgroup/reader.h"
 #include "composewatch/metrics/collector.h"
 
@@ -115,4 +117,35 @@ TEST(ResourceCollector, ApiModeWithoutAPollYetExportsNothing) {
   s.containers.push_back(record("shop-api-1", kId, "running", 4242));
   std::string t = render(nullptr, s);
   EXPECT_EQ(t.find("composewatch_container_"), std::string::npos) << t;
+}
+
+// Many containers are read on two threads; every one must still get its own figures.
+TEST(ResourceCollector, ManyContainersEachGetTheirOwnFigures) {
+  const fs::path root = fs::temp_directory_path() / ("cw-many-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const fs::path cg = root / "sys/fs/cgroup";
+  state::Snapshot s;
+  const int n = 150;
+  for (int i = 0; i < n; ++i) {
+    char id[65];
+    std::snprintf(id, sizeof id, "%064x", i + 1);
+    fs::create_directories(cg / "docker" / id);
+    std::ofstream(cg / "docker" / id / "memory.current") << (1000 + i) << "\n";
+    std::ofstream(cg / "docker" / id / "pids.current") << (i % 7 + 1) << "\n";
+    auto r = record("c" + std::to_string(i), id, "running", 0);
+    s.containers.push_back(r);
+  }
+  fs::create_directories(root / "proc");
+  const std::string mountinfo =
+      "29 24 0:25 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw\n";
+  auto reader = std::make_shared<const cgroup::Reader>(
+      cgroup::detect_layout(mountinfo, {"cgroupfs", "2", false}, cg.string(), (root / "proc").string()));
+  const std::string text = render(reader, s);
+  fs::remove_all(root);
+  for (int i = 0; i < n; ++i) {
+    const std::string labels = "{project=\"shop\",service=\"api\",container=\"c" + std::to_string(i) + "\"}";
+    EXPECT_TRUE(has(text, "composewatch_container_memory_usage_bytes" + labels + " " + std::to_string(1000 + i)))
+        << "container " << i;
+    EXPECT_TRUE(has(text, "composewatch_container_pids" + labels + " " + std::to_string(i % 7 + 1))) << "container " << i;
+  }
 }
