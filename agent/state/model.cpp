@@ -127,15 +127,15 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
       auto old = by_name_.find(old_name);
       if (old != by_name_.end()) {
         ContainerRecord& o = old->second;
-        rec->state = o.state;
-        rec->health = o.health;
-        rec->failing_streak = o.failing_streak;
-        rec->started_at = o.started_at;
-        rec->memory_limit = o.memory_limit;
-        rec->pid = o.pid;
-        rec->cgroup_parent = o.cgroup_parent;
-        rec->network_mode = o.network_mode;
-        rec->oom_instance = o.oom_instance;
+        // Everything the container is moves; what was counted under a name stays with it.
+        ContainerRecord moved = o;
+        moved.name = rec->name;
+        moved.counters = rec->counters;
+        moved.died_since_start = rec->died_since_start;
+        moved.seq = rec->seq;
+        moved.present = true;
+        moved.removed_at = {};
+        *rec = std::move(moved);
         if (o.id == e.actor_id) {
           o.id.clear();
           o.present = false;

@@ -166,12 +166,25 @@ TEST(StateModel, RenameMovesTheLiveContainerAndLeavesTheCountersBehind) {
   state::StateModel m;
   m.apply(ev("create", "id1", "shop_api_1", 1));
   m.apply(ev("start", "id1", "shop_api_1", 2));
+  auto inspected = info("id1", "shop_api_1", "running");
+  inspected.memory_limit = 64 << 20;
+  inspected.memory_reservation = 32 << 20;
+  inspected.healthcheck = engine::HealthcheckConfig{{"CMD", "true"}, 1'000'000'000, 0, 0, 2};
+  inspected.restart_policy = {"always", 0};
+  m.update(inspected, m.sequence_of("id1"));
   m.apply(ev("oom", "id1", "shop_api_1", 3));
   m.apply(ev("rename", "id1", "abc_shop_api_1", 4, {{"oldName", "/shop_api_1"}}));
   EXPECT_FALSE(rec(m, "shop_api_1").present);
   EXPECT_EQ(rec(m, "shop_api_1").counters.oom_kills, 1u);
-  EXPECT_TRUE(rec(m, "abc_shop_api_1").present);
-  EXPECT_EQ(rec(m, "abc_shop_api_1").state, "running");
+  const auto& moved = rec(m, "abc_shop_api_1");
+  EXPECT_TRUE(moved.present);
+  EXPECT_EQ(moved.state, "running");
+  EXPECT_EQ(moved.counters.oom_kills, 0u);
+  // Everything inspect said about the container moves with it, not only the state.
+  EXPECT_EQ(moved.memory_limit, 64 << 20);
+  EXPECT_EQ(moved.memory_reservation, 32 << 20);
+  EXPECT_EQ(moved.healthcheck, inspected.healthcheck);
+  EXPECT_EQ(moved.restart_policy.name, "always");
   m.apply(ev("destroy", "id1", "abc_shop_api_1", 5));
   EXPECT_FALSE(rec(m, "abc_shop_api_1").present);
 }
