@@ -110,13 +110,19 @@ std::string engine_message(std::string_view body) {
   throw EngineError(EngineError::Kind::protocol, "GET " + target + " on " + ep.text + ": " + ec.message());
 }
 
+// Starts the request's deadline (connect is bounded separately) and sends the GET.
+template <class Stream>
+asio::awaitable<void> send_get(Stream& s, const Endpoint& ep, const std::string& target, const ClientOptions& o) {
+  s.expires_after(o.request_timeout);
+  auto req = make_request(target);
+  auto [ec, n] = co_await http::async_write(s, req, use_tuple);
+  if (ec) throw_io(ep, target, ec, o.request_timeout);
+}
+
 template <class Stream>
 asio::awaitable<http::response<http::string_body>> exchange(Stream& s, const Endpoint& ep, const std::string& target,
                                                              const ClientOptions& o) {
-  s.expires_after(o.request_timeout);
-  auto req = make_request(target);
-  auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
-  if (wec) throw_io(ep, target, wec, o.request_timeout);
+  co_await send_get(s, ep, target, o);
   beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
@@ -171,10 +177,7 @@ class EventStreamImpl final : public EventStream {
 template <class Stream>
 asio::awaitable<std::unique_ptr<EventStream>> open_events(Stream s, const Endpoint& ep, const std::string& target,
                                                           const ClientOptions& o) {
-  s.expires_after(o.request_timeout);
-  auto req = make_request(target);
-  auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
-  if (wec) throw_io(ep, target, wec, o.request_timeout);
+  co_await send_get(s, ep, target, o);
   beast::flat_buffer buf;
   auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
   parser->header_limit(static_cast<std::uint32_t>(o.header_limit));
