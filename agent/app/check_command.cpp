@@ -253,11 +253,11 @@ std::map<std::string, std::vector<std::string>> drift_by_container(const config:
     for (const auto& p : load_projects(cfg, {}, live)) {
       if (!p.valid || !p.model) continue;
       for (const auto& c : live) {
-        if (c.project != p.name || c.oneoff) continue;
+        if (c.project() != p.name || c.spec.compose.oneoff) continue;
         auto& fields = out[c.name];
         const compose::Service* s = nullptr;
-        if (auto it = p.model->services.find(c.service); it != p.model->services.end()) s = &it->second;
-        else if (auto in = p.model->inactive_services.find(c.service); in != p.model->inactive_services.end())
+        if (auto it = p.model->services.find(c.service()); it != p.model->services.end()) s = &it->second;
+        else if (auto in = p.model->inactive_services.find(c.service()); in != p.model->inactive_services.end())
           s = &in->second;
         if (!s) {
           fields.push_back("orphan");

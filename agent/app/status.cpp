@@ -102,7 +102,7 @@ struct Inventory {
 std::string memory_cell(const engine::ContainerInfo& c, const std::map<std::string, std::uint64_t>& used) {
   auto it = used.find(c.id);
   std::string u = it == used.end() ? "-" : human_bytes(std::int64_t(it->second));
-  return u + " / " + (c.memory_limit > 0 ? human_bytes(c.memory_limit) : "unlimited");
+  return u + " / " + (c.spec.memory_limit > 0 ? human_bytes(c.spec.memory_limit) : "unlimited");
 }
 
 asio::awaitable<void> read_memory(engine::Client& client, const std::string& stats_source, Inventory& inv) {
@@ -120,13 +120,13 @@ asio::awaitable<void> read_memory(engine::Client& client, const std::string& sta
   for (const auto& c : inv.containers) {
     if (c.state != "running") continue;
     if (reader) {
-      if (auto s = reader->read({c.id, c.pid, c.cgroup_parent, c.network_mode}); s && s->memory_working_set_bytes)
+      if (auto s = reader->read({c.id, c.pid, c.spec.cgroup_parent, c.spec.network_mode}); s && s->memory_working_set_bytes)
         inv.memory_used[c.id] = *s->memory_working_set_bytes;
       continue;
     }
     try {
       auto s = cgroup::parse_api_stats(co_await client.get("/containers/" + c.id + "/stats?stream=false&one-shot=true"),
-                                       c.network_mode);
+                                       c.spec.network_mode);
       if (s && s->memory_working_set_bytes) inv.memory_used[c.id] = *s->memory_working_set_bytes;
     } catch (const engine::EngineError&) {
     }
@@ -182,15 +182,15 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
       o["service"] = c.service();
       o["container"] = c.name;
       o["id"] = engine::short_id(c.id);
-      o["image"] = c.image;
+      o["image"] = c.spec.image;
       o["state"] = c.state;
       o["health"] = c.health;
       if (auto it = memory_used.find(c.id); it != memory_used.end())
         o["memory_used_bytes"] = it->second;
       else
         o["memory_used_bytes"] = nullptr;
-      if (c.memory_limit > 0)
-        o["memory_limit_bytes"] = c.memory_limit;
+      if (c.spec.memory_limit > 0)
+        o["memory_limit_bytes"] = c.spec.memory_limit;
       else
         o["memory_limit_bytes"] = nullptr;
       std::optional<double> oom = counters ? lookup(counters->oom_kills, c.name) : std::nullopt;

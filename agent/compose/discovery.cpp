@@ -50,12 +50,13 @@ std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& 
   // The container whose labels describe each project: running first, then by name.
   std::map<std::string, const LiveContainer*> chosen;
   for (const auto& c : containers) {
-    if (c.project.empty() || c.oneoff) continue;
-    auto [it, inserted] = chosen.try_emplace(c.project, &c);
+    if (c.project().empty() || c.spec.compose.oneoff) continue;
+    auto [it, inserted] = chosen.try_emplace(c.project(), &c);
     if (inserted) continue;
     const LiveContainer* cur = it->second;
     const bool c_running = c.state == "running", cur_running = cur->state == "running";
-    const bool c_labelled = !c.config_files.empty(), cur_labelled = !cur->config_files.empty();
+    const bool c_labelled = !c.spec.compose.config_files.empty();
+    const bool cur_labelled = !cur->spec.compose.config_files.empty();
     if (std::tie(c_labelled, c_running) > std::tie(cur_labelled, cur_running) ||
         (c_labelled == cur_labelled && c_running == cur_running && c.name < cur->name))
       it->second = &c;
@@ -64,7 +65,7 @@ std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& 
   for (const auto& [name, c] : chosen) {
     ProjectSource s;
     s.name = name;
-    s.files = split_files(c->config_files, c->working_dir);
+    s.files = split_files(c->spec.compose.config_files, c->spec.compose.working_dir);
     if (s.files.empty())
       s.problem = "container " + c->name + " carries no com.docker.compose.project.config_files label";
     out.push_back(std::move(s));
@@ -126,19 +127,7 @@ std::vector<LiveContainer> live_containers(const std::vector<state::ContainerRec
   out.reserve(records.size());
   for (const auto& r : records) {
     if (!r.present) continue;
-    LiveContainer c;
-    c.name = r.name;
-    c.project = r.project;
-    c.service = r.service;
-    c.oneoff = r.oneoff;
-    c.working_dir = r.compose_working_dir;
-    c.config_files = r.compose_config_files;
-    c.state = r.state;
-    c.image = r.image;
-    c.memory_limit = r.memory_limit;
-    c.memory_reservation = r.memory_reservation;
-    c.healthcheck = r.healthcheck;
-    c.restart_policy = r.restart_policy;
+    LiveContainer c{.name = r.name, .state = r.state, .spec = r.spec};
     out.push_back(std::move(c));
   }
   return out;

@@ -21,20 +21,7 @@ std::string_view field_name(DriftField f) {
 }
 
 LiveContainer live_container(const engine::ContainerInfo& info) {
-  LiveContainer c;
-  c.name = info.name;
-  c.project = info.project();
-  c.service = info.service();
-  c.oneoff = info.oneoff();
-  c.working_dir = info.label(engine::kLabelWorkingDir);
-  c.config_files = info.label(engine::kLabelConfigFiles);
-  c.state = info.state;
-  c.image = info.image;
-  c.memory_limit = info.memory_limit;
-  c.memory_reservation = info.memory_reservation;
-  c.healthcheck = info.healthcheck;
-  c.restart_policy = info.restart_policy;
-  return c;
+  return LiveContainer{.name = info.name, .state = info.state, .spec = info.spec};
 }
 
 std::string format_bytes(std::int64_t bytes) {
@@ -193,11 +180,11 @@ std::vector<FieldDrift> container_drift(const std::string& project, const Servic
   auto note = [&](DriftField f, std::optional<std::string> d) {
     if (d) out.push_back({f, c.name, std::move(*d)});
   };
-  note(DriftField::image, image_drift(project, service, c.image));
-  note(DriftField::memory_limit, memory_drift(service.memory_limit_bytes, c.memory_limit));
-  note(DriftField::memory_reservation, memory_drift(service.memory_reservation_bytes, c.memory_reservation));
-  note(DriftField::healthcheck, healthcheck_drift(service.healthcheck, c.healthcheck));
-  note(DriftField::restart_policy, restart_drift(service, c.restart_policy));
+  note(DriftField::image, image_drift(project, service, c.spec.image));
+  note(DriftField::memory_limit, memory_drift(service.memory_limit_bytes, c.spec.memory_limit));
+  note(DriftField::memory_reservation, memory_drift(service.memory_reservation_bytes, c.spec.memory_reservation));
+  note(DriftField::healthcheck, healthcheck_drift(service.healthcheck, c.spec.healthcheck));
+  note(DriftField::restart_policy, restart_drift(service, c.spec.restart_policy));
   return out;
 }
 
@@ -206,9 +193,9 @@ ProjectDrift compare_project(const Project& project, const std::vector<LiveConta
   std::map<std::string, std::vector<const LiveContainer*>> by_service;
   std::vector<const LiveContainer*> unknown;
   for (const auto& c : containers) {
-    if (c.project != project.name || c.oneoff) continue;
-    if (project.services.count(c.service) || project.inactive_services.count(c.service))
-      by_service[c.service].push_back(&c);
+    if (c.project() != project.name || c.spec.compose.oneoff) continue;
+    if (project.services.count(c.service()) || project.inactive_services.count(c.service()))
+      by_service[c.service()].push_back(&c);
     else
       unknown.push_back(&c);
   }
@@ -251,7 +238,7 @@ ProjectDrift compare_project(const Project& project, const std::vector<LiveConta
   std::sort(out.services.begin(), out.services.end(),
             [](const ServiceDrift& a, const ServiceDrift& b) { return a.service < b.service; });
 
-  for (const LiveContainer* c : unknown) out.orphans.push_back({c->service, c->name});
+  for (const LiveContainer* c : unknown) out.orphans.push_back({c->service(), c->name});
   std::sort(out.orphans.begin(), out.orphans.end(),
             [](const Orphan& a, const Orphan& b) { return a.container < b.container; });
   return out;

@@ -8,9 +8,21 @@
 namespace composewatch::engine {
 namespace json = boost::json;
 
-std::string ContainerInfo::label(std::string_view key) const {
+std::string ContainerSpec::label(std::string_view key) const {
   auto it = labels.find(std::string(key));
   return it == labels.end() ? std::string() : it->second;
+}
+
+ComposeLabels ComposeLabels::from(const std::map<std::string, std::string>& labels) {
+  auto get = [&](std::string_view key) {
+    auto it = labels.find(std::string(key));
+    return it == labels.end() ? std::string() : it->second;
+  };
+  return ComposeLabels{.project = get(kLabelProject),
+                       .service = get(kLabelService),
+                       .oneoff = get(kLabelOneoff) == "True",
+                       .working_dir = get(kLabelWorkingDir),
+                       .config_files = get(kLabelConfigFiles)};
 }
 
 namespace {
@@ -103,8 +115,9 @@ ContainerInfo parse_inspect(std::string_view text) {
   c.image_id = string_at(&o, "Image");
   c.restart_count = static_cast<int>(int_at(&o, "RestartCount"));
 
+  ContainerSpec& spec = c.spec;
   const json::object* config = object_at(o, "Config");
-  c.image = string_at(config, "Image");
+  spec.image = string_at(config, "Image");
   if (config) {
     if (const auto* hc = object_at(*config, "Healthcheck")) {
       HealthcheckConfig h;
@@ -116,11 +129,11 @@ ContainerInfo parse_inspect(std::string_view text) {
       h.timeout_ns = int_at(hc, "Timeout");
       h.start_period_ns = int_at(hc, "StartPeriod");
       h.retries = static_cast<int>(int_at(hc, "Retries"));
-      c.healthcheck = std::move(h);
+      spec.healthcheck = std::move(h);
     }
     if (const auto* labels = object_at(*config, "Labels")) {
       for (const auto& kv : *labels)
-        if (kv.value().is_string()) c.labels.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
+        if (kv.value().is_string()) spec.labels.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
     }
   }
 
@@ -130,6 +143,7 @@ ContainerInfo parse_inspect(std::string_view text) {
   c.exit_code = static_cast<int>(int_at(st, "ExitCode"));
   c.oom_killed = bool_at(st, "OOMKilled");
   c.pid = static_cast<int>(int_at(st, "Pid"));
+  c.error = string_at(st, "Error");
   c.started_at = parse_rfc3339(string_at(st, "StartedAt"));
   c.finished_at = parse_rfc3339(string_at(st, "FinishedAt"));
   c.health = "none";
@@ -140,16 +154,17 @@ ContainerInfo parse_inspect(std::string_view text) {
   }
 
   const json::object* host = object_at(o, "HostConfig");
-  c.memory_limit = int_at(host, "Memory");
-  c.memory_reservation = int_at(host, "MemoryReservation");
+  spec.memory_limit = int_at(host, "Memory");
+  spec.memory_reservation = int_at(host, "MemoryReservation");
   if (host) {
     if (const auto* rp = object_at(*host, "RestartPolicy")) {
-      c.restart_policy.name = string_at(rp, "Name");
-      c.restart_policy.maximum_retry_count = static_cast<int>(int_at(rp, "MaximumRetryCount"));
+      spec.restart_policy.name = string_at(rp, "Name");
+      spec.restart_policy.maximum_retry_count = static_cast<int>(int_at(rp, "MaximumRetryCount"));
     }
   }
-  c.cgroup_parent = string_at(host, "CgroupParent");
-  c.network_mode = string_at(host, "NetworkMode");
+  spec.cgroup_parent = string_at(host, "CgroupParent");
+  spec.network_mode = string_at(host, "NetworkMode");
+  spec.compose = ComposeLabels::from(spec.labels);
   return c;
 }
 

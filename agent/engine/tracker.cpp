@@ -130,7 +130,7 @@ asio::awaitable<void> Tracker::oom_folder() {
     std::vector<Read> reads;
     for (const auto& [name, r] : model_.containers()) {
       if (!r.present || r.state != "running" || r.pid <= 0) continue;
-      if (auto n = oom_reader_->oom_kills({r.id, r.pid, r.cgroup_parent, r.network_mode}); n && *n > 0)
+      if (auto n = oom_reader_->oom_kills({r.id, r.pid, r.spec.cgroup_parent, r.spec.network_mode}); n && *n > 0)
         reads.push_back({r.id, name, r.pid, *n});
     }
     bool changed = false;
@@ -151,7 +151,7 @@ asio::awaitable<void> Tracker::api_stats_round() {
   auto targets = std::make_shared<std::vector<Target>>();
   for (const auto& [name, r] : model_.containers())
     if (r.present && (r.state == "running" || r.state == "paused") && !r.id.empty())
-      targets->push_back({r.id, r.network_mode});
+      targets->push_back({r.id, r.spec.network_mode});
 
   ClientOptions copts = options_.client;
   copts.request_timeout = api_stats_->deadline;

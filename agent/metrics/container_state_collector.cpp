@@ -15,10 +15,6 @@ constexpr std::array<const char*, 7> kStates = {"created", "running", "paused", 
                                                  "removing", "exited",  "dead"};
 constexpr std::array<const char*, 4> kHealth = {"starting", "healthy", "unhealthy", "none"};
 
-detail::Labels base_labels(const state::ContainerRecord& r) {
-  return {{"project", r.project}, {"service", r.service}, {"container", r.name}};
-}
-
 detail::Labels with(detail::Labels l, std::string name, std::string value) {
   l.push_back({std::move(name), std::move(value)});
   return l;
@@ -46,11 +42,11 @@ class ContainerStateCollector final : public Collector {
                                 MetricType::Counter);
 
     for (const auto& r : s.containers) {
-      const auto labels = base_labels(r);
+      const auto labels = detail::container_labels(r);
       if (r.present) {
         auto l = labels;
         l.push_back({"id", engine::short_id(r.id)});
-        l.push_back({"image", r.image});
+        l.push_back({"image", r.spec.image});
         detail::add(info, std::move(l), 1);
         for (const char* st : kStates) detail::add(state, with(labels, "state", st), r.state == st ? 1 : 0);
         for (const char* h : kHealth) detail::add(health, with(labels, "status", h), r.health == h ? 1 : 0);

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "composewatch/state/model.h"
+
 namespace composewatch::metrics::detail {
 
 using Labels = std::vector<prometheus::ClientMetric::Label>;
@@ -28,6 +30,11 @@ inline void add(prometheus::MetricFamily& f, Labels labels, double value) {
   else
     m.untyped.value = value;
   f.metric.push_back(std::move(m));
+}
+
+// project, service, container: the labels every container series starts with.
+inline Labels container_labels(const state::ContainerRecord& r) {
+  return {{"project", r.project()}, {"service", r.service()}, {"container", r.name}};
 }
 
 }  // namespace composewatch::metrics::detail

@@ -58,7 +58,7 @@ class ResourceCollector final : public Collector {
         if (it == s.api_stats->by_id.end()) continue;
         stats[i] = it->second;
         // The API's limit is the host's memory when unlimited; HostConfig.Memory is exact.
-        if (live[i]->memory_limit > 0) stats[i]->memory_limit_bytes = std::uint64_t(live[i]->memory_limit);
+        if (live[i]->spec.memory_limit > 0) stats[i]->memory_limit_bytes = std::uint64_t(live[i]->spec.memory_limit);
       }
     }
 
@@ -69,7 +69,7 @@ class ResourceCollector final : public Collector {
         if (reader_) spdlog::debug("resources: the cgroup of {} ({}) is gone; skipped", r.name, engine::short_id(r.id));
         continue;
       }
-      const detail::Labels labels = {{"project", r.project}, {"service", r.service}, {"container", r.name}};
+      const detail::Labels labels = detail::container_labels(r);
       auto put = [&](prometheus::MetricFamily& f, const auto& v) {
         if (v) detail::add(f, labels, double(*v));
       };
@@ -97,7 +97,7 @@ class ResourceCollector final : public Collector {
     auto read_range = [&](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) {
         const auto& r = *live[i];
-        stats[i] = reader_->read(cgroup::ContainerRef{r.id, r.pid, r.cgroup_parent, r.network_mode});
+        stats[i] = reader_->read(cgroup::ContainerRef{r.id, r.pid, r.spec.cgroup_parent, r.spec.network_mode});
       }
     };
     if (live.size() < kParallelFrom) return read_range(0, live.size());

@@ -62,9 +62,11 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
   if (e.action != "destroy" && !rec->present) {
     rec->present = true;  // re-created under a known name: counters carry on
   }
-  if (auto img = e.attribute("image"); !img.empty()) rec->image = std::string(img);
-  if (e.has_attribute(engine::kLabelProject)) rec->project = std::string(e.attribute(engine::kLabelProject));
-  if (e.has_attribute(engine::kLabelService)) rec->service = std::string(e.attribute(engine::kLabelService));
+  if (auto img = e.attribute("image"); !img.empty()) rec->spec.image = std::string(img);
+  if (e.has_attribute(engine::kLabelProject))
+    rec->spec.compose.project = std::string(e.attribute(engine::kLabelProject));
+  if (e.has_attribute(engine::kLabelService))
+    rec->spec.compose.service = std::string(e.attribute(engine::kLabelService));
 
   const double t = static_cast<double>(e.time_nano) / 1e9;
   const std::string& a = e.action;
@@ -157,9 +159,7 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
 void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info, bool with_state) {
   r.present = true;
   r.id = info.id;
-  r.project = info.project();
-  r.service = info.service();
-  r.image = info.image;
+  r.spec = info.spec;
   if (with_state) {
     r.state = info.state;
     r.health = info.health.empty() ? "none" : info.health;
@@ -172,16 +172,7 @@ void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info
       r.oom_instance.pid = info.pid;
     }
   }
-  r.memory_limit = info.memory_limit;
   r.pid = info.pid;
-  r.cgroup_parent = info.cgroup_parent;
-  r.network_mode = info.network_mode;
-  r.oneoff = info.oneoff();
-  r.compose_working_dir = info.label(engine::kLabelWorkingDir);
-  r.compose_config_files = info.label(engine::kLabelConfigFiles);
-  r.memory_reservation = info.memory_reservation;
-  r.healthcheck = info.healthcheck;
-  r.restart_policy = info.restart_policy;
   name_by_id_[info.id] = info.name;
 }
 

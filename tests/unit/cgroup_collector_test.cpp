@@ -32,12 +32,12 @@ std::shared_ptr<const cgroup::Reader> fixture_reader() {
 state::ContainerRecord record(std::string name, std::string id, std::string st, int pid) {
   state::ContainerRecord r;
   r.name = std::move(name);
-  r.project = "shop";
-  r.service = "api";
+  r.spec.compose.project = "shop";
+  r.spec.compose.service = "api";
   r.id = std::move(id);
   r.state = std::move(st);
   r.pid = pid;
-  r.network_mode = "shop_default";
+  r.spec.network_mode = "shop_default";
   return r;
 }
 
@@ -91,7 +91,7 @@ TEST(ResourceCollector, UnlimitedMemoryHasNoLimitSeries) {
 TEST(ResourceCollector, ApiFiguresFromTheSnapshot) {
   state::Snapshot s;
   auto r = record("shop-api-1", kId, "running", 4242);
-  r.memory_limit = 268435456;
+  r.spec.memory_limit = 268435456;
   s.containers.push_back(r);
   s.containers.push_back(record("shop-api-2", kId2, "running", 4243));  // not polled yet
   auto stats = std::make_shared<state::ApiStats>();

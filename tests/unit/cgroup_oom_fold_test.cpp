@@ -22,7 +22,7 @@ engine::ContainerInfo running(std::string id, std::string name, int pid) {
   c.id = std::move(id);
   c.name = std::move(name);
   c.state = "running";
-  c.image = "img:1";
+  c.spec.image = "img:1";
   c.health = "none";
   c.pid = pid;
   return c;

@@ -17,10 +17,10 @@ LiveContainer labelled(const std::string& name, const std::string& project, cons
                        const std::string& files, const std::string& state = "running") {
   LiveContainer c;
   c.name = name;
-  c.project = project;
-  c.service = "api";
-  c.working_dir = wd;
-  c.config_files = files;
+  c.spec.compose.project = project;
+  c.spec.compose.service = "api";
+  c.spec.compose.working_dir = wd;
+  c.spec.compose.config_files = files;
   c.state = state;
   return c;
 }
@@ -72,7 +72,7 @@ TEST(Discovery, LabelsV1RelativeAndV2Absolute) {
 
 TEST(Discovery, OneoffContainersAndUnlabelledOnesDoNotNameProjects) {
   LiveContainer run = labelled("shop_api_run_1", "shop", "/srv/shop", "docker-compose.yml");
-  run.oneoff = true;
+  run.spec.compose.oneoff = true;
   LiveContainer plain;
   plain.name = "plain";
   EXPECT_TRUE(discovered_sources({run, plain}).empty());
@@ -152,21 +152,21 @@ TEST(Discovery, UnnamedSourceTakesTheLoadersName) {
 TEST(Discovery, LiveContainersSkipRemovedRecords) {
   composewatch::state::ContainerRecord a, b;
   a.name = "shop_api_1";
-  a.project = "shop";
-  a.service = "api";
-  a.oneoff = true;
-  a.compose_working_dir = "/srv/shop";
-  a.compose_config_files = "docker-compose.yml";
-  a.memory_reservation = 7;
-  a.restart_policy = {"always", 0};
+  a.spec.compose.project = "shop";
+  a.spec.compose.service = "api";
+  a.spec.compose.oneoff = true;
+  a.spec.compose.working_dir = "/srv/shop";
+  a.spec.compose.config_files = "docker-compose.yml";
+  a.spec.memory_reservation = 7;
+  a.spec.restart_policy = {"always", 0};
   b.name = "gone";
   b.present = false;
   auto live = live_containers({a, b});
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(live[0].name, "shop_api_1");
-  EXPECT_TRUE(live[0].oneoff);
-  EXPECT_EQ(live[0].working_dir, "/srv/shop");
-  EXPECT_EQ(live[0].config_files, "docker-compose.yml");
-  EXPECT_EQ(live[0].memory_reservation, 7);
-  EXPECT_EQ(live[0].restart_policy.name, "always");
+  EXPECT_TRUE(live[0].spec.compose.oneoff);
+  EXPECT_EQ(live[0].spec.compose.working_dir, "/srv/shop");
+  EXPECT_EQ(live[0].spec.compose.config_files, "docker-compose.yml");
+  EXPECT_EQ(live[0].spec.memory_reservation, 7);
+  EXPECT_EQ(live[0].spec.restart_policy.name, "always");
 }

@@ -12,12 +12,12 @@ namespace {
 state::ContainerRecord record(const std::string& name, const std::string& service, std::int64_t mem) {
   state::ContainerRecord r;
   r.name = name;
-  r.project = "shop";
-  r.service = service;
+  r.spec.compose.project = "shop";
+  r.spec.compose.service = service;
   r.state = "running";
-  r.image = "composewatch-test/busybox:1";
-  r.memory_limit = mem;
-  r.restart_policy = {"no", 0};
+  r.spec.image = "composewatch-test/busybox:1";
+  r.spec.memory_limit = mem;
+  r.spec.restart_policy = {"no", 0};
   return r;
 }
 

@@ -15,14 +15,14 @@ using composewatch::test_support::read_fixture;
 
 TEST(DriftInspect, ReadsARealEngineAnswer) {
   ContainerInfo c = parse_inspect(read_fixture("inspect/running_unhealthy.json"));
-  ASSERT_TRUE(c.healthcheck);
-  EXPECT_EQ(c.healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "false"}));
-  EXPECT_EQ(c.healthcheck->interval_ns, 1'000'000'000);
-  EXPECT_EQ(c.healthcheck->timeout_ns, 0);  // not set: the engine's default applies
-  EXPECT_EQ(c.healthcheck->retries, 2);
-  EXPECT_EQ(c.restart_policy.name, "no");
-  EXPECT_EQ(c.memory_reservation, 0);
-  EXPECT_FALSE(c.oneoff());
+  ASSERT_TRUE(c.spec.healthcheck);
+  EXPECT_EQ(c.spec.healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "false"}));
+  EXPECT_EQ(c.spec.healthcheck->interval_ns, 1'000'000'000);
+  EXPECT_EQ(c.spec.healthcheck->timeout_ns, 0);  // not set: the engine's default applies
+  EXPECT_EQ(c.spec.healthcheck->retries, 2);
+  EXPECT_EQ(c.spec.restart_policy.name, "no");
+  EXPECT_EQ(c.spec.memory_reservation, 0);
+  EXPECT_FALSE(c.spec.compose.oneoff);
 }
 
 TEST(DriftInspect, ReadsEveryHealthcheckDurationAndTheRestartPolicy) {
@@ -33,21 +33,21 @@ TEST(DriftInspect, ReadsEveryHealthcheckDurationAndTheRestartPolicy) {
                       "HostConfig":{"Memory":0,"MemoryReservation":33554432,
                                     "RestartPolicy":{"Name":"on-failure","MaximumRetryCount":5}}})";
   ContainerInfo c = parse_inspect(j);
-  ASSERT_TRUE(c.healthcheck);
-  EXPECT_EQ(c.healthcheck->test, (std::vector<std::string>{"CMD", "true"}));
-  EXPECT_EQ(c.healthcheck->interval_ns, 5'000'000'000);
-  EXPECT_EQ(c.healthcheck->timeout_ns, 2'000'000'000);
-  EXPECT_EQ(c.healthcheck->start_period_ns, 10'000'000'000);
-  EXPECT_EQ(c.healthcheck->retries, 4);
-  EXPECT_EQ(c.memory_reservation, 32 * 1024 * 1024);
-  EXPECT_EQ(c.restart_policy, (RestartPolicy{"on-failure", 5}));
-  EXPECT_TRUE(c.oneoff());
+  ASSERT_TRUE(c.spec.healthcheck);
+  EXPECT_EQ(c.spec.healthcheck->test, (std::vector<std::string>{"CMD", "true"}));
+  EXPECT_EQ(c.spec.healthcheck->interval_ns, 5'000'000'000);
+  EXPECT_EQ(c.spec.healthcheck->timeout_ns, 2'000'000'000);
+  EXPECT_EQ(c.spec.healthcheck->start_period_ns, 10'000'000'000);
+  EXPECT_EQ(c.spec.healthcheck->retries, 4);
+  EXPECT_EQ(c.spec.memory_reservation, 32 * 1024 * 1024);
+  EXPECT_EQ(c.spec.restart_policy, (RestartPolicy{"on-failure", 5}));
+  EXPECT_TRUE(c.spec.compose.oneoff);
 }
 
 TEST(DriftInspect, NoHealthcheckAndNoPolicyAreAbsent) {
   ContainerInfo c = parse_inspect(R"({"Id":"abc","Name":"/x","State":{"Status":"exited"},
                                       "Config":{"Image":"img","Labels":null},"HostConfig":{"Memory":0}})");
-  EXPECT_FALSE(c.healthcheck);
-  EXPECT_EQ(c.restart_policy.name, "");
-  EXPECT_EQ(c.memory_reservation, 0);
+  EXPECT_FALSE(c.spec.healthcheck);
+  EXPECT_EQ(c.spec.restart_policy.name, "");
+  EXPECT_EQ(c.spec.memory_reservation, 0);
 }

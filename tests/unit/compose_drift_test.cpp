@@ -25,12 +25,12 @@ Service service(const std::string& name, const std::string& image = "composewatc
 LiveContainer container(const std::string& project, const std::string& svc, int n, const std::string& image,
                         const std::string& state = "running") {
   LiveContainer c;
-  c.project = project;
-  c.service = svc;
+  c.spec.compose.project = project;
+  c.spec.compose.service = svc;
   c.name = project + "_" + svc + "_" + std::to_string(n);
-  c.image = image;
+  c.spec.image = image;
   c.state = state;
-  c.restart_policy = {"no", 0};
+  c.spec.restart_policy = {"no", 0};
   return c;
 }
 
@@ -205,7 +205,7 @@ TEST(DriftProject, MatchingProjectHasNoDrift) {
   api.memory_limit_bytes = 64 * MiB;
   p.services["api"] = api;
   std::vector<LiveContainer> live = {container("shop", "api", 1, api.image), container("shop", "api", 2, api.image)};
-  for (auto& c : live) c.memory_limit = 64 * MiB;
+  for (auto& c : live) c.spec.memory_limit = 64 * MiB;
   ProjectDrift d = compare_project(p, live);
   ASSERT_EQ(d.services.size(), 1u);
   const ServiceDrift& s = d.services.front();
@@ -229,10 +229,10 @@ TEST(DriftProject, EachFieldIsReportedByTheContainerThatDiffers) {
   api.healthcheck = Healthcheck{{"CMD", "true"}, 5, std::nullopt, std::nullopt, std::nullopt, false};
   p.services["api"] = api;
   LiveContainer good = container("shop", "api", 1, api.image);
-  good.memory_limit = 64 * MiB;
-  good.memory_reservation = 32 * MiB;
-  good.restart_policy = {"always", 0};
-  good.healthcheck = HealthcheckConfig{{"CMD", "true"}, 5'000'000'000, 0, 0, 0};
+  good.spec.memory_limit = 64 * MiB;
+  good.spec.memory_reservation = 32 * MiB;
+  good.spec.restart_policy = {"always", 0};
+  good.spec.healthcheck = HealthcheckConfig{{"CMD", "true"}, 5'000'000'000, 0, 0, 0};
   ASSERT_TRUE(container_drift("shop", api, good).empty());
 
   struct Case {
@@ -240,19 +240,19 @@ TEST(DriftProject, EachFieldIsReportedByTheContainerThatDiffers) {
     std::function<void(LiveContainer&)> change;
   };
   const std::vector<Case> cases = {
-      {DriftField::image, [](LiveContainer& c) { c.image = "composewatch-test/busybox:2"; }},
-      {DriftField::memory_limit, [](LiveContainer& c) { c.memory_limit = 0; }},
-      {DriftField::memory_reservation, [](LiveContainer& c) { c.memory_reservation = 16 * MiB; }},
-      {DriftField::healthcheck, [](LiveContainer& c) { c.healthcheck.reset(); }},
-      {DriftField::restart_policy, [](LiveContainer& c) { c.restart_policy = {"no", 0}; }},
+      {DriftField::image, [](LiveContainer& c) { c.spec.image = "composewatch-test/busybox:2"; }},
+      {DriftField::memory_limit, [](LiveContainer& c) { c.spec.memory_limit = 0; }},
+      {DriftField::memory_reservation, [](LiveContainer& c) { c.spec.memory_reservation = 16 * MiB; }},
+      {DriftField::healthcheck, [](LiveContainer& c) { c.spec.healthcheck.reset(); }},
+      {DriftField::restart_policy, [](LiveContainer& c) { c.spec.restart_policy = {"no", 0}; }},
   };
   for (const auto& k : cases) {
     SCOPED_TRACE(std::string(field_name(k.field)));
     LiveContainer bad = container("shop", "api", 2, api.image);
-    bad.memory_limit = good.memory_limit;
-    bad.memory_reservation = good.memory_reservation;
-    bad.restart_policy = good.restart_policy;
-    bad.healthcheck = good.healthcheck;
+    bad.spec.memory_limit = good.spec.memory_limit;
+    bad.spec.memory_reservation = good.spec.memory_reservation;
+    bad.spec.restart_policy = good.spec.restart_policy;
+    bad.spec.healthcheck = good.spec.healthcheck;
     k.change(bad);
     ProjectDrift d = compare_project(p, {good, bad});
     const ServiceDrift* s = find(d, "api");
@@ -273,7 +273,7 @@ TEST(DriftProject, ReplicasCountRunningNonOneoffContainers) {
                                      container("shop", "api", 2, api.image, "exited"),
                                      container("shop", "api", 3, api.image)};
   LiveContainer run = container("shop", "api", 4, api.image);
-  run.oneoff = true;  // docker-compose run: not a replica
+  run.spec.compose.oneoff = true;  // docker-compose run: not a replica
   live.push_back(run);
   live.push_back(container("other", "api", 1, api.image));  // another project
   ProjectDrift d = compare_project(p, live);
@@ -332,7 +332,7 @@ TEST(DriftProject, ContainersOfUndeclaredServicesAreOrphans) {
   std::vector<LiveContainer> live = {container("shop", "api", 1, "composewatch-test/busybox:1"),
                                      container("shop", "old", 1, "composewatch-test/busybox:1")};
   LiveContainer run = container("shop", "gone", 1, "x");
-  run.oneoff = true;
+  run.spec.compose.oneoff = true;
   live.push_back(run);
   ProjectDrift d = compare_project(p, live);
   ASSERT_EQ(d.orphans.size(), 1u);
@@ -341,26 +341,35 @@ TEST(DriftProject, ContainersOfUndeclaredServicesAreOrphans) {
   EXPECT_FALSE(find(d, "old"));
 }
 
-TEST(DriftProject, LiveContainerFromInspect) {
+TEST(DriftProject, ComposeLabelsAreReadOnceFromTheLabels) {
+  const auto labels = composewatch::engine::ComposeLabels::from({{"com.docker.compose.project", "shop"},
+                                                                 {"com.docker.compose.service", "api"},
+                                                                 {"com.docker.compose.oneoff", "False"},
+                                                                 {"com.docker.compose.project.working_dir", "/srv/shop"},
+                                                                 {"com.docker.compose.project.config_files", "docker-compose.yml"},
+                                                                 {"other", "x"}});
+  EXPECT_EQ(labels.project, "shop");
+  EXPECT_EQ(labels.service, "api");
+  EXPECT_FALSE(labels.oneoff);
+  EXPECT_EQ(labels.working_dir, "/srv/shop");
+  EXPECT_EQ(labels.config_files, "docker-compose.yml");
+  EXPECT_TRUE(composewatch::engine::ComposeLabels::from({{"com.docker.compose.oneoff", "True"}}).oneoff);
+  EXPECT_EQ(composewatch::engine::ComposeLabels::from({}), composewatch::engine::ComposeLabels{});
+}
+
+TEST(DriftProject, LiveContainerFromInspectCarriesTheSpec) {
   composewatch::engine::ContainerInfo info;
   info.name = "shop_api_1";
-  info.image = "img:1";
   info.state = "running";
-  info.memory_reservation = 5;
-  info.restart_policy = {"always", 0};
-  info.labels = {{"com.docker.compose.project", "shop"},
-                 {"com.docker.compose.service", "api"},
-                 {"com.docker.compose.oneoff", "False"},
-                 {"com.docker.compose.project.working_dir", "/srv/shop"},
-                 {"com.docker.compose.project.config_files", "docker-compose.yml"}};
+  info.spec.image = "img:1";
+  info.spec.memory_reservation = 5;
+  info.spec.restart_policy = {"always", 0};
+  info.spec.compose.project = "shop";
   LiveContainer c = live_container(info);
-  EXPECT_EQ(c.project, "shop");
-  EXPECT_EQ(c.service, "api");
-  EXPECT_FALSE(c.oneoff);
-  EXPECT_EQ(c.working_dir, "/srv/shop");
-  EXPECT_EQ(c.config_files, "docker-compose.yml");
-  EXPECT_EQ(c.memory_reservation, 5);
-  EXPECT_EQ(c.restart_policy.name, "always");
+  EXPECT_EQ(c.name, "shop_api_1");
+  EXPECT_EQ(c.state, "running");
+  EXPECT_EQ(c.spec, info.spec);
+  EXPECT_EQ(c.project(), "shop");
 }
 
 TEST(DriftFormat, Bytes) {

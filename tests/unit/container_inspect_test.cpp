@@ -15,12 +15,12 @@ TEST(Inspect, ParsesARealEngineAnswer) {
   ContainerInfo c = parse_inspect(read_fixture("inspect/running_unhealthy.json"));
   EXPECT_EQ(c.name, "cw-fixture-inspect");
   EXPECT_EQ(c.id.size(), 64u);
-  EXPECT_EQ(c.image, "composewatch-test/busybox:1");
+  EXPECT_EQ(c.spec.image, "composewatch-test/busybox:1");
   EXPECT_EQ(c.state, "running");
   EXPECT_EQ(c.health, "unhealthy");
   EXPECT_EQ(c.failing_streak, 3);
-  EXPECT_EQ(c.memory_limit, 64 * 1024 * 1024);
-  EXPECT_EQ(c.network_mode, "none");
+  EXPECT_EQ(c.spec.memory_limit, 64 * 1024 * 1024);
+  EXPECT_EQ(c.spec.network_mode, "none");
   EXPECT_EQ(c.project(), "shop");
   EXPECT_EQ(c.service(), "api");
   EXPECT_GT(c.pid, 0);
@@ -36,8 +36,8 @@ TEST(Inspect, ContainerWithoutHealthcheckHasNone) {
   EXPECT_EQ(c.health, "none");
   EXPECT_EQ(c.exit_code, 3);
   EXPECT_TRUE(c.oom_killed);
-  EXPECT_EQ(c.memory_limit, 0);
-  EXPECT_TRUE(c.labels.empty());
+  EXPECT_EQ(c.spec.memory_limit, 0);
+  EXPECT_TRUE(c.spec.labels.empty());
 }
 
 TEST(Inspect, RejectsMalformedAnswers) {

@@ -29,9 +29,10 @@ engine::ContainerInfo info(std::string id, std::string name, std::string st) {
   c.id = std::move(id);
   c.name = std::move(name);
   c.state = std::move(st);
-  c.image = "img:1";
+  c.spec.image = "img:1";
   c.health = "none";
-  c.labels = {{"com.docker.compose.project", "shop"}, {"com.docker.compose.service", "api"}};
+  c.spec.labels = {{"com.docker.compose.project", "shop"}, {"com.docker.compose.service", "api"}};
+  c.spec.compose = engine::ComposeLabels::from(c.spec.labels);
   return c;
 }
 
@@ -41,8 +42,8 @@ TEST(StateModel, CreateMakesCountersAppearAtZero) {
   state::StateModel m;
   EXPECT_EQ(m.apply(ev("create", "id1", "shop_api_1", 1)), Followup::inspect);
   const auto& r = rec(m, "shop_api_1");
-  EXPECT_EQ(r.project, "shop");
-  EXPECT_EQ(r.service, "api");
+  EXPECT_EQ(r.spec.compose.project, "shop");
+  EXPECT_EQ(r.spec.compose.service, "api");
   EXPECT_EQ(r.state, "created");
   EXPECT_EQ(r.counters.oom_kills, 0u);
   EXPECT_EQ(r.counters.restarts, 0u);
@@ -138,10 +139,10 @@ TEST(StateModel, StaleInspectDoesNotOverrideNewerEvents) {
   std::uint64_t seq = m.sequence_of("id1");  // inspect sent here
   m.apply(die("id1", "c", 3, 1));             // the container died meanwhile
   auto i = info("id1", "c", "running");       // the answer describes the past
-  i.memory_limit = 1 << 20;
+  i.spec.memory_limit = 1 << 20;
   m.update(i, seq);
   EXPECT_EQ(rec(m, "c").state, "exited");
-  EXPECT_EQ(rec(m, "c").memory_limit, 1 << 20);  // fields events do not carry are taken
+  EXPECT_EQ(rec(m, "c").spec.memory_limit, 1 << 20);  // fields events do not carry are taken
 }
 
 TEST(StateModel, InspectOfADestroyedContainerIsIgnored) {
@@ -167,10 +168,10 @@ TEST(StateModel, RenameMovesTheLiveContainerAndLeavesTheCountersBehind) {
   m.apply(ev("create", "id1", "shop_api_1", 1));
   m.apply(ev("start", "id1", "shop_api_1", 2));
   auto inspected = info("id1", "shop_api_1", "running");
-  inspected.memory_limit = 64 << 20;
-  inspected.memory_reservation = 32 << 20;
-  inspected.healthcheck = engine::HealthcheckConfig{{"CMD", "true"}, 1'000'000'000, 0, 0, 2};
-  inspected.restart_policy = {"always", 0};
+  inspected.spec.memory_limit = 64 << 20;
+  inspected.spec.memory_reservation = 32 << 20;
+  inspected.spec.healthcheck = engine::HealthcheckConfig{{"CMD", "true"}, 1'000'000'000, 0, 0, 2};
+  inspected.spec.restart_policy = {"always", 0};
   m.update(inspected, m.sequence_of("id1"));
   m.apply(ev("oom", "id1", "shop_api_1", 3));
   m.apply(ev("rename", "id1", "abc_shop_api_1", 4, {{"oldName", "/shop_api_1"}}));
@@ -181,10 +182,10 @@ TEST(StateModel, RenameMovesTheLiveContainerAndLeavesTheCountersBehind) {
   EXPECT_EQ(moved.state, "running");
   EXPECT_EQ(moved.counters.oom_kills, 0u);
   // Everything inspect said about the container moves with it, not only the state.
-  EXPECT_EQ(moved.memory_limit, 64 << 20);
-  EXPECT_EQ(moved.memory_reservation, 32 << 20);
-  EXPECT_EQ(moved.healthcheck, inspected.healthcheck);
-  EXPECT_EQ(moved.restart_policy.name, "always");
+  EXPECT_EQ(moved.spec.memory_limit, 64 << 20);
+  EXPECT_EQ(moved.spec.memory_reservation, 32 << 20);
+  EXPECT_EQ(moved.spec.healthcheck, inspected.spec.healthcheck);
+  EXPECT_EQ(moved.spec.restart_policy.name, "always");
   m.apply(ev("destroy", "id1", "abc_shop_api_1", 5));
   EXPECT_FALSE(rec(m, "abc_shop_api_1").present);
 }
@@ -199,7 +200,7 @@ TEST(StateModel, ReconcileMarksVanishedContainersRemovedAndKeepsCounters) {
   EXPECT_EQ(rec(m, "a").counters.oom_kills, 1u);
   EXPECT_EQ(rec(m, "b").state, "running");
   EXPECT_EQ(rec(m, "c").state, "exited");
-  EXPECT_EQ(rec(m, "c").project, "shop");
+  EXPECT_EQ(rec(m, "c").spec.compose.project, "shop");
 }
 
 TEST(StateModel, CountsEveryEventByTypeAndAction) {

@@ -27,16 +27,11 @@ std::string_view field_name(DriftField f);
 // or from the state model's record of it.
 struct LiveContainer {
   std::string name;
-  std::string project, service;  // com.docker.compose.project / .service
-  bool oneoff = false;           // `docker-compose run`: never a replica, never an orphan
-  std::string working_dir;       // com.docker.compose.project.working_dir
-  std::string config_files;      // com.docker.compose.project.config_files, comma-joined
-  std::string state;             // running, exited, ...
-  std::string image;             // Config.Image as written
-  std::int64_t memory_limit = 0;        // 0 = unlimited
-  std::int64_t memory_reservation = 0;  // 0 = none
-  std::optional<engine::HealthcheckConfig> healthcheck;
-  engine::RestartPolicy restart_policy;
+  std::string state;  // running, exited, ...
+  engine::ContainerSpec spec;
+
+  const std::string& project() const { return spec.compose.project; }
+  const std::string& service() const { return spec.compose.service; }
 };
 LiveContainer live_container(const engine::ContainerInfo& info);
 

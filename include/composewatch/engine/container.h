@@ -35,10 +35,38 @@ struct RestartPolicy {
   bool operator==(const RestartPolicy&) const = default;
 };
 
+// The com.docker.compose.* labels, read once from a container's labels.
+struct ComposeLabels {
+  std::string project, service;
+  bool oneoff = false;       // `docker-compose run`: never a replica, never an orphan
+  std::string working_dir;   // .project.working_dir
+  std::string config_files;  // .project.config_files, comma-joined
+  static ComposeLabels from(const std::map<std::string, std::string>& labels);
+  bool operator==(const ComposeLabels&) const = default;
+};
+
+// What a container was created with, as the engine reports it (inspect's Config and
+// HostConfig): the one description of a container's configuration that the state model,
+// Compose discovery, drift and prune all read. Parsed once, by parse_inspect.
+struct ContainerSpec {
+  std::string image;                    // Config.Image as the user wrote it
+  std::int64_t memory_limit = 0;        // HostConfig.Memory, 0 = unlimited
+  std::int64_t memory_reservation = 0;  // HostConfig.MemoryReservation, 0 = none
+  std::optional<HealthcheckConfig> healthcheck;  // Config.Healthcheck, absent when none
+  RestartPolicy restart_policy;                  // HostConfig.RestartPolicy
+  std::string cgroup_parent;                     // HostConfig.CgroupParent
+  std::string network_mode;                      // HostConfig.NetworkMode
+  std::map<std::string, std::string> labels;     // Config.Labels
+  ComposeLabels compose;                         // from `labels`
+
+  std::string label(std::string_view key) const;
+  bool operator==(const ContainerSpec&) const = default;
+};
+
+// GET /containers/{id}/json: the container's identity, its runtime state and its spec.
 struct ContainerInfo {
   std::string id;     // full 64-hex id
   std::string name;   // without the leading '/'
-  std::string image;  // Config.Image as the user wrote it
   std::string image_id;
   std::string state;   // created, running, paused, restarting, removing, exited, dead
   std::string health;  // none, starting, healthy, unhealthy
@@ -49,18 +77,11 @@ struct ContainerInfo {
   bool oom_killed = false;
   int restart_count = 0;
   int pid = 0;
-  std::int64_t memory_limit = 0;  // HostConfig.Memory, 0 = unlimited
-  std::int64_t memory_reservation = 0;  // HostConfig.MemoryReservation, 0 = none
-  std::optional<HealthcheckConfig> healthcheck;  // Config.Healthcheck, absent when none
-  RestartPolicy restart_policy;                  // HostConfig.RestartPolicy
-  std::string cgroup_parent;
-  std::string network_mode;
-  std::map<std::string, std::string> labels;
+  std::string error;  // State.Error
+  ContainerSpec spec;
 
-  std::string label(std::string_view key) const;
-  std::string project() const { return label(kLabelProject); }
-  std::string service() const { return label(kLabelService); }
-  bool oneoff() const { return label(kLabelOneoff) == "True"; }
+  const std::string& project() const { return spec.compose.project; }
+  const std::string& service() const { return spec.compose.service; }
 };
 
 struct ParseError : std::runtime_error {

@@ -44,29 +44,24 @@ struct OomInstance {
 
 struct ContainerRecord {
   std::string name;  // the key
-  std::string project, service;
-  std::string id;  // full id of the current (or last) container with this name
-  std::string image;
+  std::string id;    // full id of the current (or last) container with this name
+  // As the last inspect reported it; events update the image and the Compose project and
+  // service they carry before the inspect that follows them answers.
+  engine::ContainerSpec spec;
   std::string state;   // created, running, paused, restarting, removing, exited, dead
   std::string health = "none";  // none, starting, healthy, unhealthy
   int failing_streak = 0;
   std::optional<double> started_at;
-  std::int64_t memory_limit = 0;
   int pid = 0;
-  std::string cgroup_parent;
-  std::string network_mode;
-  // From inspect, for Compose discovery and drift (compose/drift.h).
-  bool oneoff = false;
-  std::string compose_working_dir, compose_config_files;
-  std::int64_t memory_reservation = 0;
-  std::optional<engine::HealthcheckConfig> healthcheck;
-  engine::RestartPolicy restart_policy;
   bool present = true;  // false once destroyed; then only the counters are exported
   Clock::time_point removed_at{};
   Counters counters;
   bool died_since_start = false;  // a start after a die is a restart
   OomInstance oom_instance;
   std::uint64_t seq = 0;  // bumped by every event applied to this name
+
+  const std::string& project() const { return spec.compose.project; }
+  const std::string& service() const { return spec.compose.service; }
 };
 
 struct EventCount {
