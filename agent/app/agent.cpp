@@ -5,7 +5,6 @@
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,8 +15,11 @@
 
 #include "composewatch/app/commands.h"
 #include "composewatch/app/compose_command.h"
-#include "composewatch/compose/discovery.h"
+#include "composewatch/app/supervisor.h"
+#include "composewatch/cgroup/oom_folder.h"
 #include "composewatch/cgroup/source.h"
+#include "composewatch/compose/watch.h"
+#include "composewatch/engine/stats_poller.h"
 #include "composewatch/engine/tracker.h"
 #include "composewatch/http/server.h"
 #include "composewatch/metrics/collector.h"
@@ -190,17 +192,29 @@ int run_agent(const config::AgentConfig& cfg) {
                cfg.config_file.empty() ? std::string(", no config file") : ", config " + cfg.config_file);
 
   asio::io_context ioc(1);
-  engine::Tracker tracker(ioc.get_executor(), endpoint, model);
-  if (stats_source.reader)
-    tracker.fold_oom_kills_from(stats_source.reader);
-  else
-    tracker.poll_api_stats(api_stats);
-  asio::co_spawn(ioc, tracker.run(), asio::detached);
-  asio::co_spawn(ioc, heartbeat(beat, timings), asio::detached);
-  asio::co_spawn(ioc, expire_removed(model, timings), asio::detached);
-  compose::ProjectWatcher compose_projects(ioc, model, cfg.compose_projects,
+  const auto ex = ioc.get_executor();
+  int exit_code = 0;
+  // Every long-lived job of the writer's thread, started and supervised here.
+  Supervisor jobs(ex, [&](int code) {
+    exit_code = code;
+    ioc.stop();
+  });
+  engine::Tracker tracker(ex, endpoint, model);
+  jobs.start("events", [&] { return tracker.run(); });
+  std::optional<cgroup::OomFolder> oom_folder;
+  std::optional<engine::ApiStatsPoller> stats_poller;
+  if (stats_source.reader) {
+    oom_folder.emplace(ex, stats_source.reader, model);
+    jobs.start("oom-folder", [&] { return oom_folder->run(); });
+  } else {
+    stats_poller.emplace(ex, endpoint, model, api_stats);
+    jobs.start("stats-poller", [&] { return stats_poller->run(); });
+  }
+  compose::ProjectWatcher compose_projects(ex, model, cfg.compose_projects,
                                            {.environment = app::process_environment()});
-  compose_projects.start();
+  jobs.start("compose-watcher", [&] { return compose_projects.run(); });
+  jobs.start("heartbeat", [&] { return heartbeat(beat, timings); });
+  jobs.start("expiry", [&] { return expire_removed(model, timings); });
 
   asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -229,7 +243,7 @@ int run_agent(const config::AgentConfig& cfg) {
   ioc.run();
   server.stop();
   spdlog::info("stopped");
-  return 0;
+  return exit_code;
 }
 
 }  // namespace composewatch::app

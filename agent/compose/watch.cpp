@@ -4,21 +4,27 @@
 #include <unistd.h>
 
 #include <array>
-#include <boost/asio/io_context.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <set>
-#include <spdlog/spdlog.h>
+
+#include "composewatch/compose/watch.h"
 
 #include "composewatch/compose/discovery.h"
+#include "composewatch/log/log.h"
 
 namespace composewatch::compose {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
@@ -41,21 +47,16 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& ioc, state::StateModel& m, std::vector<config::ComposeProjectConfig> cfg, Options o)
-      : model(m), configured(configured_sources(cfg)), options(std::move(o)), rediscover(ioc), debounce(ioc),
-        inotify(ioc) {}
-
-  ~Impl() {
-    rediscover.cancel();
-    debounce.cancel();
-  }
+struct ProjectWatcher::Impl {
+  Impl(asio::any_io_executor ex, state::StateModel& m, std::vector<config::ComposeProjectConfig> cfg, Options o)
+      : model(m), configured(configured_sources(cfg)), options(std::move(o)), wake(ex), inotify(ex) {}
 
   state::StateModel& model;
   std::vector<ProjectSource> configured;
   Options options;
   std::vector<ProjectState> projects;  // by name
-  asio::steady_timer rediscover, debounce;
+  asio::steady_timer wake;             // the next rediscovery, or the end of a debounce
+  SteadyClock::time_point last_change{};  // of a watched file, while `dirty` is not empty
   asio::posix::stream_descriptor inotify;
   std::map<int, std::string> dir_by_wd;
   std::map<std::string, int> wd_by_dir;
@@ -63,17 +64,48 @@ struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
   alignas(inotify_event) std::array<char, 16 * 1024> buf{};
   std::map<std::string, std::string> logged;  // project → the error last logged ("" = valid)
 
-  void start() {
+  asio::awaitable<void> run() {
+    using namespace boost::asio::experimental::awaitable_operators;
     int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-      spdlog::warn("compose: cannot watch compose files (inotify: {}); they are reloaded on SIGHUP only",
-                   std::strerror(errno));
+      log::warn("cannot watch compose files; they are reloaded on SIGHUP only",
+                {{"inotify_error", std::strerror(errno)}});
     } else {
+      if (inotify.is_open()) inotify.close();  // a restart of this job
       inotify.assign(fd);
-      read_events();
     }
     sync(/*reload_all=*/true);
-    schedule_rediscover();
+    if (inotify.is_open())
+      co_await (watch_files() && tick());
+    else
+      co_await tick();
+  }
+
+  // Rediscovers every rediscover_every, and reloads dirty projects once their files have
+  // been quiet for `debounce`.
+  asio::awaitable<void> tick() {
+    auto next_rediscovery = SteadyClock::now() + options.rediscover_every;
+    for (;;) {
+      auto due = next_rediscovery;
+      if (!dirty.empty()) due = std::min(due, last_change + options.debounce);
+      wake.expires_at(due);
+      co_await wake.async_wait(use_tuple);  // cancelled when a file changes: recompute `due`
+      const auto now = SteadyClock::now();
+      if (now < due) continue;
+      sync(false);
+      if (now >= next_rediscovery) next_rediscovery = now + options.rediscover_every;
+    }
+  }
+
+  asio::awaitable<void> watch_files() {
+    for (;;) {
+      auto [ec, n] = co_await inotify.async_read_some(asio::buffer(buf), use_tuple);
+      if (ec) {
+        log::warn("inotify read failed; compose files are reloaded on SIGHUP only", {{"error", ec.message()}});
+        co_return;
+      }
+      on_events(n);
+    }
   }
 
   std::vector<ProjectSource> sources() {
@@ -89,14 +121,17 @@ struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
     const bool first = it == logged.end();
     logged[st.name] = now;
     if (!st.valid && !st.source.configured && !st.source.problem.empty()) {
-      spdlog::debug("compose project {}: not checked: {}", st.name, st.error);
+      log::debug("compose project not checked", {{"project", st.name}, {"reason", st.error}});
     } else if (!st.valid) {
-      spdlog::error("compose project {}: {}{}", st.name, st.error,
-                    st.model ? " (keeping the last good model)" : "");
+      log::error(st.model ? "compose project could not be loaded; keeping the last good model"
+                          : "compose project could not be loaded",
+                 {{"project", st.name}, {"error", st.error}});
     } else {
-      spdlog::info("compose project {} {} from {}: {} services, {} lint findings", st.name,
-                   first ? "loaded" : "reloaded", join(st.source.files), st.model->services.size(),
-                   st.findings.size());
+      log::info(first ? "compose project loaded" : "compose project reloaded",
+                {{"project", st.name},
+                 {"files", join(st.source.files)},
+                 {"services", st.model->services.size()},
+                 {"lint_findings", st.findings.size()}});
     }
   }
 
@@ -122,7 +157,7 @@ struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
     for (const auto& p : projects) {
       bool kept = std::any_of(next.begin(), next.end(), [&](const ProjectState& n) { return n.name == p.name; });
       if (!kept) {
-        spdlog::info("compose project {}: no longer configured nor running, forgotten", p.name);
+        log::info("compose project no longer configured nor running; forgotten", {{"project", p.name}});
         logged.erase(p.name);
         changed = true;
       }
@@ -179,26 +214,8 @@ struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void arm_debounce() {
-    debounce.expires_after(options.debounce);
-    debounce.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      self->sync(false);
-    });
-  }
-
-  void read_events() {
-    inotify.async_read_some(asio::buffer(buf), [weak = weak_from_this()](const boost::system::error_code& ec,
-                                                                         std::size_t n) {
-      auto self = weak.lock();
-      if (!self || ec == asio::error::operation_aborted) return;
-      if (ec) {
-        spdlog::warn("compose: inotify read failed ({}); compose files are reloaded on SIGHUP only", ec.message());
-        return;
-      }
-      self->on_events(n);
-      self->read_events();
-    });
+    last_change = SteadyClock::now();
+    wake.cancel();
   }
 
   void on_events(std::size_t n) {
@@ -225,24 +242,15 @@ struct ProjectWatcher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void schedule_rediscover() {
-    rediscover.expires_after(options.rediscover_every);
-    rediscover.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      self->sync(false);
-      self->schedule_rediscover();
-    });
-  }
 };
 
-ProjectWatcher::ProjectWatcher(asio::io_context& ioc, state::StateModel& model,
+ProjectWatcher::ProjectWatcher(asio::any_io_executor ex, state::StateModel& model,
                                std::vector<config::ComposeProjectConfig> configured, Options options)
-    : impl_(std::make_shared<Impl>(ioc, model, std::move(configured), std::move(options))) {}
+    : impl_(std::make_shared<Impl>(std::move(ex), model, std::move(configured), std::move(options))) {}
 
 ProjectWatcher::~ProjectWatcher() = default;
 
-void ProjectWatcher::start() { impl_->start(); }
+asio::awaitable<void> ProjectWatcher::run() { return impl_->run(); }
 
 void ProjectWatcher::reload(std::vector<config::ComposeProjectConfig> configured) {
   impl_->configured = configured_sources(configured);

@@ -6,8 +6,8 @@
 // config_files). Loading keeps the last good model of a project when its files break, so
 // drift stays meaningful while composewatch_compose_project_valid says 0.
 //
-// Pure functions here but load_source (which reads files) and ProjectWatcher (which
-// runs on the engine thread, watches the files with inotify and reloads them).
+// Pure functions here but load_source, which reads files (ProjectWatcher, in
+// compose/watch.h, keeps them loaded in the agent).
 
 #include <chrono>
 #include <map>
@@ -20,10 +20,6 @@
 #include "composewatch/compose/model.h"
 #include "composewatch/config/config.h"
 #include "composewatch/state/model.h"
-
-namespace boost::asio {
-class io_context;
-}  // namespace boost::asio
 
 namespace composewatch::compose {
 
@@ -74,36 +70,5 @@ ProjectState load_source(const ProjectSource& source, const ProjectState* previo
 
 // The present (not removed) containers of a snapshot, as drift reads them.
 std::vector<LiveContainer> live_containers(const std::vector<state::ContainerRecord>& records);
-
-// Knows the host's projects and keeps their models current: rediscovers from the state
-// model's containers, watches each project's directories with inotify (so rename-on-save
-// is seen) and reloads a project ~debounce after its files change, and reloads all on
-// reload() (SIGHUP). Every change is published through StateModel::set_compose. A
-// project's load error is logged once per change of the error.
-//
-// Runs on the engine thread's io_context (the state model's single writer); every member
-// function must be called from that thread.
-class ProjectWatcher {
- public:
-  struct Options {
-    std::chrono::milliseconds debounce{500};
-    std::chrono::milliseconds rediscover_every{1000};
-    std::map<std::string, std::string> environment;  // what interpolation sees
-  };
-  ProjectWatcher(boost::asio::io_context& ioc, state::StateModel& model,
-                 std::vector<config::ComposeProjectConfig> configured, Options options);
-  ~ProjectWatcher();
-  ProjectWatcher(const ProjectWatcher&) = delete;
-  ProjectWatcher& operator=(const ProjectWatcher&) = delete;
-
-  // Loads the configured projects, publishes, and starts watching and rediscovering.
-  void start();
-  // SIGHUP: takes the (new) configured projects and reloads every project's files now.
-  void reload(std::vector<config::ComposeProjectConfig> configured);
-
- private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
-};
 
 }  // namespace composewatch::compose

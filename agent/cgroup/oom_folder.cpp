@@ -1,0 +1,53 @@
+#include "composewatch/cgroup/oom_folder.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "composewatch/cgroup/reader.h"
+#include "composewatch/engine/container.h"
+#include "composewatch/log/log.h"
+
+namespace composewatch::cgroup {
+
+namespace asio = boost::asio;
+
+OomFolder::OomFolder(asio::any_io_executor ex, std::shared_ptr<const Reader> reader, state::StateModel& model,
+                     std::chrono::seconds every)
+    : ex_(std::move(ex)), reader_(std::move(reader)), model_(model), every_(every) {}
+
+std::uint64_t OomFolder::fold_once() {
+  struct Read {
+    std::string id, name;
+    int pid;
+    std::uint64_t kills;
+  };
+  // Read first, fold after: folding must not change the map being walked.
+  std::vector<Read> reads;
+  for (const auto& [name, r] : model_.containers()) {
+    if (!r.present || r.state != "running" || r.pid <= 0) continue;
+    if (auto n = reader_->oom_kills({r.id, r.pid, r.spec.cgroup_parent, r.spec.network_mode}); n && *n > 0)
+      reads.push_back({r.id, name, r.pid, *n});
+  }
+  std::uint64_t total = 0;
+  for (const auto& rd : reads) {
+    if (std::uint64_t added = model_.fold_cgroup_oom_kills(rd.id, rd.pid, rd.kills)) {
+      log::info("OOM kills in the cgroup that no event reported; counted",
+                {{"container", rd.name}, {"id", engine::short_id(rd.id)}, {"added", added}});
+      total += added;
+    }
+  }
+  if (total > 0) model_.publish();
+  return total;
+}
+
+asio::awaitable<void> OomFolder::run() {
+  asio::steady_timer timer(ex_);
+  for (;;) {
+    timer.expires_after(every_);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    fold_once();
+  }
+}
+
+}  // namespace composewatch::cgroup

@@ -1,0 +1,100 @@
+// The supervisor of the agent's long-lived jobs: a job that throws or returns is logged
+// and started again with backoff; a job started with OnFailure::exit makes the agent exit
+// non-zero. On a real io_context with short backoffs.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
+
+#include "composewatch/app/supervisor.h"
+
+using namespace composewatch;
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+app::Supervisor::Options quick() { return {.backoff_initial = 10ms, .backoff_max = 40ms, .stable_after = 10s}; }
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(d);
+  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace
+
+TEST(Supervisor, AJobThatThrowsIsStartedAgainWithBackoff) {
+  asio::io_context ioc;
+  int exit_code = -1;
+  app::Supervisor jobs(ioc.get_executor(), [&](int c) { exit_code = c; }, quick());
+  int runs = 0;
+  std::vector<std::chrono::steady_clock::time_point> starts;
+  jobs.start("flaky", [&]() -> asio::awaitable<void> {
+    starts.push_back(std::chrono::steady_clock::now());
+    ++runs;
+    if (runs < 4) throw std::runtime_error("boom");
+    co_await sleep_for(10s);  // the fourth run stays up
+  });
+  ioc.run_for(500ms);
+  EXPECT_EQ(runs, 4);
+  EXPECT_EQ(jobs.restarts("flaky"), 3u);
+  EXPECT_EQ(exit_code, -1) << "a restartable job never stops the agent";
+  ASSERT_EQ(starts.size(), 4u);
+  // 10 ms, then 20 ms, then 40 ms between the starts: the backoff doubles.
+  EXPECT_GE(starts[1] - starts[0], 10ms);
+  EXPECT_GE(starts[2] - starts[1], 20ms);
+  EXPECT_GE(starts[3] - starts[2], 40ms);
+}
+
+TEST(Supervisor, AJobThatReturnsIsAFailureToo) {
+  asio::io_context ioc;
+  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  int runs = 0;
+  jobs.start("short", [&]() -> asio::awaitable<void> {
+    ++runs;
+    co_return;
+  });
+  ioc.run_for(100ms);
+  EXPECT_GE(runs, 2);
+  EXPECT_EQ(jobs.restarts("short"), std::uint64_t(runs - 1));
+}
+
+TEST(Supervisor, AnExitJobStopsTheAgentNonZeroAndIsNotRestarted) {
+  asio::io_context ioc;
+  int exit_code = -1;
+  app::Supervisor jobs(ioc.get_executor(), [&](int c) {
+    exit_code = c;
+    ioc.stop();
+  }, quick());
+  int runs = 0;
+  jobs.start("vital", [&]() -> asio::awaitable<void> {
+    ++runs;
+    co_await sleep_for(5ms);
+    throw std::logic_error("broken invariant");
+  }, app::Supervisor::OnFailure::exit);
+  ioc.run_for(1s);
+  EXPECT_EQ(exit_code, 1);
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(Supervisor, OtherJobsRunOnWhileOneFails) {
+  asio::io_context ioc;
+  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  int ticks = 0;
+  jobs.start("steady", [&]() -> asio::awaitable<void> {
+    for (;;) {
+      co_await sleep_for(5ms);
+      ++ticks;
+    }
+  });
+  jobs.start("failing", []() -> asio::awaitable<void> { throw std::runtime_error("always"); });
+  ioc.run_for(200ms);
+  EXPECT_GT(ticks, 10);
+  EXPECT_GE(jobs.restarts("failing"), 2u);
+  EXPECT_EQ(jobs.restarts("steady"), 0u);
+}
