@@ -20,48 +20,11 @@ namespace composewatch::app {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-CheckOptions take_check_options(std::vector<std::string>& args) {
-  CheckOptions o;
-  std::vector<std::string> rest;
-  auto usage = [](const std::string& what) {
-    return config::UsageError(what + "; see 'composewatch check --help'");
-  };
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    // -f X, -fX, --file X, --file=X (and the same for -p/--project-name, --env-file, --format)
-    auto value_of = [&](std::string_view shortf, std::string_view longf, std::string& into) -> bool {
-      std::string v;
-      if ((!shortf.empty() && a == shortf) || a == longf) {
-        if (i + 1 >= args.size() || (args[i + 1].starts_with("-") && args[i + 1] != "-"))
-          throw usage("flag '" + a + "' needs a value");
-        v = args[++i];
-      } else if (a.starts_with(std::string(longf) + "=")) {
-        v = a.substr(longf.size() + 1);
-      } else if (!shortf.empty() && a.starts_with(shortf) && a.size() > shortf.size() && !a.starts_with("--")) {
-        v = a.substr(shortf.size());
-      } else {
-        return false;
-      }
-      if (v.empty()) throw usage("flag '" + a + "' has an empty value");
-      into = v;
-      return true;
-    };
-    std::string v;
-    if (value_of("-f", "--file", v)) {
-      o.files.push_back(v);
-    } else if (value_of("-p", "--project-name", v)) {
-      o.project_name = v;
-    } else if (value_of("", "--env-file", v)) {
-      o.env_file = v;
-    } else if (value_of("", "--format", v)) {
-      if (v != "text" && v != "json") throw usage("--format: invalid value '" + v + "' (expected text or json)");
-      o.format = v;
-    } else {
-      rest.push_back(a);
-    }
-  }
-  args = std::move(rest);
-  return o;
+CheckOptions check_options(const config::CommandLine& cl) {
+  return CheckOptions{.files = cl.option_list("file"),
+                      .project_name = cl.option("project-name", ""),
+                      .env_file = cl.option("env-file", ""),
+                      .format = cl.option("format", "text")};
 }
 
 namespace {

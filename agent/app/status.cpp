@@ -19,7 +19,7 @@
 #include <boost/json/value.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <cstdio>
-#include <iostream>
+#include <ostream>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -145,7 +145,7 @@ asio::awaitable<Inventory> inventory(engine::Endpoint ep, std::string stats_sour
 
 }  // namespace
 
-int run_status(const config::AgentConfig& cfg, const std::string& format) {
+int run_status(const config::AgentConfig& cfg, const std::string& format, std::ostream& out, std::ostream& err) {
   std::vector<engine::ContainerInfo> containers;
   std::map<std::string, std::uint64_t> memory_used;
   try {
@@ -157,7 +157,7 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
     containers = std::move(inv.containers);
     memory_used = std::move(inv.memory_used);
   } catch (const std::exception& e) {
-    std::cerr << "composewatch: " << e.what() << "\n";
+    err << "composewatch: " << e.what() << "\n";
     return 2;
   }
   std::sort(containers.begin(), containers.end(), [](const auto& a, const auto& b) {
@@ -212,7 +212,7 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
     boost::json::object doc;
     doc["counters_from"] = counters ? "agent" : "engine";
     doc["containers"] = std::move(rows);
-    std::cout << boost::json::serialize(doc) << "\n";
+    out << boost::json::serialize(doc) << "\n";
     return 0;
   }
 
@@ -243,10 +243,10 @@ int run_status(const config::AgentConfig& cfg, const std::string& format) {
       line += row[i];
       if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
     }
-    std::cout << line << "\n";
+    out << line << "\n";
   }
   if (!counters)
-    std::cout << "\n(no agent answered on " << cfg.listen_address
+    out << "\n(no agent answered on " << cfg.listen_address
               << ": OOM kills are unknown and RESTARTS is the engine's count of policy restarts)\n";
   return 0;
 }

@@ -6,8 +6,6 @@
 #include <ostream>
 #include <sstream>
 
-#include "composewatch/app/check_command.h"
-#include "composewatch/app/compose_command.h"
 #include "composewatch/version.h"
 #include "values.h"
 
@@ -61,6 +59,91 @@ const std::array<FlagSpec, 10> kFlags = {{
 constexpr std::array<std::string_view, 6> kCommands = {"run",   "status", "check",
                                                        "compose", "prune", "diagnose"};
 
+// A flag of one command only, in the docker CLI's spellings: -f X, -fX, --file X, --file=X.
+struct OwnFlag {
+  std::string_view command;
+  std::string_view short_name;  // "-f", or empty
+  std::string_view long_name;   // "file": the key in CommandLine::options
+  const char* value_name;       // nullptr: takes no value
+  bool repeatable;
+  std::initializer_list<std::string_view> allowed;  // empty: any non-empty value
+  const char* help;
+};
+
+const std::array<OwnFlag, 9> kOwnFlags = {{
+    {"status", "", "format", "FORMAT", false, {"text", "json"}, "Output as text or json. Default text."},
+    {"check", "-f", "file", "FILE", true, {}, "Compose file; repeat to merge overrides in order."},
+    {"check", "-p", "project-name", "NAME", false, {}, "Project name. Default as Compose names it."},
+    {"check", "", "env-file", "FILE", false, {}, "Variables for interpolation. Default .env next to the first file."},
+    {"check", "", "format", "FORMAT", false, {"text", "json"}, "Output as text or json. Default text."},
+    {"prune", "", "policy", "NAME", true, {}, "Run only this policy of the config file; repeat for more. Default all."},
+    {"prune", "", "dry-run", nullptr, false, {},
+     "Plan and print, delete nothing, whatever the policies say (a policy's own dry_run: true is kept "
+     "without this flag)."},
+    {"diagnose", "", "format", "FORMAT", false, {"text", "json"}, "Output as text or json. Default text."},
+    {"diagnose", "", "logs", "N", false, {}, "Log lines shown per troubled container. Default 20."},
+}};
+
+std::vector<const OwnFlag*> own_flags(std::string_view command) {
+  std::vector<const OwnFlag*> out;
+  for (const OwnFlag& f : kOwnFlags)
+    if (f.command == command) out.push_back(&f);
+  return out;
+}
+
+// Takes the command's own flags out of `args` into cl.options and leaves the others (the
+// flags it shares with the agent) for program_options.
+void take_own_flags(CommandLine& cl, std::vector<std::string>& args, const std::string& hint) {
+  const auto flags = own_flags(cl.command);
+  if (flags.empty()) return;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const OwnFlag* match = nullptr;
+    std::optional<std::string> value;
+    std::string given;  // the flag as written, for messages
+    for (const OwnFlag* f : flags) {
+      const std::string dashed = "--" + std::string(f->long_name);
+      if (a == dashed || (!f->short_name.empty() && a == f->short_name)) {
+        match = f;
+        given = a;
+        if (f->value_name) {
+          if (i + 1 >= args.size() || (args[i + 1].starts_with("-") && args[i + 1] != "-"))
+            throw UsageError("flag '" + a + "' needs a value; " + hint);
+          value = args[++i];
+        }
+      } else if (a.starts_with(dashed + "=")) {
+        match = f;
+        given = dashed;
+        if (!f->value_name) throw UsageError("flag '" + dashed + "' takes no value; " + hint);
+        value = a.substr(dashed.size() + 1);
+      } else if (!f->short_name.empty() && f->value_name && a.starts_with(f->short_name) && !a.starts_with("--")) {
+        match = f;
+        given = std::string(f->short_name);
+        value = a.substr(f->short_name.size());
+      }
+      if (match) break;
+    }
+    if (!match) {
+      rest.push_back(a);
+      continue;
+    }
+    if (value && value->empty()) throw UsageError("flag '" + given + "' has an empty value; " + hint);
+    if (value && match->allowed.size() > 0 &&
+        std::find(match->allowed.begin(), match->allowed.end(), *value) == match->allowed.end()) {
+      std::string list;
+      for (std::string_view v : match->allowed) list += (list.empty() ? "" : " or ") + std::string(v);
+      throw UsageError("--" + std::string(match->long_name) + ": invalid value '" + *value + "' (expected " + list +
+                       "); " + hint);
+    }
+    auto& values = cl.options[std::string(match->long_name)];
+    if (!values.empty() && !match->repeatable)
+      throw UsageError("flag '" + given + "' given more than once; " + hint);
+    values.push_back(value.value_or("true"));
+  }
+  args = std::move(rest);
+}
+
 std::string help_hint(const std::string& command) {
   return command == "run" ? "see 'composewatch --help'"
                           : "see 'composewatch " + command + " --help'";
@@ -69,7 +152,7 @@ std::string help_hint(const std::string& command) {
 // The long names a command accepts, without dashes.
 std::vector<std::string> flag_names(const std::string& command) {
   std::vector<std::string> names = {"help", "version"};
-  if (command == "status") names.emplace_back("format");
+  for (const OwnFlag* f : own_flags(command)) names.emplace_back(f->long_name);
   for (const FlagSpec& f : kFlags) {
     if (command == "run" || f.for_status) names.emplace_back(f.name);
   }
@@ -102,7 +185,6 @@ std::string suggestion(const std::string& name, const std::vector<std::string>& 
 po::options_description options_for(const std::string& command) {
   po::options_description desc;
   desc.add_options()("help", "")("version", "");
-  if (command == "status") desc.add_options()("format", po::value<std::string>(), "");
   for (const FlagSpec& f : kFlags) {
     if (command == "run" || f.for_status) desc.add_options()(f.name, po::value<std::string>(), "");
   }
@@ -148,7 +230,11 @@ std::string flag_table(const std::vector<std::pair<std::string, std::string>>& r
 
 std::vector<std::pair<std::string, std::string>> flag_rows(const std::string& command) {
   std::vector<std::pair<std::string, std::string>> rows;
-  if (command == "status") rows.emplace_back("--format=FORMAT", "Output as text or json. Default text.");
+  for (const OwnFlag* f : own_flags(command)) {
+    std::string flag = f->short_name.empty() ? "" : std::string(f->short_name) + ", ";
+    flag += "--" + std::string(f->long_name) + (f->value_name ? std::string("=") + f->value_name : "");
+    rows.emplace_back(std::move(flag), f->help);
+  }
   for (const FlagSpec& f : kFlags) {
     if (command == "run" || f.for_status) {
       rows.emplace_back(std::string("--") + f.name + "=" + f.value_name, f.help);
@@ -166,9 +252,17 @@ std::string one_line(std::string text) {
 
 }  // namespace
 
-bool command_available(const std::string& command) {
-  return command == "run" || command == "status" || command == "compose" || command == "check";
+const std::string& CommandLine::option(const std::string& name, const std::string& fallback) const {
+  auto it = options.find(name);
+  return it == options.end() || it->second.empty() ? fallback : it->second.back();
 }
+
+std::vector<std::string> CommandLine::option_list(const std::string& name) const {
+  auto it = options.find(name);
+  return it == options.end() ? std::vector<std::string>{} : it->second;
+}
+
+bool CommandLine::has(const std::string& name) const { return options.count(name) > 0; }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
   CommandLine cl;
@@ -183,14 +277,11 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       throw UsageError(message + "; see 'composewatch --help'");
     }
     cl.command = *first++;
-    // The other commands come later; their flags are theirs to define. `compose` parses
-    // its own (-f, -p take one dash, as in docker compose).
-    if (!command_available(cl.command) || cl.command == "compose") return cl;
+    // `compose` reads only files and parses its own flags, all of docker compose's kind.
+    if (cl.command == "compose") return cl;
   }
   std::vector<std::string> rest(first, args.end());
-  // check's own flags (-f, -p, --env-file, --format) are validated here and read again by
-  // run_command_line; what is left are the flags it shares with status.
-  if (cl.command == "check") app::take_check_options(rest);
+  take_own_flags(cl, rest, help_hint(cl.command));
 
   const po::options_description desc = options_for(cl.command);
   po::positional_options_description positional;
@@ -238,13 +329,6 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     if (token.starts_with("-") && token != "-") unknown_flag(token, cl.command);
     throw UsageError("unexpected argument '" + token + "'; " + help_hint(cl.command));
   }
-  if (vm.count("format")) {
-    cl.status_format = vm["format"].as<std::string>();
-    if (cl.status_format != "text" && cl.status_format != "json") {
-      throw UsageError("--format: invalid value '" + cl.status_format +
-                       "' (expected text or json); " + help_hint(cl.command));
-    }
-  }
   return cl;
 }
 
@@ -260,15 +344,7 @@ std::string help_text(const std::string& command) {
            "Exits 0 when clean, 1 with findings, 2 when it could not check.\n"
            "\n"
            "Flags:\n" +
-           flag_table([] {
-             std::vector<std::pair<std::string, std::string>> rows = {
-                 {"-f, --file=FILE", "Compose file; repeat to merge overrides in order."},
-                 {"-p, --project-name=NAME", "Project name. Default as Compose names it."},
-                 {"--env-file=FILE", "Variables for interpolation. Default .env next to the first file."},
-                 {"--format=FORMAT", "Output as text or json. Default text."}};
-             for (auto& r : flag_rows("check")) rows.push_back(std::move(r));
-             return rows;
-           }());
+           flag_table(flag_rows("check"));
   }
   if (command == "status") {
     return "Usage: composewatch status [--format text|json] [flags]\n"
@@ -279,6 +355,31 @@ std::string help_text(const std::string& command) {
            "\n"
            "Flags:\n" +
            flag_table(flag_rows("status"));
+  }
+  if (command == "prune") {
+    return "Usage: composewatch prune [--policy NAME]... [--dry-run] [flags]\n"
+           "\n"
+           "Runs the prune policies of the config file once, now, and prints what each\n"
+           "deleted or, in a dry run, would delete (object, kind, size, age, why), and what\n"
+           "was protected and why. Guardrails hold whatever a policy says: nothing a\n"
+           "container or a known compose file uses, no named volume, nothing labelled\n"
+           "composewatch.keep=true or with a protect label. Exits 0 when done, 1 when some\n"
+           "deletions failed, 2 when it could not run.\n"
+           "\n"
+           "Flags:\n" +
+           flag_table(flag_rows("prune"));
+  }
+  if (command == "diagnose") {
+    return "Usage: composewatch diagnose [--format text|json] [flags]\n"
+           "\n"
+           "One-shot host report: disk use by kind and what is reclaimable, the Docker\n"
+           "filesystem, the largest images and their largest layers, dead and orphan\n"
+           "volumes, containers with OOM kills, restart loops or an immediate exit (with\n"
+           "their last log lines), compose drift and lint counts, and what to run next.\n"
+           "Exits 0, also on a broken host.\n"
+           "\n"
+           "Flags:\n" +
+           flag_table(flag_rows("diagnose"));
   }
   return "Usage: composewatch [run] [flags]\n"
          "       composewatch <command> [flags]\n"
@@ -292,8 +393,8 @@ std::string help_text(const std::string& command) {
          "  status     One-shot table of the host's containers.\n"
          "  check      Compare compose files with the live engine; print drift and lint findings.\n"
          "  compose    Print the normalised compose model as JSON (no engine needed).\n"
-         "  prune      Run prune policies once (not available in this version).\n"
-         "  diagnose   One-shot host disk and health report (not available in this version).\n"
+         "  prune      Run the prune policies once, now.\n"
+         "  diagnose   One-shot host report: disk, volumes, troubled containers, drift.\n"
          "\n"
          "Flags of run (a flag wins over the config file):\n" +
          flag_table(flag_rows("run"));
@@ -301,61 +402,6 @@ std::string help_text(const std::string& command) {
 
 std::string version_text() {
   return std::string("composewatch ") + kVersion + " (revision " + kRevision + ")\n";
-}
-
-int run_command_line(const std::vector<std::string>& args, const Environment& env,
-                     std::ostream& out, std::ostream& err, const CommandHandlers& handlers,
-                     const std::string& default_config_file) {
-  CommandLine cl;
-  try {
-    cl = parse_command_line(args);
-  } catch (const UsageError& e) {
-    err << "composewatch: " << one_line(e.what()) << '\n';
-    return 2;
-  }
-  if (!command_available(cl.command)) {
-    err << "composewatch: the '" << cl.command << "' command is not available in this version\n";
-    return 2;
-  }
-  // Reads only files; no configuration, no engine.
-  if (cl.command == "compose") {
-    return app::run_compose(std::vector<std::string>(args.begin() + 1, args.end()),
-                            app::process_environment(), out, err);
-  }
-  if (cl.help) {
-    out << help_text(cl.command);
-    return 0;
-  }
-  if (cl.version) {
-    out << version_text();
-    return 0;
-  }
-
-  // For the agent a bad configuration is a fatal start-up error (1); for a one-shot
-  // command it means "could not run" (2).
-  const bool agent = cl.command == "run";
-  const int failure = agent ? 1 : 2;
-  AgentConfig cfg;
-  try {
-    cfg = resolve_config(cl.flags, env, default_config_file);
-    if (handlers.setup_logging) handlers.setup_logging(cfg);
-  } catch (const std::exception& e) {
-    err << "composewatch: " << one_line(e.what()) << '\n';
-    return failure;
-  }
-  try {
-    if (agent) return handlers.run_agent(cfg);
-    if (cl.command == "check") {
-      std::vector<std::string> check_args(args.begin() + 1, args.end());
-      return app::run_check(cfg, app::take_check_options(check_args), out, err);
-    }
-    return handlers.run_status(cfg, cl.status_format);
-  } catch (const std::exception& e) {
-    err << "composewatch: " << one_line(e.what()) << '\n';
-  } catch (...) {
-    err << "composewatch: unexpected error\n";
-  }
-  return failure;
 }
 
 }  // namespace composewatch::config

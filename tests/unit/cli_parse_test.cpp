@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "composewatch/app/cli.h"
 #include "composewatch/config/cli.h"
 #include "composewatch/version.h"
 
@@ -41,7 +42,7 @@ Outcome run(const std::vector<std::string>& args, const cfg::Environment& env = 
         int command_result = 0, bool command_throws = false) {
   Outcome r;
   std::ostringstream out, err;
-  cfg::CommandHandlers handlers{
+  composewatch::app::CommandHandlers handlers{
       .setup_logging = [&](const cfg::AgentConfig&) { ++r.logging_calls; },
       .run_agent =
           [&](const cfg::AgentConfig& c) {
@@ -50,16 +51,16 @@ Outcome run(const std::vector<std::string>& args, const cfg::Environment& env = 
             if (command_throws) throw std::runtime_error("listen 127.0.0.1:9469: address already in use");
             return command_result;
           },
-      .run_status =
-          [&](const cfg::AgentConfig& c, const std::string& format) {
-            ++r.status_calls;
-            r.config = c;
-            r.status_format = format;
-            if (command_throws) throw std::runtime_error("engine unreachable");
-            return command_result;
-          },
+      .commands = {{"status",
+                    [&](const cfg::AgentConfig& c, const cfg::CommandLine& cl, std::ostream&, std::ostream&) {
+                      ++r.status_calls;
+                      r.config = c;
+                      r.status_format = cl.option("format", "text");
+                      if (command_throws) throw std::runtime_error("engine unreachable");
+                      return command_result;
+                    }}},
   };
-  r.code = cfg::run_command_line(args, env, out, err, handlers, kNoDefaultFile);
+  r.code = composewatch::app::run_command_line(args, env, out, err, handlers, kNoDefaultFile);
   r.out = out.str();
   r.err = err.str();
   return r;
@@ -108,12 +109,13 @@ TEST(CliParse, EveryAgentFlag) {
 }
 
 TEST(CliParse, Status) {
-  EXPECT_EQ(cfg::parse_command_line({"status"}).status_format, "text");
+  EXPECT_EQ(cfg::parse_command_line({"status"}).option("format", "text"), "text");
+  EXPECT_FALSE(cfg::parse_command_line({"status"}).has("format"));
   const auto cl = cfg::parse_command_line({"status", "--format", "json", "--docker.host=tcp://h:1"});
   EXPECT_EQ(cl.command, "status");
-  EXPECT_EQ(cl.status_format, "json");
+  EXPECT_EQ(cl.option("format", "text"), "json");
   EXPECT_EQ(cl.flags.docker_host, "tcp://h:1");
-  EXPECT_EQ(cfg::parse_command_line({"status", "--format=text"}).status_format, "text");
+  EXPECT_EQ(cfg::parse_command_line({"status", "--format=text"}).option("format", ""), "text");
   EXPECT_CONTAINS(usage_error({"status", "--format=xml"}), "--format: invalid value 'xml'");
   EXPECT_CONTAINS(usage_error({"status", "--web.listen-address=:1"}),
                   "flag '--web.listen-address' does not apply to status");
@@ -155,16 +157,31 @@ TEST(CliParse, MissingRepeatedAndEmptyValues) {
   EXPECT_CONTAINS(usage_error({"--help=yes"}), "flag '--help' takes no value");
 }
 
-TEST(CliParse, LaterCommandsAreNamedButNotParsed) {
-  for (const char* command : {"prune", "diagnose"}) {
-    const auto cl = cfg::parse_command_line({command, "-f", "x.yml", "--whatever"});
-    EXPECT_EQ(cl.command, command);
-    EXPECT_FALSE(cfg::command_available(command));
-  }
-  EXPECT_TRUE(cfg::command_available("run"));
-  EXPECT_TRUE(cfg::command_available("status"));
-  EXPECT_TRUE(cfg::command_available("compose"));
-  EXPECT_TRUE(cfg::command_available("check"));
+TEST(CliParse, PruneAndDiagnoseTakeTheirOwnFlags) {
+  const auto prune = cfg::parse_command_line({"prune", "--policy", "a", "--policy=b", "--dry-run",
+                                              "--config.file=/x.yml"});
+  EXPECT_EQ(prune.command, "prune");
+  EXPECT_EQ(prune.option_list("policy"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(prune.has("dry-run"));
+  EXPECT_EQ(prune.flags.config_file, "/x.yml");
+  EXPECT_FALSE(cfg::parse_command_line({"prune"}).has("dry-run"));
+  EXPECT_CONTAINS(usage_error({"prune", "--dry-run=false"}), "flag '--dry-run' takes no value");
+  EXPECT_CONTAINS(usage_error({"prune", "--policy"}), "flag '--policy' needs a value");
+  EXPECT_CONTAINS(usage_error({"prune", "-f", "x.yml"}), "unknown flag '-f'");
+  EXPECT_CONTAINS(usage_error({"prune", "--format=json"}), "unknown flag '--format'");
+
+  const auto diag = cfg::parse_command_line({"diagnose", "--format", "json", "--logs=5"});
+  EXPECT_EQ(diag.option("format", "text"), "json");
+  EXPECT_EQ(diag.option("logs", "20"), "5");
+  EXPECT_CONTAINS(usage_error({"diagnose", "--format=yaml"}), "--format: invalid value 'yaml'");
+  EXPECT_CONTAINS(usage_error({"diagnose", "--format=json", "--format=text"}), "given more than once");
+}
+
+TEST(CliRun, ACommandWithoutAHandlerIsNotAvailable) {
+  std::ostringstream out, err;
+  const int code = composewatch::app::run_command_line({"diagnose"}, {}, out, err, {}, kNoDefaultFile);
+  EXPECT_EQ(code, 2);
+  EXPECT_CONTAINS(err.str(), "the 'diagnose' command is not available");
 }
 
 TEST(CliRun, VersionPrintsVersionAndRevision) {
@@ -215,13 +232,12 @@ TEST(CliRun, UnknownFlagExits2WithOneLine) {
   EXPECT_EQ(run({"bogus"}).code, 2);
 }
 
-TEST(CliRun, UnavailableCommandsExit2) {
-  for (const char* command : {"prune", "diagnose"}) {
+TEST(CliRun, EveryCommandHasHelp) {
+  for (const char* command : {"status", "check", "prune", "diagnose"}) {
     const Outcome r = run({command, "--help"});
-    EXPECT_EQ(r.code, 2);
-    EXPECT_EQ(r.err, std::string("composewatch: the '") + command +
-                         "' command is not available in this version\n");
-    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.code, 0) << command;
+    EXPECT_CONTAINS(r.out, std::string("Usage: composewatch ") + command);
+    EXPECT_EQ(r.err, "");
   }
 }
 

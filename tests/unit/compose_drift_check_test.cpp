@@ -5,32 +5,34 @@
 #include <sstream>
 
 #include "composewatch/app/check_command.h"
+#include "composewatch/app/cli.h"
 #include "composewatch/config/cli.h"
 
 using namespace composewatch;
 
 TEST(DriftCheckCli, TakesItsOwnFlagsAndLeavesTheOthers) {
-  std::vector<std::string> args = {"-f", "a.yml", "--file=b.yml", "-fc.yml", "-p", "shop", "--env-file", "x.env",
-                                   "--format=json", "--docker.host=unix:///x.sock", "--config.file", "c.yml"};
-  app::CheckOptions o = app::take_check_options(args);
+  const auto cl = config::parse_command_line({"check", "-f", "a.yml", "--file=b.yml", "-fc.yml", "-p", "shop",
+                                              "--env-file", "x.env", "--format=json", "--docker.host=unix:///x.sock",
+                                              "--config.file", "c.yml"});
+  app::CheckOptions o = app::check_options(cl);
   EXPECT_EQ(o.files, (std::vector<std::string>{"a.yml", "b.yml", "c.yml"}));
   EXPECT_EQ(o.project_name, "shop");
   EXPECT_EQ(o.env_file, "x.env");
   EXPECT_EQ(o.format, "json");
-  EXPECT_EQ(args, (std::vector<std::string>{"--docker.host=unix:///x.sock", "--config.file", "c.yml"}));
+  EXPECT_EQ(cl.flags.docker_host, "unix:///x.sock");
+  EXPECT_EQ(cl.flags.config_file, "c.yml");
 
-  std::vector<std::string> p = {"--project-name=blog", "--format", "text"};
-  o = app::take_check_options(p);
+  o = app::check_options(config::parse_command_line({"check", "--project-name=blog", "--format", "text"}));
   EXPECT_EQ(o.project_name, "blog");
   EXPECT_EQ(o.format, "text");
-  EXPECT_TRUE(p.empty());
+  EXPECT_TRUE(o.files.empty());
 }
 
 TEST(DriftCheckCli, RejectsMissingValuesAndBadFormats) {
   for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
-           {"-f"}, {"-f", "--format=json"}, {"--format=yaml"}, {"--env-file"}, {"--file="}, {"-p"}}) {
-    std::vector<std::string> copy = bad;
-    EXPECT_THROW(app::take_check_options(copy), config::UsageError) << bad.front();
+           {"-f"}, {"-f", "--format=json"}, {"--format=yaml"}, {"--env-file"}, {"--file="}, {"-p"}, {"-p", "a", "-p", "b"}}) {
+    bad.insert(bad.begin(), "check");
+    EXPECT_THROW(config::parse_command_line(bad), config::UsageError) << bad[1];
   }
 }
 
@@ -38,7 +40,6 @@ TEST(DriftCheckCli, ParsesThroughTheCommandLine) {
   auto cl = config::parse_command_line({"check", "-f", "a.yml", "--docker.host=tcp://h:1", "--format", "json"});
   EXPECT_EQ(cl.command, "check");
   EXPECT_EQ(cl.flags.docker_host, "tcp://h:1");
-  EXPECT_TRUE(config::command_available("check"));
   EXPECT_THROW(config::parse_command_line({"check", "--web.listen-address=:1"}), config::UsageError);
   EXPECT_THROW(config::parse_command_line({"check", "--bogus"}), config::UsageError);
   EXPECT_THROW(config::parse_command_line({"check", "--format=xml"}), config::UsageError);
@@ -53,8 +54,8 @@ TEST(DriftCheckCli, HelpNamesTheFlagsAndExitCodes) {
 
 TEST(DriftCheckCli, UnreachableEngineExits2) {
   std::ostringstream out, err;
-  const int code = config::run_command_line({"check", "--docker.host=unix:///nonexistent/cwdrift.sock"}, {}, out, err,
-                                            {}, "/nonexistent/config.yml");
+  const int code = app::run_command_line({"check", "--docker.host=unix:///nonexistent/cwdrift.sock"}, {}, out, err,
+                                         app::default_handlers(), "/nonexistent/config.yml");
   EXPECT_EQ(code, 2) << err.str();
   EXPECT_NE(err.str().find("could not check"), std::string::npos) << err.str();
 }

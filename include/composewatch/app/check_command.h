@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "composewatch/config/cli.h"
 #include "composewatch/config/config.h"
 #include "composewatch/engine/container.h"
 
@@ -25,10 +26,8 @@ struct CheckOptions {
   std::string format = "text";     // --format text|json
 };
 
-// Takes check's own flags out of `args` (the arguments after "check") and leaves the
-// others, the flags check shares with status (--docker.host, --config.file, ...), in
-// place. Throws config::UsageError for a flag without its value or a bad --format.
-CheckOptions take_check_options(std::vector<std::string>& args);
+// check's own flags (-f, -p, --env-file, --format) from the parsed command line.
+CheckOptions check_options(const config::CommandLine& cl);
 
 // The whole command on a resolved configuration. Returns the exit code; the report goes
 // to `out`, reasons it could not check to `err`.

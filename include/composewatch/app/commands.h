@@ -1,6 +1,7 @@
 #pragma once
 // The commands behind the CLI. Each returns the process exit code of the contract.
 
+#include <iosfwd>
 #include <string>
 
 #include "composewatch/config/config.h"
@@ -12,7 +13,7 @@ namespace composewatch::app {
 int run_agent(const config::AgentConfig& cfg);
 
 // One-shot table of the host's containers. format: "text" | "json". 0, or 2 when the
-// engine is unreachable.
-int run_status(const config::AgentConfig& cfg, const std::string& format);
+// engine is unreachable (the reason on `err`).
+int run_status(const config::AgentConfig& cfg, const std::string& format, std::ostream& out, std::ostream& err);
 
 }  // namespace composewatch::app

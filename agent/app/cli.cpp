@@ -1,0 +1,82 @@
+#include "composewatch/app/cli.h"
+
+#include <algorithm>
+#include <ostream>
+
+#include "composewatch/app/check_command.h"
+#include "composewatch/app/commands.h"
+#include "composewatch/app/compose_command.h"
+#include "composewatch/log/log.h"
+
+namespace composewatch::app {
+namespace {
+
+std::string one_line(std::string text) {
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
+}  // namespace
+
+CommandHandlers default_handlers() {
+  CommandHandlers h;
+  h.setup_logging = [](const config::AgentConfig& cfg) { log::setup(cfg.log_level, cfg.log_format); };
+  h.run_agent = run_agent;
+  h.commands["status"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
+                            std::ostream& err) { return run_status(cfg, cl.option("format", "text"), out, err); };
+  h.commands["check"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
+                           std::ostream& err) { return run_check(cfg, check_options(cl), out, err); };
+  return h;
+}
+
+int run_command_line(const std::vector<std::string>& args, const config::Environment& env, std::ostream& out,
+                     std::ostream& err, const CommandHandlers& handlers, const std::string& default_config_file) {
+  config::CommandLine cl;
+  try {
+    cl = config::parse_command_line(args);
+  } catch (const config::UsageError& e) {
+    err << "composewatch: " << one_line(e.what()) << '\n';
+    return 2;
+  }
+  // Reads only files; no configuration, no engine.
+  if (cl.command == "compose") {
+    return run_compose(std::vector<std::string>(args.begin() + 1, args.end()), process_environment(), out, err);
+  }
+  if (cl.help) {
+    out << config::help_text(cl.command);
+    return 0;
+  }
+  if (cl.version) {
+    out << config::version_text();
+    return 0;
+  }
+  const bool agent = cl.command == "run";
+  auto command = handlers.commands.find(cl.command);
+  if (!agent && command == handlers.commands.end()) {
+    err << "composewatch: the '" << cl.command << "' command is not available in this version\n";
+    return 2;
+  }
+
+  // For the agent a bad configuration is a fatal start-up error (1); for a one-shot
+  // command it means "could not run" (2).
+  const int failure = agent ? 1 : 2;
+  config::AgentConfig cfg;
+  try {
+    cfg = config::resolve_config(cl.flags, env, default_config_file);
+    if (handlers.setup_logging) handlers.setup_logging(cfg);
+  } catch (const std::exception& e) {
+    err << "composewatch: " << one_line(e.what()) << '\n';
+    return failure;
+  }
+  try {
+    if (agent) return handlers.run_agent(cfg);
+    return command->second(cfg, cl, out, err);
+  } catch (const std::exception& e) {
+    err << "composewatch: " << one_line(e.what()) << '\n';
+  } catch (...) {
+    err << "composewatch: unexpected error\n";
+  }
+  return failure;
+}
+
+}  // namespace composewatch::app
