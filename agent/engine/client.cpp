@@ -72,11 +72,17 @@ asio::awaitable<AnyStream> connect(asio::any_io_executor ex, const Endpoint& ep,
   co_return AnyStream(std::move(s));
 }
 
-http::request<http::empty_body> make_request(const std::string& target) {
-  http::request<http::empty_body> req{http::verb::get, target, 11};
+http::request<http::empty_body> make_request(http::verb method, const std::string& target) {
+  http::request<http::empty_body> req{method, target, 11};
   req.set(http::field::host, "docker");
   req.set(http::field::user_agent, "composewatch");
+  req.prepare_payload();  // "Content-Length: 0" on a POST
   return req;
+}
+
+// "DELETE /v1.41/volumes/x": how messages name a request.
+std::string describe(http::verb method, const std::string& target) {
+  return std::string(http::to_string(method)) + " " + target;
 }
 
 // The engine's error body is {"message": "..."}; fall back to the raw text.
@@ -91,53 +97,57 @@ std::string engine_message(std::string_view body) {
   return s;
 }
 
-[[noreturn]] void throw_status(const Endpoint& ep, const std::string& target, unsigned status, std::string_view body) {
+[[noreturn]] void throw_status(const Endpoint& ep, http::verb method, const std::string& target, unsigned status,
+                              std::string_view body) {
   std::string msg = engine_message(body);
   // An engine that refuses our API version says so with 400 and "client version ... is too old".
   if (status == 400 && msg.find("client version") != std::string::npos)
     throw EngineError(EngineError::Kind::api_refused, "the engine at " + ep.text + " refused our API version: " + msg,
                       status);
   throw EngineError(EngineError::Kind::http_status,
-                    "GET " + target + ": engine answered " + std::to_string(status) + (msg.empty() ? "" : ": " + msg),
+                    describe(method, target) + ": engine answered " + std::to_string(status) +
+                        (msg.empty() ? "" : ": " + msg),
                     status);
 }
 
-[[noreturn]] void throw_io(const Endpoint& ep, const std::string& target, const error_code& ec,
+[[noreturn]] void throw_io(const Endpoint& ep, http::verb method, const std::string& target, const error_code& ec,
                            std::chrono::milliseconds timeout) {
   if (ec == beast::error::timeout)
     throw EngineError(EngineError::Kind::timeout,
-                      "GET " + target + " on " + ep.text + ": no answer within " + seconds_text(timeout));
-  throw EngineError(EngineError::Kind::protocol, "GET " + target + " on " + ep.text + ": " + ec.message());
+                      describe(method, target) + " on " + ep.text + ": no answer within " + seconds_text(timeout));
+  throw EngineError(EngineError::Kind::protocol, describe(method, target) + " on " + ep.text + ": " + ec.message());
 }
 
-// Starts the request's deadline (connect is bounded separately) and sends the GET.
+// Starts the request's deadline (connect is bounded separately) and sends the request.
 template <class Stream>
-asio::awaitable<void> send_get(Stream& s, const Endpoint& ep, const std::string& target, const ClientOptions& o) {
+asio::awaitable<void> send_request(Stream& s, const Endpoint& ep, http::verb method, const std::string& target,
+                                   const ClientOptions& o) {
   s.expires_after(o.request_timeout);
-  auto req = make_request(target);
+  auto req = make_request(method, target);
   auto [ec, n] = co_await http::async_write(s, req, use_tuple);
-  if (ec) throw_io(ep, target, ec, o.request_timeout);
+  if (ec) throw_io(ep, method, target, ec, o.request_timeout);
 }
 
 template <class Stream>
-asio::awaitable<http::response<http::string_body>> exchange(Stream& s, const Endpoint& ep, const std::string& target,
-                                                             const ClientOptions& o) {
-  co_await send_get(s, ep, target, o);
+asio::awaitable<http::response<http::string_body>> exchange(Stream& s, const Endpoint& ep, http::verb method,
+                                                             const std::string& target, const ClientOptions& o) {
+  co_await send_request(s, ep, method, target, o);
   beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
   parser.body_limit(o.body_limit);
   auto [rec, rn] = co_await http::async_read(s, buf, parser, use_tuple);
-  if (rec) throw_io(ep, target, rec, o.request_timeout);
+  if (rec) throw_io(ep, method, target, rec, o.request_timeout);
   error_code ignored;
   s.socket().shutdown(asio::socket_base::shutdown_both, ignored);
   co_return parser.release();
 }
 
 asio::awaitable<http::response<http::string_body>> request(asio::any_io_executor ex, const Endpoint& ep,
-                                                            const std::string& target, const ClientOptions& o) {
+                                                            http::verb method, const std::string& target,
+                                                            const ClientOptions& o) {
   AnyStream stream = co_await connect(ex, ep, o.connect_timeout);
-  co_return co_await std::visit([&](auto& s) { return exchange(s, ep, target, o); }, stream);
+  co_return co_await std::visit([&](auto& s) { return exchange(s, ep, method, target, o); }, stream);
 }
 
 template <class Stream>
@@ -177,13 +187,13 @@ class EventStreamImpl final : public EventStream {
 template <class Stream>
 asio::awaitable<std::unique_ptr<EventStream>> open_events(Stream s, const Endpoint& ep, const std::string& target,
                                                           const ClientOptions& o) {
-  co_await send_get(s, ep, target, o);
+  co_await send_request(s, ep, http::verb::get, target, o);
   beast::flat_buffer buf;
   auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
   parser->header_limit(static_cast<std::uint32_t>(o.header_limit));
   parser->body_limit(boost::none);  // the stream is endless; lines are bounded instead
   auto [rec, rn] = co_await http::async_read_header(s, buf, *parser, use_tuple);
-  if (rec) throw_io(ep, target, rec, o.request_timeout);
+  if (rec) throw_io(ep, http::verb::get, target, rec, o.request_timeout);
   unsigned status = parser->get().result_int();
   if (status != 200) {
     // Read a bounded part of the error body for the message.
@@ -191,7 +201,7 @@ asio::awaitable<std::unique_ptr<EventStream>> open_events(Stream s, const Endpoi
     parser->get().body().data = tmp;
     parser->get().body().size = sizeof tmp;
     co_await http::async_read_some(s, buf, *parser, use_tuple);
-    throw_status(ep, target, status, std::string_view(tmp, sizeof tmp - parser->get().body().size));
+    throw_status(ep, http::verb::get, target, status, std::string_view(tmp, sizeof tmp - parser->get().body().size));
   }
   s.expires_never();  // a quiet stream is normal; death shows as EOF or an error
   co_return std::make_unique<EventStreamImpl<Stream>>(std::move(s), std::move(buf), std::move(parser),
@@ -207,8 +217,8 @@ Client::~Client() = default;
 std::string Client::api_version() const { return prefix_.empty() ? std::string() : prefix_.substr(2); }
 
 asio::awaitable<void> Client::negotiate() {
-  auto res = co_await request(ex_, endpoint_, "/_ping", options_);
-  if (res.result_int() != 200) throw_status(endpoint_, "/_ping", res.result_int(), res.body());
+  auto res = co_await request(ex_, endpoint_, http::verb::get, "/_ping", options_);
+  if (res.result_int() != 200) throw_status(endpoint_, http::verb::get, "/_ping", res.result_int(), res.body());
   auto it = res.find("Api-Version");
   // Engines older than 1.25 send no header; we need at least kMinApiVersion anyway.
   std::string engine_api = it == res.end() ? std::string("1.24") : std::string(it->value());
@@ -219,13 +229,20 @@ asio::awaitable<void> Client::negotiate() {
   }
 }
 
-asio::awaitable<std::string> Client::get(std::string target) {
+asio::awaitable<std::string> Client::call(Method method, std::string target) {
+  const http::verb verb = method == Method::post  ? http::verb::post
+                          : method == Method::del ? http::verb::delete_
+                                                  : http::verb::get;
   if (prefix_.empty()) co_await negotiate();
   std::string full = prefix_ + target;
-  auto res = co_await request(ex_, endpoint_, full, options_);
-  if (res.result_int() / 100 != 2) throw_status(endpoint_, full, res.result_int(), res.body());
+  auto res = co_await request(ex_, endpoint_, verb, full, options_);
+  if (res.result_int() / 100 != 2) throw_status(endpoint_, verb, full, res.result_int(), res.body());
   co_return std::move(res.body());
 }
+
+asio::awaitable<std::string> Client::get(std::string target) { return call(Method::get, std::move(target)); }
+asio::awaitable<std::string> Client::post(std::string target) { return call(Method::post, std::move(target)); }
+asio::awaitable<std::string> Client::del(std::string target) { return call(Method::del, std::move(target)); }
 
 asio::awaitable<VersionInfo> Client::version() {
   std::string body = co_await get("/version");
@@ -251,9 +268,9 @@ asio::awaitable<std::vector<std::string>> Client::list_container_ids() {
 asio::awaitable<std::optional<ContainerInfo>> Client::inspect(std::string id) {
   if (prefix_.empty()) co_await negotiate();
   std::string target = prefix_ + "/containers/" + id + "/json";
-  auto res = co_await request(ex_, endpoint_, target, options_);
+  auto res = co_await request(ex_, endpoint_, http::verb::get, target, options_);
   if (res.result_int() == 404) co_return std::nullopt;
-  if (res.result_int() != 200) throw_status(endpoint_, target, res.result_int(), res.body());
+  if (res.result_int() != 200) throw_status(endpoint_, http::verb::get, target, res.result_int(), res.body());
   try {
     co_return parse_inspect(res.body());
   } catch (const ParseError& e) {

@@ -63,10 +63,18 @@ class Client {
   // Opens GET /events (optionally since a timeNano); returns once the headers are in.
   boost::asio::awaitable<std::unique_ptr<EventStream>> events(std::optional<std::int64_t> since_nano);
 
-  // Raw GET for other components: the body of a 2xx answer, else EngineError.
+  // Raw requests for other components, `target` without the version prefix
+  // ("/volumes/x"): the body of a 2xx answer; otherwise EngineError, kind http_status with
+  // http_status set and the engine's message ("DELETE /v1.41/volumes/x: engine answered
+  // 409: ..."). POST sends an empty body. Same deadline and limits for all three.
   boost::asio::awaitable<std::string> get(std::string target);
+  boost::asio::awaitable<std::string> post(std::string target);
+  boost::asio::awaitable<std::string> del(std::string target);
 
  private:
+  enum class Method { get, post, del };
+  boost::asio::awaitable<std::string> call(Method method, std::string target);
+
   boost::asio::any_io_executor ex_;
   Endpoint endpoint_;
   ClientOptions options_;

@@ -1,0 +1,448 @@
+#include "composewatch/engine/objects.h"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <limits>
+
+namespace composewatch::engine {
+namespace json = boost::json;
+
+namespace {
+
+// Every message names where the value sits: "system df: Images[2]: Size is not an integer".
+[[noreturn]] void fail(std::string_view where, std::string_view what) {
+  throw ParseError(std::string(where) + ": " + std::string(what));
+}
+
+std::string indexed(std::string_view where, std::size_t i) {
+  return std::string(where) + "[" + std::to_string(i) + "]";
+}
+
+json::value parse_json(std::string_view text, std::string_view where) {
+  json::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 64;
+  json::value v = json::parse(text, ec, {}, opts);
+  if (ec) fail(where, "invalid JSON: " + ec.message());
+  return v;
+}
+
+// The field, or nullptr when it is absent or null.
+const json::value* field(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && !v->is_null() ? v : nullptr;
+}
+
+const json::object& as_object(const json::value& v, std::string_view where) {
+  if (!v.is_object()) fail(where, "not a JSON object");
+  return v.get_object();
+}
+
+// Absent or null give nullptr; anything but an object throws.
+const json::object* object_at(const json::object& o, std::string_view key, std::string_view where) {
+  const json::value* v = field(o, key);
+  if (!v) return nullptr;
+  if (!v->is_object()) fail(where, std::string(key) + " is not an object");
+  return &v->get_object();
+}
+
+// Absent or null give nullptr; anything but an array throws.
+const json::array* array_at(const json::object& o, std::string_view key, std::string_view where) {
+  const json::value* v = field(o, key);
+  if (!v) return nullptr;
+  if (!v->is_array()) fail(where, std::string(key) + " is not an array");
+  return &v->get_array();
+}
+
+std::string string_at(const json::object& o, std::string_view key, std::string_view where) {
+  const json::value* v = field(o, key);
+  if (!v) return {};
+  if (!v->is_string()) fail(where, std::string(key) + " is not a string");
+  return std::string(v->get_string());
+}
+
+std::string required_string(const json::object& o, std::string_view key, std::string_view where) {
+  std::string s = string_at(o, key, where);
+  if (s.empty()) fail(where, "missing " + std::string(key));
+  return s;
+}
+
+std::int64_t int_at(const json::object& o, std::string_view key, std::string_view where, std::int64_t fallback) {
+  const json::value* v = field(o, key);
+  if (!v) return fallback;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return static_cast<std::int64_t>(v->get_uint64());
+  fail(where, std::string(key) + " is not an integer");
+}
+
+bool bool_at(const json::object& o, std::string_view key, std::string_view where) {
+  const json::value* v = field(o, key);
+  if (!v) return false;
+  if (!v->is_bool()) fail(where, std::string(key) + " is not a boolean");
+  return v->get_bool();
+}
+
+// An RFC 3339 string; absent, null, empty and Go's zero time give nullopt.
+std::optional<double> time_at(const json::object& o, std::string_view key, std::string_view where) {
+  std::string s = string_at(o, key, where);
+  if (s.empty() || s.starts_with("0001-01-01")) return std::nullopt;
+  std::optional<double> t = parse_rfc3339(s);
+  if (!t) fail(where, std::string(key) + " is not an RFC 3339 time: \"" + s + "\"");
+  return t;
+}
+
+std::vector<std::string> strings_at(const json::object& o, std::string_view key, std::string_view where) {
+  std::vector<std::string> out;
+  if (const json::array* a = array_at(o, key, where)) {
+    for (const auto& item : *a) {
+      if (!item.is_string()) fail(where, std::string(key) + " holds a non-string");
+      out.emplace_back(item.get_string());
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> labels_at(const json::object& o, std::string_view key, std::string_view where) {
+  std::map<std::string, std::string> out;
+  if (const json::object* labels = object_at(o, key, where)) {
+    for (const auto& kv : *labels) {
+      if (!kv.value().is_string()) fail(where, std::string(key) + "." + std::string(kv.key()) + " is not a string");
+      out.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
+    }
+  }
+  return out;
+}
+
+// The engine lists an untagged image as "<none>:<none>" / "<none>@<none>": not names.
+void drop_placeholder(std::vector<std::string>& names, std::string_view placeholder) { std::erase(names, placeholder); }
+
+ImageSummary image_from(const json::value& v, std::string_view where) {
+  const json::object& o = as_object(v, where);
+  ImageSummary img;
+  img.id = required_string(o, "Id", where);
+  img.repo_tags = strings_at(o, "RepoTags", where);
+  img.repo_digests = strings_at(o, "RepoDigests", where);
+  drop_placeholder(img.repo_tags, "<none>:<none>");
+  drop_placeholder(img.repo_digests, "<none>@<none>");
+  img.created = static_cast<double>(int_at(o, "Created", where, 0));
+  // VirtualSize (removed in API 1.44) equals Size wherever both exist.
+  img.size = int_at(o, "Size", where, int_at(o, "VirtualSize", where, 0));
+  img.shared_size = int_at(o, "SharedSize", where, -1);
+  img.containers = int_at(o, "Containers", where, -1);
+  img.labels = labels_at(o, "Labels", where);
+  return img;
+}
+
+ContainerSummary container_from(const json::value& v, std::string_view where) {
+  const json::object& o = as_object(v, where);
+  ContainerSummary c;
+  c.id = required_string(o, "Id", where);
+  std::vector<std::string> names = strings_at(o, "Names", where);
+  if (!names.empty()) {
+    c.name = names.front();
+    if (c.name.starts_with('/')) c.name.erase(0, 1);
+  }
+  c.image = string_at(o, "Image", where);
+  c.image_id = string_at(o, "ImageID", where);
+  c.state = string_at(o, "State", where);
+  c.created = static_cast<double>(int_at(o, "Created", where, 0));
+  c.size_rw = int_at(o, "SizeRw", where, -1);
+  c.labels = labels_at(o, "Labels", where);
+  if (const json::array* mounts = array_at(o, "Mounts", where)) {
+    for (std::size_t i = 0; i < mounts->size(); ++i) {
+      const std::string at = std::string(where) + ": " + indexed("Mounts", i);
+      const json::object& m = as_object((*mounts)[i], at);
+      c.mounts.push_back({string_at(m, "Type", at), string_at(m, "Name", at), string_at(m, "Source", at),
+                          string_at(m, "Destination", at)});
+    }
+  }
+  if (const json::object* settings = object_at(o, "NetworkSettings", where)) {
+    if (const json::object* networks = object_at(*settings, "Networks", where)) {
+      for (const auto& kv : *networks) {
+        const std::string at = std::string(where) + ": Networks." + std::string(kv.key());
+        c.network_names.emplace_back(kv.key());
+        c.network_ids.push_back(kv.value().is_null() ? std::string()
+                                                     : string_at(as_object(kv.value(), at), "NetworkID", at));
+      }
+    }
+  }
+  return c;
+}
+
+VolumeSummary volume_from(const json::value& v, std::string_view where) {
+  const json::object& o = as_object(v, where);
+  VolumeSummary vol;
+  vol.name = required_string(o, "Name", where);
+  vol.driver = string_at(o, "Driver", where);
+  vol.mountpoint = string_at(o, "Mountpoint", where);
+  vol.created_at = time_at(o, "CreatedAt", where);
+  vol.labels = labels_at(o, "Labels", where);
+  if (const json::object* usage = object_at(o, "UsageData", where)) {
+    vol.size = int_at(*usage, "Size", where, -1);
+    vol.ref_count = int_at(*usage, "RefCount", where, -1);
+  }
+  return vol;
+}
+
+BuildCacheRecord build_cache_from(const json::value& v, std::string_view where) {
+  const json::object& o = as_object(v, where);
+  BuildCacheRecord r;
+  r.id = required_string(o, "ID", where);
+  r.parents = strings_at(o, "Parents", where);
+  if (!field(o, "Parents")) {
+    std::string parent = string_at(o, "Parent", where);
+    if (!parent.empty()) r.parents.push_back(std::move(parent));
+  }
+  r.type = string_at(o, "Type", where);
+  r.description = string_at(o, "Description", where);
+  r.in_use = bool_at(o, "InUse", where);
+  r.shared = bool_at(o, "Shared", where);
+  r.size = int_at(o, "Size", where, 0);
+  r.created_at = time_at(o, "CreatedAt", where);
+  r.last_used_at = time_at(o, "LastUsedAt", where);
+  r.usage_count = int_at(o, "UsageCount", where, 0);
+  return r;
+}
+
+NetworkSummary network_from(const json::value& v, std::string_view where) {
+  const json::object& o = as_object(v, where);
+  NetworkSummary n;
+  n.id = required_string(o, "Id", where);
+  n.name = required_string(o, "Name", where);
+  n.driver = string_at(o, "Driver", where);
+  n.scope = string_at(o, "Scope", where);
+  n.created = time_at(o, "Created", where).value_or(0);
+  n.labels = labels_at(o, "Labels", where);
+  n.internal = bool_at(o, "Internal", where);
+  if (const json::object* attached = object_at(o, "Containers", where)) n.attached = attached->size();
+  return n;
+}
+
+// A JSON array of objects, each read by `one`; null reads as empty where the engine sends it.
+template <class T, class Read>
+std::vector<T> list_of(const json::value* v, std::string_view where, Read one) {
+  std::vector<T> out;
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) fail(where, "not a JSON array");
+  const json::array& a = v->get_array();
+  out.reserve(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) out.push_back(one(a[i], indexed(where, i)));
+  return out;
+}
+
+template <class T, class Read>
+std::vector<T> top_level_list(std::string_view text, std::string_view where, Read one) {
+  json::value v = parse_json(text, where);
+  if (!v.is_array()) fail(where, "not a JSON array");
+  return list_of<T>(&v, where, one);
+}
+
+bool is_hex64(std::string_view s) {
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+bool VolumeSummary::anonymous() const {
+  if (labels.contains(std::string(kLabelAnonymousVolume))) return true;
+  return is_hex64(name) && !labels.contains(std::string(kLabelComposeVolume));
+}
+
+std::vector<ImageSummary> parse_images(std::string_view text) {
+  return top_level_list<ImageSummary>(text, "image list", image_from);
+}
+
+ImageSummary parse_image_inspect(std::string_view text) {
+  constexpr std::string_view where = "image inspect";
+  json::value v = parse_json(text, where);
+  const json::object& o = as_object(v, where);
+  ImageSummary img;
+  img.id = required_string(o, "Id", where);
+  img.repo_tags = strings_at(o, "RepoTags", where);
+  img.repo_digests = strings_at(o, "RepoDigests", where);
+  drop_placeholder(img.repo_tags, "<none>:<none>");
+  drop_placeholder(img.repo_digests, "<none>@<none>");
+  img.created = time_at(o, "Created", where).value_or(0);  // RFC 3339 here, unlike the listing
+  img.size = int_at(o, "Size", where, 0);
+  if (const json::object* config = object_at(o, "Config", where)) img.labels = labels_at(*config, "Labels", where);
+  return img;
+}
+
+std::vector<ImageLayer> parse_image_history(std::string_view text) {
+  return top_level_list<ImageLayer>(text, "image history", [](const json::value& v, std::string_view where) {
+    const json::object& o = as_object(v, where);
+    ImageLayer layer;
+    layer.id = required_string(o, "Id", where);
+    layer.created = static_cast<double>(int_at(o, "Created", where, 0));
+    layer.created_by = string_at(o, "CreatedBy", where);
+    layer.size = int_at(o, "Size", where, 0);
+    layer.tags = strings_at(o, "Tags", where);
+    return layer;
+  });
+}
+
+std::vector<ContainerSummary> parse_containers(std::string_view text) {
+  return top_level_list<ContainerSummary>(text, "container list", container_from);
+}
+
+std::vector<VolumeSummary> parse_volumes(std::string_view text) {
+  constexpr std::string_view where = "volume list";
+  json::value v = parse_json(text, where);
+  const json::object& o = as_object(v, where);
+  return list_of<VolumeSummary>(field(o, "Volumes"), "volume list: Volumes", volume_from);
+}
+
+VolumeSummary parse_volume(std::string_view text) {
+  constexpr std::string_view where = "volume inspect";
+  return volume_from(parse_json(text, where), where);
+}
+
+std::vector<NetworkSummary> parse_networks(std::string_view text) {
+  return top_level_list<NetworkSummary>(text, "network list", network_from);
+}
+
+NetworkSummary parse_network(std::string_view text) {
+  constexpr std::string_view where = "network inspect";
+  return network_from(parse_json(text, where), where);
+}
+
+SystemDf parse_system_df(std::string_view text) {
+  constexpr std::string_view where = "system df";
+  json::value v = parse_json(text, where);
+  const json::object& o = as_object(v, where);
+  SystemDf df;
+  df.layers_size = int_at(o, "LayersSize", where, 0);
+  df.images = list_of<ImageSummary>(field(o, "Images"), "system df: Images", image_from);
+  df.containers = list_of<ContainerSummary>(field(o, "Containers"), "system df: Containers", container_from);
+  df.volumes = list_of<VolumeSummary>(field(o, "Volumes"), "system df: Volumes", volume_from);
+  df.build_cache = list_of<BuildCacheRecord>(field(o, "BuildCache"), "system df: BuildCache", build_cache_from);
+  return df;
+}
+
+std::string parse_docker_root_dir(std::string_view text) {
+  constexpr std::string_view where = "info";
+  json::value v = parse_json(text, where);
+  return required_string(as_object(v, where), "DockerRootDir", where);
+}
+
+// As docker/cli 28.x computes `docker system df` from the same answer:
+// cli/command/formatter/disk_usage.go (diskUsage{Images,Containers,Volumes,Builder}Context)
+// and cli/command/system/df.go (BuilderSize). The same rules, moved into the client, are
+// moby/moby client/system_disk_usage.go (*DiskUsageFromLegacyAPI) for API < 1.52, except
+// images' reclaimable, which that newer code sums over unused images instead.
+DiskSummary summarize(const SystemDf& df) {
+  DiskSummary s;
+
+  // Images: SIZE is LayersSize (each layer once); RECLAIMABLE is what remains after the
+  // unique part (Size - SharedSize) of every image a container uses; ACTIVE counts those.
+  s.images.objects = df.images.size();
+  s.images.total_bytes = df.layers_size;
+  std::int64_t used = 0;
+  for (const auto& img : df.images) {
+    if (img.containers > 0) ++s.images.active;
+    if (img.containers != 0 && img.size != -1 && img.shared_size != -1) used += img.size - img.shared_size;
+  }
+  s.images.reclaimable_bytes = df.layers_size - used;
+
+  // Containers: writable layers; those not running, paused or restarting are reclaimable.
+  // The engine omits SizeRw when it is 0.
+  s.containers.objects = df.containers.size();
+  for (const auto& c : df.containers) {
+    const std::int64_t size = std::max<std::int64_t>(c.size_rw, 0);
+    const bool active = c.state.find("running") != std::string::npos || c.state.find("paused") != std::string::npos ||
+                        c.state.find("restarting") != std::string::npos;
+    s.containers.total_bytes += size;
+    if (active)
+      ++s.containers.active;
+    else
+      s.containers.reclaimable_bytes += size;
+  }
+
+  // Volumes: sizes the engine could measure (not -1); those no container refers to are
+  // reclaimable; ACTIVE counts volumes with references.
+  s.volumes.objects = df.volumes.size();
+  for (const auto& vol : df.volumes) {
+    if (vol.ref_count > 0) ++s.volumes.active;
+    if (vol.size == -1) continue;
+    s.volumes.total_bytes += vol.size;
+    if (vol.ref_count == 0) s.volumes.reclaimable_bytes += vol.size;
+  }
+
+  // Build cache: SIZE counts records not shared with images (shared ones are the images'
+  // layers, already in Images); RECLAIMABLE is that minus what is in use.
+  s.build_cache.objects = df.build_cache.size();
+  std::int64_t in_use = 0;
+  for (const auto& r : df.build_cache) {
+    if (!r.shared) s.build_cache.total_bytes += r.size;
+    if (r.in_use) {
+      ++s.build_cache.active;
+      if (!r.shared) in_use += r.size;
+    }
+  }
+  s.build_cache.reclaimable_bytes = s.build_cache.total_bytes - in_use;
+  return s;
+}
+
+std::vector<LogLine> demux_logs(std::string_view body, bool tty) {
+  using Stream = LogLine::Stream;
+  std::vector<LogLine> lines;
+  // Per stream: the unterminated rest, and when it began (for the order of the final rests).
+  struct Pending {
+    std::string text;
+    std::size_t since = 0;
+  };
+  Pending pending[2];
+  std::size_t sequence = 0;
+
+  auto feed = [&](Stream stream, std::string_view data) {
+    Pending& p = pending[stream == Stream::stdout_ ? 0 : 1];
+    while (!data.empty()) {
+      if (p.text.empty()) p.since = sequence++;
+      const std::size_t nl = data.find('\n');
+      if (nl == std::string_view::npos) {
+        p.text.append(data);
+        return;
+      }
+      p.text.append(data.substr(0, nl));
+      if (p.text.ends_with('\r')) p.text.pop_back();
+      lines.push_back({stream, std::move(p.text)});
+      p.text.clear();
+      data.remove_prefix(nl + 1);
+    }
+  };
+
+  if (tty) {
+    feed(Stream::stdout_, body);
+  } else {
+    constexpr std::size_t kHeader = 8;
+    std::size_t pos = 0;
+    while (body.size() - pos >= kHeader) {
+      const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(body[pos + i]); };
+      const unsigned type = byte(0);
+      if (type > 3)
+        throw ParseError("container logs: frame at byte " + std::to_string(pos) + " has stream type " +
+                         std::to_string(type) + " (a TTY container's logs read as frames?)");
+      const std::uint32_t size = (std::uint32_t{byte(4)} << 24) | (std::uint32_t{byte(5)} << 16) |
+                                 (std::uint32_t{byte(6)} << 8) | std::uint32_t{byte(7)};
+      pos += kHeader;
+      const std::size_t take = std::min<std::size_t>(size, body.size() - pos);
+      feed(type == 2 || type == 3 ? Stream::stderr_ : Stream::stdout_, body.substr(pos, take));
+      pos += take;
+    }
+  }
+
+  // The rests without a line end, in the order they began.
+  const bool stdout_first = pending[0].since <= pending[1].since;
+  for (int i : {stdout_first ? 0 : 1, stdout_first ? 1 : 0}) {
+    Pending& p = pending[i];
+    if (p.text.ends_with('\r')) p.text.pop_back();
+    if (p.text.empty()) continue;
+    lines.push_back({i == 0 ? Stream::stdout_ : Stream::stderr_, std::move(p.text)});
+  }
+  return lines;
+}
+
+}  // namespace composewatch::engine
