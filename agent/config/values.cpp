@@ -6,9 +6,11 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "composewatch/config/config.h"
+#include "composewatch/prune/schedule.h"
 
 namespace composewatch::config {
 namespace {
@@ -216,68 +218,6 @@ void check_host_port(std::string_view value, std::string_view whole, bool allow_
   check_port(port, whole, allow_zero_port);
 }
 
-struct CronField {
-  const char* name;
-  int min, max;
-  std::array<std::string_view, 12> names;  // names[i] stands for min + i; "" ends the list
-};
-
-int cron_value(std::string_view token, const CronField& field, std::string_view expr) {
-  int value = 0;
-  const auto* end = token.data() + token.size();
-  const auto [ptr, ec] = std::from_chars(token.data(), end, value);
-  if (!token.empty() && ec == std::errc{} && ptr == end) {
-    if (value < field.min || value > field.max) {
-      throw ConfigError("invalid schedule " + quoted(expr) + ": " + field.name + " " + quoted(token) +
-                        " is out of range " + std::to_string(field.min) + "-" +
-                        std::to_string(field.max));
-    }
-    return value;
-  }
-  int index = field.min;
-  for (std::string_view name : field.names) {
-    if (name.empty()) break;
-    if (iequals(token, name)) return index;
-    ++index;
-  }
-  throw ConfigError("invalid schedule " + quoted(expr) + ": bad " + field.name + " " + quoted(token));
-}
-
-void check_cron_field(std::string_view text, const CronField& field, std::string_view expr) {
-  const auto bad = [&] {
-    return ConfigError("invalid schedule " + quoted(expr) + ": bad " + field.name + " " +
-                       quoted(text));
-  };
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = std::min(text.find(',', start), text.size());
-    std::string_view item = text.substr(start, comma - start);
-    if (item.empty()) throw bad();
-    const auto slash = item.find('/');
-    if (slash != std::string_view::npos) {
-      const std::string_view step = item.substr(slash + 1);
-      int n = 0;
-      const auto [ptr, ec] = std::from_chars(step.data(), step.data() + step.size(), n);
-      if (step.empty() || ec != std::errc{} || ptr != step.data() + step.size() || n < 1 ||
-          n > field.max) {
-        throw bad();
-      }
-      item = item.substr(0, slash);
-    }
-    if (item != "*") {
-      const auto dash = item.find('-');
-      if (dash == std::string_view::npos) {
-        cron_value(item, field, expr);
-      } else {
-        const int lo = cron_value(item.substr(0, dash), field, expr);
-        const int hi = cron_value(item.substr(dash + 1), field, expr);
-        if (lo > hi) throw bad();
-      }
-    }
-    start = comma + 1;
-  }
-}
-
 }  // namespace
 
 void check_listen_address(std::string_view value) {
@@ -314,42 +254,11 @@ void check_docker_host(std::string_view value) {
 }
 
 void check_schedule(std::string_view value) {
-  if (value.starts_with("every ")) {
-    const std::string interval(value.substr(6));
-    const auto every = parse_duration(interval);
-    if (every < std::chrono::minutes{1}) {
-      throw ConfigError("invalid schedule " + quoted(value) + ": the interval must be at least 1m");
-    }
-    return;
+  try {
+    prune::Schedule::parse(value);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
   }
-  static const std::array<CronField, 5> kFields = {{
-      {"minute", 0, 59, {}},
-      {"hour", 0, 23, {}},
-      {"day of month", 1, 31, {}},
-      {"month", 1, 12, {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}},
-      {"day of week", 0, 7, {"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
-  }};
-  std::array<std::string_view, 5> fields;
-  std::size_t count = 0;
-  std::size_t i = 0;
-  while (i < value.size()) {
-    while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
-    const std::size_t start = i;
-    while (i < value.size() && value[i] != ' ' && value[i] != '\t') ++i;
-    if (i > start) {
-      if (count == fields.size()) {
-        count = fields.size() + 1;
-        break;
-      }
-      fields[count++] = value.substr(start, i - start);
-    }
-  }
-  if (count != fields.size()) {
-    throw ConfigError("invalid schedule " + quoted(value) +
-                      ": expected 5 cron fields (minute hour day-of-month month day-of-week) "
-                      "or 'every <duration>'");
-  }
-  for (std::size_t f = 0; f < fields.size(); ++f) check_cron_field(fields[f], kFields[f], value);
 }
 
 void check_one_of(std::string_view value, std::initializer_list<std::string_view> allowed) {

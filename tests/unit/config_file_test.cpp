@@ -271,21 +271,22 @@ TEST(ConfigFile, Schedules) {
   };
   for (const char* good : {"0 3 * * *", "30 4 * * 0", "*/15 * * * *", "0 0 1,15 * mon-fri",
                            "0 22 * * 1-5", "5 4 * jan,jul sun", "0 0 * * 7", "every 6h",
-                           "every 1m", "every 1h30m"}) {
+                           "every 1m", "every 30s", "every 1h30m"}) {
     EXPECT_EQ(schedule_error(good), "") << good;
   }
   EXPECT_CONTAINS(schedule_error("0 3 * *"), std::string(kName) + ":5: prune.policies[0].schedule: invalid schedule '0 3 * *': expected 5 cron fields");
   EXPECT_CONTAINS(schedule_error("0 3 * * * *"), "expected 5 cron fields");
-  EXPECT_CONTAINS(schedule_error("61 * * * *"), "minute '61' is out of range 0-59");
-  EXPECT_CONTAINS(schedule_error("0 24 * * *"), "hour '24' is out of range 0-23");
-  EXPECT_CONTAINS(schedule_error("0 0 0 * *"), "day of month '0' is out of range 1-31");
-  EXPECT_CONTAINS(schedule_error("0 0 * 13 *"), "month '13' is out of range 1-12");
-  EXPECT_CONTAINS(schedule_error("0 0 * * 8"), "day of week '8' is out of range 0-7");
-  EXPECT_CONTAINS(schedule_error("*/0 * * * *"), "bad minute '*/0'");
-  EXPECT_CONTAINS(schedule_error("5-1 * * * *"), "bad minute '5-1'");
-  EXPECT_CONTAINS(schedule_error("1,,2 * * * *"), "bad minute '1,,2'");
+  EXPECT_CONTAINS(schedule_error("61 * * * *"), "minute: 61 is out of range 0-59");
+  EXPECT_CONTAINS(schedule_error("0 24 * * *"), "hour: 24 is out of range 0-23");
+  EXPECT_CONTAINS(schedule_error("0 0 0 * *"), "day-of-month: 0 is out of range 1-31");
+  EXPECT_CONTAINS(schedule_error("0 0 * 13 *"), "month: 13 is out of range 1-12");
+  EXPECT_CONTAINS(schedule_error("0 0 * * 8"), "day-of-week: 8 is out of range 0-7");
+  EXPECT_CONTAINS(schedule_error("*/0 * * * *"), "minute: the step in '*/0' must be a number from 1 to 59");
+  EXPECT_CONTAINS(schedule_error("5-1 * * * *"), "minute: range '5-1' goes backwards");
+  EXPECT_CONTAINS(schedule_error("1,,2 * * * *"), "minute: empty item in list '1,,2'");
   EXPECT_CONTAINS(schedule_error("@daily"), "expected 5 cron fields");
-  EXPECT_CONTAINS(schedule_error("every 30s"), "at least 1m");
+  EXPECT_CONTAINS(schedule_error("0 0 30 2 *"), std::string(kName) + ":5: prune.policies[0].schedule: invalid schedule '0 0 30 2 *': never fires: February has no 30th");
+  EXPECT_CONTAINS(schedule_error("every 5s"), std::string(kName) + ":5: prune.policies[0].schedule: invalid schedule 'every 5s': the interval must be at least 10s");
   EXPECT_CONTAINS(schedule_error("every six hours"), "invalid duration 'six hours'");
 }
 
