@@ -19,6 +19,7 @@
 #include "composewatch/cgroup/oom_folder.h"
 #include "composewatch/cgroup/source.h"
 #include "composewatch/compose/watch.h"
+#include "composewatch/disk/collector.h"
 #include "composewatch/engine/stats_poller.h"
 #include "composewatch/engine/tracker.h"
 #include "composewatch/http/server.h"
@@ -213,6 +214,8 @@ int run_agent(const config::AgentConfig& cfg) {
   compose::ProjectWatcher compose_projects(ex, model, cfg.compose_projects,
                                            {.environment = app::process_environment()});
   jobs.start("compose-watcher", [&] { return compose_projects.run(); });
+  disk::DiskCollector disk_usage(ex, endpoint, model, {.interval = cfg.disk_interval, .timeout = cfg.disk_timeout});
+  jobs.start("disk", [&] { return disk_usage.run(); });
   jobs.start("heartbeat", [&] { return heartbeat(beat, timings); });
   jobs.start("expiry", [&] { return expire_removed(model, timings); });
 

@@ -58,20 +58,21 @@ std::string normalize_image_ref(std::string_view ref) {
   return r;
 }
 
+std::vector<std::string> service_image_refs(const std::string& project, const Service& service) {
+  if (!service.image.empty()) return {normalize_image_ref(service.image)};
+  if (service.has_build)
+    return {normalize_image_ref(project + "_" + service.name), normalize_image_ref(project + "-" + service.name)};
+  return {};
+}
+
 std::optional<std::string> image_drift(const std::string& project, const Service& service,
                                        const std::string& live_image) {
-  const std::string live = normalize_image_ref(live_image);
-  if (!service.image.empty()) {
-    if (normalize_image_ref(service.image) == live) return std::nullopt;
-    return "declared image " + service.image + ", container runs " + live_image;
-  }
-  if (service.has_build) {
-    const std::string v1 = project + "_" + service.name;
-    const std::string v2 = project + "-" + service.name;
-    if (live == normalize_image_ref(v1) || live == normalize_image_ref(v2)) return std::nullopt;
-    return "build-only service: expected the built image " + v1 + " (or " + v2 + "), container runs " + live_image;
-  }
-  return std::nullopt;  // neither image nor build: the loader rejects that; nothing to compare
+  const auto refs = service_image_refs(project, service);
+  if (refs.empty()) return std::nullopt;  // neither image nor build: the loader rejects that
+  if (std::find(refs.begin(), refs.end(), normalize_image_ref(live_image)) != refs.end()) return std::nullopt;
+  if (!service.image.empty()) return "declared image " + service.image + ", container runs " + live_image;
+  return "build-only service: expected the built image " + project + "_" + service.name + " (or " + project + "-" +
+         service.name + "), container runs " + live_image;
 }
 
 std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, std::int64_t live) {

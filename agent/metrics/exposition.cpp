@@ -24,6 +24,7 @@ Families Exposition::gather(const state::Snapshot& snapshot) const {
     bool ok = true;
     try {
       c->collect(snapshot, out);
+      ok = c->succeeded(snapshot);
     } catch (const std::exception& e) {
       ok = false;
       out.resize(before);  // a failed collector exports nothing half-built
@@ -49,6 +50,7 @@ std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const
   v.push_back(make_engine_collector());
   v.push_back(make_container_state_collector());
   v.push_back(make_compose_collector());
+  v.push_back(make_disk_collector());
   v.push_back(make_resource_collector(std::move(cgroups)));
   v.push_back(make_process_collector());
   return v;

@@ -225,6 +225,8 @@ void StateModel::set_engine_info(std::string version, std::string api_version) {
 void StateModel::set_ready(bool ready) { engine_.ready = ready; }
 void StateModel::count_reconnect() { ++engine_.stream_reconnects; }
 void StateModel::set_compose(std::shared_ptr<const compose::ComposeState> compose) { compose_ = std::move(compose); }
+void StateModel::set_disk(std::shared_ptr<const disk::DiskReport> disk) { disk_ = std::move(disk); }
+void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { prune_ = std::move(prune); }
 
 void StateModel::expire(Clock::time_point now) {
   for (auto it = by_name_.begin(); it != by_name_.end();) {
@@ -244,6 +246,8 @@ void StateModel::publish(Clock::time_point now) {
   for (const auto& [key, n] : events_) snap->events.push_back(EventCount{key.first, key.second, n});
   snap->engine = engine_;
   snap->compose = compose_;
+  snap->disk = disk_;
+  snap->prune = prune_;
   snap->api_stats = api_stats_;
   snap->taken_at = now;
   published_.store(std::move(snap));

@@ -44,6 +44,11 @@ inline constexpr int kDefaultHealthRetries = 3;
 // treats as one image compare equal. Digests are kept as written.
 std::string normalize_image_ref(std::string_view ref);
 
+// The image references a service runs, normalised: its `image`, or for a build-only
+// service the names Compose gives the built image, `<project>_<service>` (v1) and
+// `<project>-<service>` (v2). Empty for a service with neither.
+std::vector<std::string> service_image_refs(const std::string& project, const Service& service);
+
 // Per-field comparisons. Each returns nullopt when the container matches the
 // declaration, else a one-line account of the difference (never an environment value).
 //

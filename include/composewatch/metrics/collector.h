@@ -2,7 +2,9 @@
 // Collectors build fresh metric families from an immutable state snapshot at every
 // scrape (node_exporter style); none of them calls the engine.
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <prometheus/metric_family.h>
 #include <string>
 #include <string_view>
@@ -12,6 +14,9 @@
 
 namespace composewatch::cgroup {
 class Reader;
+}
+namespace composewatch::disk {
+struct FilesystemUsage;
 }
 
 namespace composewatch::metrics {
@@ -26,6 +31,9 @@ class Collector {
   // Appends this collector's families. May throw; the exposition then reports
   // composewatch_collector_success 0 for it and serves the others.
   virtual void collect(const state::Snapshot& snapshot, Families& out) const = 0;
+  // Whether what collect() exported is current. A collector that serves its last good
+  // figures while their source fails says false here: composewatch_collector_success 0.
+  virtual bool succeeded(const state::Snapshot&) const { return true; }
 };
 
 // Renders every collector's families in the text format 0.0.4, with per-collector
@@ -51,6 +59,11 @@ std::unique_ptr<Collector> make_process_collector();
 std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const cgroup::Reader> cgroups);
 // Compose projects, services, drift and lint findings from Snapshot::compose.
 std::unique_ptr<Collector> make_compose_collector();
+// Disk usage by kind, volumes, service images and volume findings from Snapshot::disk;
+// the Docker root dir's filesystem read with `statfs` (disk::filesystem_usage) at scrape.
+std::unique_ptr<Collector> make_disk_collector();
+std::unique_ptr<Collector> make_disk_collector(
+    std::function<std::optional<disk::FilesystemUsage>(const std::string&)> statfs);
 
 inline constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 

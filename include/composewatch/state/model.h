@@ -19,6 +19,12 @@
 namespace composewatch::compose {
 struct ComposeState;  // compose/discovery.h
 }  // namespace composewatch::compose
+namespace composewatch::disk {
+struct DiskReport;  // disk/report.h
+}  // namespace composewatch::disk
+namespace composewatch::prune {
+struct PruneStatus;  // prune/status.h
+}  // namespace composewatch::prune
 
 namespace composewatch::state {
 
@@ -88,6 +94,8 @@ struct Snapshot {
   std::vector<EventCount> events;           // sorted by type, action
   EngineStatus engine;
   std::shared_ptr<const compose::ComposeState> compose;  // null until compose projects are known
+  std::shared_ptr<const disk::DiskReport> disk;          // null until the disk collector has run
+  std::shared_ptr<const prune::PruneStatus> prune;       // null unless prune policies are configured
   Clock::time_point taken_at{};
 };
 
@@ -134,6 +142,9 @@ class StateModel {
   void count_reconnect();
   // The loaded compose projects, carried into every later snapshot. Writer only.
   void set_compose(std::shared_ptr<const compose::ComposeState> compose);
+  // What the disk collector and the prune scheduler last reported, carried likewise.
+  void set_disk(std::shared_ptr<const disk::DiskReport> disk);
+  void set_prune(std::shared_ptr<const prune::PruneStatus> prune);
 
   // Drops removed containers whose retention has passed. Writer only.
   void expire(Clock::time_point now = Clock::now());
@@ -158,6 +169,8 @@ class StateModel {
   std::map<std::pair<std::string, std::string>, std::uint64_t> events_;
   EngineStatus engine_;
   std::shared_ptr<const compose::ComposeState> compose_;
+  std::shared_ptr<const disk::DiskReport> disk_;
+  std::shared_ptr<const prune::PruneStatus> prune_;
   std::shared_ptr<const ApiStats> api_stats_;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
 };
