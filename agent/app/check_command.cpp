@@ -1,9 +1,5 @@
 #include "composewatch/app/check_command.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <filesystem>
@@ -11,13 +7,12 @@
 #include <set>
 
 #include "composewatch/app/compose_command.h"
+#include "composewatch/app/host.h"
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/cli.h"
-#include "composewatch/engine/client.h"
 
 namespace composewatch::app {
 
-namespace asio = boost::asio;
 namespace json = boost::json;
 
 CheckOptions check_options(const config::CommandLine& cl) {
@@ -29,31 +24,13 @@ CheckOptions check_options(const config::CommandLine& cl) {
 
 namespace {
 
-asio::awaitable<std::vector<engine::ContainerInfo>> inventory(engine::Endpoint ep) {
-  engine::Client client(co_await asio::this_coro::executor, ep);
-  co_await client.negotiate();
-  std::vector<engine::ContainerInfo> out;
-  for (const auto& id : co_await client.list_container_ids())
-    if (auto info = co_await client.inspect(id)) out.push_back(std::move(*info));
-  co_return out;
-}
-
-// Throws std::exception with the reason when the engine cannot be listed.
-std::vector<compose::LiveContainer> live_from_engine(const config::AgentConfig& cfg) {
-  asio::io_context ioc;
-  auto fut = asio::co_spawn(ioc, inventory(engine::parse_endpoint(cfg.docker_host)), asio::use_future);
-  ioc.run();
-  std::vector<compose::LiveContainer> live;
-  for (const auto& info : fut.get()) live.push_back(compose::live_container(info));
-  return live;
-}
-
 std::vector<compose::ProjectState> load_projects(const config::AgentConfig& cfg, const CheckOptions& o,
                                                  const std::vector<compose::LiveContainer>& live) {
+  if (o.files.empty()) return known_projects(cfg, live);
   const auto env = process_environment();
   const auto configured = compose::configured_sources(cfg.compose_projects);
   std::vector<compose::ProjectState> out;
-  if (!o.files.empty()) {
+  {
     compose::ProjectSource src;
     for (const auto& f : o.files) src.files.push_back(std::filesystem::absolute(f).lexically_normal().string());
     src.name = o.project_name;
@@ -67,10 +44,7 @@ std::vector<compose::ProjectState> load_projects(const config::AgentConfig& cfg,
         st.findings = compose::lint_project(*st.model, {.production = true});
       }
     out.push_back(std::move(st));
-    return out;
   }
-  for (const auto& src : compose::merge_sources(configured, compose::discovered_sources(live)))
-    out.push_back(compose::load_source(src, nullptr, env));
   return out;
 }
 
@@ -177,7 +151,7 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
 int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::ostream& out, std::ostream& err) {
   std::vector<compose::LiveContainer> live;
   try {
-    live = live_from_engine(cfg);
+    live = live_containers(inspect_containers(cfg));
   } catch (const std::exception& e) {
     err << "composewatch: could not check: the engine at " << cfg.docker_host << " did not answer: " << e.what()
         << "\n";
@@ -211,9 +185,8 @@ std::map<std::string, std::vector<std::string>> drift_by_container(const config:
                                                                    const std::vector<engine::ContainerInfo>& containers) {
   std::map<std::string, std::vector<std::string>> out;
   try {
-    std::vector<compose::LiveContainer> live;
-    for (const auto& c : containers) live.push_back(compose::live_container(c));
-    for (const auto& p : load_projects(cfg, {}, live)) {
+    const auto live = live_containers(containers);
+    for (const auto& p : known_projects(cfg, live)) {
       if (!p.valid || !p.model) continue;
       for (const auto& c : live) {
         if (c.project() != p.name || c.spec.compose.oneoff) continue;

@@ -137,8 +137,7 @@ asio::awaitable<Inventory> inventory(engine::Endpoint ep, std::string stats_sour
   engine::Client client(co_await asio::this_coro::executor, ep);
   co_await client.negotiate();
   Inventory out;
-  for (const auto& id : co_await client.list_container_ids())
-    if (auto info = co_await client.inspect(id)) out.containers.push_back(std::move(*info));
+  out.containers = co_await client.inspect_all();
   co_await read_memory(client, stats_source, out);
   co_return out;
 }

@@ -256,6 +256,13 @@ asio::awaitable<VersionInfo> Client::version() {
   co_return info;
 }
 
+asio::awaitable<std::vector<ContainerInfo>> Client::inspect_all() {
+  std::vector<ContainerInfo> out;
+  for (const auto& id : co_await list_container_ids())
+    if (auto info = co_await inspect(id)) out.push_back(std::move(*info));
+  co_return out;
+}
+
 asio::awaitable<std::vector<std::string>> Client::list_container_ids() {
   std::string body = co_await get("/containers/json?all=1");
   try {

@@ -81,12 +81,7 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   model_.set_engine_up(true);
   if (connected_before_) model_.count_reconnect();
 
-  auto ids = co_await client->list_container_ids();
-  std::vector<ContainerInfo> infos;
-  infos.reserve(ids.size());
-  for (const auto& id : ids) {
-    if (auto info = co_await client->inspect(id)) infos.push_back(std::move(*info));
-  }
+  auto infos = co_await client->inspect_all();
   model_.reconcile(infos);
   model_.set_ready(true);
   model_.publish();

@@ -60,6 +60,9 @@ class Client {
   boost::asio::awaitable<std::vector<std::string>> list_container_ids();
   // nullopt when the container is gone (404).
   boost::asio::awaitable<std::optional<ContainerInfo>> inspect(std::string id);
+  // Lists every container and inspects each, one after the other; those removed in
+  // between are left out.
+  boost::asio::awaitable<std::vector<ContainerInfo>> inspect_all();
   // Opens GET /events (optionally since a timeNano); returns once the headers are in.
   boost::asio::awaitable<std::unique_ptr<EventStream>> events(std::optional<std::int64_t> since_nano);
 

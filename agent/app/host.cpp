@@ -1,0 +1,36 @@
+#include "composewatch/app/host.h"
+
+#include "composewatch/app/compose_command.h"
+#include "composewatch/compose/drift.h"
+#include "composewatch/engine/client.h"
+#include "oneshot.h"
+
+namespace composewatch::app {
+
+std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig& cfg) {
+  const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
+  return detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::vector<engine::ContainerInfo>> {
+    engine::Client client(ex, ep);
+    co_await client.negotiate();
+    co_return co_await client.inspect_all();
+  });
+}
+
+std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
+                                                  const std::vector<compose::LiveContainer>& live) {
+  const auto env = process_environment();
+  std::vector<compose::ProjectState> out;
+  for (const auto& src : compose::merge_sources(compose::configured_sources(cfg.compose_projects),
+                                                compose::discovered_sources(live)))
+    out.push_back(compose::load_source(src, nullptr, env));
+  return out;
+}
+
+std::vector<compose::LiveContainer> live_containers(const std::vector<engine::ContainerInfo>& infos) {
+  std::vector<compose::LiveContainer> live;
+  live.reserve(infos.size());
+  for (const auto& info : infos) live.push_back(compose::live_container(info));
+  return live;
+}
+
+}  // namespace composewatch::app

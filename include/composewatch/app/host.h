@@ -1,0 +1,25 @@
+#pragma once
+// What the one-shot commands (check, prune, diagnose, status) learn of the host: its
+// containers, inspected, and the Compose projects known from the config file and from the
+// containers' labels. Each call connects anew; nothing is cached.
+
+#include <vector>
+
+#include "composewatch/compose/discovery.h"
+#include "composewatch/config/config.h"
+#include "composewatch/engine/container.h"
+
+namespace composewatch::app {
+
+// Every container, inspected. Throws engine::EngineError when the engine cannot be listed.
+std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig& cfg);
+
+// compose.projects of the config file, then the projects named by the labels of `live`,
+// each loaded (and linted) now. Never throws for bad files: a project that cannot be
+// loaded is invalid with the reason.
+std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
+                                                  const std::vector<compose::LiveContainer>& live);
+
+std::vector<compose::LiveContainer> live_containers(const std::vector<engine::ContainerInfo>& infos);
+
+}  // namespace composewatch::app
