@@ -22,6 +22,9 @@
 #include "composewatch/disk/collector.h"
 #include "composewatch/engine/stats_poller.h"
 #include "composewatch/engine/tracker.h"
+#include "composewatch/log/log.h"
+#include "composewatch/prune/host_lock.h"
+#include "composewatch/prune/scheduler.h"
 #include "composewatch/http/server.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/version.h"
@@ -216,6 +219,20 @@ int run_agent(const config::AgentConfig& cfg) {
   jobs.start("compose-watcher", [&] { return compose_projects.run(); });
   disk::DiskCollector disk_usage(ex, endpoint, model, {.interval = cfg.disk_interval, .timeout = cfg.disk_timeout});
   jobs.start("disk", [&] { return disk_usage.run(); });
+  prune::PruneScheduler prune_policies(ex, endpoint, model, cfg.prune_policies,
+                                       {.lock_path = prune::lock_path(cfg.state_dir),
+                                        .df_timeout = cfg.disk_timeout,
+                                        .random = {}});
+  bool prune_started = !cfg.prune_policies.empty();
+  if (prune_started) {
+    jobs.start("prune", [&] { return prune_policies.run(); });
+    for (const auto& p : cfg.prune_policies)
+      log::info("prune policy scheduled", {{"policy", p.name}, {"target", p.target}, {"schedule", p.schedule},
+                                           {"dry_run", p.dry_run}});
+  }
+  if (cfg.autoheal.configured)
+    log::warn("the autoheal section of the config file is not acted on by this version; nothing is restarted",
+              {{"file", cfg.config_file}});
   jobs.start("heartbeat", [&] { return heartbeat(beat, timings); });
   jobs.start("expiry", [&] { return expire_removed(model, timings); });
 
@@ -231,12 +248,20 @@ int run_agent(const config::AgentConfig& cfg) {
     if (ec) return;
     try {
       auto next = config::reload_config(cfg);
-      // Only compose.projects changes at run time; the rest is validated so that a broken
-      // edit is reported now and not at the next restart.
+      // compose.projects and prune.policies change at run time; the rest is validated so
+      // that a broken edit is reported now and not at the next restart.
       spdlog::info("SIGHUP: {} reloaded and valid", next.config_file.empty() ? "configuration" : next.config_file);
       configured_projects = next.compose_projects;
+      prune_policies.reload(next.prune_policies);
+      if (!prune_started && !next.prune_policies.empty()) {
+        jobs.start("prune", [&] { return prune_policies.run(); });
+        prune_started = true;
+      }
     } catch (const std::exception& e) {
       spdlog::error("SIGHUP: rejected the new configuration, keeping the old one: {}", e.what());
+      // A policy edit that does not load must not leave the old policies deleting: no
+      // prune runs until the file is valid again.
+      prune_policies.suspend(e.what());
     }
     compose_projects.reload(configured_projects);  // the compose files are re-read either way
     reload_signal.async_wait(on_hup);

@@ -51,6 +51,7 @@ std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const
   v.push_back(make_container_state_collector());
   v.push_back(make_compose_collector());
   v.push_back(make_disk_collector());
+  v.push_back(make_prune_collector());
   v.push_back(make_resource_collector(std::move(cgroups)));
   v.push_back(make_process_collector());
   return v;

@@ -62,6 +62,8 @@ std::unique_ptr<Collector> make_compose_collector();
 // Disk usage by kind, volumes, service images and volume findings from Snapshot::disk;
 // the Docker root dir's filesystem read with `statfs` (disk::filesystem_usage) at scrape.
 std::unique_ptr<Collector> make_disk_collector();
+// Per-policy prune figures from Snapshot::prune.
+std::unique_ptr<Collector> make_prune_collector();
 std::unique_ptr<Collector> make_disk_collector(
     std::function<std::optional<disk::FilesystemUsage>(const std::string&)> statfs);
 

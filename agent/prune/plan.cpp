@@ -1,0 +1,336 @@
+#include "composewatch/prune/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "composewatch/compose/drift.h"
+
+namespace composewatch::prune {
+
+std::string_view kind_name(Kind k) {
+  switch (k) {
+    case Kind::images: return "images";
+    case Kind::containers: return "containers";
+    case Kind::volumes: return "volumes";
+    case Kind::networks: return "networks";
+    case Kind::build_cache: return "build_cache";
+  }
+  return "unknown";
+}
+
+Kind target_kind(std::string_view target) {
+  for (Kind k : {Kind::images, Kind::containers, Kind::volumes, Kind::networks, Kind::build_cache})
+    if (kind_name(k) == target) return k;
+  throw std::invalid_argument("unknown prune target '" + std::string(target) + "'");
+}
+
+std::string format_age(double seconds) {
+  const double s = std::max(0.0, seconds);
+  auto n = [](double v, const char* unit) {
+    const long x = static_cast<long>(v);
+    return std::to_string(x) + " " + unit + (x == 1 ? "" : "s");
+  };
+  if (s >= 2 * 86400) return n(s / 86400, "day");
+  if (s >= 2 * 3600) return n(s / 3600, "hour");
+  if (s >= 120) return n(s / 60, "minute");
+  return n(s, "second");
+}
+
+ComposeKnowledge ComposeKnowledge::from(const std::vector<compose::ProjectState>& projects) {
+  ComposeKnowledge k;
+  for (const auto& p : projects) {
+    Project& info = k.projects[p.name];
+    for (std::size_t i = 0; i < p.source.files.size(); ++i) info.files += (i ? ", " : "") + p.source.files[i];
+    if (!p.model) {
+      info.error = p.error;
+      if (p.source.configured) k.unknown.push_back(p.name + ": " + p.error);
+      continue;
+    }
+    info.loaded = true;
+    auto add = [&](const std::map<std::string, compose::Service>& services) {
+      for (const auto& [name, svc] : services) {
+        info.services.insert(name);
+        for (const auto& ref : compose::service_image_refs(p.name, svc))
+          k.images.try_emplace(ref, "service " + name + " of compose project " + p.name + " (" + svc.location.str() + ")");
+      }
+    };
+    add(p.model->services);
+    add(p.model->inactive_services);
+  }
+  return k;
+}
+
+namespace {
+
+std::string label_of(const std::map<std::string, std::string>& labels, std::string_view key) {
+  auto it = labels.find(std::string(key));
+  return it == labels.end() ? std::string() : it->second;
+}
+
+bool stopped(const std::string& state) { return state == "exited" || state == "dead" || state == "created"; }
+
+bool builtin_network(const engine::NetworkSummary& n) {
+  return n.name == "bridge" || n.name == "host" || n.name == "none" || n.driver == "host" || n.driver == "null";
+}
+
+}  // namespace
+
+Guard::Guard(const Inventory& inventory, const ComposeKnowledge& compose, const config::PrunePolicyConfig& policy)
+    : inventory_(inventory), compose_(compose), policy_(policy) {}
+
+std::optional<std::string> Guard::labels(const std::map<std::string, std::string>& labels) const {
+  // Any value but an explicit no keeps it: a typo in the value must not expose it.
+  if (auto it = labels.find(std::string(kKeepLabel)); it != labels.end()) {
+    std::string v = it->second;
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (v != "false" && v != "0" && v != "no") return "labelled " + std::string(kKeepLabel) + "=" + it->second;
+  }
+  for (const auto& p : policy_.protect_labels) {
+    const auto eq = p.find('=');
+    const std::string key = p.substr(0, eq);
+    auto it = labels.find(key);
+    if (it == labels.end()) continue;
+    if (eq == std::string::npos || it->second == p.substr(eq + 1))
+      return "labelled " + it->first + "=" + it->second + " (protect_labels: " + p + ")";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Guard::image(const engine::ImageSummary& img) const {
+  if (auto why = labels(img.labels)) return why;
+  for (const auto& c : inventory_.df.containers)
+    if (c.image_id == img.id) return "used by container " + c.name + " (" + c.state + ")";
+  if (img.containers > 0) return "used by " + std::to_string(img.containers) + " container(s)";
+  auto named = [&](const std::vector<std::string>& refs) -> std::optional<std::string> {
+    for (const auto& r : refs)
+      if (auto it = compose_.images.find(compose::normalize_image_ref(r)); it != compose_.images.end())
+        return "named by " + it->second;
+    return std::nullopt;
+  };
+  if (auto why = named(img.repo_tags)) return why;
+  if (auto why = named(img.repo_digests)) return why;
+  return std::nullopt;
+}
+
+std::optional<std::string> Guard::container(const engine::ContainerSummary& c) const {
+  if (auto why = labels(c.labels)) return why;
+  if (!stopped(c.state)) return "not stopped (" + c.state + ")";
+  const std::string project = label_of(c.labels, engine::kLabelProject);
+  if (!project.empty()) {
+    const std::string service = label_of(c.labels, engine::kLabelService);
+    auto it = compose_.projects.find(project);
+    if (it == compose_.projects.end() || !it->second.loaded)
+      return "of compose project " + project + ", whose files are not known: whether it declares service " + service +
+             " cannot be told";
+    if (it->second.services.count(service))
+      return "of service " + service + ", which compose project " + project + " declares (" + it->second.files + ")";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Guard::volume(const engine::VolumeSummary& v) const {
+  if (auto why = labels(v.labels)) return why;
+  if (!v.anonymous()) return "named volume: never pruned";
+  if (!policy_.allow_volumes) return "the policy does not set allow_volumes: true";
+  for (const auto& c : inventory_.df.containers)
+    for (const auto& m : c.mounts)
+      if (m.type == "volume" && m.name == v.name) return "mounted by container " + c.name + " (" + c.state + ")";
+  if (v.ref_count > 0) return "in use by " + std::to_string(v.ref_count) + " container(s)";
+  if (const std::string project = label_of(v.labels, engine::kLabelProject); !project.empty())
+    return "a volume of compose project " + project;
+  return std::nullopt;
+}
+
+std::optional<std::string> Guard::network(const engine::NetworkSummary& n) const {
+  if (auto why = labels(n.labels)) return why;
+  if (builtin_network(n)) return "built-in network";
+  if (n.scope == "swarm") return "a swarm network";
+  if (n.attached > 0) return std::to_string(n.attached) + " container(s) attached";
+  for (const auto& c : inventory_.df.containers) {
+    for (const auto& id : c.network_ids)
+      if (!id.empty() && id == n.id) return "used by container " + c.name + " (" + c.state + ")";
+    for (const auto& name : c.network_names)
+      if (name == n.name) return "used by container " + c.name + " (" + c.state + ")";
+  }
+  if (const std::string project = label_of(n.labels, engine::kLabelProject); !project.empty()) {
+    auto it = compose_.projects.find(project);
+    if (it != compose_.projects.end()) return "a network of compose project " + project + ", which is known";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Guard::build_cache(const engine::BuildCacheRecord& r) const {
+  if (r.in_use) return "in use by a build";
+  return std::nullopt;
+}
+
+std::int64_t PrunePlan::candidate_bytes() const {
+  std::int64_t n = 0;
+  for (const auto& e : candidates) n += e.size;
+  return n;
+}
+
+namespace {
+
+// The shared steps of every target: guard, grace, then the candidates in age order.
+class Planner {
+ public:
+  Planner(const config::PrunePolicyConfig& policy, double now, PrunePlan& plan)
+      : policy_(policy), now_(now), plan_(plan) {}
+
+  // `created`: nullopt when the engine does not say; such an object is kept (its age is
+  // unknown, so the grace cannot be told to have passed).
+  void consider(Entry e, std::optional<std::string> protection, std::optional<double> since,
+                const std::string& why_candidate) {
+    if (protection) {
+      e.reason = std::move(*protection);
+      plan_.kept.push_back(std::move(e));
+      return;
+    }
+    if (since) e.age_seconds = now_ - *since;
+    const double grace = static_cast<double>(policy_.older_than.count());
+    if (!e.age_seconds) {
+      e.reason = "its age is unknown, so the grace period cannot have passed";
+      plan_.kept.push_back(std::move(e));
+      return;
+    }
+    if (*e.age_seconds < grace) {
+      e.reason = "younger than the grace period (" + format_age(*e.age_seconds) + " < older_than " +
+                 format_age(grace) + ")";
+      plan_.kept.push_back(std::move(e));
+      return;
+    }
+    e.reason = why_candidate + ", " + format_age(*e.age_seconds) + " old";
+    plan_.candidates.push_back(std::move(e));
+  }
+
+  // Oldest first; then the policy's brakes hold back what exceeds them.
+  void finish() {
+    std::stable_sort(plan_.candidates.begin(), plan_.candidates.end(), [](const Entry& a, const Entry& b) {
+      return a.age_seconds.value_or(0) > b.age_seconds.value_or(0);
+    });
+    std::vector<Entry> chosen;
+    std::int64_t bytes = 0;
+    bool braked = false;
+    for (auto& e : plan_.candidates) {
+      std::string held;
+      if (braked) {
+        held = "held back: the policy's brakes were reached";
+      } else if (policy_.max_objects && chosen.size() >= *policy_.max_objects) {
+        held = "held back: max_objects " + std::to_string(*policy_.max_objects) + " reached";
+      } else if (policy_.max_bytes && std::uint64_t(bytes + e.size) > *policy_.max_bytes) {
+        held = "held back: max_bytes " + compose::format_bytes(std::int64_t(*policy_.max_bytes)) + " reached";
+      }
+      if (!held.empty()) {
+        braked = true;
+        e.reason = std::move(held);
+        plan_.kept.push_back(std::move(e));
+        continue;
+      }
+      bytes += e.size;
+      chosen.push_back(std::move(e));
+    }
+    plan_.candidates = std::move(chosen);
+  }
+
+ private:
+  const config::PrunePolicyConfig& policy_;
+  double now_;
+  PrunePlan& plan_;
+};
+
+Entry entry(Kind kind, std::string id, std::string name, std::int64_t size) {
+  Entry e;
+  e.kind = kind;
+  e.id = std::move(id);
+  e.name = std::move(name);
+  e.size = size;
+  return e;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+}  // namespace
+
+PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& inv, const ComposeKnowledge& compose,
+                    double now) {
+  PrunePlan plan;
+  plan.policy = policy.name;
+  plan.kind = target_kind(policy.target);
+  if ((plan.kind == Kind::images || plan.kind == Kind::containers) && !compose.unknown.empty()) {
+    plan.refused = "what the compose projects of compose.projects reference is not known, so no " +
+                   std::string(kind_name(plan.kind)) + " are pruned until they load: " + join(compose.unknown);
+    return plan;
+  }
+  const Guard guard(inv, compose, policy);
+  Planner p(policy, now, plan);
+  switch (plan.kind) {
+    case Kind::images:
+      for (const auto& img : inv.df.images) {
+        if (policy.images == "dangling" && !img.dangling()) continue;
+        Entry e = entry(Kind::images, img.id, img.repo_tags.empty() ? "<none>" : join(img.repo_tags),
+                        img.shared_size >= 0 ? img.size - img.shared_size : img.size);
+        e.tags = img.repo_tags;
+        p.consider(std::move(e), guard.image(img), img.created,
+                   img.dangling() ? "dangling image" : "image no container uses and no known compose file names");
+      }
+      break;
+    case Kind::containers:
+      for (const auto& c : inv.df.containers) {
+        if (!stopped(c.state)) continue;  // running ones are not what this target is about
+        Entry e = entry(Kind::containers, c.id, c.name, std::max<std::int64_t>(c.size_rw, 0));
+        p.consider(std::move(e), guard.container(c), c.created, "stopped container (" + c.state + ")");
+      }
+      break;
+    case Kind::volumes:
+      for (const auto& v : inv.df.volumes) {
+        Entry e = entry(Kind::volumes, v.name, v.name, std::max<std::int64_t>(v.size, 0));
+        p.consider(std::move(e), guard.volume(v), v.created_at, "anonymous volume no container references");
+      }
+      break;
+    case Kind::networks:
+      for (const auto& n : inv.networks) {
+        Entry e = entry(Kind::networks, n.id, n.name, 0);
+        p.consider(std::move(e), guard.network(n), n.created, "network no container uses");
+      }
+      break;
+    case Kind::build_cache: {
+      std::int64_t total = 0;
+      for (const auto& r : inv.df.build_cache) total += r.size;
+      for (const auto& r : inv.df.build_cache) {
+        Entry e = entry(Kind::build_cache, r.id, r.description.empty() ? r.type : r.description, r.size);
+        p.consider(std::move(e), guard.build_cache(r), r.last_used_at ? r.last_used_at : r.created_at,
+                   "build cache not used since");
+      }
+      if (policy.keep_storage_bytes) {
+        // Oldest first until what stays fits in keep_storage.
+        std::stable_sort(plan.candidates.begin(), plan.candidates.end(), [](const Entry& a, const Entry& b) {
+          return a.age_seconds.value_or(0) > b.age_seconds.value_or(0);
+        });
+        std::vector<Entry> chosen;
+        std::int64_t remaining = total;
+        for (auto& e : plan.candidates) {
+          if (std::uint64_t(std::max<std::int64_t>(remaining, 0)) <= *policy.keep_storage_bytes) {
+            e.reason = "kept: the cache fits in keep_storage " +
+                       compose::format_bytes(std::int64_t(*policy.keep_storage_bytes)) + " without it";
+            plan.kept.push_back(std::move(e));
+            continue;
+          }
+          remaining -= e.size;
+          chosen.push_back(std::move(e));
+        }
+        plan.candidates = std::move(chosen);
+      }
+      break;
+    }
+  }
+  p.finish();
+  return plan;
+}
+
+}  // namespace composewatch::prune

@@ -1,0 +1,68 @@
+#pragma once
+// Carrying out a prune plan, and running a policy once (plan, then apply unless it is a
+// dry run). Thin I/O over the pure decisions of prune/plan.h.
+//
+// Error policy: engine failures of the run as a whole (no /system/df, no /info) throw
+// engine::EngineError; a failure to delete one object is an Outcome, and the run goes on.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "composewatch/config/config.h"
+#include "composewatch/disk/report.h"
+#include "composewatch/engine/client.h"
+#include "composewatch/prune/plan.h"
+
+namespace composewatch::prune {
+
+struct Outcome {
+  enum class Result { deleted, skipped, failed };
+  Entry entry;
+  Result result = Result::skipped;
+  std::string detail;          // why it was skipped or failed; for deletions what was removed
+  std::int64_t reclaimed = 0;  // bytes freed (build cache: as the engine reports)
+};
+
+struct RunResult {
+  std::vector<Outcome> outcomes;
+  std::int64_t reclaimed_bytes() const;
+  std::size_t count(Outcome::Result r) const;
+};
+
+// Lists the containers and networks again, then for each candidate, one at a time:
+// inspects it again, checks the Guard again on what the engine says now (a label added,
+// a container started, a tag a compose file names since the plan), and deletes it without
+// force (DELETE /images, /containers, /volumes, /networks; build cache by id through
+// POST /build/prune). Gone (404) and refused (409: in use) count as skipped. Every
+// deletion and every skip is logged with id, name, size and reason.
+boost::asio::awaitable<RunResult> execute(engine::Client& client, const config::PrunePolicyConfig& policy,
+                                          const PrunePlan& plan, const Inventory& planned,
+                                          const ComposeKnowledge& compose);
+
+struct RunOptions {
+  bool dry_run = false;  // --dry-run: plan only, whatever the policy says
+  std::function<std::optional<disk::FilesystemUsage>(const std::string&)> statfs = disk::filesystem_usage;
+};
+
+struct PolicyRun {
+  PrunePlan plan;
+  bool dry_run = false;     // planned only, as the policy or --dry-run says
+  std::string not_applied;  // why deletions were not attempted besides a dry run (refused, disk trigger)
+  std::optional<double> disk_free_percent;  // of the Docker root dir's filesystem, when read
+  RunResult result;         // empty unless applied
+  bool applied() const { return !dry_run && not_applied.empty(); }
+};
+
+// Plans `policy` on a fresh GET /system/df and GET /networks and, unless it is a dry run,
+// it is refused or its `when.disk_free_below` does not hold, executes the plan.
+boost::asio::awaitable<PolicyRun> run_policy(engine::Client& client, const config::PrunePolicyConfig& policy,
+                                             const ComposeKnowledge& compose, const RunOptions& options);
+
+// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+std::string query_escape(std::string_view s);
+
+}  // namespace composewatch::prune

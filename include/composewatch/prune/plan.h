@@ -1,0 +1,117 @@
+#pragma once
+// Prune decisions: which engine objects a policy would delete now, and which it must not
+// touch, and why. Pure functions over a snapshot of the engine (Inventory) and of what the
+// host's Compose files reference (ComposeKnowledge); nothing here talks to the engine.
+// prune/executor.h carries a plan out; the guardrails of Guard are checked again there, on
+// each object as the engine reports it right before its deletion.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "composewatch/compose/discovery.h"
+#include "composewatch/config/config.h"
+#include "composewatch/engine/objects.h"
+
+namespace composewatch::prune {
+
+// What a policy deletes; the `kind` label of the prune metrics.
+enum class Kind { images, containers, volumes, networks, build_cache };
+std::string_view kind_name(Kind k);
+// The config file's `target:` ("images", "containers", "volumes", "networks",
+// "build_cache"); throws std::invalid_argument for anything else.
+Kind target_kind(std::string_view target);
+
+// Objects labelled so are never pruned, whatever a policy says.
+inline constexpr std::string_view kKeepLabel = "composewatch.keep";
+
+// The engine as a plan sees it: GET /system/df (images with their shared sizes and
+// container counts, every container with its mounts and networks, volumes with sizes and
+// reference counts, build cache records) and GET /networks.
+struct Inventory {
+  engine::SystemDf df;
+  std::vector<engine::NetworkSummary> networks;
+};
+
+// What the host's known Compose files reference: the images their services run and the
+// services they declare, including projects that are down and profile-disabled services.
+struct ComposeKnowledge {
+  struct Project {
+    bool loaded = false;             // a model exists (the last good one when the files broke)
+    std::set<std::string> services;  // declared, active or not
+    std::string files;               // for messages
+    std::string error;               // why it could not be loaded, when !loaded
+  };
+  std::map<std::string, std::string> images;  // normalised reference -> "service S of compose project P (file:line)"
+  std::map<std::string, Project> projects;    // by name
+  // Projects of compose.projects that never loaded: what they reference is unknown, so
+  // policies on images and containers refuse to run (they fail closed).
+  std::vector<std::string> unknown;  // "shop: docker-compose.yml:3: ..."
+
+  static ComposeKnowledge from(const std::vector<compose::ProjectState>& projects);
+};
+
+// The guardrails, in one place, for every target. Each check returns why the object must
+// not be deleted, or nullopt when this guard allows it (the policy still decides whether
+// it is a candidate). They hold whatever the policy says:
+//   - never an object labelled composewatch.keep=true or matching a protect label;
+//   - never an image a container uses (any state) or a known compose file names;
+//   - never a container that is not stopped, nor one of a service a known compose file
+//     declares (nor of a compose project whose files are unknown);
+//   - never a named volume, nor a volume any container references;
+//   - never a built-in, attached or referenced network, nor one of a known compose project;
+//   - never build cache in use.
+class Guard {
+ public:
+  Guard(const Inventory& inventory, const ComposeKnowledge& compose, const config::PrunePolicyConfig& policy);
+
+  std::optional<std::string> image(const engine::ImageSummary& img) const;
+  std::optional<std::string> container(const engine::ContainerSummary& c) const;
+  std::optional<std::string> volume(const engine::VolumeSummary& v) const;
+  std::optional<std::string> network(const engine::NetworkSummary& n) const;
+  std::optional<std::string> build_cache(const engine::BuildCacheRecord& r) const;
+
+ private:
+  std::optional<std::string> labels(const std::map<std::string, std::string>& labels) const;
+
+  const Inventory& inventory_;
+  const ComposeKnowledge& compose_;
+  const config::PrunePolicyConfig& policy_;
+};
+
+// One object of a plan.
+struct Entry {
+  Kind kind = Kind::images;
+  std::string id;    // what the engine deletes by: image/container/network id, volume name, cache record id
+  std::string name;  // for people: tags, container/volume/network name, cache description
+  std::vector<std::string> tags;  // images: each repository tag (deleted one by one when several)
+  std::int64_t size = 0;          // what deleting it frees, as planned (images: their unique size)
+  std::optional<double> age_seconds;  // since created, or last used for build cache
+  std::string reason;  // candidates: why it is one; kept: why it is not
+};
+
+struct PrunePlan {
+  std::string policy;
+  Kind kind = Kind::images;
+  // Non-empty when the policy cannot run at all (it fails closed); then no candidates.
+  std::string refused;
+  std::vector<Entry> candidates;  // in deletion order (oldest first)
+  std::vector<Entry> kept;        // what the policy looked at and will not delete, with why
+
+  std::int64_t candidate_bytes() const;
+};
+
+// The plan of `policy` now (seconds since the epoch) over `inventory`. The policy's grace
+// (older_than), image mode, keep_storage and brakes (max_objects, max_bytes) decide among
+// what the guard allows.
+PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& inventory,
+                    const ComposeKnowledge& compose, double now);
+
+// "3 days", "5 hours", "12 minutes".
+std::string format_age(double seconds);
+
+}  // namespace composewatch::prune
