@@ -213,6 +213,15 @@ std::string trouble_title(Trouble t) {
   return "";
 }
 
+std::string trouble_words(Trouble t) {
+  switch (t) {
+    case Trouble::oom_killed: return "OOM-killed";
+    case Trouble::restart_loop: return "restart loop";
+    case Trouble::immediate_exit: return "immediate exit";
+  }
+  return "";
+}
+
 std::string duration(double seconds) {
   char buf[32];
   if (seconds < 60)
@@ -245,7 +254,7 @@ void text_troubled(std::ostream& out, const TroubledContainer& t, std::size_t lo
   if (t.reasons.size() > 1) {
     std::string also;
     for (std::size_t i = 1; i < t.reasons.size(); ++i)
-      also += (also.empty() ? "" : ", ") + std::string(trouble_name(t.reasons[i]));
+      also += (also.empty() ? "" : ", ") + trouble_words(t.reasons[i]);
     out << "      also: " << also << "\n";
   }
   out << "      image: " << t.image << "\n";
@@ -335,17 +344,32 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
     }
   }
 
-  heading(out, "Volumes: dead and orphaned");
+  heading(out, "Volumes: dead, orphaned, unreferenced");
   if (!r.volumes.error.empty()) {
     could_not(out, r.volumes.error);
-  } else if (r.volumes.findings.empty()) {
-    out << "  none\n";
   } else {
+    if (r.volumes.findings.empty()) out << "  no dead or orphan volumes\n";
     for (const auto& v : r.volumes.findings) {
       out << "  " << v.check << ": " << v.volume << " (project " << v.project << ")\n";
       out << "      " << wrap(v.detail, 6) << "\n";
       out << "      why: " << wrap(v.why, 11) << "\n";
       out << "      fix: " << wrap(v.fix, 11) << "\n";
+    }
+    if (r.volumes.unreferenced == 0) {
+      out << "  every volume is used by a container\n";
+    } else {
+      out << "  unreferenced (no container uses them): " << r.volumes.unreferenced << " volume"
+          << (r.volumes.unreferenced == 1 ? "" : "s") << ", " << human_size(r.volumes.unreferenced_bytes) << "\n";
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& v : r.volumes.largest_unreferenced) {
+        std::string name = v.anonymous ? engine::short_id(v.name) + "\xE2\x80\xA6 (anonymous)" : ellipsize(v.name, 60);
+        if (!v.project.empty()) name += " (project " + v.project + ")";
+        rows.push_back({v.size_bytes >= 0 ? human_size(v.size_bytes) : std::string("?"), name});
+      }
+      table(out, rows, {true, false}, 6);
+      if (r.volumes.unreferenced > r.volumes.largest_unreferenced.size())
+        out << "      (" << r.volumes.unreferenced - r.volumes.largest_unreferenced.size()
+            << " more: docker volume ls --filter dangling=true)\n";
     }
   }
 
@@ -485,7 +509,18 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
                                     {"detail", v.detail},
                                     {"why", v.why},
                                     {"fix", v.fix}});
-  doc["volumes"] = json::object{{"error", str_or_null(r.volumes.error)}, {"findings", std::move(findings)}};
+  json::array unreferenced;
+  for (const auto& v : r.volumes.largest_unreferenced)
+    unreferenced.push_back(json::object{{"volume", v.name},
+                                        {"project", str_or_null(v.project)},
+                                        {"size_bytes", v.size_bytes >= 0 ? json::value(v.size_bytes) : json::value(nullptr)},
+                                        {"anonymous", v.anonymous}});
+  doc["volumes"] = json::object{
+      {"error", str_or_null(r.volumes.error)},
+      {"findings", std::move(findings)},
+      {"unreferenced", json::object{{"count", r.volumes.unreferenced},
+                                    {"size_bytes", r.volumes.unreferenced_bytes},
+                                    {"largest", std::move(unreferenced)}}}};
 
   json::array troubled;
   for (const auto& t : r.containers.troubled) {

@@ -167,7 +167,7 @@ ImagesSection images_section(const HostFacts& f, const DiagnoseRules& rules) {
   return s;
 }
 
-VolumesSection volumes_section(const HostFacts& f) {
+VolumesSection volumes_section(const HostFacts& f, const DiagnoseRules& rules) {
   VolumesSection v;
   if (!f.df) {
     v.error = or_reason(f.df_error);
@@ -181,6 +181,19 @@ VolumesSection volumes_section(const HostFacts& f) {
       if (c.state == "running" && c.started_at) started[c.id] = *c.started_at;
   static const std::vector<compose::ProjectState> none;
   v.findings = disk::volume_findings(*f.df, started, f.projects ? *f.projects : none, f.now);
+
+  for (const auto& vol : f.df->volumes) {
+    if (vol.ref_count != 0) continue;
+    ++v.unreferenced;
+    if (vol.size > 0) v.unreferenced_bytes += vol.size;
+    auto project = vol.labels.find(std::string(engine::kLabelProject));
+    v.largest_unreferenced.push_back(
+        {vol.name, project == vol.labels.end() ? std::string() : project->second, vol.size, vol.anonymous()});
+  }
+  std::sort(v.largest_unreferenced.begin(), v.largest_unreferenced.end(), [](const VolumeRow& a, const VolumeRow& b) {
+    return a.size_bytes != b.size_bytes ? a.size_bytes > b.size_bytes : a.name < b.name;
+  });
+  if (v.largest_unreferenced.size() > rules.largest_volumes) v.largest_unreferenced.resize(rules.largest_volumes);
   return v;
 }
 
@@ -294,7 +307,9 @@ void container_steps(const TroubledContainer& t, std::vector<NextStep>& steps) {
   const std::string name = quote_sh(t.name);
   switch (t.rule()) {
     case Trouble::oom_killed:
-      steps.push_back({where(t) + " was killed for lack of memory: see what it was doing",
+      steps.push_back({where(t) + (t.oom_killed ? " was killed for lack of memory"
+                                                : " had a process killed for lack of memory and runs on") +
+                           ": see what it was doing",
                        "docker logs --tail 100 " + name, ""});
       if (t.memory_limit_bytes <= 0) {
         steps.push_back({where(t) + " has no memory limit, so the host itself ran out of memory: see what the "
@@ -325,16 +340,16 @@ void container_steps(const TroubledContainer& t, std::vector<NextStep>& steps) {
       steps.push_back({where(t) + " keeps restarting (" + std::to_string(t.restart_count) +
                            " restarts, last exit code " + std::to_string(t.exit_code) + "): see why it exits",
                        "docker logs --tail 100 " + name, ""});
-      steps.push_back({"the engine's own account of its last exit", "docker inspect " + name +
-                           " --format '{{.RestartCount}} {{.State.ExitCode}} {{.State.OOMKilled}} {{.State.Error}}'",
+      steps.push_back({"the engine's account of its restarts and last exit",
+                       "docker inspect " + name + " --format '{{.RestartCount}} {{.State.ExitCode}} {{.State.Error}}'",
                        ""});
       break;
     case Trouble::immediate_exit:
       steps.push_back({where(t) + " exited at once with code " + std::to_string(t.exit_code) + ": see what it printed",
                        "docker logs --tail 100 " + name, ""});
-      steps.push_back({t.error.empty() ? "the engine's error for it, if any (a missing command, a bad mount)"
-                                       : "the engine could not run it: its full error",
-                       "docker inspect " + name + " --format '{{.State.Error}}'", ""});
+      if (!t.error.empty())
+        steps.push_back({"the engine could not run it (a missing command or mount, a bad option): its error in full",
+                         "docker inspect " + name + " --format '{{.State.Error}}'", ""});
       break;
   }
 }
@@ -435,7 +450,7 @@ DiagnoseReport build_report(const HostFacts& facts, const DiagnoseRules& rules, 
   r.disk = disk_section(facts);
   r.filesystem = filesystem_section(facts, rules);
   r.images = images_section(facts, rules);
-  r.volumes = volumes_section(facts);
+  r.volumes = volumes_section(facts, rules);
   r.containers = containers_section(facts, rules);
   r.compose = compose_section(facts);
   r.next_steps = next_steps(r, facts.prune_policies_configured, rules);

@@ -262,6 +262,35 @@ TEST(DiagnoseImages, FromTheEngineFixtures) {
   EXPECT_THAT(text, HasSubstr("could not read: history: GET /v1.41/images/x/history"));
 }
 
+TEST(DiagnoseVolumes, UnreferencedVolumesLargestFirst) {
+  HostFacts f = quiet_host();
+  f.df = engine::parse_system_df(read_fixture("engine/system_df.json"));
+  auto r = build_report(f);
+  EXPECT_EQ(r.volumes.unreferenced, 1u);
+  EXPECT_EQ(r.volumes.unreferenced_bytes, 122880);
+  ASSERT_EQ(r.volumes.largest_unreferenced.size(), 1u);
+  EXPECT_EQ(r.volumes.largest_unreferenced[0].name, "cwobj-spare");
+  EXPECT_THAT(text_of(r), HasSubstr("  unreferenced (no container uses them): 1 volume, 120KiB\n"
+                                    "      120KiB  cwobj-spare\n"));
+
+  for (int i = 0; i < 7; ++i) {
+    engine::VolumeSummary v;
+    v.name = std::string(64, char('0' + i));  // hex: anonymous
+    v.size = i * 1000;
+    v.ref_count = 0;
+    f.df->volumes.push_back(v);
+  }
+  r = build_report(f);
+  EXPECT_EQ(r.volumes.unreferenced, 8u);
+  ASSERT_EQ(r.volumes.largest_unreferenced.size(), 5u);
+  EXPECT_EQ(r.volumes.largest_unreferenced[0].name, "cwobj-spare");
+  EXPECT_EQ(r.volumes.largest_unreferenced[1].size_bytes, 6000);
+  EXPECT_TRUE(r.volumes.largest_unreferenced[1].anonymous);
+  const std::string text = text_of(r);
+  EXPECT_THAT(text, HasSubstr("5.9KiB  666666666666\xE2\x80\xA6 (anonymous)"));
+  EXPECT_THAT(text, HasSubstr("(3 more: docker volume ls --filter dangling=true)"));
+}
+
 // ------------------------------------------------------------------ next steps
 
 TEST(DiagnoseNextSteps, PruneDryRunAboveOneGiBOrTenPercentOfTheFilesystem) {
@@ -341,6 +370,7 @@ TEST(DiagnoseNextSteps, EachTroubledContainerGetsItsCommands) {
   EXPECT_THAT(steps, HasSubstr("no memory limit, so the host itself ran out of memory"));
   EXPECT_TRUE(has_step(r, "docker inspect looper --format"));
   EXPECT_TRUE(has_step(r, "docker inspect quick --format '{{.State.Error}}'"));
+  EXPECT_FALSE(has_step(r, "docker inspect hog --format '{{.State.Error}}'"));  // no State.Error to show
   // One line per command.
   std::set<std::string> commands;
   for (const auto& s : r.next_steps)
@@ -577,7 +607,10 @@ TEST(DiagnoseRender, JsonKeysAreStable) {
   EXPECT_EQ(keys(img), (S{"id", "tags", "size_bytes", "unique_size_bytes", "containers", "layers", "layers_error"}));
   EXPECT_EQ(keys(img.at("layers").at(0).as_object()), (S{"id", "size_bytes", "created_by"}));
   EXPECT_EQ(img.at("size_bytes").as_int64(), 2289515);
-  EXPECT_EQ(keys(doc.at("volumes").as_object()), (S{"error", "findings"}));
+  EXPECT_EQ(keys(doc.at("volumes").as_object()), (S{"error", "findings", "unreferenced"}));
+  EXPECT_EQ(keys(doc.at("volumes").at("unreferenced").as_object()), (S{"count", "size_bytes", "largest"}));
+  EXPECT_EQ(keys(doc.at("volumes").at("unreferenced").at("largest").at(0).as_object()),
+            (S{"volume", "project", "size_bytes", "anonymous"}));
   const auto& c = doc.at("containers").at("troubled").at(0).as_object();
   EXPECT_EQ(keys(c), (S{"name", "id", "image", "project", "service", "rule", "reasons", "state", "exit_code", "error",
                         "restart_count", "restart_policy", "oom_killed", "cgroup_oom_kills", "memory_limit_bytes",

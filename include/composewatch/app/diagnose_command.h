@@ -55,6 +55,7 @@ DiagnoseOptions diagnose_options(const config::CommandLine& cl);
 struct DiagnoseRules {
   std::size_t largest_images = 10;
   std::size_t layers_per_image = 3;
+  std::size_t largest_volumes = 5;  // unreferenced volumes listed by name
   int restart_loop_count = 3;          // RestartCount at or above this is a restart loop
   double immediate_exit_seconds = 10;  // exited non-zero within this long of its start
   double low_free_percent = 10;        // the Docker filesystem warning
@@ -179,9 +180,19 @@ struct ImagesSection {
   std::vector<ImageRow> largest;
 };
 
+struct VolumeRow {
+  std::string name, project;
+  std::int64_t size_bytes = -1;  // -1 unknown
+  bool anonymous = false;
+};
+
 struct VolumesSection {
   std::string error;
   std::vector<disk::VolumeFinding> findings;
+  // Volumes no container refers to (RefCount 0): what a volume prune could take.
+  std::size_t unreferenced = 0;
+  std::int64_t unreferenced_bytes = 0;
+  std::vector<VolumeRow> largest_unreferenced;  // at most rules.largest_volumes, largest first
 };
 
 struct TroubledContainer {
