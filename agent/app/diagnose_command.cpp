@@ -74,6 +74,10 @@ class Gatherer {
       f_.engine_problem = problem_of(e);
       f_.engine_error = e.what();
       co_return;
+    } catch (const std::exception& e) {  // an answer to /_ping or /version we cannot read
+      f_.engine_problem = EngineProblem::other;
+      f_.engine_error = e.what();
+      co_return;
     }
     std::optional<cgroup::EngineCgroupInfo> cgroup_info;
     co_await section(f_.info_error, [&]() -> asio::awaitable<void> {

@@ -76,7 +76,8 @@ testing::AssertionResult within(const char* what, std::int64_t got, std::int64_t
 
 TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
   Cleanup cleanup;
-  const std::string oom = unique_name("diag-oom"), loop = unique_name("diag-loop"), quick = unique_name("diag-quick");
+  const std::string oom = unique_name("diag-oom"), loop = unique_name("diag-loop"), quick = unique_name("diag-quick"),
+                    child = unique_name("diag-child");
   run_container(cleanup, {.name = oom,
                           .options = kMemoryLimit,
                           .command = memory_hog("echo start; echo hog-err >&2; ")});
@@ -84,11 +85,21 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
                           .options = "--restart always",
                           .command = "sh -c 'echo loop-out; echo crash >&2; exit 3'"});
   run_container(cleanup, {.name = quick, .command = "sh -c 'echo quick-out; echo quick-err >&2; exit 7'"});
+  // A child is OOM-killed, the container runs on: only the cgroup's oom_kill counter says so.
+  run_container(cleanup, {.name = child,
+                          .options = kMemoryLimit,
+                          .command = "sh -c 'sh -c \"x=aaaaaaaa; while true; do x=\\$x\\$x; done\"; echo survived; "
+                                     "sleep 600'"});
 
   ASSERT_TRUE(inspect_eventually(oom, "{{.State.OOMKilled}} {{.State.ExitCode}}", "true 137", 30s));
   ASSERT_TRUE(inspect_eventually(quick, "{{.State.Status}} {{.State.ExitCode}}", "exited 7", 30s));
   ASSERT_TRUE(eventually([&] { return std::stoi(inspect(loop, "{{.RestartCount}}")) >= 3; }, 30s,
                          "RestartCount of " + loop + " reaches 3", [&] { return inspect(loop, "{{.RestartCount}}"); }));
+
+  ASSERT_TRUE(eventually([&] { return sh("docker logs " + quote(child) + " 2>/dev/null").out.find("survived") !=
+                                      std::string::npos; },
+                         30s, child + " survives its child's OOM kill"));
+  ASSERT_EQ(inspect(child, "{{.State.Status}} {{.State.OOMKilled}}"), "running false");
 
   const auto before = disk_summary_now();
   const ShResult js = sh(bin() + " diagnose --format json --logs 10", 150s);
@@ -115,6 +126,14 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
     EXPECT_TRUE(has_log(*c, "stderr", w.err)) << json::serialize(*c);
   }
   EXPECT_TRUE(troubled_named(doc, oom)->at("oom_killed").as_bool());
+  const json::object* c = troubled_named(doc, child);
+  ASSERT_NE(c, nullptr) << child << " is not listed in\n" << json::serialize(doc.at("containers"));
+  EXPECT_EQ(c->at("rule").as_string(), "oom_killed") << json::serialize(*c);
+  EXPECT_EQ(c->at("state").as_string(), "running") << json::serialize(*c);
+  EXPECT_FALSE(c->at("oom_killed").as_bool()) << json::serialize(*c);
+  ASSERT_TRUE(c->at("cgroup_oom_kills").is_int64() || c->at("cgroup_oom_kills").is_uint64()) << json::serialize(*c);
+  EXPECT_GE(c->at("cgroup_oom_kills").to_number<std::int64_t>(), 1) << json::serialize(*c);
+  EXPECT_TRUE(has_log(*c, "stdout", "survived")) << json::serialize(*c);
 
   // The disk figures are summarize() of /system/df (others' objects may come and go).
   ASSERT_TRUE(doc.at("disk").at("error").is_null()) << json::serialize(doc.at("disk"));
@@ -132,7 +151,7 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
     EXPECT_TRUE(within(kind, k.at("reclaimable_bytes").as_int64(), b.reclaimable_bytes, a.reclaimable_bytes));
     EXPECT_TRUE(within(kind, k.at("objects").as_int64(), std::int64_t(b.objects), std::int64_t(a.objects)));
   }
-  EXPECT_GE(kinds.at("containers").at("objects").as_int64(), 3);
+  EXPECT_GE(kinds.at("containers").at("objects").as_int64(), 4);
   EXPECT_GT(doc.at("filesystem").at("size_bytes").as_int64(), 0) << json::serialize(doc.at("filesystem"));
   EXPECT_FALSE(doc.at("images").at("largest").as_array().empty());
 
