@@ -1,6 +1,7 @@
 // `composewatch diagnose` against the real engine: an OOM-killed container, a restart loop
 // and an immediate exit each under its rule with its exit code and log lines from both
-// streams; the disk figures as summarize() of /system/df; exit 0 with an unreachable engine.
+// streams, a child's OOM kill seen only by the cgroup, a TTY container's raw log; the disk
+// figures as summarize() of /system/df; exit 0 with an unreachable engine.
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -77,7 +78,7 @@ testing::AssertionResult within(const char* what, std::int64_t got, std::int64_t
 TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
   Cleanup cleanup;
   const std::string oom = unique_name("diag-oom"), loop = unique_name("diag-loop"), quick = unique_name("diag-quick"),
-                    child = unique_name("diag-child");
+                    child = unique_name("diag-child"), tty = unique_name("diag-tty");
   run_container(cleanup, {.name = oom,
                           .options = kMemoryLimit,
                           .command = memory_hog("echo start; echo hog-err >&2; ")});
@@ -85,6 +86,8 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
                           .options = "--restart always",
                           .command = "sh -c 'echo loop-out; echo crash >&2; exit 3'"});
   run_container(cleanup, {.name = quick, .command = "sh -c 'echo quick-out; echo quick-err >&2; exit 7'"});
+  // With a TTY the log is raw text, not frames.
+  run_container(cleanup, {.name = tty, .options = "-t", .command = "sh -c 'echo tty-line; exit 5'"});
   // A child is OOM-killed, the container runs on: only the cgroup's oom_kill counter says so.
   run_container(cleanup, {.name = child,
                           .options = kMemoryLimit,
@@ -93,6 +96,7 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
 
   ASSERT_TRUE(inspect_eventually(oom, "{{.State.OOMKilled}} {{.State.ExitCode}}", "true 137", 30s));
   ASSERT_TRUE(inspect_eventually(quick, "{{.State.Status}} {{.State.ExitCode}}", "exited 7", 30s));
+  ASSERT_TRUE(inspect_eventually(tty, "{{.State.Status}} {{.State.ExitCode}}", "exited 5", 30s));
   ASSERT_TRUE(eventually([&] { return std::stoi(inspect(loop, "{{.RestartCount}}")) >= 3; }, 30s,
                          "RestartCount of " + loop + " reaches 3", [&] { return inspect(loop, "{{.RestartCount}}"); }));
 
@@ -126,6 +130,11 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
     EXPECT_TRUE(has_log(*c, "stderr", w.err)) << json::serialize(*c);
   }
   EXPECT_TRUE(troubled_named(doc, oom)->at("oom_killed").as_bool());
+  const json::object* raw = troubled_named(doc, tty);
+  ASSERT_NE(raw, nullptr) << tty << " is not listed in\n" << json::serialize(doc.at("containers"));
+  EXPECT_EQ(raw->at("rule").as_string(), "immediate_exit") << json::serialize(*raw);
+  EXPECT_TRUE(raw->at("logs_error").is_null()) << json::serialize(*raw);
+  EXPECT_TRUE(has_log(*raw, "stdout", "tty-line")) << json::serialize(*raw);
   const json::object* c = troubled_named(doc, child);
   ASSERT_NE(c, nullptr) << child << " is not listed in\n" << json::serialize(doc.at("containers"));
   EXPECT_EQ(c->at("rule").as_string(), "oom_killed") << json::serialize(*c);
@@ -151,7 +160,7 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
     EXPECT_TRUE(within(kind, k.at("reclaimable_bytes").as_int64(), b.reclaimable_bytes, a.reclaimable_bytes));
     EXPECT_TRUE(within(kind, k.at("objects").as_int64(), std::int64_t(b.objects), std::int64_t(a.objects)));
   }
-  EXPECT_GE(kinds.at("containers").at("objects").as_int64(), 4);
+  EXPECT_GE(kinds.at("containers").at("objects").as_int64(), 5);
   EXPECT_GT(doc.at("filesystem").at("size_bytes").as_int64(), 0) << json::serialize(doc.at("filesystem"));
   EXPECT_FALSE(doc.at("images").at("largest").as_array().empty());
 
