@@ -118,6 +118,7 @@ ContainerInfo parse_inspect(std::string_view text) {
   ContainerSpec& spec = c.spec;
   const json::object* config = object_at(o, "Config");
   spec.image = string_at(config, "Image");
+  c.tty = bool_at(config, "Tty");
   if (config) {
     if (const auto* hc = object_at(*config, "Healthcheck")) {
       HealthcheckConfig h;

@@ -31,13 +31,14 @@ TEST(Inspect, ParsesARealEngineAnswer) {
 
 TEST(Inspect, ContainerWithoutHealthcheckHasNone) {
   std::string j = R"({"Id":"abc","Name":"/x","State":{"Status":"exited","ExitCode":3,"OOMKilled":true},
-                      "Config":{"Image":"img","Labels":null},"HostConfig":{"Memory":0}})";
+                      "Config":{"Image":"img","Labels":null,"Tty":true},"HostConfig":{"Memory":0}})";
   ContainerInfo c = parse_inspect(j);
   EXPECT_EQ(c.health, "none");
   EXPECT_EQ(c.exit_code, 3);
   EXPECT_TRUE(c.oom_killed);
   EXPECT_EQ(c.spec.memory_limit, 0);
   EXPECT_TRUE(c.spec.labels.empty());
+  EXPECT_TRUE(c.tty);
 }
 
 TEST(Inspect, RejectsMalformedAnswers) {

@@ -78,6 +78,7 @@ struct ContainerInfo {
   int restart_count = 0;
   int pid = 0;
   std::string error;  // State.Error
+  bool tty = false;   // Config.Tty: its log is raw text, not stdout/stderr frames
   ContainerSpec spec;
 
   const std::string& project() const { return spec.compose.project; }
