@@ -6,6 +6,7 @@
 #include "composewatch/app/check_command.h"
 #include "composewatch/app/commands.h"
 #include "composewatch/app/compose_command.h"
+#include "composewatch/app/prune_command.h"
 #include "composewatch/app/diagnose_command.h"
 #include "composewatch/log/log.h"
 
@@ -27,6 +28,8 @@ CommandHandlers default_handlers() {
                             std::ostream& err) { return run_status(cfg, cl.option("format", "text"), out, err); };
   h.commands["check"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
                            std::ostream& err) { return run_check(cfg, check_options(cl), out, err); };
+  h.commands["prune"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
+                           std::ostream& err) { return run_prune(cfg, prune_options(cl), out, err); };
   h.commands["diagnose"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
                               std::ostream& err) { return run_diagnose(cfg, diagnose_options(cl), out, err); };
   return h;

@@ -173,6 +173,33 @@ std::int64_t PrunePlan::candidate_bytes() const {
 
 namespace {
 
+// Reorders `v` so that no entry comes before an entry that names it as a parent; otherwise
+// the order stays. Quadratic, for the few hundred records a build cache holds.
+void children_first(std::vector<Entry>& v) {
+  std::vector<Entry> out;
+  out.reserve(v.size());
+  std::vector<bool> done(v.size(), false);
+  while (out.size() < v.size()) {
+    bool progressed = false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (done[i]) continue;
+      bool waits = false;  // a child of it is still to come
+      for (std::size_t j = 0; j < v.size() && !waits; ++j)
+        waits = !done[j] && j != i && std::find(v[j].parents.begin(), v[j].parents.end(), v[i].id) != v[j].parents.end();
+      if (waits) continue;
+      done[i] = true;
+      out.push_back(std::move(v[i]));
+      progressed = true;
+    }
+    if (!progressed) {  // a cycle (never seen): keep the rest as they are
+      for (std::size_t i = 0; i < v.size(); ++i)
+        if (!done[i]) out.push_back(std::move(v[i]));
+      break;
+    }
+  }
+  v = std::move(out);
+}
+
 // The shared steps of every target: guard, grace, then the candidates in age order.
 class Planner {
  public:
@@ -205,11 +232,13 @@ class Planner {
     plan_.candidates.push_back(std::move(e));
   }
 
-  // Oldest first; then the policy's brakes hold back what exceeds them.
+  // Oldest first, children before their parents; then the policy's brakes hold back what
+  // exceeds them.
   void finish() {
     std::stable_sort(plan_.candidates.begin(), plan_.candidates.end(), [](const Entry& a, const Entry& b) {
       return a.age_seconds.value_or(0) > b.age_seconds.value_or(0);
     });
+    children_first(plan_.candidates);
     std::vector<Entry> chosen;
     std::int64_t bytes = 0;
     bool braked = false;
@@ -304,14 +333,17 @@ PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& in
       for (const auto& r : inv.df.build_cache) total += r.size;
       for (const auto& r : inv.df.build_cache) {
         Entry e = entry(Kind::build_cache, r.id, r.description.empty() ? r.type : r.description, r.size);
+        e.parents = r.parents;
         p.consider(std::move(e), guard.build_cache(r), r.last_used_at ? r.last_used_at : r.created_at,
                    "build cache not used since");
       }
       if (policy.keep_storage_bytes) {
-        // Oldest first until what stays fits in keep_storage.
+        // In deletion order (oldest first, a record only after those that build on it)
+        // until what stays fits in keep_storage: a prefix the engine can delete.
         std::stable_sort(plan.candidates.begin(), plan.candidates.end(), [](const Entry& a, const Entry& b) {
           return a.age_seconds.value_or(0) > b.age_seconds.value_or(0);
         });
+        children_first(plan.candidates);
         std::vector<Entry> chosen;
         std::int64_t remaining = total;
         for (auto& e : plan.candidates) {

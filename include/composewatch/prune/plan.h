@@ -88,7 +88,8 @@ struct Entry {
   Kind kind = Kind::images;
   std::string id;    // what the engine deletes by: image/container/network id, volume name, cache record id
   std::string name;  // for people: tags, container/volume/network name, cache description
-  std::vector<std::string> tags;  // images: each repository tag (deleted one by one when several)
+  std::vector<std::string> tags;     // images: each repository tag (deleted one by one when several)
+  std::vector<std::string> parents;  // build cache: the records this one builds on
   std::int64_t size = 0;          // what deleting it frees, as planned (images: their unique size)
   std::optional<double> age_seconds;  // since created, or last used for build cache
   std::string reason;  // candidates: why it is one; kept: why it is not
@@ -99,7 +100,9 @@ struct PrunePlan {
   Kind kind = Kind::images;
   // Non-empty when the policy cannot run at all (it fails closed); then no candidates.
   std::string refused;
-  std::vector<Entry> candidates;  // in deletion order (oldest first)
+  // In deletion order: oldest first, but build cache records before the records they
+  // build on (the engine keeps a record while another refers to it).
+  std::vector<Entry> candidates;
   std::vector<Entry> kept;        // what the policy looked at and will not delete, with why
 
   std::int64_t candidate_bytes() const;

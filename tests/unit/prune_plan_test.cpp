@@ -1,0 +1,366 @@
+// Prune decisions on hand-built inventories: the guardrails hold whatever a policy says,
+// and the policy's grace, mode, keep_storage and brakes choose among what they allow.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "composewatch/prune/plan.h"
+
+using namespace composewatch;
+using prune::Kind;
+
+namespace {
+
+constexpr double kNow = 1'800'000'000;
+constexpr double kDay = 86400;
+
+config::PrunePolicyConfig policy(std::string target) {
+  config::PrunePolicyConfig p;
+  p.name = "p";
+  p.schedule = "every 1h";
+  p.target = std::move(target);
+  return p;  // older_than 24h, dry_run true: the defaults
+}
+
+engine::ImageSummary image(std::string id, std::vector<std::string> tags, double age_days, std::int64_t size = 1000,
+                           std::int64_t shared = 0) {
+  engine::ImageSummary i;
+  i.id = std::move(id);
+  i.repo_tags = std::move(tags);
+  i.created = kNow - age_days * kDay;
+  i.size = size;
+  i.shared_size = shared;
+  i.containers = 0;
+  return i;
+}
+
+engine::ContainerSummary container(std::string id, std::string name, std::string state, double age_days,
+                                   std::string image_id = "", std::map<std::string, std::string> labels = {}) {
+  engine::ContainerSummary c;
+  c.id = std::move(id);
+  c.name = std::move(name);
+  c.state = std::move(state);
+  c.created = kNow - age_days * kDay;
+  c.image_id = std::move(image_id);
+  c.labels = std::move(labels);
+  c.size_rw = 100;
+  return c;
+}
+
+std::map<std::string, std::string> compose_labels(const std::string& project, const std::string& service) {
+  return {{"com.docker.compose.project", project}, {"com.docker.compose.service", service}};
+}
+
+engine::VolumeSummary volume(std::string name, double age_days, std::int64_t size = 50,
+                             std::map<std::string, std::string> labels = {}) {
+  engine::VolumeSummary v;
+  v.name = std::move(name);
+  v.created_at = kNow - age_days * kDay;
+  v.size = size;
+  v.ref_count = 0;
+  v.labels = std::move(labels);
+  return v;
+}
+
+const std::string kAnon1(64, 'a');
+const std::string kAnon2(64, 'b');
+
+compose::ProjectState project(std::string name, std::map<std::string, std::string> service_images,
+                              bool configured = true) {
+  auto p = std::make_shared<compose::Project>();
+  p->name = name;
+  for (auto& [svc, img] : service_images) {
+    compose::Service s;
+    s.name = svc;
+    s.image = img;
+    if (img.empty()) s.has_build = true;
+    s.location = {"/srv/" + name + "/docker-compose.yml", 3};
+    p->services[svc] = s;
+  }
+  compose::ProjectState st;
+  st.name = std::move(name);
+  st.source.configured = configured;
+  st.source.files = {"/srv/" + st.name + "/docker-compose.yml"};
+  st.model = std::move(p);
+  st.valid = true;
+  return st;
+}
+
+std::vector<std::string> ids(const std::vector<prune::Entry>& entries) {
+  std::vector<std::string> v;
+  for (const auto& e : entries) v.push_back(e.id);
+  return v;
+}
+
+std::string kept_reason(const prune::PrunePlan& plan, const std::string& id) {
+  for (const auto& e : plan.kept)
+    if (e.id == id) return e.reason;
+  return "<not kept>";
+}
+
+#define EXPECT_KEPT_BECAUSE(plan, id, text) \
+  EXPECT_NE(kept_reason(plan, id).find(text), std::string::npos) << id << ": " << kept_reason(plan, id)
+
+}  // namespace
+
+TEST(PrunePlan, DanglingImagesOnlyAndNeverOneAContainerUses) {
+  prune::Inventory inv;
+  inv.df.images = {image("sha256:dang-old", {}, 3), image("sha256:dang-young", {}, 0.5),
+                   image("sha256:dang-used", {}, 9), image("sha256:tagged", {"app:1"}, 9)};
+  inv.df.containers = {container("c1", "web", "exited", 1, "sha256:dang-used")};
+  const auto plan = prune::make_plan(policy("images"), inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"sha256:dang-old"});
+  EXPECT_KEPT_BECAUSE(plan, "sha256:dang-young", "younger than the grace period");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:dang-used", "used by container web (exited)");
+  EXPECT_EQ(kept_reason(plan, "sha256:tagged"), "<not kept>") << "a tagged image is not what 'dangling' looks at";
+  EXPECT_NE(plan.candidates[0].reason.find("dangling image, 3 days old"), std::string::npos);
+}
+
+TEST(PrunePlan, UnusedImagesNeverNamedByAKnownComposeFileEvenWhenTheProjectIsDown) {
+  prune::Inventory inv;
+  inv.df.images = {image("sha256:old", {"app:1"}, 10, 5000, 1000), image("sha256:db", {"postgres:16"}, 10),
+                   image("sha256:built", {"shop_worker:latest"}, 10), image("sha256:inactive", {"tools:2"}, 10),
+                   image("sha256:counted", {"x:1"}, 10)};
+  inv.df.images[4].containers = 2;  // containers the listing did not show
+  auto shop = project("shop", {{"db", "docker.io/library/postgres:16"}, {"worker", ""}});
+  compose::Service tools;
+  tools.name = "tools";
+  tools.image = "tools:2";
+  shop.model = std::make_shared<compose::Project>(*shop.model);
+  const_cast<compose::Project&>(*shop.model).inactive_services["tools"] = tools;
+  auto p = policy("images");
+  p.images = "unused";
+  const auto plan = prune::make_plan(p, inv, prune::ComposeKnowledge::from({shop}), kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"sha256:old"});
+  EXPECT_EQ(plan.candidates[0].size, 4000) << "the image's own layers: size - shared size";
+  EXPECT_KEPT_BECAUSE(plan, "sha256:db", "named by service db of compose project shop (/srv/shop/docker-compose.yml:3)");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:built", "named by service worker of compose project shop");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:inactive", "named by service tools");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:counted", "used by 2 container(s)");
+}
+
+TEST(PrunePlan, KeepLabelAndProtectLabelsHoldForEveryTarget) {
+  prune::Inventory inv;
+  const std::map<std::string, std::string> keep = {{"composewatch.keep", "true"}};
+  const std::map<std::string, std::string> pinned = {{"com.example.pinned", "yes"}};
+  const std::map<std::string, std::string> team = {{"team", "core"}};
+  auto i1 = image("sha256:k", {}, 9), i2 = image("sha256:p", {}, 9), i3 = image("sha256:t", {}, 9),
+       i4 = image("sha256:free", {}, 9);
+  i1.labels = keep;
+  i2.labels = pinned;
+  i3.labels = team;
+  inv.df.images = {i1, i2, i3, i4};
+  inv.df.containers = {container("ck", "ck", "exited", 9, "", keep), container("cp", "cp", "exited", 9, "", pinned),
+                       container("cf", "cf", "exited", 9)};
+  inv.df.volumes = {volume(kAnon1, 9, 50, keep), volume(kAnon2, 9)};
+  engine::NetworkSummary nk, nf;
+  nk.id = "nk";
+  nk.name = "kept-net";
+  nk.labels = keep;
+  nk.created = kNow - 9 * kDay;
+  nf.id = "nf";
+  nf.name = "free-net";
+  nf.created = kNow - 9 * kDay;
+  inv.networks = {nk, nf};
+
+  auto p = policy("images");
+  p.protect_labels = {"com.example.pinned", "team=core"};
+  auto plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"sha256:free"});
+  EXPECT_KEPT_BECAUSE(plan, "sha256:k", "labelled composewatch.keep=true");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:p", "labelled com.example.pinned=yes (protect_labels: com.example.pinned)");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:t", "labelled team=core (protect_labels: team=core)");
+
+  p.target = "containers";
+  plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"cf"});
+  p.target = "volumes";
+  p.allow_volumes = true;
+  plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{kAnon2});
+  p.target = "networks";
+  plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"nf"});
+
+  // Only an explicit no lets the keep label go; any other value keeps.
+  for (const char* v : {"True", "1", "yes", "tru"}) {
+    i4.labels = {{"composewatch.keep", v}};
+    inv.df.images = {i4};
+    EXPECT_TRUE(prune::make_plan(policy("images"), inv, {}, kNow).candidates.empty()) << v;
+  }
+  i4.labels = {{"composewatch.keep", "false"}};
+  inv.df.images = {i4};
+  EXPECT_EQ(prune::make_plan(policy("images"), inv, {}, kNow).candidates.size(), 1u);
+}
+
+TEST(PrunePlan, ContainersOfDeclaredServicesOrUnknownProjectsStay) {
+  prune::Inventory inv;
+  inv.df.containers = {container("run", "shop_web_1", "running", 9, "", compose_labels("shop", "web")),
+                       container("decl", "shop_db_1", "exited", 9, "", compose_labels("shop", "db")),
+                       container("orph", "shop_old_1", "exited", 9, "", compose_labels("shop", "old")),
+                       container("unk", "blog_web_1", "exited", 9, "", compose_labels("blog", "web")),
+                       container("plain", "plain", "exited", 9), container("dead", "dead", "dead", 9),
+                       container("made", "made", "created", 9), container("young", "young", "exited", 0.1)};
+  const auto knowledge = prune::ComposeKnowledge::from({project("shop", {{"web", "w:1"}, {"db", "d:1"}})});
+  const auto plan = prune::make_plan(policy("containers"), inv, knowledge, kNow);
+  auto got = ids(plan.candidates);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"dead", "made", "orph", "plain"}));
+  EXPECT_EQ(kept_reason(plan, "run"), "<not kept>") << "running containers are not looked at";
+  EXPECT_KEPT_BECAUSE(plan, "decl", "of service db, which compose project shop declares");
+  EXPECT_KEPT_BECAUSE(plan, "unk", "compose project blog, whose files are not known");
+  EXPECT_KEPT_BECAUSE(plan, "young", "younger than the grace period");
+  // The guard on its own refuses a running container whatever the policy asks.
+  const prune::Guard guard(inv, knowledge, policy("containers"));
+  EXPECT_TRUE(guard.container(inv.df.containers[0]).has_value());
+}
+
+TEST(PrunePlan, ImagesAndContainersRefuseWhileAConfiguredProjectDoesNotLoad) {
+  prune::Inventory inv;
+  inv.df.images = {image("sha256:x", {}, 9)};
+  compose::ProjectState broken;
+  broken.name = "shop";
+  broken.source.configured = true;
+  broken.error = "/srv/shop/docker-compose.yml:4: mapping values are not allowed here";
+  const auto knowledge = prune::ComposeKnowledge::from({broken});
+  for (const char* target : {"images", "containers"}) {
+    const auto plan = prune::make_plan(policy(target), inv, knowledge, kNow);
+    EXPECT_TRUE(plan.candidates.empty()) << target;
+    EXPECT_NE(plan.refused.find("shop: /srv/shop/docker-compose.yml:4"), std::string::npos) << plan.refused;
+  }
+  // A project only discovered from labels whose files are gone refuses nothing: its
+  // containers are protected one by one instead.
+  broken.source.configured = false;
+  EXPECT_TRUE(prune::make_plan(policy("images"), inv, prune::ComposeKnowledge::from({broken}), kNow).refused.empty());
+  // Volumes do not depend on what compose files name.
+  auto v = policy("volumes");
+  v.allow_volumes = true;
+  EXPECT_TRUE(prune::make_plan(v, inv, knowledge, kNow).refused.empty());
+}
+
+TEST(PrunePlan, VolumesOnlyAnonymousUnreferencedAndOnlyWithAllowVolumes) {
+  prune::Inventory inv;
+  inv.df.volumes = {volume(kAnon1, 9), volume(kAnon2, 9), volume("pgdata", 9), volume(std::string(64, 'c'), 9),
+                    volume(std::string(64, 'd'), 9, 50, {{"com.docker.compose.project", "shop"},
+                                                         {"com.docker.compose.volume", "data"}})};
+  inv.df.volumes[3].ref_count = 1;
+  auto c = container("c1", "web", "exited", 9);
+  c.mounts = {{"volume", kAnon2, "", "/data"}};
+  inv.df.containers = {c};
+  auto p = policy("volumes");
+  auto plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_TRUE(plan.candidates.empty()) << "without allow_volumes nothing, whatever the loader let through";
+  EXPECT_KEPT_BECAUSE(plan, kAnon1, "allow_volumes");
+  p.allow_volumes = true;
+  plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{kAnon1});
+  EXPECT_KEPT_BECAUSE(plan, kAnon2, "mounted by container web (exited)");
+  EXPECT_KEPT_BECAUSE(plan, "pgdata", "named volume: never pruned");
+  EXPECT_KEPT_BECAUSE(plan, std::string(64, 'c'), "in use by 1 container(s)");
+  EXPECT_KEPT_BECAUSE(plan, std::string(64, 'd'), "named volume") << "a compose volume is named, even with a hex name";
+}
+
+TEST(PrunePlan, NetworksNeverBuiltInAttachedReferencedOrOfAKnownProject) {
+  prune::Inventory inv;
+  auto net = [](std::string id, std::string name, std::string driver = "bridge") {
+    engine::NetworkSummary n;
+    n.id = std::move(id);
+    n.name = std::move(name);
+    n.driver = std::move(driver);
+    n.scope = "local";
+    n.created = kNow - 9 * kDay;
+    return n;
+  };
+  inv.networks = {net("b", "bridge"), net("h", "host", "host"), net("n", "none", "null"), net("att", "attached"),
+                  net("ref", "referenced"), net("shop", "shop_default"), net("old", "oldproj_default"),
+                  net("free", "free")};
+  inv.networks[3].attached = 2;
+  inv.networks[5].labels = {{"com.docker.compose.project", "shop"}};
+  inv.networks[6].labels = {{"com.docker.compose.project", "oldproj"}};
+  auto c = container("c1", "stopped", "exited", 9);
+  c.network_ids = {"ref"};
+  c.network_names = {"referenced"};
+  inv.df.containers = {c};
+  const auto plan = prune::make_plan(policy("networks"), inv, prune::ComposeKnowledge::from({project("shop", {})}),
+                                     kNow);
+  auto got = ids(plan.candidates);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"free", "old"}));
+  EXPECT_KEPT_BECAUSE(plan, "b", "built-in network");
+  EXPECT_KEPT_BECAUSE(plan, "h", "built-in network");
+  EXPECT_KEPT_BECAUSE(plan, "att", "2 container(s) attached");
+  EXPECT_KEPT_BECAUSE(plan, "ref", "used by container stopped (exited)");
+  EXPECT_KEPT_BECAUSE(plan, "shop", "a network of compose project shop");
+}
+
+TEST(PrunePlan, BuildCacheKeepsInUseRecordsHonoursKeepStorageAndDeletesChildrenFirst) {
+  prune::Inventory inv;
+  auto rec = [](std::string id, double age_days, std::int64_t size, std::vector<std::string> parents = {}) {
+    engine::BuildCacheRecord r;
+    r.id = std::move(id);
+    r.type = "regular";
+    r.size = size;
+    r.last_used_at = kNow - age_days * kDay;
+    r.parents = std::move(parents);
+    return r;
+  };
+  inv.df.build_cache = {rec("base", 10, 100), rec("child", 9, 200, {"base"}), rec("grandchild", 8, 300, {"child"}),
+                        rec("busy", 10, 400), rec("fresh", 0.1, 500)};
+  inv.df.build_cache[3].in_use = true;
+  auto p = policy("build_cache");
+  auto plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), (std::vector<std::string>{"grandchild", "child", "base"}))
+      << "oldest first, but never a record before one that builds on it";
+  EXPECT_KEPT_BECAUSE(plan, "busy", "in use by a build");
+  EXPECT_KEPT_BECAUSE(plan, "fresh", "younger than the grace period");
+
+  // 1500 bytes in all: records go in deletion order until what stays fits.
+  p.keep_storage_bytes = 1000;
+  plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), (std::vector<std::string>{"grandchild", "child"}));
+  EXPECT_KEPT_BECAUSE(plan, "base", "keep_storage");
+  p.keep_storage_bytes = 1200;
+  plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), (std::vector<std::string>{"grandchild"}))
+      << "the oldest record cannot go while a younger one builds on it";
+  p.keep_storage_bytes = 5000;
+  EXPECT_TRUE(prune::make_plan(p, inv, {}, kNow).candidates.empty());
+}
+
+TEST(PrunePlan, BrakesHoldBackTheRestOldestGoFirst) {
+  prune::Inventory inv;
+  for (int i = 0; i < 5; ++i) inv.df.images.push_back(image("sha256:" + std::to_string(i), {}, 10 + i, 1000));
+  auto p = policy("images");
+  p.max_objects = 2;
+  auto plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), (std::vector<std::string>{"sha256:4", "sha256:3"}));
+  EXPECT_EQ(plan.kept.size(), 3u);
+  EXPECT_KEPT_BECAUSE(plan, "sha256:2", "held back: max_objects 2 reached");
+  p.max_objects.reset();
+  p.max_bytes = 3500;
+  plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_EQ(plan.candidates.size(), 3u);
+  EXPECT_EQ(plan.candidate_bytes(), 3000);
+  EXPECT_KEPT_BECAUSE(plan, "sha256:1", "held back: max_bytes");
+}
+
+TEST(PrunePlan, AnObjectWithoutACreationTimeIsKept) {
+  prune::Inventory inv;
+  auto v = volume(kAnon1, 0);
+  v.created_at.reset();
+  inv.df.volumes = {v};
+  auto p = policy("volumes");
+  p.allow_volumes = true;
+  const auto plan = prune::make_plan(p, inv, {}, kNow);
+  EXPECT_TRUE(plan.candidates.empty());
+  EXPECT_KEPT_BECAUSE(plan, kAnon1, "age is unknown");
+}
+
+TEST(PrunePlan, FormatAge) {
+  EXPECT_EQ(prune::format_age(30), "30 seconds");
+  EXPECT_EQ(prune::format_age(1), "1 second");
+  EXPECT_EQ(prune::format_age(600), "10 minutes");
+  EXPECT_EQ(prune::format_age(5 * 3600), "5 hours");
+  EXPECT_EQ(prune::format_age(3 * kDay), "3 days");
+}
