@@ -51,6 +51,11 @@ class FakeEngine {
     std::lock_guard lock(mu_);
     return targets_;
   }
+  // "METHOD target" of every request, in order.
+  std::vector<std::string> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
 
   static void write_all(int fd, const std::string& s) {
     std::size_t off = 0;
@@ -85,6 +90,7 @@ class FakeEngine {
         {
           std::lock_guard lock(mu_);
           targets_.push_back(target);
+          requests_.push_back(head.substr(0, sp1) + " " + target);
         }
         respond_(fd, target);
         ::close(fd);
@@ -102,6 +108,7 @@ class FakeEngine {
   std::vector<std::thread> conns_;
   std::mutex mu_;
   std::vector<std::string> targets_;
+  std::vector<std::string> requests_;
 };
 
 inline std::string ping(const std::string& api) {
