@@ -63,6 +63,7 @@ struct ProjectWatcher::Impl {
   std::set<std::string> dirty;  // project names whose files changed
   alignas(inotify_event) std::array<char, 16 * 1024> buf{};
   std::map<std::string, std::string> logged;  // project → the error last logged ("" = valid)
+  bool published = false;
 
   asio::awaitable<void> run() {
     using namespace boost::asio::experimental::awaitable_operators;
@@ -165,7 +166,10 @@ struct ProjectWatcher::Impl {
     dirty.clear();
     projects = std::move(next);
     update_watches();
-    if (changed) {
+    // The first sync publishes even no project: "none known" is news too (prune waits
+    // for it before it trusts that no compose file names an image).
+    if (changed || !published) {
+      published = true;
       model.set_compose(std::make_shared<const ComposeState>(ComposeState{projects}));
       model.publish();
     }

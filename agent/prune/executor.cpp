@@ -136,7 +136,7 @@ class Executor {
           const auto answer = parse_build_prune(
               co_await client_.post("/build/prune?filters=" + query_escape("{\"id\":[\"" + e.id + "\"]}")));
           if (std::find(answer.deleted.begin(), answer.deleted.end(), e.id) == answer.deleted.end()) {
-            o.detail = "the engine did not delete it (another record still refers to it)";
+            o.detail = "the engine kept it (another record still refers to it)";
           } else {
             o.result = Result::deleted;
             o.reclaimed = answer.reclaimed;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
 
 #include "composewatch/compose/drift.h"
 
@@ -162,6 +163,9 @@ std::optional<std::string> Guard::network(const engine::NetworkSummary& n) const
 
 std::optional<std::string> Guard::build_cache(const engine::BuildCacheRecord& r) const {
   if (r.in_use) return "in use by a build";
+  // Its layers are an image's too: deleting the record would free nothing while the image
+  // stays, and docker system df does not count it as reclaimable either.
+  if (r.shared) return "shared with an image";
   return std::nullopt;
 }
 
@@ -172,6 +176,13 @@ std::int64_t PrunePlan::candidate_bytes() const {
 }
 
 namespace {
+
+// Oldest first; equal ages by name and id, so that a plan reads the same at every run.
+bool oldest_first(const Entry& a, const Entry& b) {
+  const double x = a.age_seconds.value_or(0), y = b.age_seconds.value_or(0);
+  if (x != y) return x > y;
+  return std::tie(a.name, a.id) < std::tie(b.name, b.id);
+}
 
 // Reorders `v` so that no entry comes before an entry that names it as a parent; otherwise
 // the order stays. Quadratic, for the few hundred records a build cache holds.
@@ -235,10 +246,11 @@ class Planner {
   // Oldest first, children before their parents; then the policy's brakes hold back what
   // exceeds them.
   void finish() {
-    std::stable_sort(plan_.candidates.begin(), plan_.candidates.end(), [](const Entry& a, const Entry& b) {
-      return a.age_seconds.value_or(0) > b.age_seconds.value_or(0);
-    });
+    std::sort(plan_.candidates.begin(), plan_.candidates.end(), oldest_first);
     children_first(plan_.candidates);
+    // The engine lists in no stable order: what is kept reads the same at every run.
+    std::sort(plan_.kept.begin(), plan_.kept.end(),
+              [](const Entry& a, const Entry& b) { return std::tie(a.name, a.id) < std::tie(b.name, b.id); });
     std::vector<Entry> chosen;
     std::int64_t bytes = 0;
     bool braked = false;
@@ -340,15 +352,13 @@ PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& in
       if (policy.keep_storage_bytes) {
         // In deletion order (oldest first, a record only after those that build on it)
         // until what stays fits in keep_storage: a prefix the engine can delete.
-        std::stable_sort(plan.candidates.begin(), plan.candidates.end(), [](const Entry& a, const Entry& b) {
-          return a.age_seconds.value_or(0) > b.age_seconds.value_or(0);
-        });
+        std::sort(plan.candidates.begin(), plan.candidates.end(), oldest_first);
         children_first(plan.candidates);
         std::vector<Entry> chosen;
         std::int64_t remaining = total;
         for (auto& e : plan.candidates) {
           if (std::uint64_t(std::max<std::int64_t>(remaining, 0)) <= *policy.keep_storage_bytes) {
-            e.reason = "kept: the cache fits in keep_storage " +
+            e.reason = "the cache fits in keep_storage " +
                        compose::format_bytes(std::int64_t(*policy.keep_storage_bytes)) + " without it";
             plan.kept.push_back(std::move(e));
             continue;

@@ -306,14 +306,16 @@ TEST(PrunePlan, BuildCacheKeepsInUseRecordsHonoursKeepStorageAndDeletesChildrenF
     return r;
   };
   inv.df.build_cache = {rec("base", 10, 100), rec("child", 9, 200, {"base"}), rec("grandchild", 8, 300, {"child"}),
-                        rec("busy", 10, 400), rec("fresh", 0.1, 500)};
+                        rec("busy", 10, 400), rec("fresh", 0.1, 500), rec("image-layer", 10, 0)};
   inv.df.build_cache[3].in_use = true;
+  inv.df.build_cache[5].shared = true;
   auto p = policy("build_cache");
   auto plan = prune::make_plan(p, inv, {}, kNow);
   EXPECT_EQ(ids(plan.candidates), (std::vector<std::string>{"grandchild", "child", "base"}))
       << "oldest first, but never a record before one that builds on it";
   EXPECT_KEPT_BECAUSE(plan, "busy", "in use by a build");
   EXPECT_KEPT_BECAUSE(plan, "fresh", "younger than the grace period");
+  EXPECT_KEPT_BECAUSE(plan, "image-layer", "shared with an image");
 
   // 1500 bytes in all: records go in deletion order until what stays fits.
   p.keep_storage_bytes = 1000;

@@ -64,7 +64,7 @@ struct ComposeKnowledge {
 //     declares (nor of a compose project whose files are unknown);
 //   - never a named volume, nor a volume any container references;
 //   - never a built-in, attached or referenced network, nor one of a known compose project;
-//   - never build cache in use.
+//   - never build cache in use or shared with an image.
 class Guard {
  public:
   Guard(const Inventory& inventory, const ComposeKnowledge& compose, const config::PrunePolicyConfig& policy);
