@@ -8,6 +8,7 @@
 
 #include "composewatch/app/compose_command.h"
 #include "composewatch/app/host.h"
+#include "composewatch/disk/findings.h"
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/cli.h"
 
@@ -55,8 +56,9 @@ bool skipped(const compose::ProjectState& p) { return !p.source.configured && !p
 struct Report {
   const compose::ProjectState* project;
   compose::ProjectDrift drift;
+  std::vector<disk::VolumeFinding> volumes;
   std::size_t findings() const {
-    std::size_t n = project->findings.size() + drift.orphans.size();
+    std::size_t n = project->findings.size() + drift.orphans.size() + volumes.size();
     for (const auto& s : drift.services) n += s.details.size();
     return n;
   }
@@ -97,13 +99,17 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
       out << "  " << (f.location.str().empty() ? p.name : f.location.str()) << ": " << f.check << ": " << f.message
           << "\n      why: " << check.why << "\n      fix: " << check.fix << "\n";
     }
+    for (const auto& v : r.volumes)
+      out << "  volume " << v.volume << ": " << v.check << ": " << v.detail << "\n      why: " << v.why
+          << "\n      fix: " << v.fix << "\n";
     const std::size_t n = r.findings();
     out << "  " << (n == 0 ? std::string("clean") : std::to_string(n) + (n == 1 ? " finding" : " findings")) << "\n";
   }
   if (reports.empty()) out << "no compose projects: none configured in compose.projects and no Compose containers\n";
 }
 
-void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_code, bool from_flags) {
+void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_code, bool from_flags,
+                const std::string& volumes_error) {
   json::array projects;
   std::size_t total = 0;
   for (const auto& r : reports) {
@@ -139,30 +145,52 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
     o["drift"] = std::move(drift);
     o["orphans"] = std::move(orphans);
     o["lint"] = std::move(lint);
+    json::array volumes;
+    for (const auto& v : r.volumes)
+      volumes.push_back(json::object{
+          {"volume", v.volume}, {"check", v.check}, {"detail", v.detail}, {"why", v.why}, {"fix", v.fix}});
+    o["volumes"] = std::move(volumes);
     total += p.valid ? r.findings() : 0;
     projects.push_back(std::move(o));
   }
   json::object doc{{"projects", std::move(projects)}, {"findings", total}, {"exit_code", exit_code}};
+  doc["volumes_error"] = volumes_error.empty() ? json::value(nullptr) : json::value(volumes_error);
   out << json::serialize(doc) << "\n";
 }
 
 }  // namespace
 
 int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::ostream& out, std::ostream& err) {
-  std::vector<compose::LiveContainer> live;
+  std::vector<engine::ContainerInfo> infos;
   try {
-    live = live_containers(inspect_containers(cfg));
+    infos = inspect_containers(cfg);
   } catch (const std::exception& e) {
     err << "composewatch: could not check: the engine at " << cfg.docker_host << " did not answer: " << e.what()
         << "\n";
     return 2;
   }
+  const auto live = live_containers(infos);
   const auto projects = load_projects(cfg, options, live);
+  // Volume findings need /system/df, which walks every volume: slow on big hosts, and
+  // not worth failing the whole check for.
+  std::vector<disk::VolumeFinding> volume_findings;
+  std::string volumes_error;
+  try {
+    std::map<std::string, double> started;
+    for (const auto& c : infos)
+      if (c.state == "running" && c.started_at) started[c.id] = *c.started_at;
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    volume_findings = disk::volume_findings(system_df(cfg), started, projects, now);
+  } catch (const std::exception& e) {
+    volumes_error = e.what();
+  }
   std::vector<Report> reports;
   bool could_not = false;
   std::size_t findings = 0;
   for (const auto& p : projects) {
-    Report r{&p, {}};
+    Report r{&p, {}, {}};
+    for (const auto& v : volume_findings)
+      if (v.project == p.name) r.volumes.push_back(v);
     if (p.valid && p.model) {
       r.drift = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
       findings += r.findings();
@@ -173,9 +201,10 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   }
   const int code = could_not ? 2 : findings > 0 ? 1 : 0;
   if (options.format == "json")
-    print_json(out, reports, code, !options.files.empty());
+    print_json(out, reports, code, !options.files.empty(), volumes_error);
   else
     print_text(out, reports);
+  if (!volumes_error.empty()) err << "composewatch: volume findings not checked: " << volumes_error << "\n";
   for (const auto& p : projects)
     if (!p.valid && !skipped(p)) err << "composewatch: could not check project " << p.name << ": " << p.error << "\n";
   return code;

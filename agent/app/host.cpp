@@ -16,6 +16,17 @@ std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig&
   });
 }
 
+engine::SystemDf system_df(const config::AgentConfig& cfg) {
+  const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
+  engine::ClientOptions o;
+  o.request_timeout = cfg.disk_timeout;
+  return engine::parse_system_df(detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::string> {
+    engine::Client client(ex, ep, o);
+    co_await client.negotiate();
+    co_return co_await client.get("/system/df");
+  }));
+}
+
 std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
                                                   const std::vector<compose::LiveContainer>& live) {
   const auto env = process_environment();

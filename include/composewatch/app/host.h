@@ -8,6 +8,7 @@
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/config.h"
 #include "composewatch/engine/container.h"
+#include "composewatch/engine/objects.h"
 
 namespace composewatch::app {
 
@@ -19,6 +20,9 @@ std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig&
 // loaded is invalid with the reason.
 std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
                                                   const std::vector<compose::LiveContainer>& live);
+
+// GET /system/df under disk.timeout. Throws engine::EngineError or engine::ParseError.
+engine::SystemDf system_df(const config::AgentConfig& cfg);
 
 std::vector<compose::LiveContainer> live_containers(const std::vector<engine::ContainerInfo>& infos);
 
