@@ -338,9 +338,10 @@ std::string help_text(const std::string& command) {
            "\n"
            "Loads compose projects, compares them with the live engine and prints drift\n"
            "(image, memory limit and reservation, healthcheck, restart policy, replicas),\n"
-           "orphan containers and compose lint findings, each with file:line, check id, why\n"
-           "and fix. With -f only that project (named as Compose would, or by -p); else the\n"
-           "config file's compose.projects and the projects of the engine's containers.\n"
+           "orphan containers, compose lint findings and volume findings (dead-volume,\n"
+           "orphan-volume), each with file:line, check id, why and fix. With -f only that\n"
+           "project (named as Compose would, or by -p); else the config file's\n"
+           "compose.projects and the projects of the engine's containers.\n"
            "Exits 0 when clean, 1 with findings, 2 when it could not check.\n"
            "\n"
            "Flags:\n" +
