@@ -206,18 +206,24 @@ void could_not(std::ostream& out, const std::string& reason, std::size_t indent 
 
 std::string trouble_title(Trouble t) {
   switch (t) {
-    case Trouble::oom_killed: return "OOM-killed";
-    case Trouble::restart_loop: return "Restart loops";
-    case Trouble::immediate_exit: return "Immediate exits";
+    case Trouble::oom_killed:
+      return "OOM-killed";
+    case Trouble::restart_loop:
+      return "Restart loops";
+    case Trouble::immediate_exit:
+      return "Immediate exits";
   }
   return "";
 }
 
 std::string trouble_words(Trouble t) {
   switch (t) {
-    case Trouble::oom_killed: return "OOM-killed";
-    case Trouble::restart_loop: return "restart loop";
-    case Trouble::immediate_exit: return "immediate exit";
+    case Trouble::oom_killed:
+      return "OOM-killed";
+    case Trouble::restart_loop:
+      return "restart loop";
+    case Trouble::immediate_exit:
+      return "immediate exit";
   }
   return "";
 }
@@ -236,29 +242,30 @@ std::string duration(double seconds) {
 }
 
 void text_troubled(std::ostream& out, const TroubledContainer& t, std::size_t log_lines, double now) {
-  std::string head = t.name;
-  if (!t.project.empty()) head += " (project " + t.project + ", service " + t.service + ")";
+  const engine::ContainerInfo& c = t.container;
+  std::string head = c.name;
+  if (!c.project().empty()) head += " (project " + c.project() + ", service " + c.service() + ")";
   out << "    " << head << "\n";
-  std::string facts = "state " + t.state + ", exit code " + std::to_string(t.exit_code) + ", restarts " +
-                      std::to_string(t.restart_count);
-  if (t.oom_killed) facts += ", OOMKilled";
+  std::string facts = "state " + c.state + ", exit code " + std::to_string(c.exit_code) + ", restarts " +
+                      std::to_string(c.restart_count);
+  if (c.oom_killed) facts += ", OOMKilled";
   if (t.cgroup_oom_kills) facts += ", cgroup oom_kill " + std::to_string(*t.cgroup_oom_kills);
-  facts += ", memory limit " + (t.memory_limit_bytes > 0 ? human_size(t.memory_limit_bytes) : std::string("none"));
-  if (!t.restart_policy.empty() && t.restart_policy != "no") facts += ", restart " + t.restart_policy;
+  facts += ", memory limit " + (c.spec.memory_limit > 0 ? human_size(c.spec.memory_limit) : std::string("none"));
+  if (!c.spec.restart_policy.name.empty() && c.spec.restart_policy.name != "no")
+    facts += ", restart " + c.spec.restart_policy.name;
   // Of the last run when it has ended; at once, when the engine noted its end before its start.
-  if (t.finished_at && t.state != "running" && t.state != "paused") {
-    if (t.started_at) facts += ", ran " + duration(std::max(0.0, *t.finished_at - *t.started_at));
-    if (now >= *t.finished_at) facts += ", exited " + duration(now - *t.finished_at) + " ago";
+  if (c.finished_at && c.state != "running" && c.state != "paused") {
+    if (c.started_at) facts += ", ran " + duration(std::max(0.0, *c.finished_at - *c.started_at));
+    if (now >= *c.finished_at) facts += ", exited " + duration(now - *c.finished_at) + " ago";
   }
   out << "      " << wrap(facts, 6) << "\n";
   if (t.reasons.size() > 1) {
     std::string also;
-    for (std::size_t i = 1; i < t.reasons.size(); ++i)
-      also += (also.empty() ? "" : ", ") + trouble_words(t.reasons[i]);
+    for (std::size_t i = 1; i < t.reasons.size(); ++i) also += (also.empty() ? "" : ", ") + trouble_words(t.reasons[i]);
     out << "      also: " << also << "\n";
   }
-  out << "      image: " << t.image << "\n";
-  if (!t.error.empty()) out << "      error: " << wrap(terminal_safe(t.error), 13) << "\n";
+  out << "      image: " << c.spec.image << "\n";
+  if (!c.error.empty()) out << "      error: " << wrap(terminal_safe(c.error), 13) << "\n";
   if (log_lines == 0) return;
   if (!t.logs_error.empty()) {
     out << "      " << wrap("logs: could not read: " + t.logs_error, 6) << "\n";
@@ -284,8 +291,7 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
         << "  (root or the socket's group, usually docker). Nothing below came from the engine.\n";
   } else {
     out << "  Docker " << (r.engine.version.empty() ? "(version unknown)" : r.engine.version) << ", API "
-        << r.engine.api_version << ", root dir " << (r.engine.root_dir.empty() ? "unknown" : r.engine.root_dir)
-        << "\n";
+        << r.engine.api_version << ", root dir " << (r.engine.root_dir.empty() ? "unknown" : r.engine.root_dir) << "\n";
     if (!r.engine.info_error.empty()) could_not(out, "/info: " + r.engine.info_error);
   }
 
@@ -297,8 +303,8 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
     std::vector<std::vector<std::string>> rows = {{"KIND", "SIZE", "RECLAIMABLE", "", "OBJECTS", "ACTIVE"}};
     auto row = [&](const char* kind, const engine::DiskKindUsage& k) {
       rows.push_back({kind, human_size(k.total_bytes), human_size(k.reclaimable_bytes),
-                      "(" + percent(double(k.reclaimable_bytes), double(k.total_bytes)) + ")", std::to_string(k.objects),
-                      std::to_string(k.active)});
+                      "(" + percent(double(k.reclaimable_bytes), double(k.total_bytes)) + ")",
+                      std::to_string(k.objects), std::to_string(k.active)});
     };
     row("images", s.images);
     row("containers", s.containers);
@@ -315,10 +321,12 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
     const auto& u = *r.filesystem.usage;
     char pct[16];
     std::snprintf(pct, sizeof pct, "%.1f%%", u.free_percent());
-    out << "  " << r.filesystem.path << (r.filesystem.path_assumed ? " (the default root dir; the engine did not say)" : "")
-        << ": size " << human_size(std::int64_t(u.size_bytes)) << ", available "
-        << human_size(std::int64_t(u.avail_bytes)) << " (" << pct << " free)\n";
-    if (r.filesystem.low) out << "  WARNING: less than 10% free: builds, pulls and container writes will start to fail\n";
+    out << "  " << r.filesystem.path
+        << (r.filesystem.path_assumed ? " (the default root dir; the engine did not say)" : "") << ": size "
+        << human_size(std::int64_t(u.size_bytes)) << ", available " << human_size(std::int64_t(u.avail_bytes)) << " ("
+        << pct << " free)\n";
+    if (r.filesystem.low)
+      out << "  WARNING: less than 10% free: builds, pulls and container writes will start to fail\n";
   }
 
   heading(out, "Largest images" + (r.images.error.empty() ? " (" + std::to_string(r.images.largest.size()) + " of " +
@@ -489,7 +497,8 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
     json::array tags, layers;
     for (const auto& t : img.tags) tags.emplace_back(t);
     for (const auto& l : img.layers)
-      layers.push_back(json::object{{"id", l.id}, {"size_bytes", l.size_bytes}, {"created_by", valid_utf8(l.created_by)}});
+      layers.push_back(
+          json::object{{"id", l.id}, {"size_bytes", l.size_bytes}, {"created_by", valid_utf8(l.created_by)}});
     largest.push_back(json::object{
         {"id", img.id},
         {"tags", std::move(tags)},
@@ -499,7 +508,8 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
         {"layers", std::move(layers)},
         {"layers_error", str_or_null(img.layers_error)}});
   }
-  doc["images"] = json::object{{"error", str_or_null(r.images.error)}, {"total", r.images.total}, {"largest", std::move(largest)}};
+  doc["images"] =
+      json::object{{"error", str_or_null(r.images.error)}, {"total", r.images.total}, {"largest", std::move(largest)}};
 
   json::array findings;
   for (const auto& v : r.volumes.findings)
@@ -511,16 +521,16 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
                                     {"fix", v.fix}});
   json::array unreferenced;
   for (const auto& v : r.volumes.largest_unreferenced)
-    unreferenced.push_back(json::object{{"volume", v.name},
-                                        {"project", str_or_null(v.project)},
-                                        {"size_bytes", v.size_bytes >= 0 ? json::value(v.size_bytes) : json::value(nullptr)},
-                                        {"anonymous", v.anonymous}});
-  doc["volumes"] = json::object{
-      {"error", str_or_null(r.volumes.error)},
-      {"findings", std::move(findings)},
-      {"unreferenced", json::object{{"count", r.volumes.unreferenced},
-                                    {"size_bytes", r.volumes.unreferenced_bytes},
-                                    {"largest", std::move(unreferenced)}}}};
+    unreferenced.push_back(
+        json::object{{"volume", v.name},
+                     {"project", str_or_null(v.project)},
+                     {"size_bytes", v.size_bytes >= 0 ? json::value(v.size_bytes) : json::value(nullptr)},
+                     {"anonymous", v.anonymous}});
+  doc["volumes"] = json::object{{"error", str_or_null(r.volumes.error)},
+                                {"findings", std::move(findings)},
+                                {"unreferenced", json::object{{"count", r.volumes.unreferenced},
+                                                              {"size_bytes", r.volumes.unreferenced_bytes},
+                                                              {"largest", std::move(unreferenced)}}}};
 
   json::array troubled;
   for (const auto& t : r.containers.troubled) {
@@ -530,23 +540,24 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
       logs.push_back(json::object{{"stream", l.stream == engine::LogLine::Stream::stderr_ ? "stderr" : "stdout"},
                                   {"text", valid_utf8(l.text)}});
     troubled.push_back(json::object{
-        {"name", t.name},
-        {"id", t.id},
-        {"image", t.image},
-        {"project", str_or_null(t.project)},
-        {"service", str_or_null(t.service)},
+        {"name", t.container.name},
+        {"id", t.container.id},
+        {"image", t.container.spec.image},
+        {"project", str_or_null(t.container.project())},
+        {"service", str_or_null(t.container.service())},
         {"rule", trouble_name(t.rule())},
         {"reasons", std::move(reasons)},
-        {"state", t.state},
-        {"exit_code", t.exit_code},
-        {"error", str_or_null(valid_utf8(t.error))},
-        {"restart_count", t.restart_count},
-        {"restart_policy", str_or_null(t.restart_policy)},
-        {"oom_killed", t.oom_killed},
+        {"state", t.container.state},
+        {"exit_code", t.container.exit_code},
+        {"error", str_or_null(valid_utf8(t.container.error))},
+        {"restart_count", t.container.restart_count},
+        {"restart_policy", str_or_null(t.container.spec.restart_policy.name)},
+        {"oom_killed", t.container.oom_killed},
         {"cgroup_oom_kills", t.cgroup_oom_kills ? json::value(*t.cgroup_oom_kills) : json::value(nullptr)},
-        {"memory_limit_bytes", t.memory_limit_bytes > 0 ? json::value(t.memory_limit_bytes) : json::value(nullptr)},
-        {"started_at", time_or_null(t.started_at)},
-        {"finished_at", time_or_null(t.finished_at)},
+        {"memory_limit_bytes",
+         t.container.spec.memory_limit > 0 ? json::value(t.container.spec.memory_limit) : json::value(nullptr)},
+        {"started_at", time_or_null(t.container.started_at)},
+        {"finished_at", time_or_null(t.container.finished_at)},
         {"compose_location", str_or_null(t.compose_location)},
         {"logs", std::move(logs)},
         {"logs_error", str_or_null(t.logs_error)}});
@@ -575,7 +586,8 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
 
   json::array steps;
   for (const auto& s : r.next_steps)
-    steps.push_back(json::object{{"why", s.why}, {"command", str_or_null(s.command)}, {"caution", str_or_null(s.caution)}});
+    steps.push_back(
+        json::object{{"why", s.why}, {"command", str_or_null(s.command)}, {"caution", str_or_null(s.caution)}});
   doc["next_steps"] = std::move(steps);
 
   out << json::serialize(doc) << "\n";

@@ -13,9 +13,12 @@ namespace composewatch::app {
 
 std::string_view trouble_name(Trouble t) {
   switch (t) {
-    case Trouble::oom_killed: return "oom_killed";
-    case Trouble::restart_loop: return "restart_loop";
-    case Trouble::immediate_exit: return "immediate_exit";
+    case Trouble::oom_killed:
+      return "oom_killed";
+    case Trouble::restart_loop:
+      return "restart_loop";
+    case Trouble::immediate_exit:
+      return "immediate_exit";
   }
   return "unknown";
 }
@@ -38,9 +41,8 @@ std::vector<const engine::ImageSummary*> largest_images(const engine::SystemDf& 
   std::vector<const engine::ImageSummary*> v;
   v.reserve(df.images.size());
   for (const auto& img : df.images) v.push_back(&img);
-  std::sort(v.begin(), v.end(), [](const auto* a, const auto* b) {
-    return a->size != b->size ? a->size > b->size : a->id < b->id;
-  });
+  std::sort(v.begin(), v.end(),
+            [](const auto* a, const auto* b) { return a->size != b->size ? a->size > b->size : a->id < b->id; });
   if (v.size() > n) v.resize(n);
   return v;
 }
@@ -218,25 +220,12 @@ ContainersSection containers_section(const HostFacts& f, const DiagnoseRules& ru
     auto reasons = troubles(c, oom, rules);
     if (reasons.empty()) continue;
     TroubledContainer t;
-    t.name = c.name;
-    t.id = c.id;
-    t.image = c.spec.image;
-    t.project = c.project();
-    t.service = c.service();
+    t.container = c;
     t.reasons = std::move(reasons);
-    t.state = c.state;
-    t.exit_code = c.exit_code;
-    t.error = c.error;
-    t.restart_count = c.restart_count;
-    t.oom_killed = c.oom_killed;
     t.cgroup_oom_kills = oom;
-    t.started_at = c.started_at;
-    t.finished_at = c.finished_at;
-    t.memory_limit_bytes = c.spec.memory_limit;
-    t.restart_policy = c.spec.restart_policy.name;
-    if (const auto* p = project_named(f, t.project); p && p->model) {
+    if (const auto* p = project_named(f, t.container.project()); p && p->model) {
       t.compose_files = p->model->files;
-      if (auto svc = p->model->services.find(t.service); svc != p->model->services.end())
+      if (auto svc = p->model->services.find(t.container.service()); svc != p->model->services.end())
         t.compose_location = svc->second.location.str();
     }
     if (auto it = f.logs.find(c.id); it != f.logs.end()) t.logs = it->second;
@@ -244,8 +233,8 @@ ContainersSection containers_section(const HostFacts& f, const DiagnoseRules& ru
     s.troubled.push_back(std::move(t));
   }
   std::sort(s.troubled.begin(), s.troubled.end(), [](const TroubledContainer& a, const TroubledContainer& b) {
-    return std::make_tuple(a.rule(), a.project, a.service, a.name) <
-           std::make_tuple(b.rule(), b.project, b.service, b.name);
+    return std::make_tuple(a.rule(), a.container.project(), a.container.service(), a.container.name) <
+           std::make_tuple(b.rule(), b.container.project(), b.container.service(), b.container.name);
   });
   return s;
 }
@@ -299,55 +288,58 @@ std::string docker_memory(std::int64_t bytes) {
 }
 
 std::string where(const TroubledContainer& t) {
-  if (t.project.empty()) return "container " + t.name;
-  return "container " + t.name + " (service " + t.service + " of project " + t.project + ")";
+  const engine::ContainerInfo& c = t.container;
+  if (c.project().empty()) return "container " + c.name;
+  return "container " + c.name + " (service " + c.service() + " of project " + c.project() + ")";
 }
 
 void container_steps(const TroubledContainer& t, std::vector<NextStep>& steps) {
-  const std::string name = quote_sh(t.name);
+  const engine::ContainerInfo& c = t.container;
+  const std::string name = quote_sh(c.name);
   switch (t.rule()) {
     case Trouble::oom_killed:
-      steps.push_back({where(t) + (t.oom_killed ? " was killed for lack of memory"
-                                                : " had a process killed for lack of memory and runs on") +
+      steps.push_back({where(t) +
+                           (c.oom_killed ? " was killed for lack of memory"
+                                         : " had a process killed for lack of memory and runs on") +
                            ": see what it was doing",
                        "docker logs --tail 100 " + name, ""});
-      if (t.memory_limit_bytes <= 0) {
+      if (c.spec.memory_limit <= 0) {
         steps.push_back({where(t) + " has no memory limit, so the host itself ran out of memory: see what the "
-                         "kernel killed and what uses the memory",
+                                    "kernel killed and what uses the memory",
                          "journalctl -k --since '-1d' | grep -i -e 'out of memory' -e 'killed process'; free -m", ""});
       } else if (!t.compose_location.empty()) {
         std::string files;
         for (const auto& f : t.compose_files) files += " -f " + quote_sh(f);
-        steps.push_back({"raise mem_limit (or deploy.resources.limits.memory) of service " + t.service + " at " +
-                             t.compose_location + " above its " + human_size(t.memory_limit_bytes) +
+        steps.push_back({"raise mem_limit (or deploy.resources.limits.memory) of service " + c.service() + " at " +
+                             t.compose_location + " above its " + human_size(c.spec.memory_limit) +
                              ", then recreate the service",
-                         "docker-compose -p " + quote_sh(t.project) + files + " up -d " + quote_sh(t.service),
-                         "recreates the service's containers: a short outage for " + t.service});
-      } else if (!t.project.empty()) {
-        steps.push_back({"raise mem_limit of service " + t.service + " in project " + t.project +
-                             "'s compose file above its " + human_size(t.memory_limit_bytes) +
-                             ", then 'docker-compose up -d " + t.service + "'",
+                         "docker-compose -p " + quote_sh(c.project()) + files + " up -d " + quote_sh(c.service()),
+                         "recreates the service's containers: a short outage for " + c.service()});
+      } else if (!c.project().empty()) {
+        steps.push_back({"raise mem_limit of service " + c.service() + " in project " + c.project() +
+                             "'s compose file above its " + human_size(c.spec.memory_limit) +
+                             ", then 'docker-compose up -d " + c.service() + "'",
                          "", ""});
       } else {
-        steps.push_back({"raise the memory limit of " + t.name + " above its " + human_size(t.memory_limit_bytes) +
+        steps.push_back({"raise the memory limit of " + c.name + " above its " + human_size(c.spec.memory_limit) +
                              " (here to twice that); or re-create it with a larger -m",
-                         "docker update --memory " + docker_memory(2 * t.memory_limit_bytes) + " --memory-swap " +
-                             docker_memory(2 * t.memory_limit_bytes) + " " + name,
+                         "docker update --memory " + docker_memory(2 * c.spec.memory_limit) + " --memory-swap " +
+                             docker_memory(2 * c.spec.memory_limit) + " " + name,
                          "check that the host has that much memory to spare (free -m)"});
       }
       break;
     case Trouble::restart_loop:
-      steps.push_back({where(t) + " keeps restarting (" + std::to_string(t.restart_count) +
-                           " restarts, last exit code " + std::to_string(t.exit_code) + "): see why it exits",
+      steps.push_back({where(t) + " keeps restarting (" + std::to_string(c.restart_count) +
+                           " restarts, last exit code " + std::to_string(c.exit_code) + "): see why it exits",
                        "docker logs --tail 100 " + name, ""});
       steps.push_back({"the engine's account of its restarts and last exit",
                        "docker inspect " + name + " --format '{{.RestartCount}} {{.State.ExitCode}} {{.State.Error}}'",
                        ""});
       break;
     case Trouble::immediate_exit:
-      steps.push_back({where(t) + " exited at once with code " + std::to_string(t.exit_code) + ": see what it printed",
+      steps.push_back({where(t) + " exited at once with code " + std::to_string(c.exit_code) + ": see what it printed",
                        "docker logs --tail 100 " + name, ""});
-      if (!t.error.empty())
+      if (!c.error.empty())
         steps.push_back({"the engine could not run it (a missing command or mount, a bad option): its error in full",
                          "docker inspect " + name + " --format '{{.State.Error}}'", ""});
       break;
@@ -362,17 +354,19 @@ std::vector<NextStep> next_steps(const DiagnoseReport& r, bool prune_policies_co
     const bool unix_socket = r.docker_host.starts_with("unix://");
     const std::string socket = unix_socket ? r.docker_host.substr(7) : std::string();
     if (r.engine.problem == EngineProblem::permission_denied && unix_socket)
-      steps.push_back({"this user may not use the engine's socket: it needs root or the socket's group (usually "
-                       "docker)",
-                       "ls -l " + quote_sh(socket) + "; id", ""});
+      steps.push_back(
+          {"this user may not use the engine's socket: it needs root or the socket's group (usually "
+           "docker)",
+           "ls -l " + quote_sh(socket) + "; id", ""});
     steps.push_back({"is the Docker daemon running, and why did it stop?", "systemctl status docker", ""});
     steps.push_back({"the daemon's last messages", "journalctl -u docker --since '-1h' --no-pager | tail -n 50", ""});
     if (unix_socket && r.engine.problem != EngineProblem::permission_denied)
       steps.push_back({"does the socket exist, and may this user open it (root or the socket's group)?",
                        "ls -l " + quote_sh(socket) + "; id", ""});
     if (!unix_socket)
-      steps.push_back({"is " + r.docker_host + " the engine's address? (--docker.host, docker.host in the config "
-                       "file, $DOCKER_HOST)",
+      steps.push_back({"is " + r.docker_host +
+                           " the engine's address? (--docker.host, docker.host in the config "
+                           "file, $DOCKER_HOST)",
                        "docker -H " + quote_sh(r.docker_host) + " version", ""});
   }
 
@@ -385,12 +379,13 @@ std::vector<NextStep> next_steps(const DiagnoseReport& r, bool prune_policies_co
 
   if (r.disk.summary) {
     const bool big = r.disk.reclaimable_bytes > rules.reclaim_bytes;
-    const bool share = r.filesystem.usage && r.filesystem.usage->size_bytes > 0 &&
-                       100.0 * double(r.disk.reclaimable_bytes) / double(r.filesystem.usage->size_bytes) >
-                           rules.reclaim_percent;
+    const bool share =
+        r.filesystem.usage && r.filesystem.usage->size_bytes > 0 &&
+        100.0 * double(r.disk.reclaimable_bytes) / double(r.filesystem.usage->size_bytes) > rules.reclaim_percent;
     if (big || share) {
-      steps.push_back({human_size(r.disk.reclaimable_bytes) + " is reclaimable: see what a prune would delete, "
-                       "deleting nothing" +
+      steps.push_back({human_size(r.disk.reclaimable_bytes) +
+                           " is reclaimable: see what a prune would delete, "
+                           "deleting nothing" +
                            std::string(prune_policies_configured
                                            ? ""
                                            : " (no prune policies are configured: add some under prune.policies "

@@ -174,10 +174,10 @@ TEST(DiagnoseTroubles, EveryRuleIsKeptTheFirstIsTheRule) {
   f.containers = std::vector{exited_after("quick", 1, 1), loop, c, container("fine", "running")};
   const auto r = build_report(f);
   ASSERT_EQ(r.containers.troubled.size(), 3u);
-  EXPECT_EQ(r.containers.troubled[0].name, "oom");
+  EXPECT_EQ(r.containers.troubled[0].container.name, "oom");
   EXPECT_EQ(r.containers.troubled[0].rule(), Trouble::oom_killed);
-  EXPECT_EQ(r.containers.troubled[1].name, "loop");
-  EXPECT_EQ(r.containers.troubled[2].name, "quick");
+  EXPECT_EQ(r.containers.troubled[1].container.name, "loop");
+  EXPECT_EQ(r.containers.troubled[2].container.name, "quick");
   EXPECT_EQ(r.containers.inspected, 4u);
 }
 

@@ -55,10 +55,10 @@ DiagnoseOptions diagnose_options(const config::CommandLine& cl);
 struct DiagnoseRules {
   std::size_t largest_images = 10;
   std::size_t layers_per_image = 3;
-  std::size_t largest_volumes = 5;  // unreferenced volumes listed by name
-  int restart_loop_count = 3;          // RestartCount at or above this is a restart loop
-  double immediate_exit_seconds = 10;  // exited non-zero within this long of its start
-  double low_free_percent = 10;        // the Docker filesystem warning
+  std::size_t largest_volumes = 5;                     // unreferenced volumes listed by name
+  int restart_loop_count = 3;                          // RestartCount at or above this is a restart loop
+  double immediate_exit_seconds = 10;                  // exited non-zero within this long of its start
+  double low_free_percent = 10;                        // the Docker filesystem warning
   std::int64_t reclaim_bytes = std::int64_t(1) << 30;  // suggest a prune dry run above this...
   double reclaim_percent = 10;                         // ...or above this share of the filesystem
   std::size_t created_by_columns = 80;                 // a layer's command, shortened to one line
@@ -196,17 +196,9 @@ struct VolumesSection {
 };
 
 struct TroubledContainer {
-  std::string name, id, image, project, service;
-  std::vector<Trouble> reasons;  // reasons.front() is its rule
-  std::string state;
-  int exit_code = 0;
-  std::string error;  // State.Error
-  int restart_count = 0;
-  bool oom_killed = false;                    // State.OOMKilled
+  engine::ContainerInfo container;  // as inspected
+  std::vector<Trouble> reasons;     // reasons.front() is its rule
   std::optional<std::uint64_t> cgroup_oom_kills;
-  std::optional<double> started_at, finished_at;
-  std::int64_t memory_limit_bytes = 0;  // 0 unlimited
-  std::string restart_policy;
   std::string compose_location;  // "file:line" of its service, when the compose project is loaded
   std::vector<std::string> compose_files;
   std::vector<engine::LogLine> logs;
@@ -218,7 +210,7 @@ struct TroubledContainer {
 struct ContainersSection {
   std::string error;
   std::size_t inspected = 0;
-  std::string cgroup_error;  // the oom_kill counters could not be read
+  std::string cgroup_error;                 // the oom_kill counters could not be read
   std::vector<TroubledContainer> troubled;  // by rule, then project, service, name
 };
 
@@ -227,8 +219,8 @@ struct ProjectRow {
   std::vector<std::string> files;
   bool from_config = false;
   bool valid = false;
-  bool skipped = false;  // labels say too little to find its files
-  std::string error;     // why it could not be loaded
+  bool skipped = false;                       // labels say too little to find its files
+  std::string error;                          // why it could not be loaded
   std::optional<std::size_t> drift, orphans;  // nullopt: not compared (no model, or no containers read)
   std::size_t lint = 0;
 };
@@ -280,7 +272,6 @@ void render_text(const DiagnoseReport& report, std::ostream& out);
 void render_json(const DiagnoseReport& report, std::ostream& out);  // one line, then '\n'
 
 // The whole command. Returns 0.
-int run_diagnose(const config::AgentConfig& cfg, const DiagnoseOptions& options, std::ostream& out,
-                 std::ostream& err);
+int run_diagnose(const config::AgentConfig& cfg, const DiagnoseOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace composewatch::app
