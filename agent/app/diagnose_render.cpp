@@ -16,23 +16,6 @@ namespace composewatch::app {
 
 namespace json = boost::json;
 
-std::string human_size(std::int64_t bytes) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (std::fabs(v) >= 1024 && u < 5) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  if (u == 0 || std::fabs(v) >= 100 || v == std::floor(v))
-    std::snprintf(buf, sizeof buf, "%.0f%s", v, units[u]);
-  else
-    std::snprintf(buf, sizeof buf, "%.1f%s", v, units[u]);
-  // 1023.96 KiB rounds to "1024KiB": say "1.0MiB" instead.
-  if (u < 5 && std::fabs(v) >= 1023.95) std::snprintf(buf, sizeof buf, "%.1f%s", v / 1024, units[u + 1]);
-  return buf;
-}
 
 std::string rfc3339(double epoch_seconds) {
   const std::time_t t = static_cast<std::time_t>(std::floor(epoch_seconds));
@@ -250,7 +233,7 @@ void text_troubled(std::ostream& out, const TroubledContainer& t, std::size_t lo
                       std::to_string(c.restart_count);
   if (c.oom_killed) facts += ", OOMKilled";
   if (t.cgroup_oom_kills) facts += ", cgroup oom_kill " + std::to_string(*t.cgroup_oom_kills);
-  facts += ", memory limit " + (c.spec.memory_limit > 0 ? human_size(c.spec.memory_limit) : std::string("none"));
+  facts += ", memory limit " + (c.spec.memory_limit > 0 ? config::format_size(c.spec.memory_limit) : std::string("none"));
   if (!c.spec.restart_policy.name.empty() && c.spec.restart_policy.name != "no")
     facts += ", restart " + c.spec.restart_policy.name;
   // Of the last run when it has ended; at once, when the engine noted its end before its start.
@@ -302,7 +285,7 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
     const auto& s = *r.disk.summary;
     std::vector<std::vector<std::string>> rows = {{"KIND", "SIZE", "RECLAIMABLE", "", "OBJECTS", "ACTIVE"}};
     auto row = [&](const char* kind, const engine::DiskKindUsage& k) {
-      rows.push_back({kind, human_size(k.total_bytes), human_size(k.reclaimable_bytes),
+      rows.push_back({kind, config::format_size(k.total_bytes), config::format_size(k.reclaimable_bytes),
                       "(" + percent(double(k.reclaimable_bytes), double(k.total_bytes)) + ")",
                       std::to_string(k.objects), std::to_string(k.active)});
     };
@@ -311,7 +294,7 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
     row("volumes", s.volumes);
     row("build cache", s.build_cache);
     table(out, rows, {false, true, true, true, true, true});
-    out << "  total reclaimable: " << human_size(r.disk.reclaimable_bytes) << "\n";
+    out << "  total reclaimable: " << config::format_size(r.disk.reclaimable_bytes) << "\n";
   }
 
   heading(out, "Docker filesystem");
@@ -323,7 +306,7 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
     std::snprintf(pct, sizeof pct, "%.1f%%", u.free_percent());
     out << "  " << r.filesystem.path
         << (r.filesystem.path_assumed ? " (the default root dir; the engine did not say)" : "") << ": size "
-        << human_size(std::int64_t(u.size_bytes)) << ", available " << human_size(std::int64_t(u.avail_bytes)) << " ("
+        << config::format_size(std::int64_t(u.size_bytes)) << ", available " << config::format_size(std::int64_t(u.avail_bytes)) << " ("
         << pct << " free)\n";
     if (r.filesystem.low)
       out << "  WARNING: less than 10% free: builds, pulls and container writes will start to fail\n";
@@ -339,15 +322,15 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
   } else {
     for (const auto& img : r.images.largest) {
       const std::string name = ellipsize(img.display_name(), 60);
-      out << "  " << name << "  size " << human_size(img.size_bytes) << ", unique "
-          << (img.unique_size_bytes >= 0 ? human_size(img.unique_size_bytes) : std::string("?")) << ", containers "
+      out << "  " << name << "  size " << config::format_size(img.size_bytes) << ", unique "
+          << (img.unique_size_bytes >= 0 ? config::format_size(img.unique_size_bytes) : std::string("?")) << ", containers "
           << (img.containers >= 0 ? std::to_string(img.containers) : std::string("?")) << "\n";
       if (!img.layers_error.empty()) {
         could_not(out, "history: " + img.layers_error, 6);
         continue;
       }
       std::vector<std::vector<std::string>> rows;
-      for (const auto& l : img.layers) rows.push_back({human_size(l.size_bytes), l.created_by});
+      for (const auto& l : img.layers) rows.push_back({config::format_size(l.size_bytes), l.created_by});
       table(out, rows, {true, false}, 6);
     }
   }
@@ -367,12 +350,12 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
       out << "  every volume is used by a container\n";
     } else {
       out << "  unreferenced (no container uses them): " << r.volumes.unreferenced << " volume"
-          << (r.volumes.unreferenced == 1 ? "" : "s") << ", " << human_size(r.volumes.unreferenced_bytes) << "\n";
+          << (r.volumes.unreferenced == 1 ? "" : "s") << ", " << config::format_size(r.volumes.unreferenced_bytes) << "\n";
       std::vector<std::vector<std::string>> rows;
       for (const auto& v : r.volumes.largest_unreferenced) {
         std::string name = v.anonymous ? engine::short_id(v.name) + "\xE2\x80\xA6 (anonymous)" : ellipsize(v.name, 60);
         if (!v.project.empty()) name += " (project " + v.project + ")";
-        rows.push_back({v.size_bytes >= 0 ? human_size(v.size_bytes) : std::string("?"), name});
+        rows.push_back({v.size_bytes >= 0 ? config::format_size(v.size_bytes) : std::string("?"), name});
       }
       table(out, rows, {true, false}, 6);
       if (r.volumes.unreferenced > r.volumes.largest_unreferenced.size())

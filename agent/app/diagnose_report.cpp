@@ -311,17 +311,17 @@ void container_steps(const TroubledContainer& t, std::vector<NextStep>& steps) {
         std::string files;
         for (const auto& f : t.compose_files) files += " -f " + quote_sh(f);
         steps.push_back({"raise mem_limit (or deploy.resources.limits.memory) of service " + c.service() + " at " +
-                             t.compose_location + " above its " + human_size(c.spec.memory_limit) +
+                             t.compose_location + " above its " + config::format_size(c.spec.memory_limit) +
                              ", then recreate the service",
                          "docker-compose -p " + quote_sh(c.project()) + files + " up -d " + quote_sh(c.service()),
                          "recreates the service's containers: a short outage for " + c.service()});
       } else if (!c.project().empty()) {
         steps.push_back({"raise mem_limit of service " + c.service() + " in project " + c.project() +
-                             "'s compose file above its " + human_size(c.spec.memory_limit) +
+                             "'s compose file above its " + config::format_size(c.spec.memory_limit) +
                              ", then 'docker-compose up -d " + c.service() + "'",
                          "", ""});
       } else {
-        steps.push_back({"raise the memory limit of " + c.name + " above its " + human_size(c.spec.memory_limit) +
+        steps.push_back({"raise the memory limit of " + c.name + " above its " + config::format_size(c.spec.memory_limit) +
                              " (here to twice that); or re-create it with a larger -m",
                          "docker update --memory " + docker_memory(2 * c.spec.memory_limit) + " --memory-swap " +
                              docker_memory(2 * c.spec.memory_limit) + " " + name,
@@ -373,7 +373,7 @@ std::vector<NextStep> next_steps(const DiagnoseReport& r, bool prune_policies_co
   for (const auto& t : r.containers.troubled) container_steps(t, steps);
 
   if (r.filesystem.low && r.filesystem.usage)
-    steps.push_back({"the Docker filesystem has " + human_size(std::int64_t(r.filesystem.usage->avail_bytes)) +
+    steps.push_back({"the Docker filesystem has " + config::format_size(std::int64_t(r.filesystem.usage->avail_bytes)) +
                          " free: see which directories hold the space (container logs live under containers/)",
                      "sudo du -xh --max-depth=1 " + quote_sh(r.filesystem.path) + " | sort -h | tail -n 15", ""});
 
@@ -383,7 +383,7 @@ std::vector<NextStep> next_steps(const DiagnoseReport& r, bool prune_policies_co
         r.filesystem.usage && r.filesystem.usage->size_bytes > 0 &&
         100.0 * double(r.disk.reclaimable_bytes) / double(r.filesystem.usage->size_bytes) > rules.reclaim_percent;
     if (big || share) {
-      steps.push_back({human_size(r.disk.reclaimable_bytes) +
+      steps.push_back({config::format_size(r.disk.reclaimable_bytes) +
                            " is reclaimable: see what a prune would delete, "
                            "deleting nothing" +
                            std::string(prune_policies_configured

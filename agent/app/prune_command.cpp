@@ -56,7 +56,7 @@ void print_rows(std::ostream& out, const std::vector<std::pair<std::string, cons
     c[0] = status;
     c[1] = short_id(*e);
     c[2] = clip(e->name, 40);
-    c[3] = compose::format_bytes(e->size);
+    c[3] = config::format_size(e->size);
     c[4] = e->age_seconds ? prune::format_age(*e->age_seconds) : std::string(1, '-');
     w_status = std::max(w_status, c[0].size());
     w_id = std::max(w_id, c[1].size());
@@ -98,7 +98,7 @@ void print_run(std::ostream& out, const config::PrunePolicyConfig& policy, const
   if (run.applied()) {
     const auto& r = run.result;
     out << "  deleted " << r.count(Outcome::Result::deleted) << " of " << plan.candidates.size() << ", reclaimed "
-        << compose::format_bytes(r.reclaimed_bytes()) << "; " << r.count(Outcome::Result::skipped) << " skipped, "
+        << config::format_size(r.reclaimed_bytes()) << "; " << r.count(Outcome::Result::skipped) << " skipped, "
         << r.count(Outcome::Result::failed) << " failed\n";
     std::vector<std::pair<std::string, const Entry*>> rows;
     std::vector<std::string> whys;
@@ -112,7 +112,7 @@ void print_run(std::ostream& out, const config::PrunePolicyConfig& policy, const
     print_rows(out, rows, whys);
   } else {
     out << "  would delete " << plan.candidates.size() << (plan.candidates.size() == 1 ? " object, " : " objects, ")
-        << compose::format_bytes(plan.candidate_bytes()) << (plan.candidates.empty() ? "\n" : ":\n");
+        << config::format_size(plan.candidate_bytes()) << (plan.candidates.empty() ? "\n" : ":\n");
     std::vector<std::pair<std::string, const Entry*>> rows;
     std::vector<std::string> whys;
     for (const auto& e : plan.candidates) {

@@ -79,18 +79,6 @@ std::optional<AgentCounters> agent_counters(const std::string& listen_address) {
   }
 }
 
-std::string human_bytes(std::int64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = double(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v < 10 && u > 0 ? "%.1f%s" : "%.0f%s", v, units[u]);
-  return buf;
-}
 
 struct Inventory {
   std::vector<engine::ContainerInfo> containers;
@@ -101,8 +89,8 @@ struct Inventory {
 // engine, unreadable cgroups) from the engine's one-shot stats.
 std::string memory_cell(const engine::ContainerInfo& c, const std::map<std::string, std::uint64_t>& used) {
   auto it = used.find(c.id);
-  std::string u = it == used.end() ? "-" : human_bytes(std::int64_t(it->second));
-  return u + " / " + (c.spec.memory_limit > 0 ? human_bytes(c.spec.memory_limit) : "unlimited");
+  std::string u = it == used.end() ? "-" : config::format_size(std::int64_t(it->second));
+  return u + " / " + (c.spec.memory_limit > 0 ? config::format_size(c.spec.memory_limit) : "unlimited");
 }
 
 asio::awaitable<void> read_memory(engine::Client& client, const std::string& stats_source, Inventory& inv) {

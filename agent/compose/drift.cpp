@@ -1,5 +1,7 @@
 #include "composewatch/compose/drift.h"
 
+#include "composewatch/config/config.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,21 +26,6 @@ LiveContainer live_container(const engine::ContainerInfo& info) {
   return LiveContainer{.name = info.name, .state = info.state, .spec = info.spec};
 }
 
-std::string format_bytes(std::int64_t bytes) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (std::fabs(v) >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[40];
-  if (v == std::floor(v))
-    std::snprintf(buf, sizeof buf, "%.0f%s", v, units[u]);
-  else
-    std::snprintf(buf, sizeof buf, "%.2f%s", v, units[u]);
-  return buf;
-}
 
 std::string normalize_image_ref(std::string_view ref) {
   std::string r(ref);
@@ -78,8 +65,8 @@ std::optional<std::string> image_drift(const std::string& project, const Service
 std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, std::int64_t live) {
   const std::int64_t want = declared.value_or(0);
   if (want == live) return std::nullopt;
-  return "declared " + (want > 0 ? format_bytes(want) : std::string("none")) + ", container has " +
-         (live > 0 ? format_bytes(live) : std::string("none"));
+  return "declared " + (want > 0 ? config::format_size(want) : std::string("none")) + ", container has " +
+         (live > 0 ? config::format_size(live) : std::string("none"));
 }
 
 namespace {

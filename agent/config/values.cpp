@@ -152,6 +152,24 @@ std::uint64_t parse_size(const std::string& text) {
   return *bytes;
 }
 
+std::string format_size(std::int64_t bytes) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (std::fabs(v) >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0 || std::fabs(v) >= 100 || v == std::floor(v))
+    std::snprintf(buf, sizeof buf, "%.0f%s", v, units[u]);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f%s", v, units[u]);
+  // 1023.96 KiB rounds to "1024KiB": say "1.0MiB" instead.
+  if (u < 5 && std::fabs(v) >= 1023.95) std::snprintf(buf, sizeof buf, "%.1f%s", v / 1024, units[u + 1]);
+  return buf;
+}
+
 double parse_percent(const std::string& text) {
   const auto invalid = [&](const std::string& why) -> ConfigError {
     return ConfigError("invalid percentage " + quoted(text) + ": " + why);

@@ -261,7 +261,7 @@ class Planner {
       } else if (policy_.max_objects && chosen.size() >= *policy_.max_objects) {
         held = "held back: max_objects " + std::to_string(*policy_.max_objects) + " reached";
       } else if (policy_.max_bytes && std::uint64_t(bytes + e.size) > *policy_.max_bytes) {
-        held = "held back: max_bytes " + compose::format_bytes(std::int64_t(*policy_.max_bytes)) + " reached";
+        held = "held back: max_bytes " + config::format_size(std::int64_t(*policy_.max_bytes)) + " reached";
       }
       if (!held.empty()) {
         braked = true;
@@ -359,7 +359,7 @@ PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& in
         for (auto& e : plan.candidates) {
           if (std::uint64_t(std::max<std::int64_t>(remaining, 0)) <= *policy.keep_storage_bytes) {
             e.reason = "the cache fits in keep_storage " +
-                       compose::format_bytes(std::int64_t(*policy.keep_storage_bytes)) + " without it";
+                       config::format_size(std::int64_t(*policy.keep_storage_bytes)) + " without it";
             plan.kept.push_back(std::move(e));
             continue;
           }

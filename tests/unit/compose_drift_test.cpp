@@ -371,9 +371,3 @@ TEST(DriftProject, LiveContainerFromInspectCarriesTheSpec) {
   EXPECT_EQ(c.spec, info.spec);
   EXPECT_EQ(c.project(), "shop");
 }
-
-TEST(DriftFormat, Bytes) {
-  EXPECT_EQ(format_bytes(512), "512B");
-  EXPECT_EQ(format_bytes(64 * MiB), "64MiB");
-  EXPECT_EQ(format_bytes(1536 * MiB), "1.50GiB");
-}

@@ -78,3 +78,17 @@ TEST(ConfigParsePercent, RequiresPercentSignAndRange) {
     EXPECT_THROW(cfg::parse_percent(bad), cfg::ConfigError) << "'" << bad << "'";
   }
 }
+
+TEST(ConfigValues, FormatSizeIsParseSizeTheOtherWayRound) {
+  constexpr std::int64_t kMiB = 1 << 20;
+  EXPECT_EQ(cfg::format_size(0), "0B");
+  EXPECT_EQ(cfg::format_size(512), "512B");
+  EXPECT_EQ(cfg::format_size(1023), "1023B");
+  EXPECT_EQ(cfg::format_size(1536), "1.5KiB");
+  EXPECT_EQ(cfg::format_size(300 * 1024), "300KiB");
+  EXPECT_EQ(cfg::format_size(64 * kMiB), "64MiB");
+  EXPECT_EQ(cfg::format_size(kMiB - 1), "1.0MiB") << "never 1024KiB";
+  EXPECT_EQ(cfg::format_size(1536 * kMiB), "1.5GiB");
+  for (std::int64_t v : {std::int64_t(512), 64 * kMiB, 1536 * kMiB})
+    EXPECT_EQ(cfg::parse_size(cfg::format_size(v)), std::uint64_t(v));
+}

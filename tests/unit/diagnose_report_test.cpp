@@ -509,16 +509,6 @@ TEST(DiagnoseUnreachable, ASectionThatFailedSaysWhyAndTheOthersStay) {
 
 // ------------------------------------------------------------------ rendering
 
-TEST(DiagnoseRender, HumanSizes) {
-  EXPECT_EQ(human_size(0), "0B");
-  EXPECT_EQ(human_size(1023), "1023B");
-  EXPECT_EQ(human_size(1536), "1.5KiB");
-  EXPECT_EQ(human_size(3 * kGiB / 2), "1.5GiB");
-  EXPECT_EQ(human_size(300 * 1024), "300KiB");
-  EXPECT_EQ(human_size(64 * kMiB), "64MiB");
-  EXPECT_EQ(human_size(kMiB - 1), "1.0MiB");
-}
-
 TEST(DiagnoseRender, TerminalSafeLogLines) {
   EXPECT_EQ(terminal_safe("plain text"), "plain text");
   EXPECT_EQ(terminal_safe("\x1b[31mred\x1b[0m done"), "red done");

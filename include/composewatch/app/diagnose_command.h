@@ -261,7 +261,6 @@ std::vector<NextStep> next_steps(const DiagnoseReport& report, bool prune_polici
 // ---------------------------------------------------------------------- rendering
 
 // "1.5GiB", "300KiB", "0B": one decimal below 100 of a unit, none from 100 up.
-std::string human_size(std::int64_t bytes);
 // "2025-01-02T03:04:05Z"
 std::string rfc3339(double epoch_seconds);
 // A log line for a terminal: ANSI escape sequences removed, other control characters and

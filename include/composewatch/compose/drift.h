@@ -113,7 +113,5 @@ struct DriftOptions {
 ProjectDrift compare_project(const Project& project, const std::vector<LiveContainer>& containers,
                              DriftOptions options = {});
 
-// "512MiB", "1.5GiB", "100B".
-std::string format_bytes(std::int64_t bytes);
 
 }  // namespace composewatch::compose

@@ -125,6 +125,9 @@ std::chrono::milliseconds parse_duration(const std::string& text);
 // optional "B" or "iB", case-insensitive, all powers of 1024; fractions round down.
 // Throws ConfigError on anything else, negatives and overflow included.
 std::uint64_t parse_size(const std::string& text);
+// The other way round, for messages and tables: "512B", "1.5KiB", "300KiB", "64MiB",
+// "1.5GiB" (powers of 1024; one decimal below 100 of a unit, none above; never "1024KiB").
+std::string format_size(std::int64_t bytes);
 // Parses a percentage "20%" or "12.5%" into 20.0 / 12.5, within [0, 100]. The '%' is
 // required. Throws ConfigError.
 double parse_percent(const std::string& text);
