@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "composewatch/config/config.h"
-#include "composewatch/prune/schedule.h"
+#include "composewatch/config/schedule.h"
 
 namespace composewatch::config {
 namespace {
@@ -273,7 +273,7 @@ void check_docker_host(std::string_view value) {
 
 void check_schedule(std::string_view value) {
   try {
-    prune::Schedule::parse(value);
+    Schedule::parse(value);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
   }

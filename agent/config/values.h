@@ -19,7 +19,7 @@ void check_listen_address(std::string_view value);
 void check_telemetry_path(std::string_view value);
 // unix:///absolute/path or tcp://host:port.
 void check_docker_host(std::string_view value);
-// A schedule prune::Schedule::parse accepts: 5-field cron or "every <duration>" of at least 10s.
+// A schedule Schedule::parse accepts: 5-field cron or "every <duration>" of at least 10s.
 void check_schedule(std::string_view value);
 // `value` is one of `allowed`; the error lists them.
 void check_one_of(std::string_view value, std::initializer_list<std::string_view> allowed);

@@ -5,15 +5,17 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
+#include "composewatch/config/schedule.h"
 #include "composewatch/log/log.h"
 #include "composewatch/prune/executor.h"
 #include "composewatch/prune/host_lock.h"
-#include "composewatch/prune/schedule.h"
 #include "composewatch/prune/status.h"
 
 namespace composewatch::prune {
 
 namespace asio = boost::asio;
+using config::Clock;
+using config::Schedule;
 
 namespace {
 
@@ -48,7 +50,7 @@ struct PruneScheduler::Impl {
 
   void arm(Slot& s, Clock::time_point previous_due, Clock::time_point now) {
     s.due = s.schedule.next_due(previous_due, now);
-    s.fire_at = s.due + jitter(s.schedule, options.random());
+    s.fire_at = s.due + config::jitter(s.schedule, options.random());
     s.status.next_run = epoch(s.fire_at);
   }
 

@@ -1,4 +1,4 @@
-#include "composewatch/prune/schedule.h"
+#include "composewatch/config/schedule.h"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +11,7 @@
 
 #include "composewatch/config/config.h"
 
-namespace composewatch::prune {
+namespace composewatch::config {
 namespace {
 
 using std::chrono::days;
@@ -330,8 +330,8 @@ Schedule Schedule::parse(std::string_view text) {
     while (!rest.empty() && is_blank(rest.back())) rest.remove_suffix(1);
     if (rest.empty()) throw invalid(text, "expected a duration after 'every', e.g. every 6h");
     try {
-      s.period_ = config::parse_duration(std::string(rest));
-    } catch (const config::ConfigError& e) {
+      s.period_ = parse_duration(std::string(rest));
+    } catch (const ConfigError& e) {
       throw invalid(text, e.what());
     }
     if (s.period_ < kMinInterval) throw invalid(text, "the interval must be at least 10s");
@@ -378,4 +378,4 @@ std::chrono::milliseconds jitter(const Schedule& s, std::uint64_t random) {
   return std::chrono::milliseconds{static_cast<std::chrono::milliseconds::rep>(random % (most + 1))};
 }
 
-}  // namespace composewatch::prune
+}  // namespace composewatch::config

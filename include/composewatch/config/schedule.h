@@ -1,5 +1,6 @@
 #pragma once
-// When a prune policy runs: its `schedule:` parsed once, then asked for due times. Pure
+// When a prune policy runs: its `schedule:` value, parsed once (the config loader checks
+// it with this parser), then asked for due times. Pure
 // logic over time points given by the caller (no clock is read here), so the prune
 // scheduler's decisions are tested on a fake clock.
 //
@@ -12,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace composewatch::prune {
+namespace composewatch::config {
 
 using Clock = std::chrono::system_clock;
 
@@ -32,7 +33,7 @@ struct CronFields {
 
 class Schedule {
  public:
-  // "every <duration>" (duration as config::parse_duration reads it; at least 10s and at
+  // "every <duration>" (duration as parse_duration reads it; at least 10s and at
   // most 365d) or a 5-field cron expression (minute hour day-of-month month day-of-week):
   // '*', numbers, ranges a-b, steps */n and a-b/n and a/n (a to the field's end), comma
   // lists, month and weekday names (jan..dec, sun..sat, case-insensitive), 0 and 7 both
@@ -79,4 +80,4 @@ class Schedule {
 // fix it.
 std::chrono::milliseconds jitter(const Schedule& s, std::uint64_t random);
 
-}  // namespace composewatch::prune
+}  // namespace composewatch::config

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "composewatch/prune/schedule.h"
+#include "composewatch/config/schedule.h"
 
-namespace prune = composewatch::prune;
-using prune::Clock;
-using prune::Schedule;
+namespace cfg = composewatch::config;
+using cfg::Clock;
+using cfg::Schedule;
 using namespace std::chrono_literals;
 
 namespace {
@@ -72,7 +72,7 @@ class LocalZone {
 };
 
 // Cron tests that are not about zones read local time as UTC, so expectations read plainly.
-class PruneScheduleCron : public ::testing::Test {
+class ScheduleCron : public ::testing::Test {
   LocalZone zone_{"UTC"};
 };
 
@@ -84,7 +84,7 @@ class PruneScheduleCron : public ::testing::Test {
 
 // --- parse -----------------------------------------------------------------------------
 
-TEST(PruneScheduleParse, AcceptsCronAndIntervals) {
+TEST(ScheduleParse, AcceptsCronAndIntervals) {
   for (const char* good : {"0 3 * * *", "30 4 * * 0", "*/15 * * * *", "0 0 1,15 * mon-fri", "0 22 * * 1-5",
                            "5 4 * jan,jul sun", "0 0 * * 7", "0 0 * * 0-7", "10-50/10 * * * *", "50/5 * * * *",
                            "0 0 * JAN-Mar SAT,sun", "  0\t3  * * *  ", "0 0 29 2 *", "0 0 31 * *",
@@ -99,7 +99,7 @@ TEST(PruneScheduleParse, AcceptsCronAndIntervals) {
   EXPECT_TRUE(every.is_interval());
 }
 
-TEST(PruneScheduleParse, WrongNumberOfFields) {
+TEST(ScheduleParse, WrongNumberOfFields) {
   EXPECT_EQ(parse_error("0 3 * *"),
             "invalid schedule '0 3 * *': expected 5 cron fields (minute hour day-of-month month "
             "day-of-week) or 'every <duration>', got 4");
@@ -110,7 +110,7 @@ TEST(PruneScheduleParse, WrongNumberOfFields) {
   EXPECT_CONTAINS(parse_error("everyday"), "expected 5 cron fields");
 }
 
-TEST(PruneScheduleParse, OutOfRangeNamesTheField) {
+TEST(ScheduleParse, OutOfRangeNamesTheField) {
   EXPECT_EQ(parse_error("61 * * * *"), "invalid schedule '61 * * * *': minute: 61 is out of range 0-59");
   EXPECT_EQ(parse_error("0 24 * * *"), "invalid schedule '0 24 * * *': hour: 24 is out of range 0-23");
   EXPECT_EQ(parse_error("0 0 0 * *"), "invalid schedule '0 0 0 * *': day-of-month: 0 is out of range 1-31");
@@ -122,7 +122,7 @@ TEST(PruneScheduleParse, OutOfRangeNamesTheField) {
   EXPECT_CONTAINS(parse_error("0,99999999999 * * * *"), "minute: 99999999999 is out of range 0-59");
 }
 
-TEST(PruneScheduleParse, BadStep) {
+TEST(ScheduleParse, BadStep) {
   EXPECT_EQ(parse_error("*/0 * * * *"),
             "invalid schedule '*/0 * * * *': minute: the step in '*/0' must be a number from 1 to 59");
   EXPECT_CONTAINS(parse_error("*/60 * * * *"), "minute: the step in '*/60' must be a number from 1 to 59");
@@ -132,7 +132,7 @@ TEST(PruneScheduleParse, BadStep) {
   EXPECT_CONTAINS(parse_error("0 0 * */-1 *"), "month: the step in '*/-1' must be");
 }
 
-TEST(PruneScheduleParse, BadNameOrNumber) {
+TEST(ScheduleParse, BadNameOrNumber) {
   EXPECT_EQ(parse_error("0 0 * foo *"),
             "invalid schedule '0 0 * foo *': month: unknown name 'foo' (expected jan..dec or 1-12)");
   EXPECT_CONTAINS(parse_error("0 0 * * funday"), "day-of-week: unknown name 'funday' (expected sun..sat or 0-7)");
@@ -144,19 +144,19 @@ TEST(PruneScheduleParse, BadNameOrNumber) {
   EXPECT_CONTAINS(parse_error("/5 * * * *"), "minute: missing number in '/5'");
 }
 
-TEST(PruneScheduleParse, ReversedRange) {
+TEST(ScheduleParse, ReversedRange) {
   EXPECT_EQ(parse_error("5-1 * * * *"), "invalid schedule '5-1 * * * *': minute: range '5-1' goes backwards");
   EXPECT_CONTAINS(parse_error("0 0 * * fri-mon"), "day-of-week: range 'fri-mon' goes backwards");
   EXPECT_CONTAINS(parse_error("0 0 * dec-jan/2 *"), "month: range 'dec-jan' goes backwards");
 }
 
-TEST(PruneScheduleParse, EmptyListItem) {
+TEST(ScheduleParse, EmptyListItem) {
   EXPECT_EQ(parse_error("1,,2 * * * *"), "invalid schedule '1,,2 * * * *': minute: empty item in list '1,,2'");
   EXPECT_CONTAINS(parse_error("0 ,1 * * *"), "hour: empty item in list ',1'");
   EXPECT_CONTAINS(parse_error("0 0 * * mon,"), "day-of-week: empty item in list 'mon,'");
 }
 
-TEST(PruneScheduleParse, NeverFiresIsRejected) {
+TEST(ScheduleParse, NeverFiresIsRejected) {
   EXPECT_EQ(parse_error("0 0 30 2 *"), "invalid schedule '0 0 30 2 *': never fires: February has no 30th");
   EXPECT_CONTAINS(parse_error("0 0 31 feb *"), "never fires: February has no 31st");
   EXPECT_CONTAINS(parse_error("0 0 31 2,4 *"), "never fires: February and April have no 31st");
@@ -168,7 +168,7 @@ TEST(PruneScheduleParse, NeverFiresIsRejected) {
   EXPECT_EQ(parse_error("0 0 30,1 2 *"), "");
 }
 
-TEST(PruneScheduleParse, Intervals) {
+TEST(ScheduleParse, Intervals) {
   EXPECT_EQ(parse_error("every 5s"), "invalid schedule 'every 5s': the interval must be at least 10s");
   EXPECT_CONTAINS(parse_error("every 9.999s"), "at least 10s");
   EXPECT_CONTAINS(parse_error("every 0"), "at least 10s");
@@ -181,7 +181,7 @@ TEST(PruneScheduleParse, Intervals) {
 
 // --- next_after: cron --------------------------------------------------------------------
 
-TEST_F(PruneScheduleCron, StrictlyAfter) {
+TEST_F(ScheduleCron, StrictlyAfter) {
   const Schedule s = Schedule::parse("0 3 * * *");
   EXPECT_EQ(s.next_after(utc(2026, 5, 10, 2, 59, 59)), utc(2026, 5, 10, 3));
   EXPECT_EQ(s.next_after(utc(2026, 5, 10, 3)), utc(2026, 5, 11, 3));
@@ -189,7 +189,7 @@ TEST_F(PruneScheduleCron, StrictlyAfter) {
   EXPECT_EQ(s.next_after(utc(2026, 5, 10, 3) - 1ns), utc(2026, 5, 10, 3));
 }
 
-TEST_F(PruneScheduleCron, ListsRangesAndSteps) {
+TEST_F(ScheduleCron, ListsRangesAndSteps) {
   EXPECT_EQ(runs(Schedule::parse("5,35 * * * *"), utc(2026, 5, 10, 10, 5), 3),
             (std::vector{utc(2026, 5, 10, 10, 35), utc(2026, 5, 10, 11, 5), utc(2026, 5, 10, 11, 35)}));
   EXPECT_EQ(runs(Schedule::parse("*/20 9-10 * * *"), utc(2026, 5, 10, 10, 30), 3),
@@ -205,7 +205,7 @@ TEST_F(PruneScheduleCron, ListsRangesAndSteps) {
   EXPECT_EQ(Schedule::parse("* * * * *").next_after(utc(2026, 5, 10, 23, 59, 30)), utc(2026, 5, 11));
 }
 
-TEST_F(PruneScheduleCron, MonthAndWeekdayNames) {
+TEST_F(ScheduleCron, MonthAndWeekdayNames) {
   // 2026-07-01 is a Wednesday: the first Sunday of July is the 5th.
   EXPECT_EQ(Schedule::parse("0 12 * jan,jul sun").next_after(utc(2026, 2, 1)), utc(2026, 7, 5, 12));
   EXPECT_EQ(Schedule::parse("0 12 * JAN,Jul SUN").next_after(utc(2026, 2, 1)), utc(2026, 7, 5, 12));
@@ -218,7 +218,7 @@ TEST_F(PruneScheduleCron, MonthAndWeekdayNames) {
   EXPECT_EQ(Schedule::parse("0 0 * * 6-7").next_after(utc(2026, 3, 1, 12)), utc(2026, 3, 7));
 }
 
-TEST_F(PruneScheduleCron, DayOfMonthOrDayOfWeek) {
+TEST_F(ScheduleCron, DayOfMonthOrDayOfWeek) {
   // Both restricted: the 15th (a Thursday in January 2026) or any Monday.
   EXPECT_EQ(runs(Schedule::parse("0 0 15 * mon"), utc(2026, 1, 1), 5),
             (std::vector{utc(2026, 1, 5), utc(2026, 1, 12), utc(2026, 1, 15), utc(2026, 1, 19), utc(2026, 1, 26)}));
@@ -232,7 +232,7 @@ TEST_F(PruneScheduleCron, DayOfMonthOrDayOfWeek) {
   EXPECT_EQ(runs(Schedule::parse("0 0 30 2 mon"), utc(2026, 1, 1), 2), (std::vector{utc(2026, 2, 2), utc(2026, 2, 9)}));
 }
 
-TEST_F(PruneScheduleCron, MonthEndsAndLeapYears) {
+TEST_F(ScheduleCron, MonthEndsAndLeapYears) {
   EXPECT_EQ(runs(Schedule::parse("0 0 31 * *"), utc(2026, 1, 31), 4),
             (std::vector{utc(2026, 3, 31), utc(2026, 5, 31), utc(2026, 7, 31), utc(2026, 8, 31)}));
   EXPECT_EQ(runs(Schedule::parse("0 0 29 2 *"), utc(2026, 1, 1), 3),
@@ -243,7 +243,7 @@ TEST_F(PruneScheduleCron, MonthEndsAndLeapYears) {
   EXPECT_EQ(Schedule::parse("0 0 29,30 * *").next_after(utc(2028, 1, 30)), utc(2028, 2, 29));
 }
 
-TEST_F(PruneScheduleCron, AcrossYearEnd) {
+TEST_F(ScheduleCron, AcrossYearEnd) {
   EXPECT_EQ(Schedule::parse("0 0 1 1 *").next_after(utc(2026, 12, 31, 23, 59)), utc(2027, 1, 1));
   EXPECT_EQ(Schedule::parse("59 23 31 12 *").next_after(utc(2026, 12, 31, 23, 59)), utc(2027, 12, 31, 23, 59));
   EXPECT_EQ(Schedule::parse("0 3 * * *").next_after(utc(2026, 12, 31, 3)), utc(2027, 1, 1, 3));
@@ -252,7 +252,7 @@ TEST_F(PruneScheduleCron, AcrossYearEnd) {
 
 // --- next_after: DST ---------------------------------------------------------------------
 
-TEST(PruneScheduleDst, BerlinSpringForwardRunsAfterTheGap) {
+TEST(ScheduleDst, BerlinSpringForwardRunsAfterTheGap) {
   const LocalZone zone("Europe/Berlin");
   // 2026-03-29: 02:00 CET becomes 03:00 CEST (01:00 UTC); 02:30 does not exist.
   const Schedule s = Schedule::parse("30 2 * * *");
@@ -266,7 +266,7 @@ TEST(PruneScheduleDst, BerlinSpringForwardRunsAfterTheGap) {
             (std::vector{utc(2026, 3, 29, 0, 45), utc(2026, 3, 29, 1), utc(2026, 3, 29, 1, 15), utc(2026, 3, 29, 1, 30)}));
 }
 
-TEST(PruneScheduleDst, BerlinFallBackRunsOnce) {
+TEST(ScheduleDst, BerlinFallBackRunsOnce) {
   const LocalZone zone("Europe/Berlin");
   // 2026-10-25: 03:00 CEST becomes 02:00 CET (01:00 UTC); 02:00-02:59 happens twice.
   const Schedule s = Schedule::parse("30 2 * * *");
@@ -284,7 +284,7 @@ TEST(PruneScheduleDst, BerlinFallBackRunsOnce) {
             (std::vector{utc(2026, 10, 25, 0), utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 2), utc(2026, 10, 25, 2, 30)}));
 }
 
-TEST(PruneScheduleDst, NewYork) {
+TEST(ScheduleDst, NewYork) {
   const LocalZone zone("America/New_York");
   // 2026-03-08: 02:00 EST becomes 03:00 EDT (07:00 UTC).
   const Schedule spring = Schedule::parse("30 2 * * *");
@@ -299,7 +299,7 @@ TEST(PruneScheduleDst, NewYork) {
   EXPECT_EQ(Schedule::parse("0 3 * * *").next_after(utc(2026, 12, 1)), utc(2026, 12, 1, 8));
 }
 
-TEST(PruneScheduleDst, ZoneIsRestored) {
+TEST(ScheduleDst, ZoneIsRestored) {
   const char* before = std::getenv("TZ");
   const std::string saved = before ? before : "";
   const bool was_set = before != nullptr;
@@ -314,7 +314,7 @@ TEST(PruneScheduleDst, ZoneIsRestored) {
 // An independent model of the DST rules: walk the clock minute by minute; a local time
 // fires at the first instant whose local time reaches it, unless an earlier instant
 // already did (the second pass of a repeated hour). next_after must agree at every minute.
-TEST(PruneScheduleDst, AgreesWithAMinuteByMinuteWalk) {
+TEST(ScheduleDst, AgreesWithAMinuteByMinuteWalk) {
   struct Jump {
     const char* zone;
     Clock::time_point at;  // the transition, in UTC
@@ -368,7 +368,7 @@ TEST(PruneScheduleDst, AgreesWithAMinuteByMinuteWalk) {
 
 // --- next_after: interval ----------------------------------------------------------------
 
-TEST(PruneScheduleInterval, NextAfterAddsThePeriod) {
+TEST(ScheduleInterval, NextAfterAddsThePeriod) {
   const Schedule s = Schedule::parse("every 6h");
   EXPECT_EQ(s.next_after(utc(2026, 5, 10, 1, 2, 3)), utc(2026, 5, 10, 7, 2, 3));
   EXPECT_EQ(Schedule::parse("every 1h30m").next_after(utc(2026, 5, 10)), utc(2026, 5, 10, 1, 30));
@@ -376,7 +376,7 @@ TEST(PruneScheduleInterval, NextAfterAddsThePeriod) {
 
 // --- next_due ----------------------------------------------------------------------------
 
-TEST(PruneScheduleNextDue, IntervalKeepsPhaseAndSkipsMissedRuns) {
+TEST(ScheduleNextDue, IntervalKeepsPhaseAndSkipsMissedRuns) {
   const Schedule s = Schedule::parse("every 1h");
   const auto t0 = utc(2026, 5, 10, 12);
   EXPECT_EQ(s.next_due(t0, t0), t0 + 1h);
@@ -394,7 +394,7 @@ TEST(PruneScheduleNextDue, IntervalKeepsPhaseAndSkipsMissedRuns) {
   }
 }
 
-TEST_F(PruneScheduleCron, NextDueSkipsMissedRuns) {
+TEST_F(ScheduleCron, NextDueSkipsMissedRuns) {
   const Schedule s = Schedule::parse("0 3 * * *");
   const auto due = utc(2026, 1, 1, 3);
   EXPECT_EQ(s.next_due(due, due + 5s), utc(2026, 1, 2, 3));
@@ -405,7 +405,7 @@ TEST_F(PruneScheduleCron, NextDueSkipsMissedRuns) {
 
 // A scheduler that sleeps until each due time, but is suspended for a while: the run that
 // came due while it slept happens once on waking, then runs follow the schedule.
-TEST_F(PruneScheduleCron, NoBurstAfterSuspend) {
+TEST_F(ScheduleCron, NoBurstAfterSuspend) {
   for (const char* text : {"every 1h", "0 * * * *"}) {
     const Schedule s = Schedule::parse(text);
     const auto suspended_from = utc(2026, 5, 10, 12, 30);
@@ -423,7 +423,7 @@ TEST_F(PruneScheduleCron, NoBurstAfterSuspend) {
 
 // --- jitter ------------------------------------------------------------------------------
 
-TEST(PruneScheduleJitter, Bounds) {
+TEST(ScheduleJitter, Bounds) {
   EXPECT_EQ(Schedule::parse("0 3 * * *").max_jitter(), 30s);
   EXPECT_EQ(Schedule::parse("every 6h").max_jitter(), 30s);
   EXPECT_EQ(Schedule::parse("every 5m").max_jitter(), 30s);
@@ -433,18 +433,18 @@ TEST(PruneScheduleJitter, Bounds) {
   for (const char* text : {"0 3 * * *", "every 100s", "every 10s"}) {
     const Schedule s = Schedule::parse(text);
     const auto most = s.max_jitter();
-    EXPECT_EQ(prune::jitter(s, 0), 0ms) << text;
-    EXPECT_EQ(prune::jitter(s, static_cast<std::uint64_t>(most.count())), most) << text;
-    EXPECT_EQ(prune::jitter(s, static_cast<std::uint64_t>(most.count()) + 1), 0ms) << text;
+    EXPECT_EQ(cfg::jitter(s, 0), 0ms) << text;
+    EXPECT_EQ(cfg::jitter(s, static_cast<std::uint64_t>(most.count())), most) << text;
+    EXPECT_EQ(cfg::jitter(s, static_cast<std::uint64_t>(most.count()) + 1), 0ms) << text;
     std::uint64_t x = 0x9e3779b97f4a7c15;  // a fixed sequence standing in for random draws
     for (int i = 0; i < 1000; ++i) {
       x ^= x << 13;
       x ^= x >> 7;
       x ^= x << 17;
-      const auto j = prune::jitter(s, x);
+      const auto j = cfg::jitter(s, x);
       EXPECT_GE(j, 0ms);
       EXPECT_LE(j, most);
     }
-    EXPECT_LE(prune::jitter(s, std::numeric_limits<std::uint64_t>::max()), most) << text;
+    EXPECT_LE(cfg::jitter(s, std::numeric_limits<std::uint64_t>::max()), most) << text;
   }
 }
