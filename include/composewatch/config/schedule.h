@@ -1,8 +1,8 @@
 #pragma once
 // When a prune policy runs: its `schedule:` value, parsed once (the config loader checks
-// it with this parser), then asked for due times. Pure
-// logic over time points given by the caller (no clock is read here), so the prune
-// scheduler's decisions are tested on a fake clock.
+// it with this parser), then asked for due times. Pure logic over time points given by
+// the caller (no clock is read here), so the prune scheduler's decisions are tested on a
+// fake clock.
 //
 // Cron schedules are in local time as the process sees it: localtime_r, i.e. $TZ as of the
 // last tzset() (glibc's localtime_r does not re-read it). Thread-safety: a Schedule is
