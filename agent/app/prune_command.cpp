@@ -182,7 +182,7 @@ int run_prune(const config::AgentConfig& cfg, const PruneOptions& options, std::
       const auto run = detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<prune::PolicyRun> {
         engine::Client client(ex, ep, copts);
         co_await client.negotiate();
-        co_return co_await prune::run_policy(client, *policy, compose, {.dry_run = options.dry_run, .statfs = {}});
+        co_return co_await prune::run_policy(client, *policy, compose, prune::RunOptions::for_endpoint(ep, options.dry_run));
       });
       print_run(out, *policy, run, options.dry_run);
       if (!run.plan.refused.empty()) could_not = true;

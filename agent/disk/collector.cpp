@@ -35,7 +35,10 @@ asio::awaitable<void> DiskCollector::collect_once() {
   try {
     engine::Client client(ex_, endpoint_, o);
     co_await client.negotiate();
-    if (next->docker_root_dir.empty()) next->docker_root_dir = engine::parse_docker_root_dir(co_await client.get("/info"));
+    // The root dir's filesystem is this machine's only when the engine is (a unix socket);
+    // statvfs on a remote engine's path would measure the wrong disk.
+    if (next->docker_root_dir.empty() && endpoint_.kind == engine::Endpoint::Kind::unix_socket)
+      next->docker_root_dir = engine::parse_docker_root_dir(co_await client.get("/info"));
     auto df = std::make_shared<const engine::SystemDf>(engine::parse_system_df(co_await client.get("/system/df")));
     next->summary = engine::summarize(*df);
     next->df = std::move(df);

@@ -193,6 +193,13 @@ asio::awaitable<RunResult> execute(engine::Client& client, const config::PrunePo
   co_return result;
 }
 
+RunOptions RunOptions::for_endpoint(const engine::Endpoint& ep, bool dry_run) {
+  RunOptions o;
+  o.dry_run = dry_run;
+  if (ep.kind != engine::Endpoint::Kind::unix_socket) o.statfs = nullptr;
+  return o;
+}
+
 asio::awaitable<PolicyRun> run_policy(engine::Client& client, const config::PrunePolicyConfig& policy,
                                       const ComposeKnowledge& compose, const RunOptions& options) {
   PolicyRun run;
@@ -208,7 +215,8 @@ asio::awaitable<PolicyRun> run_policy(engine::Client& client, const config::Prun
     run.not_applied = "refused: " + run.plan.refused;
   } else if (policy.disk_free_below_percent) {
     if (!run.disk_free_percent) {
-      run.not_applied = "when.disk_free_below is set but the filesystem of " + root + " cannot be read";
+      run.not_applied = "when.disk_free_below is set but the filesystem of " + root +
+                        (options.statfs ? " cannot be read" : " is not on this machine (a remote engine)");
     } else if (*run.disk_free_percent >= *policy.disk_free_below_percent) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "disk free %.1f%% is not below %g%% (when.disk_free_below)",

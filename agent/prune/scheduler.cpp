@@ -110,7 +110,7 @@ struct PruneScheduler::Impl {
     try {
       engine::Client client(ex, endpoint, copts);
       co_await client.negotiate();
-      PolicyRun r = co_await run_policy(client, s.policy, compose_knowledge(), {});
+      PolicyRun r = co_await run_policy(client, s.policy, compose_knowledge(), RunOptions::for_endpoint(endpoint, false));
       record_run(s.status, r, epoch(Clock::now()));
       if (!r.not_applied.empty())
         log::info("prune policy not applied", {{"policy", s.policy.name}, {"reason", r.not_applied}});

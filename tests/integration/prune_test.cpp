@@ -444,6 +444,28 @@ TEST_F(Prune, ARejectedReloadSuspendsEveryPolicyUntilTheFileIsValid) {
                          "the dangling image deleted once the file is valid again", [&] { return agent.log_tail(); }));
 }
 
+TEST_F(Prune, TheDiskTriggerDecidesWhetherAPolicyDeletes) {
+  random_image("cwp/trig:1", 1);
+  const std::string dangling = id_of("image", "cwp/trig:1");
+  random_image("cwp/trig:1", 1);
+  auto policy = [&](const std::string& name, const std::string& below) {
+    return write(name + ".yml", "prune:\n  policies:\n    - {name: " + name +
+                                    ", schedule: every 1h, target: images, older_than: 0s, dry_run: false, when: "
+                                    "{disk_free_below: " + below + "}}\n");
+  };
+  const ShResult roomy = prune(policy("roomy", "0.001%"));
+  EXPECT_EQ(roomy.code, 0) << describe(roomy);
+  EXPECT_NE(roomy.out.find("not applied: disk free "), std::string::npos) << describe(roomy);
+  EXPECT_NE(roomy.out.find("is not below 0.001% (when.disk_free_below)"), std::string::npos) << describe(roomy);
+  EXPECT_NE(roomy.out.find("would delete 1 object"), std::string::npos) << "its plan is still shown\n"
+                                                                         << describe(roomy);
+  EXPECT_EQ(sh(docker("image inspect " + dangling)).code, 0);
+  const ShResult full = prune(policy("full", "100%"));
+  EXPECT_EQ(full.code, 0) << describe(full);
+  EXPECT_NE(full.out.find(": applied"), std::string::npos) << describe(full);
+  EXPECT_NE(sh(docker("image inspect " + dangling)).code, 0);
+}
+
 TEST_F(Prune, OnePruneAtATimeOnTheHost) {
   random_image("cwp/lock:1", 1);
   const fs::path cfg = write("lock.yml", "prune:\n  policies:\n    - {name: a, schedule: every 1h, target: images}\n");

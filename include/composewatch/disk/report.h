@@ -14,7 +14,7 @@
 namespace composewatch::disk {
 
 struct DiskReport {
-  std::string docker_root_dir;                 // GET /info DockerRootDir; empty until known
+  std::string docker_root_dir;                 // GET /info DockerRootDir; empty until known, or when remote
   std::shared_ptr<const engine::SystemDf> df;  // the last /system/df that answered; null until one did
   engine::DiskSummary summary;                 // of `df`, as `docker system df` computes it
   double df_taken_at = 0;                      // when `df` was answered, seconds since the epoch

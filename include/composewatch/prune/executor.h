@@ -44,8 +44,13 @@ boost::asio::awaitable<RunResult> execute(engine::Client& client, const config::
                                           const ComposeKnowledge& compose);
 
 struct RunOptions {
+  using StatFs = std::function<std::optional<disk::FilesystemUsage>(const std::string&)>;
   bool dry_run = false;  // --dry-run: plan only, whatever the policy says
-  std::function<std::optional<disk::FilesystemUsage>(const std::string&)> statfs = disk::filesystem_usage;
+  // How the Docker root dir's filesystem is read for when.disk_free_below; null for a
+  // remote engine, whose disk this machine cannot see.
+  StatFs statfs = disk::filesystem_usage;
+
+  static RunOptions for_endpoint(const engine::Endpoint& ep, bool dry_run);
 };
 
 struct PolicyRun {
