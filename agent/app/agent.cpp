@@ -252,6 +252,11 @@ int run_agent(const config::AgentConfig& cfg) {
       // that a broken edit is reported now and not at the next restart.
       spdlog::info("SIGHUP: {} reloaded and valid", next.config_file.empty() ? "configuration" : next.config_file);
       configured_projects = next.compose_projects;
+      if (const auto pending = config::changes_needing_restart(cfg, next); !pending.empty()) {
+        std::string names;
+        for (const auto& n : pending) names += (names.empty() ? "" : ",") + n;
+        log::warn("SIGHUP: changed settings take effect only at the next start", {{"settings", names}});
+      }
       prune_policies.reload(next.prune_policies);
       if (!prune_started && !next.prune_policies.empty()) {
         jobs.start("prune", [&] { return prune_policies.run(); });

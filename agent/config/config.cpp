@@ -104,4 +104,24 @@ AgentConfig reload_config(const AgentConfig& current) {
   return resolve_config(current.flags, current.environment, current.default_config_file);
 }
 
+std::vector<std::string> changes_needing_restart(const AgentConfig& a, const AgentConfig& b) {
+  std::vector<std::string> out;
+  auto note = [&](const char* name, bool differs) {
+    if (differs) out.emplace_back(name);
+  };
+  note("web.listen_address", a.listen_address != b.listen_address);
+  note("web.telemetry_path", a.telemetry_path != b.telemetry_path);
+  note("web.config_file", a.web_config_file != b.web_config_file);
+  note("web.max_requests", a.max_requests != b.max_requests);
+  note("docker.host", a.docker_host != b.docker_host);
+  note("stats.source", a.stats_source != b.stats_source);
+  note("state.dir", a.state_dir != b.state_dir);
+  note("log.level", a.log_level != b.log_level);
+  note("log.format", a.log_format != b.log_format);
+  note("disk.interval", a.disk_interval != b.disk_interval);
+  note("disk.timeout", a.disk_timeout != b.disk_timeout);
+  note("autoheal", a.autoheal.configured != b.autoheal.configured);
+  return out;
+}
+
 }  // namespace composewatch::config

@@ -184,3 +184,16 @@ TEST(ConfigEnvironment, ReadsTheProcessEnvironmentAndIgnoresEmptyValues) {
   EXPECT_EQ(env.docker_host, "tcp://from-env:2375");
   EXPECT_FALSE(env.state_directory.has_value());
 }
+
+TEST(ConfigReload, NamesTheChangesOnlyARestartApplies) {
+  cfg::AgentConfig a, b;
+  EXPECT_TRUE(cfg::changes_needing_restart(a, b).empty());
+  b.compose_projects.push_back({});
+  b.prune_policies.push_back({});
+  EXPECT_TRUE(cfg::changes_needing_restart(a, b).empty()) << "a reload applies these";
+  b.disk_interval = std::chrono::seconds(60);
+  b.listen_address = ":9100";
+  b.autoheal.configured = true;
+  EXPECT_EQ(cfg::changes_needing_restart(a, b),
+            (std::vector<std::string>{"web.listen_address", "disk.interval", "autoheal"}));
+}

@@ -153,4 +153,9 @@ AgentConfig resolve_config(const FlagValues& flags, const Environment& env,
 // the config file anew. Throws ConfigError and leaves `current` as it was.
 AgentConfig reload_config(const AgentConfig& current);
 
+// The settings a reload (SIGHUP) cannot apply to a running agent that differ between
+// `running` and `next`, by their config-file names ("disk.interval", "web.listen_address",
+// "autoheal", ...): compose.projects and prune.policies are the ones a reload applies.
+std::vector<std::string> changes_needing_restart(const AgentConfig& running, const AgentConfig& next);
+
 }  // namespace composewatch::config
