@@ -583,15 +583,31 @@ def cmd_report(a):
         row("df calls made in it: `interval: 1s` agent / `interval: 1h` agent",
             "%d / %d" % (calls, (i.get("df") or {}).get("calls", 0)))
         row("Agent CPU in the window: `interval: 1s` / `interval: 1h`",
-            "%.1f ms / %.1f ms (%s)" % (c["cpu_s"] * 1000, i["cpu_s"] * 1000, c["source"]))
+            "%.1f ms / %.1f ms (%s; utime+stime %d / %d ticks)" % (c["cpu_s"] * 1000, i["cpu_s"] * 1000, c["source"],
+                                                                  c["ticks"], i["ticks"]))
         if net is not None:
             row("**Agent CPU per df collection** (difference / calls)", "**%.2f ms** (%.2f ms before subtracting "
                 "the idle agent)" % (net, raw))
             row("Same, as a share of one core at the default `interval: 5m`",
                 "%.4f %%" % (100.0 * net / 1000.0 / 300.0))
+        e_net, e_raw, e_calls = (per_collection(fw, "collecting-empty", "off") if "collecting-empty" in fw["agents"]
+                                 else (None, None, 0))
+        if e_net is not None:
+            row("Agent CPU per df collection of an empty df (%d calls, against the `interval: 1h` agent of the "
+                "empty df)" % e_calls, "%.2f ms" % e_net)
+            if net is not None:
+                row("Part that grows with the df: per collection, per KiB of body",
+                    "%.2f ms, %.1f µs/KiB" % (net - e_net, 1000.0 * (net - e_net) / (fs["df_bytes_on"] / 1024.0)
+                                              if fs else float("nan")))
         ca = c["after"]
         row("`interval: 1s` agent RSS / peak RSS after the window (VmRSS / VmHWM)",
             "%s / %s" % (mib(ca["VmRSS"]), mib(ca["VmHWM"])))
+        if "collecting-empty" in fw["agents"]:
+            ea = fw["agents"]["collecting-empty"]["after"]
+            row("Same for the agent collecting an empty df every second", "%s / %s" % (mib(ea["VmRSS"]),
+                                                                                      mib(ea["VmHWM"])))
+            row("RssAnon after the window: df of %d volumes / empty df, both every second" % fs["volumes"]
+                if fs else "RssAnon after the window", "%s / %s" % (mib(ca["RssAnon"]), mib(ea["RssAnon"])))
         row("`interval: 1h` agent RSS / peak RSS after the window (VmRSS / VmHWM)",
             "%s / %s" % (mib(i["after"]["VmRSS"]), mib(i["after"]["VmHWM"])))
         row("Whole machine CPU busy during the window", "%.0f %%" % fw.get("host_busy_pct", 0))
@@ -673,7 +689,8 @@ def cmd_report(a):
             row("df as the agent saw it (request sent → last byte): min / median / max",
                 "%.3f / %.3f / %.3f s" % (cdf["min_s"], cdf["median_s"], cdf["max_s"]))
         row("Agent CPU in the window: `interval: 1s` / `interval: 1h`",
-            "%.1f ms / %.1f ms (%s)" % (c["cpu_s"] * 1000, i["cpu_s"] * 1000, c["source"]))
+            "%.1f ms / %.1f ms (%s; utime+stime %d / %d ticks)" % (c["cpu_s"] * 1000, i["cpu_s"] * 1000, c["source"],
+                                                                  c["ticks"], i["ticks"]))
         if net is not None:
             row("**Agent CPU per df collection on the real engine** (difference / calls)",
                 "**%.2f ms** (%.2f ms before subtracting the idle agent)" % (net, raw))
@@ -689,6 +706,11 @@ def cmd_report(a):
         if bad:
             notes.append("Real engine window: df answers other than 200: %s (engine 20.10 answers 500 \"a disk "
                          "usage operation is already running\" when another df is in progress)." % json.dumps(bad))
+    re_ = load(d, "real_engine")
+    if re_ and re_.get("dockerd_pid_start") != re_.get("dockerd_pid_end"):
+        notes.append("**dockerd was restarted during the real-engine phase** (pid %s, then %s): someone else "
+                     "restarted the shared engine; the real-engine figures of this run are not reliable."
+                     % (re_.get("dockerd_pid_start"), re_.get("dockerd_pid_end")))
     rl = load(d, "real_latency")
     if rl:
         t = rl["targets"]["real"]

@@ -109,8 +109,17 @@ stop_pid() {  # stop_pid PID: ends one process we started, waits for it
   wait "$pid" 2>/dev/null || true
 }
 
+engine_up() {  # engine_up TIMEOUT: waits for the engine to answer (it is shared, and may be restarting)
+  local deadline=$((SECONDS + $1))
+  until docker info >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 1
+  done
+}
+
 engine_cleanup() {
   local ids vols imgs
+  engine_up 60 || log "warning: the engine does not answer; bench objects labelled cwbench.run=$RUN_ID may be left"
   ids=$(docker ps -aq --filter "label=cwbench.run=$RUN_ID" 2>/dev/null)
   if [ -n "$ids" ]; then
     log "removing $(echo "$ids" | wc -l) bench containers"
@@ -190,6 +199,7 @@ keep_log() {  # keep_log NAME: an agent's warn/error lines go into the results
 }
 
 ensure_image() {
+  engine_up 120 || die "the engine does not answer"
   if docker image inspect "$IMAGE" >/dev/null 2>&1; then return 0; fi
   log "test image $IMAGE missing: making it with scripts/test-image.sh"
   CREATED_IMAGE=1
@@ -223,54 +233,59 @@ fake_phase() {
   mkdir -p "$dir"
   disk_config "$dir/idle.yml" 1h
   disk_config "$dir/collect.yml" 1s
-  # Three fake engines, one per agent, so that each request log is one agent's:
-  # off answers an empty df; on and collecting the generated one.
-  declare -A fake_n=([off]=0 [on]=$VOLUMES [collecting]=$VOLUMES)
-  declare -A fake_m=([off]=0 [on]=$IMAGES [collecting]=$IMAGES)
-  for name in off on collecting; do
+  # One fake engine per agent, so that each request log is one agent's. off and
+  # collecting-empty answer an empty df, on and collecting the generated one; the
+  # collecting agents ask every second, the others every hour (once, at start-up).
+  local names="off on collecting collecting-empty"
+  declare -A fake_n=([off]=0 [on]=$VOLUMES [collecting]=$VOLUMES [collecting-empty]=0)
+  declare -A fake_m=([off]=0 [on]=$IMAGES [collecting]=$IMAGES [collecting-empty]=0)
+  for name in $names; do
     python3 "$ROOT/bench/fake_engine.py" --socket "$dir/$name.sock" --events 0 \
       --df-volumes "${fake_n[$name]}" --df-images "${fake_m[$name]}" --containers "$CONTAINERS" \
       --project cwfake --compose-file "$dir/$name/compose.yaml" \
       --request-log "$dir/$name-requests.log" --status-file "$dir/$name-status.json" 2>"$dir/$name-fake.log" &
     PIDS+=($!)
   done
-  for name in off on collecting; do wait_socket "$dir/$name.sock" "$dir/$name-fake.log"; done
+  for name in $names; do wait_socket "$dir/$name.sock" "$dir/$name-fake.log"; done
 
   declare -A port pid
-  for name in off on collecting; do
+  for name in $names; do
     port[$name]=$(free_port)
     local config=$dir/idle.yml
-    [ "$name" = collecting ] && config=$dir/collect.yml
+    [[ "$name" = collecting* ]] && config=$dir/collect.yml
     start_agent "$name" "${port[$name]}" "$config" "$dir/$name.sock"
     pid[$name]=$STARTED_PID
   done
-  for name in off on collecting; do
+  for name in $names; do
     wait_ready "${pid[$name]}" "${port[$name]}" 60 "$name"
-    local want=0
-    [ "$name" = off ] || want=$VOLUMES
+    local want=$VOLUMES
+    [ "${fake_n[$name]}" = 0 ] && want=0
     $DB wait-disk --url "http://127.0.0.1:${port[$name]}/metrics" --volumes "$want" --timeout 60 >/dev/null \
       || die "agent $name: no disk usage on /metrics within 60 s"
   done
-  log "fake engine: 3 agents ready (df off: empty; on: $VOLUMES volumes, $IMAGES images; collecting: the same, every 1 s)"
+  log "fake engine: 4 agents ready (df of $VOLUMES volumes and $IMAGES images, or empty; every hour or every second)"
   for name in off on; do
     $PY latency --url "http://127.0.0.1:${port[$name]}/metrics" -n 10 --warmup 0 >/dev/null
   done
   sleep 5
-  for name in off on collecting; do $PY proc --pid "${pid[$name]}" >"$dir/rss-$name.json"; done
+  for name in $names; do $PY proc --pid "${pid[$name]}" >"$dir/rss-$name.json"; done
   python3 - "$dir" "$RES/fake_setup.json" "$VOLUMES" "$IMAGES" "$CONTAINERS" <<'EOF'
 import json, sys
 d = sys.argv[1]
 j = lambda n: json.load(open("%s/%s.json" % (d, n)))
 json.dump({"volumes": int(sys.argv[3]), "images": int(sys.argv[4]), "containers": int(sys.argv[5]),
            "df_bytes_on": j("on-status")["df_bytes"], "df_bytes_off": j("off-status")["df_bytes"],
-           "rss": {n: j("rss-" + n) for n in ("off", "on", "collecting")}}, open(sys.argv[2], "w"))
+           "rss": {n: j("rss-" + n) for n in ("off", "on", "collecting", "collecting-empty")}},
+          open(sys.argv[2], "w"))
 EOF
 
-  log "fake engine: ${WINDOW} s window without scrapes (collecting agent: a df every second)"
+  log "fake engine: ${WINDOW} s window without scrapes (collecting agents: a df every second)"
   $DB window --seconds "$WINDOW" --agent "off=${pid[off]}" --agent "on=${pid[on]}" \
-    --agent "collecting=${pid[collecting]}" --fake-log "on=$dir/on-requests.log" \
-    --fake-log "collecting=$dir/collecting-requests.log" >"$RES/fake_window.json"
+    --agent "collecting=${pid[collecting]}" --agent "collecting-empty=${pid[collecting-empty]}" \
+    --fake-log "on=$dir/on-requests.log" --fake-log "collecting=$dir/collecting-requests.log" \
+    --fake-log "collecting-empty=$dir/collecting-empty-requests.log" >"$RES/fake_window.json"
   stop_pid "${pid[collecting]}"
+  stop_pid "${pid[collecting-empty]}"
 
   local kind flag
   for kind in plain gzip; do
@@ -287,7 +302,7 @@ json.dump({"off": cwbench.read_proc(int(sys.argv[2])), "on": cwbench.read_proc(i
           open(sys.argv[1], "w"))
 EOF
   for name in off on; do stop_pid "${pid[$name]}"; done
-  for name in off on collecting; do keep_log "$name"; done
+  for name in $names; do keep_log "$name"; done
   cp "$dir/on/compose.yaml" "$RES/fake-compose.yaml.txt"
 }
 
@@ -350,6 +365,10 @@ EOF
     -n "$SCRAPES" >"$RES/real_latency.json"
   stop_pid "${pid[real-idle]}"
   for name in real-idle real-collecting; do keep_log "$name"; done
+  # The engine is shared: a restart by someone else during the phase spoils its figures.
+  local dockerd_end
+  dockerd_end=$(cat /var/run/docker.pid 2>/dev/null || pidof dockerd || echo 0)
+  echo "{\"dockerd_pid_start\": $dockerd, \"dockerd_pid_end\": $dockerd_end}" >"$RES/real_engine.json"
 }
 
 if [ "$DO_FAKE" = 1 ]; then fake_phase; fi
