@@ -86,7 +86,8 @@ def parallel(items, workers, fn, socket_path):
                     errors.append("%s: %s" % (item, e))
         conn.close()
 
-    threads = [threading.Thread(target=work) for _ in range(max(1, workers))]
+    # Daemon threads: on Ctrl-C the process ends at once instead of finishing the queue.
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, workers))]
     for t in threads:
         t.start()
     for t in threads:
@@ -96,8 +97,9 @@ def parallel(items, workers, fn, socket_path):
 
 def cmd_seed(a):
     """Images: one legacy-builder build per image (POST /build, what `docker build` does
-    without BuildKit, so no build cache is left behind) FROM the test image with a COPY of
-    a few KiB of its own: each image is the shared base layer plus one small layer.
+    without BuildKit, so no build cache is left behind) FROM the test image with a LABEL
+    and a COPY of a few KiB of its own: each image is the shared base layer plus one small
+    layer.
     Volumes: half of them with Compose labels; half of them (a different half) filled with
     a few KiB by short-lived containers, 25 volumes per container. Sleepers: running
     containers of a Compose project, each mounting two of the volumes."""
@@ -109,17 +111,18 @@ def cmd_seed(a):
 
     def build(conn, i):
         data = os.urandom(1024 * (2 + i % 5))
+        # The labels come first, so that every intermediate image of the build carries the
+        # run's label too: an interrupted build leaves nothing that cleanup cannot find.
+        dockerfile = 'FROM %s\nLABEL cwbench.run="%s" cwbench.image="%d"\nCOPY data /cwbench/data\n' % (
+            a.image, a.run_id, i)
         ctx = io.BytesIO()
         with tarfile.open(fileobj=ctx, mode="w") as tar:
-            for name, content in (("Dockerfile", ("FROM %s\nCOPY data /cwbench/data\n" % a.image).encode()),
-                                  ("data", data)):
+            for name, content in (("Dockerfile", dockerfile.encode()), ("data", data)):
                 ti = tarfile.TarInfo(name)
                 ti.size = len(content)
                 ti.mtime = int(time.time())
                 tar.addfile(ti, io.BytesIO(content))
-        labels = dict(label, **{"cwbench.image": str(i)})
-        q = ("t=%simg-%d:1&labels=%s&rm=1&forcerm=1&networkmode=none&q=1"
-             % (a.prefix, i, quote(json.dumps(labels))))
+        q = "t=%s&rm=1&forcerm=1&networkmode=none&q=1" % quote("%simg-%d:1" % (a.prefix, i))
         conn.request("POST", API + "/build?" + q, body=ctx.getvalue(),
                      headers={"Content-Type": "application/x-tar", "Content-Length": str(len(ctx.getvalue()))})
         r = conn.getresponse()
@@ -803,7 +806,10 @@ def main():
     s.set_defaults(fn=cmd_report)
 
     a = p.parse_args()
-    a.fn(a)
+    try:
+        a.fn(a)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 if __name__ == "__main__":

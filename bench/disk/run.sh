@@ -130,13 +130,15 @@ engine_cleanup() {
     log "removing $(echo "$vols" | wc -l) bench volumes"
     echo "$vols" | xargs -r -n 50 docker volume rm -f >/dev/null 2>&1
   fi
-  # Twice: a build interrupted by Ctrl-C may still tag its image a moment later.
-  for _ in 1 2; do
-    imgs=$(docker images -q --filter "label=cwbench.run=$RUN_ID" 2>/dev/null | sort -u)
-    if [ -n "$imgs" ]; then
-      log "removing $(echo "$imgs" | wc -l) bench images"
-      echo "$imgs" | xargs -r -n 20 docker rmi -f >/dev/null 2>&1
-    fi
+  # Intermediate images too (-a; a build interrupted by Ctrl-C leaves them, and may still
+  # commit one a moment later), newest first, in passes: a parent goes only after its
+  # children.
+  local pass
+  for pass in 1 2 3; do
+    imgs=$(docker images -a -q --filter "label=cwbench.run=$RUN_ID" 2>/dev/null | awk '!seen[$0]++')
+    [ -n "$imgs" ] || break
+    [ "$pass" = 1 ] && log "removing $(echo "$imgs" | wc -l) bench images"
+    echo "$imgs" | xargs -r -n 20 docker rmi -f >/dev/null 2>&1
     sleep 1
   done
 }
