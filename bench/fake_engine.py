@@ -1,21 +1,32 @@
 #!/usr/bin/env python3
-"""A fake Docker engine on a unix socket, for measuring composewatch's event throughput.
+"""A fake Docker engine on a unix socket, for measuring composewatch's own costs.
 
-A fake engine is used ONLY because a real dockerd cannot emit lifecycle events at this
-rate on demand (a real `docker pause` / `unpause` costs milliseconds of runc and cgroup
-work per event, so the real engine tops out at a few hundred events/s here). Everything
-else in the benchmark runs against the real engine.
+A fake engine is used where a real one cannot serve the measurement:
+- event throughput (bench/run.sh): a real dockerd cannot emit lifecycle events at this
+  rate on demand (a real `docker pause` / `unpause` costs milliseconds of runc and cgroup
+  work per event, so the real engine tops out at a few hundred events/s here);
+- the disk collector (bench/disk/run.sh): a generated GET /system/df of any size, answered
+  at once, so that the agent's own cost per collection is not hidden behind the engine's
+  (a real df walks every layer and volume).
+Everything else runs against the real engine.
 
 It speaks just enough of Engine API 1.41 for the agent to start up:
   GET /_ping                       -> "OK", header Api-Version: 1.41
   GET /version, /v1.41/version     -> Engine 20.10-like version document
   GET /v1.41/info                  -> minimal info document
-  GET /v1.41/containers/json       -> []
-  GET /v1.41/containers/{id}/json  -> 404 {"message":"No such container: …"}
+  GET /v1.41/containers/json       -> [] (or the --containers C containers)
+  GET /v1.41/containers/{id}/json  -> 404 {"message":"No such container: …"} (or the
+                                      inspect of one of the C containers)
   GET /v1.41/events                -> chunked stream of K synthetic container events
                                       (first request only), then kept open and idle
-  GET /v1.41/system/df, images, volumes, networks -> empty documents
+  GET /v1.41/system/df, images, volumes, networks -> empty documents, unless
+                                      --df-volumes N / --df-images M / --containers C
   anything else                    -> 404, and logged
+
+With --df-volumes N, --df-images M and --containers C it serves a host of the shape
+make_disk_host() describes: /system/df, /volumes, /images/json, /containers/json and the
+inspects all tell the same story, and --compose-file writes the compose file that the
+containers' labels point to. The documents are generated once, at start-up.
 
 The events are newline-delimited JSON shaped like the engine's: one event per chunk,
 as dockerd flushes them; distinct timeNano values; a lifecycle mix of create, start,
@@ -111,6 +122,167 @@ def make_events(k, names, base_ns, project):
     return chunks, counts
 
 
+# --------------------------------------------------------------------------- disk host
+
+BASE_IMAGE_SIZE = 1985581  # composewatch-test/busybox:1, the layer every image shares
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%09dZ" % int((t % 1) * 1e9)
+
+
+def make_disk_host(n_volumes, m_images, c_containers, project, compose_file, now):
+    """A generated host, consistent across the endpoints that show it.
+
+    Images i < M: cwfake/app-<i>:1 (every 10th also :latest, every 20th untagged, every
+    3rd with a digest), the shared base layer plus 4-32 KiB of its own.
+    Volumes k < N, by k % 4: 0 a Compose volume the compose file declares
+    (<project>_data<k>), 1 a Compose volume it no longer declares (<project>_old<k>, an
+    orphan), 2 an anonymous volume (64-hex name, no labels), 3 a named volume without
+    Compose labels. k % 3 == 0 is empty (0 bytes), the others hold 4-32 KiB.
+    Containers j < C: Compose service svc<j> of `project`, image j % M, running since two
+    hours (every 5th exited), mounting volumes 2j and 2j+1 when they exist; so the
+    mounted empty Compose volumes are dead-volume findings and the old<k> volumes
+    orphan-volume findings. The compose file declares svc0..svc<C+4> (the last five have
+    no container: their image size comes from the image reference) and the data<k>
+    volumes.
+
+    Returns a dict of JSON-ready documents: df, volumes, images, containers, inspect (by
+    id), and the compose file's text."""
+    images_df, images_list = [], []
+    layers = BASE_IMAGE_SIZE
+    image_ids = []
+    for i in range(m_images):
+        iid = "sha256:" + hexid(i, "image")
+        image_ids.append(iid)
+        own = 4096 * (1 + i % 8)
+        layers += own
+        tags = ["cwfake/app-%d:1" % i] + (["cwfake/app-%d:latest" % i] if i % 10 == 0 else [])
+        digests = ["cwfake/app-%d@sha256:%s" % (i, hexid(i, "digest"))] if i % 3 == 0 else []
+        if i % 20 == 19:
+            tags, digests = ["<none>:<none>"], ["<none>@<none>"]
+        doc = {"Containers": 0, "Created": int(now) - 3600 * i, "Id": iid,
+               "Labels": {"cwfake.image": str(i), "org.opencontainers.image.title": "app %d" % i},
+               "ParentId": "", "RepoDigests": digests, "RepoTags": tags,
+               "SharedSize": BASE_IMAGE_SIZE, "Size": BASE_IMAGE_SIZE + own,
+               "VirtualSize": BASE_IMAGE_SIZE + own}
+        images_df.append(doc)
+
+    def image_ref(i):
+        return "cwfake/app-%d:1" % i
+
+    volumes = []
+    for k in range(n_volumes):
+        kind = k % 4
+        labels = None
+        if kind == 0:
+            name = "%s_data%d" % (project, k)
+            labels = {"com.docker.compose.project": project, "com.docker.compose.version": "2.20.2",
+                      "com.docker.compose.volume": "data%d" % k}
+        elif kind == 1:
+            name = "%s_old%d" % (project, k)
+            labels = {"com.docker.compose.project": project, "com.docker.compose.version": "2.20.2",
+                      "com.docker.compose.volume": "old%d" % k}
+        elif kind == 2:
+            name = hexid(k, "volume")
+        else:
+            name = "cwfake-cache-%d" % k
+            labels = {"cwfake.volume": "cache"}
+        volumes.append({"CreatedAt": rfc3339(now - 86400 - 60 * k).split(".")[0] + "Z",
+                        "Driver": "local", "Labels": labels,
+                        "Mountpoint": "/var/lib/docker/volumes/%s/_data" % name, "Name": name,
+                        "Options": None, "Scope": "local",
+                        "UsageData": {"RefCount": 0, "Size": 0 if k % 3 == 0 else 1024 * (4 + k % 29)}})
+
+    workdir = os.path.dirname(compose_file) if compose_file else "/srv/" + project
+    files = compose_file or workdir + "/docker-compose.yml"
+    containers_df, containers_list, inspect = [], [], {}
+    for j in range(c_containers):
+        cid = hexid(j, "disk-container")
+        running = j % 5 != 4
+        name = "%s-svc%d-1" % (project, j)
+        i = j % m_images if m_images else j
+        iid = image_ids[i] if m_images else "sha256:" + hexid(i, "image")
+        labels = {"com.docker.compose.config-hash": hexid(j, "hash"),
+                  "com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False",
+                  "com.docker.compose.project": project,
+                  "com.docker.compose.project.config_files": files,
+                  "com.docker.compose.project.working_dir": workdir,
+                  "com.docker.compose.service": "svc%d" % j, "com.docker.compose.version": "2.20.2"}
+        mounts = []
+        for slot, k in (("a", 2 * j), ("b", 2 * j + 1)):
+            if k < n_volumes:
+                v = volumes[k]
+                v["UsageData"]["RefCount"] += 1
+                mounts.append({"Type": "volume", "Name": v["Name"], "Source": v["Mountpoint"],
+                               "Destination": "/data/" + slot, "Driver": "local", "Mode": "z",
+                               "RW": True, "Propagation": ""})
+        if m_images:
+            images_df[i]["Containers"] += 1
+        started = now - 7200
+        networks = {"none": {"IPAMConfig": None, "Links": None, "Aliases": None,
+                             "NetworkID": hexid(0, "network-none"),
+                             "EndpointID": hexid(j, "endpoint") if running else "", "Gateway": "",
+                             "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+                             "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
+                             "DriverOpts": None}}
+        listing = {"Id": cid, "Names": ["/" + name], "Image": image_ref(i), "ImageID": iid,
+                   "Command": "sleep 36000", "Created": int(started) - 5, "Ports": [],
+                   "Labels": labels, "State": "running" if running else "exited",
+                   "Status": "Up 2 hours" if running else "Exited (0) 1 hour ago",
+                   "HostConfig": {"NetworkMode": "none"},
+                   "NetworkSettings": {"Networks": networks}, "Mounts": mounts}
+        containers_list.append(listing)
+        in_df = dict(listing)
+        if j % 2:
+            in_df["SizeRw"] = 4096 * j  # the engine leaves out a SizeRw of 0
+        in_df["SizeRootFs"] = BASE_IMAGE_SIZE + 4096 * j
+        containers_df.append(in_df)
+        inspect[cid] = {
+            "Id": cid, "Created": rfc3339(started - 5), "Path": "sleep", "Args": ["36000"],
+            "State": {"Status": "running" if running else "exited", "Running": running,
+                      "Paused": False, "Restarting": False, "OOMKilled": False, "Dead": False,
+                      # No process: the agent's cgroup reader skips it, as for a vanished one.
+                      "Pid": 0, "ExitCode": 0, "Error": "", "StartedAt": rfc3339(started),
+                      "FinishedAt": "0001-01-01T00:00:00Z" if running else rfc3339(now - 3600)},
+            "Image": iid, "Name": "/" + name, "RestartCount": 0, "Driver": "overlay2",
+            "Platform": "linux", "Mounts": mounts,
+            "HostConfig": {"NetworkMode": "none", "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+                           "Memory": 0, "MemoryReservation": 0, "CgroupParent": ""},
+            "Config": {"Hostname": cid[:12], "Image": image_ref(i), "Labels": labels, "Tty": False,
+                       "Cmd": ["sleep", "36000"]},
+            "NetworkSettings": {"Networks": networks},
+        }
+
+    lines = ["# Generated by bench/fake_engine.py for the disk benchmark.", "services:"]
+    declared = [k for k in range(n_volumes) if k % 4 == 0]
+    for j in range(c_containers + 5):
+        i = j % m_images if m_images else j
+        lines += ["  svc%d:" % j, "    image: %s" % image_ref(i), "    command: sleep 36000",
+                  "    network_mode: none"]
+        mine = [k for k in (2 * j, 2 * j + 1) if k in declared and j < c_containers]
+        if mine:
+            lines.append("    volumes:")
+            lines += ["      - data%d:/data/%s" % (k, "a" if k == 2 * j else "b") for k in mine]
+    if declared:
+        lines.append("volumes:")
+        lines += ["  data%d: {}" % k for k in declared]
+    compose_text = "\n".join(lines) + "\n"
+
+    for d in images_df:
+        images_list.append(dict(d, Containers=-1, SharedSize=-1))
+    return {
+        "df": {"LayersSize": layers if m_images else 0, "Images": images_df, "Containers": containers_df,
+               "Volumes": volumes, "BuildCache": [], "BuilderSize": 0},
+        "volumes": {"Volumes": [{k: v for k, v in vol.items() if k != "UsageData"} for vol in volumes],
+                    "Warnings": None},
+        "images": images_list,
+        "containers": containers_list,
+        "inspect": inspect,
+        "compose": compose_text,
+    }
+
+
 class State:
     def __init__(self, args):
         self.args = args
@@ -118,6 +290,23 @@ class State:
         self.events_requests = 0
         self.log = open(args.request_log, "a", buffering=1) if args.request_log else None
         self.status = {"events": args.events, "state": "waiting"}
+        self.host = None
+        self.bodies = {}
+        if args.df_volumes or args.df_images or args.containers:
+            self.host = make_disk_host(args.df_volumes, args.df_images, args.containers, args.project,
+                                       args.compose_file, time.time())
+            if args.compose_file:
+                os.makedirs(os.path.dirname(os.path.abspath(args.compose_file)), exist_ok=True)
+                with open(args.compose_file, "w") as f:
+                    f.write(self.host["compose"])
+            # Encoded once: answering a df costs this process a write, not a json.dumps.
+            df = self.host["df"]
+            if args.df_volumes == 0 and args.df_images == 0:
+                df = EMPTY_DF
+            self.bodies = {"/system/df": json_body(df), "/volumes": json_body(self.host["volumes"]),
+                           "/images/json": json_body(self.host["images"]),
+                           "/containers/json": json_body(self.host["containers"])}
+            self.status["df_bytes"] = len(self.bodies["/system/df"])
         self.write_status()
 
     def log_request(self, method, path):
@@ -136,6 +325,9 @@ class State:
 
 def json_body(obj):
     return json.dumps(obj).encode()
+
+
+EMPTY_DF = {"LayersSize": 0, "Images": [], "Containers": [], "Volumes": [], "BuildCache": []}
 
 
 VERSION_DOC = {
@@ -198,10 +390,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_doc(200, b"OK", "text/plain; charset=utf-8")
         if bare == "/version":
             return self.send_doc(200, VERSION_DOC)
+        if bare in st.bodies:
+            return self.send_doc(200, st.bodies[bare])
         if bare == "/info":
+            n_containers = len(st.host["containers"]) if st.host else 0
             return self.send_doc(200, {
-                "ID": "FAKE", "Containers": 0, "ContainersRunning": 0, "ContainersPaused": 0,
-                "ContainersStopped": 0, "Images": 0, "Driver": "overlay2",
+                "ID": "FAKE", "Containers": n_containers, "ContainersRunning": n_containers,
+                "ContainersPaused": 0, "ContainersStopped": 0,
+                "Images": len(st.host["images"]) if st.host else 0, "Driver": "overlay2",
                 "DockerRootDir": st.args.root_dir, "CgroupDriver": "cgroupfs",
                 "CgroupVersion": "1", "ServerVersion": "20.10.24+fake", "Name": "fake",
                 "OperatingSystem": "fake", "NCPU": os.cpu_count(), "MemTotal": 0,
@@ -211,6 +407,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_doc(200, [])
         if bare.startswith("/containers/") and bare.endswith("/json"):
             cid = bare[len("/containers/"):-len("/json")]
+            if st.host:
+                doc = st.host["inspect"].get(cid) or next(
+                    (d for d in st.host["inspect"].values() if d["Name"] == "/" + cid
+                     or d["Id"].startswith(cid)), None)
+                if doc:
+                    return self.send_doc(200, doc)
             return self.send_doc(404, {"message": "No such container: " + cid})
         if bare == "/images/json":
             return self.send_doc(200, [])
@@ -219,8 +421,7 @@ class Handler(BaseHTTPRequestHandler):
         if bare == "/networks":
             return self.send_doc(200, [])
         if bare == "/system/df":
-            return self.send_doc(200, {"LayersSize": 0, "Images": [], "Containers": [],
-                                       "Volumes": [], "BuildCache": []})
+            return self.send_doc(200, EMPTY_DF)
         if bare == "/events":
             return self.stream_events()
         return self.send_doc(404, {"message": "fake engine: page not found"})
@@ -301,6 +502,11 @@ def main():
     p.add_argument("--project", default="cwfake")
     p.add_argument("--batch", type=int, default=64, help="events per write()")
     p.add_argument("--root-dir", default="/var/lib/docker")
+    p.add_argument("--df-volumes", type=int, default=0, help="volumes on the generated host (N)")
+    p.add_argument("--df-images", type=int, default=0, help="images on the generated host (M)")
+    p.add_argument("--containers", type=int, default=0,
+                   help="Compose containers on the generated host (C), listed and inspected")
+    p.add_argument("--compose-file", help="write the generated host's compose file here")
     p.add_argument("--request-log")
     p.add_argument("--status-file")
     a = p.parse_args()
