@@ -132,7 +132,10 @@ template <class Stream>
 asio::awaitable<http::response<http::string_body>> exchange(Stream& s, const Endpoint& ep, http::verb method,
                                                              const std::string& target, const ClientOptions& o) {
   co_await send_request(s, ep, method, target, o);
+  // Beast reads no more than the buffer's free space: without room made here, a large
+  // answer (/system/df, a big listing) arrives 512 bytes per system call.
   beast::flat_buffer buf;
+  buf.reserve(64 * 1024);
   http::response_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(o.header_limit));
   parser.body_limit(o.body_limit);
@@ -189,6 +192,7 @@ asio::awaitable<std::unique_ptr<EventStream>> open_events(Stream s, const Endpoi
                                                           const ClientOptions& o) {
   co_await send_request(s, ep, http::verb::get, target, o);
   beast::flat_buffer buf;
+  buf.reserve(16 * 1024);  // a burst of events in a few reads, not one per 512 bytes
   auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
   parser->header_limit(static_cast<std::uint32_t>(o.header_limit));
   parser->body_limit(boost::none);  // the stream is endless; lines are bounded instead
