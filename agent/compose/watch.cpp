@@ -72,7 +72,11 @@ struct ProjectWatcher::Impl {
       log::warn("cannot watch compose files; they are reloaded on SIGHUP only",
                 {{"inotify_error", std::strerror(errno)}});
     } else {
-      if (inotify.is_open()) inotify.close();  // a restart of this job
+      if (inotify.is_open()) {  // a restart of this job: its watches went with the old descriptor
+        inotify.close();
+        dir_by_wd.clear();
+        wd_by_dir.clear();
+      }
       inotify.assign(fd);
     }
     sync(/*reload_all=*/true);
