@@ -366,3 +366,48 @@ TEST(PrunePlan, FormatAge) {
   EXPECT_EQ(prune::format_age(5 * 3600), "5 hours");
   EXPECT_EQ(prune::format_age(3 * kDay), "3 days");
 }
+
+// The guard on its own, asked directly as the executor asks it right before a deletion:
+// whatever the policy, these objects are refused.
+TEST(PruneGuard, RefusesWhatMustStayWhateverThePolicy) {
+  prune::Inventory inv;
+  auto user = container("c1", "web", "exited", 1, "sha256:used");
+  user.mounts = {{"volume", kAnon1, "", "/data"}};
+  user.network_ids = {"net-used"};
+  inv.df.containers = {user};
+  const auto compose = prune::ComposeKnowledge::from({project("shop", {{"db", "postgres:16"}})});
+  auto anything_goes = policy("volumes");
+  anything_goes.allow_volumes = true;
+  anything_goes.older_than = std::chrono::seconds(0);
+  const prune::Guard guard(inv, compose, anything_goes);
+
+  EXPECT_TRUE(guard.image(image("sha256:used", {}, 9)));
+  EXPECT_TRUE(guard.image(image("sha256:pg", {"postgres:16"}, 9)));
+  auto digest_only = image("sha256:pgd", {}, 9);
+  digest_only.repo_digests = {"postgres@sha256:abc"};
+  EXPECT_FALSE(guard.image(digest_only)) << "no compose file names this digest";
+  EXPECT_FALSE(guard.image(image("sha256:free", {"x:1"}, 9)));
+
+  EXPECT_TRUE(guard.container(container("r", "r", "running", 9)));
+  EXPECT_TRUE(guard.container(container("p", "p", "paused", 9)));
+  EXPECT_TRUE(guard.container(container("s", "s", "restarting", 9)));
+  EXPECT_TRUE(guard.container(container("d", "shop_db_1", "exited", 9, "", compose_labels("shop", "db"))));
+  EXPECT_FALSE(guard.container(container("e", "e", "exited", 9)));
+
+  EXPECT_TRUE(guard.volume(volume("pgdata", 9)));
+  EXPECT_TRUE(guard.volume(volume(kAnon1, 9)));
+  EXPECT_FALSE(guard.volume(volume(kAnon2, 9)));
+
+  engine::NetworkSummary used, free;
+  used.id = "net-used";
+  used.name = "used";
+  free.id = "net-free";
+  free.name = "free";
+  EXPECT_TRUE(guard.network(used));
+  EXPECT_FALSE(guard.network(free));
+
+  engine::BuildCacheRecord busy;
+  busy.in_use = true;
+  EXPECT_TRUE(guard.build_cache(busy));
+  EXPECT_FALSE(guard.build_cache(engine::BuildCacheRecord{}));
+}
