@@ -73,8 +73,9 @@ PY="python3 $ROOT/bench/cwbench.py"
 BIN=${BIN:-$ROOT/build/composewatch}
 OUT=${OUT:-bench/results/$(date +%Y-%m-%d).md}
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_TAG=bench
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (reads /proc of the agent, talks to the engine socket)"
 command -v python3 >/dev/null || die "python3 missing"
@@ -93,17 +94,6 @@ AGENT_PID=""
 FAKE_PID=""
 EVENTS_PID=""
 CREATED_IMAGE=0
-
-stop_pid() {  # stop_pid PID [signal]: ends one process we started, waits for it
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "-${2:-TERM}" "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$?
@@ -132,11 +122,6 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------- helpers
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-now() { date +%s.%N; }
 
 AGENT_HELP=""
 start_agent() {  # start_agent PORT LOGFILE STATEDIR [extra args...]: sets AGENT_PID

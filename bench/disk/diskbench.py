@@ -528,16 +528,9 @@ def cmd_latency(a):
 
 # --------------------------------------------------------------------------- report
 
-def load(d, name):
-    try:
-        with open(os.path.join(d, name + ".json")) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def mib(kib):
-    return "%.1f MiB" % (kib / 1024.0)
+# The result files and sizes read as bench/cwbench.py reads them.
+load = cwbench.load
+mib = cwbench.mib
 
 
 def kib_bytes(n):

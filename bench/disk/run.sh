@@ -79,8 +79,9 @@ DB="python3 $ROOT/bench/disk/diskbench.py"
 BIN=${BIN:-$ROOT/build/composewatch}
 OUT=${OUT:-bench/results/$(date +%Y-%m-%d)-disk.md}
 
-log() { printf '[disk-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_TAG=disk-bench
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (reads /proc of the agents and of dockerd, talks to the engine socket)"
 command -v python3 >/dev/null || die "python3 missing"
@@ -97,17 +98,6 @@ PIDS=()          # every background process this run started, stopped on exit
 CREATED_IMAGE=0
 T_START=$SECONDS
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-
-stop_pid() {  # stop_pid PID: ends one process we started, waits for it
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 
 engine_up() {  # engine_up TIMEOUT: waits for the engine to answer (it is shared, and may be restarting)
   local deadline=$((SECONDS + $1))
@@ -160,11 +150,6 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------- helpers
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-now() { date +%s.%N; }
 
 disk_config() {  # disk_config FILE INTERVAL: the agent's whole config, only the disk section
   printf 'disk:\n  interval: %s\n  timeout: 60s\n' "$2" >"$1"
