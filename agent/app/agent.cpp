@@ -157,7 +157,8 @@ cgroup::SourceChoice choose_stats_source(const config::AgentConfig& cfg, const e
       spdlog::debug("stats source: GET /info: {}", e.what());
     }
   }
-  return cgroup::choose_stats_source(cfg.stats_source, ep.kind == engine::Endpoint::Kind::unix_socket, info);
+  return cgroup::choose_stats_source(cfg.stats_source, ep.kind == engine::Endpoint::Kind::unix_socket, info,
+                                     cfg.procfs);
 }
 
 }  // namespace

@@ -118,7 +118,7 @@ class Gatherer {
     if (!f_.containers) return;
     std::shared_ptr<const cgroup::Reader> reader;
     try {
-      reader = cgroup::choose_stats_source(cfg_.stats_source, f_.engine_is_local, info).reader;
+      reader = cgroup::choose_stats_source(cfg_.stats_source, f_.engine_is_local, info, cfg_.procfs).reader;
     } catch (const std::exception& e) {
       f_.cgroup_error = e.what();
       return;

@@ -93,7 +93,7 @@ std::string memory_cell(const engine::ContainerInfo& c, const std::map<std::stri
   return u + " / " + (c.spec.memory_limit > 0 ? config::format_size(c.spec.memory_limit) : "unlimited");
 }
 
-asio::awaitable<void> read_memory(engine::Client& client, const std::string& stats_source, Inventory& inv) {
+asio::awaitable<void> read_memory(engine::Client& client, const config::AgentConfig& cfg, Inventory& inv) {
   std::optional<cgroup::EngineCgroupInfo> info;
   try {
     info = cgroup::parse_engine_info(co_await client.get("/info"));
@@ -101,8 +101,10 @@ asio::awaitable<void> read_memory(engine::Client& client, const std::string& sta
   }
   std::shared_ptr<const cgroup::Reader> reader;
   try {
-    reader = cgroup::choose_stats_source(stats_source, client.endpoint().kind == engine::Endpoint::Kind::unix_socket,
-                                         info).reader;
+    reader = cgroup::choose_stats_source(cfg.stats_source,
+                                         client.endpoint().kind == engine::Endpoint::Kind::unix_socket, info,
+                                         cfg.procfs)
+                 .reader;
   } catch (const std::runtime_error&) {
   }
   for (const auto& c : inv.containers) {
@@ -121,12 +123,12 @@ asio::awaitable<void> read_memory(engine::Client& client, const std::string& sta
   }
 }
 
-asio::awaitable<Inventory> inventory(engine::Endpoint ep, std::string stats_source) {
+asio::awaitable<Inventory> inventory(engine::Endpoint ep, const config::AgentConfig& cfg) {
   engine::Client client(co_await asio::this_coro::executor, ep);
   co_await client.negotiate();
   Inventory out;
   out.containers = co_await client.inspect_all();
-  co_await read_memory(client, stats_source, out);
+  co_await read_memory(client, cfg, out);
   co_return out;
 }
 
@@ -138,7 +140,7 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
   try {
     engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
     asio::io_context ioc;
-    auto fut = asio::co_spawn(ioc, inventory(ep, cfg.stats_source), asio::use_future);
+    auto fut = asio::co_spawn(ioc, inventory(ep, cfg), asio::use_future);
     ioc.run();
     Inventory inv = fut.get();
     containers = std::move(inv.containers);

@@ -22,7 +22,7 @@ struct FlagSpec {
   bool for_status;  // status talks to the engine and reads the config too; web.* is agent-only
 };
 
-const std::array<FlagSpec, 10> kFlags = {{
+const std::array<FlagSpec, 11> kFlags = {{
     {"web.listen-address", "ADDR",
      "Address to serve /metrics on: host:port, [ipv6]:port or :port for all interfaces. "
      "Default 127.0.0.1:9469.",
@@ -45,6 +45,11 @@ const std::array<FlagSpec, 10> kFlags = {{
      "Container resource stats from auto, cgroup or api. Default auto (cgroup when the "
      "engine's cgroups are readable).",
      &FlagValues::stats_source, true},
+    {"path.procfs", "DIR",
+     "Where the host's /proc is mounted (containers' network counters are read there): "
+     "for an agent that runs in a container with the host's /proc mounted elsewhere. "
+     "Default /proc.",
+     &FlagValues::path_procfs, true},
     {"state.dir", "DIR",
      "Where counters and the last event time are kept. Default $STATE_DIRECTORY, else "
      "/var/lib/composewatch.",

@@ -82,6 +82,7 @@ AgentConfig resolve_config(const FlagValues& flags, const Environment& env,
     detail::check_one_of(v, {"auto", "cgroup", "api"});
   });
   apply(flags.state_dir, "--state.dir", cfg.state_dir, detail::check_not_empty);
+  apply(flags.path_procfs, "--path.procfs", cfg.procfs, detail::check_absolute_path);
   apply(flags.log_level, "--log.level", cfg.log_level, [](std::string_view v) {
     detail::check_one_of(v, {"debug", "info", "warn", "error"});
   });
@@ -115,6 +116,7 @@ std::vector<std::string> changes_needing_restart(const AgentConfig& a, const Age
   note("web.max_requests", a.max_requests != b.max_requests);
   note("docker.host", a.docker_host != b.docker_host);
   note("stats.source", a.stats_source != b.stats_source);
+  note("--path.procfs", a.procfs != b.procfs);
   note("state.dir", a.state_dir != b.state_dir);
   note("log.level", a.log_level != b.log_level);
   note("log.format", a.log_format != b.log_format);

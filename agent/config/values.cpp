@@ -295,6 +295,10 @@ void check_not_empty(std::string_view value) {
   if (value.empty()) throw ConfigError("must not be empty");
 }
 
+void check_absolute_path(std::string_view value) {
+  if (value.empty() || value.front() != '/') throw ConfigError(quoted(value) + " is not an absolute path");
+}
+
 std::uint64_t parse_count(std::string_view value, std::uint64_t min, std::uint64_t max) {
   std::uint64_t n = 0;
   const auto* end = value.data() + value.size();

@@ -25,6 +25,8 @@ void check_schedule(std::string_view value);
 void check_one_of(std::string_view value, std::initializer_list<std::string_view> allowed);
 // A non-empty value.
 void check_not_empty(std::string_view value);
+// An absolute filesystem path.
+void check_absolute_path(std::string_view value);
 
 // A decimal integer in [min, max]; no sign, no spaces.
 std::uint64_t parse_count(std::string_view value, std::uint64_t min, std::uint64_t max);

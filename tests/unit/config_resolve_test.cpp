@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "composewatch/config/cli.h"
 #include "composewatch/config/config.h"
 
 namespace cfg = composewatch::config;
@@ -196,4 +197,14 @@ TEST(ConfigReload, NamesTheChangesOnlyARestartApplies) {
   b.autoheal.configured = true;
   EXPECT_EQ(cfg::changes_needing_restart(a, b),
             (std::vector<std::string>{"web.listen_address", "disk.interval", "autoheal"}));
+}
+
+TEST(ConfigResolve, PathProcfs) {
+  EXPECT_EQ(cfg::resolve_config({}, {}, kNoDefaultFile).procfs, "/proc");
+  cfg::FlagValues f;
+  f.path_procfs = "/host/proc";
+  EXPECT_EQ(cfg::resolve_config(f, {}, kNoDefaultFile).procfs, "/host/proc");
+  f.path_procfs = "host/proc";
+  EXPECT_EQ(resolve_error(f), "--path.procfs: 'host/proc' is not an absolute path");
+  EXPECT_EQ(cfg::parse_command_line({"--path.procfs=/host/proc"}).flags.path_procfs, "/host/proc");
 }

@@ -19,8 +19,9 @@ struct SourceChoice {
 // cgroups cannot be read. "auto": a reader when the engine is on this host
 // (engine_is_local), not rootless, and its cgroups are readable; else the API.
 // `info` is GET /info's answer, nullopt when the engine did not answer (the driver is
-// then guessed from the tree). Reads /proc/self/mountinfo.
+// then guessed from the tree). `procfs` is where the host's /proc is (--path.procfs).
+// Reads /proc/self/mountinfo.
 SourceChoice choose_stats_source(std::string_view setting, bool engine_is_local,
-                                 const std::optional<EngineCgroupInfo>& info);
+                                 const std::optional<EngineCgroupInfo>& info, const std::string& procfs = "/proc");
 
 }  // namespace composewatch::cgroup

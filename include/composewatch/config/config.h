@@ -36,6 +36,7 @@ struct FlagValues {
   std::optional<std::string> docker_host;     // --docker.host
   std::optional<std::string> config_file;     // --config.file
   std::optional<std::string> stats_source;    // --stats.source
+  std::optional<std::string> path_procfs;     // --path.procfs
   std::optional<std::string> state_dir;       // --state.dir
   std::optional<std::string> log_level;       // --log.level
   std::optional<std::string> log_format;      // --log.format
@@ -95,6 +96,10 @@ struct AgentConfig {
   std::string docker_host;  // resolved: flag, file, $DOCKER_HOST, else unix:///var/run/docker.sock
   // stats
   std::string stats_source = "auto";  // auto | cgroup | api
+  // Where the host's /proc is mounted: containers' /proc/<pid>/net/dev and
+  // /proc/<pid>/cgroup are read there (an agent in a container mounts the host's at
+  // another path). The agent's own /proc/self stays /proc.
+  std::string procfs = "/proc";
   // state
   std::string state_dir;  // resolved: flag, $STATE_DIRECTORY, else /var/lib/composewatch
   // log
