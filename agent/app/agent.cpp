@@ -16,6 +16,7 @@
 #include "composewatch/app/commands.h"
 #include "composewatch/app/compose_command.h"
 #include "composewatch/app/supervisor.h"
+#include "composewatch/app/systemd_notify.h"
 #include "composewatch/cgroup/oom_folder.h"
 #include "composewatch/cgroup/source.h"
 #include "composewatch/compose/watch.h"
@@ -234,6 +235,12 @@ int run_agent(const config::AgentConfig& cfg) {
   if (cfg.autoheal.configured)
     log::warn("the autoheal section of the config file is not acted on by this version; nothing is restarted",
               {{"file", cfg.config_file}});
+  SystemdNotifier systemd;
+  if (systemd.enabled()) {
+    jobs.start("systemd", [&] { return systemd.run(model, endpoint.text); });
+    log::info("running under systemd", {{"watchdog_seconds",
+                                         systemd.watchdog() ? double(systemd.watchdog()->count()) / 1e6 : 0.0}});
+  }
   jobs.start("heartbeat", [&] { return heartbeat(beat, timings); });
   jobs.start("expiry", [&] { return expire_removed(model, timings); });
 
@@ -241,12 +248,14 @@ int run_agent(const config::AgentConfig& cfg) {
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    systemd.stopping();
     ioc.stop();
   });
   asio::signal_set reload_signal(ioc, SIGHUP);
   auto configured_projects = cfg.compose_projects;
   std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
+    systemd.reloading();
     try {
       auto next = config::reload_config(cfg);
       // compose.projects and prune.policies change at run time; the rest is validated so
@@ -270,6 +279,7 @@ int run_agent(const config::AgentConfig& cfg) {
       prune_policies.suspend(e.what());
     }
     compose_projects.reload(configured_projects);  // the compose files are re-read either way
+    systemd.reloaded();
     reload_signal.async_wait(on_hup);
   };
   reload_signal.async_wait(on_hup);

@@ -115,9 +115,11 @@ asio::awaitable<void> Tracker::follow() {
   auto backoff = options_.backoff_initial;
   for (;;) {
     bool established = false;
+    std::string error;
     try {
       co_await connect_and_follow(established);
     } catch (const std::exception& e) {
+      error = e.what();
       // Say it once at warn level; repeats of the same failure go to debug.
       if (e.what() != last_error_) {
         log::warn("engine unavailable", {{"error", e.what()}});
@@ -127,7 +129,7 @@ asio::awaitable<void> Tracker::follow() {
       }
     }
     client_.reset();
-    model_.set_engine_up(false);
+    model_.set_engine_up(false, std::move(error));
     model_.publish();
     if (established) backoff = options_.backoff_initial;
     timer.expires_after(backoff);

@@ -217,7 +217,10 @@ std::uint64_t StateModel::fold_cgroup_oom_kills(const std::string& id, int pid, 
 
 void StateModel::set_api_stats(std::shared_ptr<const ApiStats> stats) { api_stats_ = std::move(stats); }
 
-void StateModel::set_engine_up(bool up) { engine_.up = up; }
+void StateModel::set_engine_up(bool up, std::string error) {
+  engine_.up = up;
+  engine_.error = up ? std::string() : std::move(error);
+}
 void StateModel::set_engine_info(std::string version, std::string api_version) {
   engine_.version = std::move(version);
   engine_.api_version = std::move(api_version);

@@ -80,6 +80,7 @@ struct EngineStatus {
   bool ready = false;  // the engine answered and the first inventory is loaded
   std::string version, api_version;
   std::uint64_t stream_reconnects = 0;
+  std::string error;  // why the engine is not up; empty while it is
 };
 
 // --stats.source=api: the figures the engine thread last polled, by container id.
@@ -136,7 +137,8 @@ class StateModel {
   // --stats.source=api: the latest polled figures, carried by the next snapshots. Writer only.
   void set_api_stats(std::shared_ptr<const ApiStats> stats);
 
-  void set_engine_up(bool up);
+  // Up clears the error; down keeps why.
+  void set_engine_up(bool up, std::string error = {});
   void set_engine_info(std::string version, std::string api_version);
   void set_ready(bool ready);
   void count_reconnect();

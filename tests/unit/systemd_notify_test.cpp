@@ -1,0 +1,141 @@
+// The agent as a Type=notify service: libsystemd's sd_notify talks to a datagram socket
+// this test binds as systemd would ($NOTIFY_SOCKET, $WATCHDOG_USEC, $WATCHDOG_PID). A real
+// systemd runs the installed unit in tests/integration/systemd_test.cpp.
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include "composewatch/app/systemd_notify.h"
+#include "composewatch/compose/discovery.h"
+#include "container_events.h"
+
+using namespace composewatch;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A bound datagram socket standing in for systemd's notify socket, and the environment
+// that points sd_notify at it; restored afterwards.
+class FakeSystemd {
+ public:
+  explicit FakeSystemd(std::optional<std::chrono::microseconds> watchdog) {
+    path_ = (std::filesystem::temp_directory_path() / ("cw-notify-" + std::to_string(::getpid()))).string();
+    ::unlink(path_.c_str());
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("bind");
+    ::setenv("NOTIFY_SOCKET", path_.c_str(), 1);
+    if (watchdog) {
+      ::setenv("WATCHDOG_USEC", std::to_string(watchdog->count()).c_str(), 1);
+      ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+    }
+  }
+  ~FakeSystemd() {
+    ::unsetenv("NOTIFY_SOCKET");
+    ::unsetenv("WATCHDOG_USEC");
+    ::unsetenv("WATCHDOG_PID");
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  // Every datagram received so far.
+  std::vector<std::string> received() {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd_, buf, sizeof buf, 0)) > 0;) got_.emplace_back(buf, std::size_t(n));
+    return got_;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::vector<std::string> got_;
+};
+
+std::size_t count_with(const std::vector<std::string>& msgs, const std::string& part) {
+  std::size_t n = 0;
+  for (const auto& m : msgs) n += m.find(part) != std::string::npos;
+  return n;
+}
+
+}  // namespace
+
+TEST(ServiceStatus, SaysWhatItWaitsForAndWhatItWatches) {
+  state::Snapshot s;
+  s.engine.error = "cannot connect to unix:///var/run/docker.sock: no such file";
+  EXPECT_EQ(app::service_status(s, "unix:///var/run/docker.sock"),
+            "waiting for the Docker engine at unix:///var/run/docker.sock: cannot connect to "
+            "unix:///var/run/docker.sock: no such file");
+  s.engine.ready = s.engine.up = true;
+  s.engine.error.clear();
+  state::ContainerRecord a, b, gone;
+  a.state = "running";
+  b.state = "exited";
+  gone.state = "removing";
+  gone.present = false;
+  s.containers = {a, b, gone};
+  auto compose = std::make_shared<compose::ComposeState>();
+  compose->projects.resize(1);
+  s.compose = compose;
+  EXPECT_EQ(app::service_status(s, "unix:///x"), "watching 2 containers (1 running), 1 compose project");
+  s.engine.up = false;
+  s.engine.error = "the engine closed the event stream";
+  EXPECT_EQ(app::service_status(s, "unix:///x"),
+            "lost the Docker engine at unix:///x, reconnecting: the engine closed the event stream");
+}
+
+TEST(SystemdNotifier, ReadyOnlyOnceTheEngineIsReadyAndWatchdogFromTheLoop) {
+  FakeSystemd systemd(std::chrono::microseconds(400'000));
+  app::SystemdNotifier notifier;
+  ASSERT_TRUE(notifier.enabled());
+  ASSERT_TRUE(notifier.watchdog());
+  EXPECT_EQ(*notifier.watchdog(), std::chrono::microseconds(400'000));
+
+  state::StateModel model;
+  model.set_engine_up(false, "no such file");
+  model.publish();
+  boost::asio::io_context ioc;
+  boost::asio::co_spawn(ioc, notifier.run(model, "unix:///x.sock"), boost::asio::detached);
+  notifier.reloading();  // a SIGHUP before ready is part of the start: nothing sent
+  ioc.run_for(500ms);
+  auto msgs = systemd.received();
+  EXPECT_EQ(count_with(msgs, "READY=1"), 0u);
+  EXPECT_EQ(count_with(msgs, "RELOADING=1"), 0u);
+  EXPECT_EQ(count_with(msgs, "STATUS=waiting for the Docker engine at unix:///x.sock: no such file"), 1u)
+      << "a status is sent when it changes, not at every tick";
+  EXPECT_GE(count_with(msgs, "WATCHDOG=1"), 2u) << "every 200 ms: half the period";
+
+  model.set_engine_up(true);
+  model.set_ready(true);
+  model.publish();
+  ioc.run_for(500ms);
+  msgs = systemd.received();
+  EXPECT_EQ(count_with(msgs, "READY=1"), 1u);
+  EXPECT_EQ(count_with(msgs, "STATUS=watching 0 containers (0 running), 0 compose projects"), 1u);
+
+  notifier.reloading();
+  notifier.reloaded();
+  notifier.stopping();
+  msgs = systemd.received();
+  EXPECT_EQ(count_with(msgs, "RELOADING=1"), 1u);
+  EXPECT_EQ(count_with(msgs, "READY=1"), 2u);
+  EXPECT_EQ(count_with(msgs, "STOPPING=1"), 1u);
+}
+
+TEST(SystemdNotifier, OutsideSystemdNothingHappens) {
+  ::unsetenv("NOTIFY_SOCKET");
+  app::SystemdNotifier notifier;
+  EXPECT_FALSE(notifier.enabled());
+  EXPECT_FALSE(notifier.watchdog());
+  notifier.reloading();  // no socket: no effect, no error
+  notifier.stopping();
+}
