@@ -2,6 +2,7 @@
 // node_exporter export them).
 
 #include <dirent.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -34,11 +35,13 @@ ProcStat read_proc_stat() {
   return ProcStat{field(14), field(15), field(22), field(23), field(24)};
 }
 
+// When the machine booted, from the clocks rather than /proc/stat's btime: under
+// ProcSubset=pid (the systemd unit) only /proc/<pid> entries are there.
 double boot_time() {
-  std::ifstream f("/proc/stat");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind("btime ", 0) == 0) return std::stod(line.substr(6));
-  return 0;
+  timespec real{}, boot{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  return double(real.tv_sec - boot.tv_sec) + double(real.tv_nsec - boot.tv_nsec) / 1e9;
 }
 
 double open_fds() {
