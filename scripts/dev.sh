@@ -38,6 +38,8 @@ build() {
   fi
   say "building"
   cmake --build "$BUILD_DIR" -j"$(nproc)"
+  say "packaging $BUILD_DIR/composewatch_*.deb"
+  (cd "$BUILD_DIR" && cpack -G DEB >cpack.log 2>&1) || { tail -n 20 "$BUILD_DIR/cpack.log" >&2; die "cpack failed"; }
 }
 
 setup() {
