@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <unistd.h>
 
@@ -347,4 +348,24 @@ TEST(ConfigFile, LoadsOverTheBase) {
   const auto c = cfg::parse_config_text("web: {max_requests: 9}\n", kName, base);
   EXPECT_EQ(c.max_requests, 9u);
   EXPECT_EQ(c.docker_host, "unix:///from/env.sock");
+}
+
+// The config.yml the package installs is all comments; uncommented, its examples must be
+// a valid config, with every prune policy a dry run.
+TEST(ConfigFile, ThePackagedExampleIsValidOnceUncommented) {
+  std::ifstream in(std::string(COMPOSEWATCH_SOURCE_DIR) + "/deploy/config.yml");
+  ASSERT_TRUE(in) << "deploy/config.yml";
+  std::string all, uncommented;
+  const std::regex example(R"(^# ( *)([a-z_]+:|- ).*)");
+  for (std::string line; std::getline(in, line);) {
+    all += line + "\n";
+    if (std::regex_match(line, example)) uncommented += line.substr(2) + "\n";
+  }
+  EXPECT_EQ(cfg::parse_config_text(all, "config.yml").prune_policies.size(), 0u) << "as installed: all defaults";
+  const auto c = cfg::parse_config_text(uncommented, "config.yml");
+  for (const char* section : {"web:", "docker:", "stats:", "disk:", "compose:", "prune:"})
+    EXPECT_NE(("\n" + uncommented).find(std::string("\n") + section), std::string::npos) << section << " has no example";
+  EXPECT_EQ(c.prune_policies.size(), 5u);
+  for (const auto& p : c.prune_policies) EXPECT_TRUE(p.dry_run) << p.name;
+  EXPECT_EQ(c.compose_projects.size(), 1u);
 }
