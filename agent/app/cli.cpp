@@ -6,6 +6,7 @@
 #include "composewatch/app/check_command.h"
 #include "composewatch/app/commands.h"
 #include "composewatch/app/compose_command.h"
+#include "composewatch/app/healthcheck_command.h"
 #include "composewatch/app/prune_command.h"
 #include "composewatch/app/diagnose_command.h"
 #include "composewatch/log/log.h"
@@ -30,6 +31,8 @@ CommandHandlers default_handlers() {
                            std::ostream& err) { return run_check(cfg, check_options(cl), out, err); };
   h.commands["prune"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
                            std::ostream& err) { return run_prune(cfg, prune_options(cl), out, err); };
+  h.commands["healthcheck"] = [](const config::AgentConfig& cfg, const config::CommandLine&, std::ostream& out,
+                                 std::ostream& err) { return run_healthcheck(cfg, out, err); };
   h.commands["diagnose"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
                               std::ostream& err) { return run_diagnose(cfg, diagnose_options(cl), out, err); };
   return h;

@@ -61,8 +61,12 @@ const std::array<FlagSpec, 11> kFlags = {{
      &FlagValues::log_format, true},
 }};
 
-constexpr std::array<std::string_view, 6> kCommands = {"run",   "status", "check",
-                                                       "compose", "prune", "diagnose"};
+constexpr std::array<std::string_view, 7> kCommands = {"run",   "status",   "check",      "compose",
+                                                       "prune", "diagnose", "healthcheck"};
+
+// The commands that take every flag of the agent: run, and the probe of a running agent,
+// which must find it where run put it.
+bool takes_agent_flags(const std::string& command) { return command == "run" || command == "healthcheck"; }
 
 // A flag of one command only, in the docker CLI's spellings: -f X, -fX, --file X, --file=X.
 struct OwnFlag {
@@ -159,7 +163,7 @@ std::vector<std::string> flag_names(const std::string& command) {
   std::vector<std::string> names = {"help", "version"};
   for (const OwnFlag* f : own_flags(command)) names.emplace_back(f->long_name);
   for (const FlagSpec& f : kFlags) {
-    if (command == "run" || f.for_status) names.emplace_back(f.name);
+    if (takes_agent_flags(command) || f.for_status) names.emplace_back(f.name);
   }
   return names;
 }
@@ -191,7 +195,7 @@ po::options_description options_for(const std::string& command) {
   po::options_description desc;
   desc.add_options()("help", "")("version", "");
   for (const FlagSpec& f : kFlags) {
-    if (command == "run" || f.for_status) desc.add_options()(f.name, po::value<std::string>(), "");
+    if (takes_agent_flags(command) || f.for_status) desc.add_options()(f.name, po::value<std::string>(), "");
   }
   // Anything that is not a flag lands here, so the error can name it.
   desc.add_options()("stray-argument", po::value<std::vector<std::string>>(), "");
@@ -241,7 +245,7 @@ std::vector<std::pair<std::string, std::string>> flag_rows(const std::string& co
     rows.emplace_back(std::move(flag), f->help);
   }
   for (const FlagSpec& f : kFlags) {
-    if (command == "run" || f.for_status) {
+    if (takes_agent_flags(command) || f.for_status) {
       rows.emplace_back(std::string("--") + f.name + "=" + f.value_name, f.help);
     }
   }
@@ -375,6 +379,18 @@ std::string help_text(const std::string& command) {
            "Flags:\n" +
            flag_table(flag_rows("prune"));
   }
+  if (command == "healthcheck") {
+    return "Usage: composewatch healthcheck [flags of run]\n"
+           "\n"
+           "Asks the agent running on this machine for /healthz, at the address the same\n"
+           "flags and config file give it (on loopback when it listens on every\n"
+           "interface): for a container's HEALTHCHECK. With a --web.config.file (TLS,\n"
+           "basic auth) it only checks that the agent accepts connections. Exits 0\n"
+           "healthy, 1 not.\n"
+           "\n"
+           "Flags:\n" +
+           flag_table(flag_rows("healthcheck"));
+  }
   if (command == "diagnose") {
     return "Usage: composewatch diagnose [--format text|json] [flags]\n"
            "\n"
@@ -401,6 +417,7 @@ std::string help_text(const std::string& command) {
          "  compose    Print the normalised compose model as JSON (no engine needed).\n"
          "  prune      Run the prune policies once, now.\n"
          "  diagnose   One-shot host report: disk, volumes, troubled containers, drift.\n"
+         "  healthcheck  Ask the running agent for /healthz (a container's HEALTHCHECK).\n"
          "\n"
          "Flags of run (a flag wins over the config file):\n" +
          flag_table(flag_rows("run"));

@@ -101,3 +101,21 @@ TEST(StatusCommand, PermissionDeniedOnTheSocketIsExplained) {
 
 }  // namespace
 }  // namespace itest
+
+namespace itest {
+namespace {
+
+TEST(HealthcheckCommand, ZeroWhileTheAgentServesOneOnceItIsGone) {
+  auto agent = std::make_unique<AgentProcess>();
+  const std::string flags = "--web.listen-address=:" + std::to_string(agent->port());
+  const ShResult up = sh(quote(agent_binary().string()) + " healthcheck " + flags);
+  EXPECT_EQ(up.code, 0) << up.out << up.err;
+  EXPECT_NE(up.out.find("127.0.0.1:" + std::to_string(agent->port()) + ": ok"), std::string::npos) << up.out;
+  agent->stop();
+  const ShResult down = sh(quote(agent_binary().string()) + " healthcheck " + flags);
+  EXPECT_EQ(down.code, 1) << down.out << down.err;
+  EXPECT_NE(down.err.find("is not healthy: Connection refused"), std::string::npos) << down.err;
+}
+
+}  // namespace
+}  // namespace itest
