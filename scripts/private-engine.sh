@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A private Docker engine for tests that delete things (prune): its own dockerd with its
 # own data root, socket and cgroup parent, so that nothing a developer keeps on the
-# machine's engine is ever at stake. No default bridge, no iptables: test containers use
-# --network none or networks the test creates, and nothing leaves the machine.
+# machine's engine is ever at stake. It runs in a network namespace of its own: a second
+# dockerd in the host's would take the machine engine's docker0 away. No default bridge,
+# no iptables: test containers use --network none or networks the test creates, and
+# nothing leaves the machine.
 #
 #   scripts/private-engine.sh start DIR   start it in DIR (short path: sockets live there),
 #                                         import the test image, print its DOCKER_HOST
@@ -30,7 +32,11 @@ case "$cmd" in
     mkdir -p "$dir"
     ping_engine && { echo "unix://$sock"; exit 0; }
     name=$(basename "$dir")
-    setsid nohup dockerd --data-root "$dir/data" --exec-root "$dir/x" --pidfile "$dir/docker.pid" \
+    netns="cw-private-$name"
+    ip netns add "$netns" 2>/dev/null || true
+    ip netns exec "$netns" ip link set lo up
+    # nsenter, not `ip netns exec`: that one also remounts /sys, hiding the cgroups.
+    setsid nohup nsenter --net="/run/netns/$netns" dockerd --data-root "$dir/data" --exec-root "$dir/x" --pidfile "$dir/docker.pid" \
       -H "unix://$sock" --bridge=none --iptables=false --ip-masq=false --ip-forward=false \
       --cgroup-parent="/cw-private-$name" >"$dir/dockerd.log" 2>&1 </dev/null &
     pid=$!
@@ -44,6 +50,7 @@ case "$cmd" in
     echo "unix://$sock"
     ;;
   stop)
+    netns="cw-private-$(basename "$dir")"
     if [ -r "$dir/docker.pid" ]; then
       pid=$(cat "$dir/docker.pid")
       if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
@@ -58,6 +65,7 @@ case "$cmd" in
     { grep -o " $dir/[^ ]*" /proc/mounts 2>/dev/null || true; } | sort -r |
       while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$dir"
+    ip netns del "$netns" 2>/dev/null || true
     # The cgroup parent's directories, once their containers are gone (deepest first).
     find /sys/fs/cgroup -maxdepth 3 -type d -name "cw-private-$(basename "$dir")" 2>/dev/null |
       while read -r c; do find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
