@@ -29,7 +29,10 @@ SourceChoice choose_stats_source(std::string_view setting, bool engine_is_local,
     if (forced) throw std::runtime_error("--stats.source=cgroup: " + why);
     return {nullptr, why};
   };
-  if (!engine_is_local) return refuse("the engine is not on this host (tcp://), its cgroups are not here");
+  // Forced, the user says the engine's cgroups are here although it is reached over tcp://
+  // (a socket proxy in front of the local engine).
+  if (!engine_is_local && !forced)
+    return refuse("the engine is not on this host (tcp://), its cgroups are not here");
   if (info && info->rootless) return refuse("the engine is rootless");
   if (info && info->driver == "none") return refuse("the engine runs without cgroups (CgroupDriver none)");
   try {

@@ -77,7 +77,7 @@ class SystemdHost : public ::testing::Test {
          " -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock"
          " -v /var/run/docker.sock:/host/docker.sock -v /var/lib/docker:/var/lib/docker:ro"
          " -v /proc:/host/proc:ro " +
-         image_);
+         image_ + " /lib/systemd/systemd");
     ASSERT_TRUE(eventually(
         [] {
           const auto s = sh(exec("systemctl is-system-running")).out;

@@ -23,6 +23,15 @@ TEST(CgroupSource, AutoFallsBackForRemoteAndRootlessEngines) {
 }
 
 TEST(CgroupSource, ForcedCgroupThatCannotWorkThrows) {
-  EXPECT_THROW(choose_stats_source("cgroup", false, std::nullopt), std::runtime_error);
   EXPECT_THROW(choose_stats_source("cgroup", true, EngineCgroupInfo{"systemd", "2", true}), std::runtime_error);
+}
+
+TEST(CgroupSource, ForcedCgroupOverTcpReadsTheLocalCgroups) {
+  // A socket proxy in front of the local engine: the user says its cgroups are here, so a
+  // refusal can only be about them, never about tcp://.
+  try {
+    choose_stats_source("cgroup", false, EngineCgroupInfo{"cgroupfs", "1", false});
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).find("tcp://"), std::string::npos) << e.what();
+  }
 }

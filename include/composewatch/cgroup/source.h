@@ -16,7 +16,8 @@ struct SourceChoice {
 };
 
 // setting "api": the API. "cgroup": a reader, or std::runtime_error saying why the
-// cgroups cannot be read. "auto": a reader when the engine is on this host
+// cgroups cannot be read (also over tcp://: the user says the engine is on this host, as
+// behind a socket proxy). "auto": a reader when the engine is on this host
 // (engine_is_local), not rootless, and its cgroups are readable; else the API.
 // `info` is GET /info's answer, nullopt when the engine did not answer (the driver is
 // then guessed from the tree). `procfs` is where the host's /proc is (--path.procfs).
