@@ -21,7 +21,10 @@ TEST(ContainerImage, BuildsRunsHealthyAndServesEveryFamily) {
   Cleanup cleanup;
   const std::string toolchain = must(quote((source_dir() / "scripts/toolchain-image.sh").string()), 1200s);
   const std::string tag = "composewatch-test/composewatch:" + unique_name("image");
-  cleanup.add([tag] { sh("docker rmi -f " + tag, 120s); });
+  cleanup.add([tag] {
+    sh("docker rmi -f " + tag, 120s);
+    sh("docker image prune -f --filter label=composewatch.stage=build", 120s);  // the build stage
+  });
   const std::string revision = sh("git -C " + quote(source_dir().string()) + " rev-parse --short=12 HEAD").out;
   // --network none: the base holds every package; nothing is fetched.
   must("docker build --network none --build-arg BUILD_IMAGE=" + toolchain + " --build-arg REVISION=" +
