@@ -169,6 +169,28 @@ TEST_F(SystemdHost, InstallReadyMetricsReloadWatchdogSecurityUpgradePurge) {
   EXPECT_EQ(m.value("composewatch_container_memory_limit_bytes", {{"container", busy}}), 64 << 20);
   EXPECT_TRUE(m.value("composewatch_container_network_receive_bytes_total", {{"container", busy}}).has_value());
 
+  // On a real host the agent reads containers' counters through the unit's own /proc
+  // (ProcSubset=pid), not a /host/proc: a root process in another network namespace,
+  // read from a transient service with the installed unit's user and sandbox.
+  in("sh -c 'unshare --net sleep 600 >/dev/null 2>&1 &'");
+  const std::string netns_pid = in("sh -c 'sleep 1; pgrep -f \"^sleep 600\" | head -n 1'");
+  std::string sandbox;
+  {
+    std::istringstream unit(in("cat /lib/systemd/system/composewatch.service"));
+    const std::regex property(
+        R"(^(DynamicUser|SupplementaryGroups|CapabilityBoundingSet|NoNewPrivileges|Protect\w+|Private\w+|)"
+        R"(Restrict\w+|ProcSubset|LockPersonality|MemoryDenyWriteExecute|SystemCall\w+|UMask)=.*)");
+    bool service = false;
+    for (std::string line; std::getline(unit, line);) {
+      if (line.starts_with("[")) service = line == "[Service]";
+      if (service && std::regex_match(line, property)) sandbox += " -p " + quote(line);
+    }
+  }
+  ASSERT_NE(sandbox.find("ProcSubset=pid"), std::string::npos) << sandbox;
+  const ShResult net_dev = sh(exec("systemd-run --wait --pipe -q" + sandbox + " cat /proc/" + netns_pid + "/net/dev"));
+  EXPECT_EQ(net_dev.code, 0) << sandbox << "\n" << net_dev.out << net_dev.err;
+  EXPECT_NE(net_dev.out.find("lo:"), std::string::npos) << net_dev.out << net_dev.err;
+
   // Reload: a policy added to the config is running after `systemctl reload`.
   in("sh -c 'printf \"prune:\\n  policies:\\n    - {name: reloaded, schedule: every 1h, target: images}\\n\""
      " > /etc/composewatch/config.yml'");
