@@ -70,18 +70,7 @@ TEST(ContainerImage, BuildsRunsHealthyAndServesEveryFamily) {
       [&] { return sh("docker logs " + container + " 2>&1").out; }));
   std::set<std::string> names;
   for (const auto& s : m.samples()) names.insert(s.name);
-  for (const char* family :
-       {"composewatch_engine_up", "composewatch_engine_info", "composewatch_build_info", "composewatch_events_total",
-        "composewatch_collector_success", "process_resident_memory_bytes", "process_start_time_seconds",
-        "composewatch_container_info", "composewatch_container_state", "composewatch_container_health_status",
-        "composewatch_container_oom_kills_total", "composewatch_container_restarts_total",
-        "composewatch_container_memory_usage_bytes", "composewatch_container_memory_working_set_bytes",
-        "composewatch_container_memory_limit_bytes", "composewatch_container_cpu_seconds_total",
-        "composewatch_container_cpu_throttled_seconds_total", "composewatch_container_pids",
-        "composewatch_container_network_receive_bytes_total", "composewatch_container_network_transmit_bytes_total",
-        "composewatch_container_blkio_read_bytes_total", "composewatch_container_blkio_write_bytes_total",
-        "composewatch_disk_usage_bytes", "composewatch_disk_reclaimable_bytes", "composewatch_disk_objects",
-        "composewatch_filesystem_avail_bytes", "composewatch_filesystem_size_bytes"})
+  for (const auto& family : host_metric_families())
     EXPECT_TRUE(names.count(family)) << family << " is missing from the container's /metrics";
   for (const auto& s : m.find("composewatch_collector_success")) EXPECT_EQ(s->value, 1) << format_sample(*s);
   EXPECT_EQ(m.value("composewatch_container_memory_limit_bytes", {{"container", busy}}), 64 << 20);

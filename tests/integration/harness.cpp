@@ -827,6 +827,25 @@ testing::AssertionResult metric_eventually_absent(const AgentProcess& agent,
 
 // ------------------------------------------------------------------------- fixtures
 
+const std::vector<std::string>& host_metric_families() {
+  static const std::vector<std::string> families = {
+      "composewatch_engine_up", "composewatch_engine_info", "composewatch_build_info", "composewatch_events_total",
+      "composewatch_event_stream_reconnects_total", "composewatch_collector_duration_seconds",
+      "composewatch_collector_success", "process_resident_memory_bytes", "process_cpu_seconds_total",
+      "process_open_fds", "process_start_time_seconds", "composewatch_container_info", "composewatch_container_state",
+      "composewatch_container_health_status", "composewatch_container_health_failing_streak",
+      "composewatch_container_started_timestamp_seconds", "composewatch_container_oom_kills_total",
+      "composewatch_container_restarts_total", "composewatch_container_memory_usage_bytes",
+      "composewatch_container_memory_working_set_bytes", "composewatch_container_memory_limit_bytes",
+      "composewatch_container_cpu_seconds_total", "composewatch_container_cpu_throttled_seconds_total",
+      "composewatch_container_pids", "composewatch_container_network_receive_bytes_total",
+      "composewatch_container_network_transmit_bytes_total", "composewatch_container_blkio_read_bytes_total",
+      "composewatch_container_blkio_write_bytes_total", "composewatch_disk_usage_bytes",
+      "composewatch_disk_reclaimable_bytes", "composewatch_disk_objects", "composewatch_filesystem_avail_bytes",
+      "composewatch_filesystem_size_bytes"};
+  return families;
+}
+
 fs::path source_dir() { return COMPOSEWATCH_SOURCE_DIR; }
 fs::path fixtures_dir() { return fs::path(COMPOSEWATCH_FIXTURES) / "integration"; }
 fs::path agent_binary() { return COMPOSEWATCH_BIN; }

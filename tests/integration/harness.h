@@ -213,6 +213,11 @@ testing::AssertionResult metric_eventually_absent(const AgentProcess& agent,
                                                   const std::string& name, const Labels& labels,
                                                   std::chrono::milliseconds timeout = 30s);
 
+// The families the agent exports on a local engine with a running, memory-limited
+// container and the disk collected: what "every family" means for the packaged unit and
+// the container image.
+const std::vector<std::string>& host_metric_families();
+
 // ------------------------------------------------------------------------- fixtures
 
 std::filesystem::path source_dir();
