@@ -32,6 +32,10 @@ class PruneCollector final : public Collector {
                                      "What the policy's last plan would free (dry run or not).", MetricType::Gauge);
     auto cands = detail::family("composewatch_prune_candidates", "Objects the policy's last plan would delete.",
                                 MetricType::Gauge);
+    auto interval = detail::family("composewatch_prune_interval_seconds",
+                                   "Time between two runs of the policy, from its schedule (for alerts on a "
+                                   "policy that has not succeeded for a while).",
+                                   MetricType::Gauge);
     for (const auto& p : s.prune->policies) {
       const std::string kind(prune::kind_name(p.kind));
       detail::add(runs, {{"policy", p.policy}, {"mode", "apply"}}, double(p.runs_apply));
@@ -40,12 +44,14 @@ class PruneCollector final : public Collector {
       detail::add(reclaimed, {{"policy", p.policy}, {"kind", kind}}, double(p.reclaimed_bytes));
       detail::add(deleted, {{"policy", p.policy}, {"kind", kind}}, double(p.deleted_objects));
       if (p.last_success) detail::add(last, {{"policy", p.policy}}, *p.last_success);
+      if (p.interval_seconds > 0) detail::add(interval, {{"policy", p.policy}}, p.interval_seconds);
       if (p.planned) {
         detail::add(cand_bytes, {{"policy", p.policy}, {"kind", kind}}, double(p.candidate_bytes));
         detail::add(cands, {{"policy", p.policy}, {"kind", kind}}, double(p.candidates));
       }
     }
-    for (auto* f : {&runs, &failures, &reclaimed, &deleted, &last, &cand_bytes, &cands}) out.push_back(std::move(*f));
+    for (auto* f : {&runs, &failures, &reclaimed, &deleted, &last, &cand_bytes, &cands, &interval})
+      out.push_back(std::move(*f));
   }
 };
 

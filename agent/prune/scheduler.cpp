@@ -52,6 +52,7 @@ struct PruneScheduler::Impl {
     s.due = s.schedule.next_due(previous_due, now);
     s.fire_at = s.due + config::jitter(s.schedule, options.random());
     s.status.next_run = epoch(s.fire_at);
+    s.status.interval_seconds = std::chrono::duration<double>(s.schedule.next_after(s.due) - s.due).count();
   }
 
   void set(std::vector<config::PrunePolicyConfig> policies) {

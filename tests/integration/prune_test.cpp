@@ -389,6 +389,7 @@ TEST_F(Prune, AScheduledPolicyRunsOnItsOwnInTheAgent) {
   EXPECT_GE(agent.scrape().value("composewatch_prune_candidate_bytes", {{"policy", "preview"}}).value_or(0), 3 << 20);
   EXPECT_EQ(m.value("composewatch_prune_runs_total", {{"policy", "preview"}, {"mode", "apply"}}), 0);
   EXPECT_TRUE(m.value("composewatch_prune_last_success_timestamp_seconds", {{"policy", "every10s"}}).has_value());
+  EXPECT_EQ(m.value("composewatch_prune_interval_seconds", {{"policy", "every10s"}}), 10);
   EXPECT_EQ(m.value("composewatch_collector_success", {{"collector", "disk"}}), 1);
   EXPECT_NE(agent.log().find("msg=pruned policy=every10s kind=images"), std::string::npos);
 }

@@ -94,6 +94,7 @@ TEST(PruneMetrics, SeriesPerPolicyWithModeAndKind) {
   a.planned = true;
   a.candidate_bytes = 1024;
   a.candidates = 2;
+  a.interval_seconds = 86400;
   prune::PolicyStatus b;
   b.policy = "never-ran";
   b.kind = prune::Kind::volumes;
@@ -107,6 +108,7 @@ TEST(PruneMetrics, SeriesPerPolicyWithModeAndKind) {
   EXPECT_LINE(text, R"(composewatch_prune_last_success_timestamp_seconds{policy="nightly"} 1800000000)");
   EXPECT_LINE(text, R"(composewatch_prune_candidate_bytes{policy="nightly",kind="build_cache"} 1024)");
   EXPECT_LINE(text, R"(composewatch_prune_candidates{policy="nightly",kind="build_cache"} 2)");
+  EXPECT_LINE(text, R"(composewatch_prune_interval_seconds{policy="nightly"} 86400)");
   EXPECT_LINE(text, R"(composewatch_prune_runs_total{policy="never-ran",mode="apply"} 0)");
   EXPECT_EQ(text.find(R"(composewatch_prune_candidates{policy="never-ran")"), std::string::npos)
       << "no plan yet: no candidate series";

@@ -24,6 +24,7 @@ struct PolicyStatus {
   std::int64_t candidate_bytes = 0;    // of the last plan
   std::size_t candidates = 0;
   std::optional<double> next_run;  // when it is due next, seconds since the epoch
+  double interval_seconds = 0;     // between two runs: the period, or for cron the gap after the next run
 };
 
 struct PruneStatus {
