@@ -571,9 +571,7 @@ std::string format_sample(const Sample& s) {
   return ss.str();
 }
 
-// ---------------------------------------------------------------------------- agent
-
-namespace {
+// ------------------------------------------------------------------------ processes
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -591,6 +589,8 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
+namespace {
+
 bool accepts_connections(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -604,17 +604,12 @@ bool accepts_connections(int port) {
 
 }  // namespace
 
-AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) {
-  std::string tmpl = "/tmp/cwit-" + std::to_string(getpid()) + "-agent-XXXXXX";
+ServiceProcess::ServiceProcess(std::string name, std::vector<std::string> args, ServiceOptions options)
+    : name_(std::move(name)) {
+  std::string tmpl = "/tmp/cwit-" + std::to_string(getpid()) + "-" + name_ + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
   dir_ = tmpl;
-  fs::create_directories(dir_ / "state");
-  port_ = free_port();
-
-  std::vector<std::string> args = {agent_binary().string(), "run",
-                                   "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                   "--log.level=debug", "--state.dir=" + (dir_ / "state").string()};
-  args.insert(args.end(), options_.args.begin(), options_.args.end());
+  log_path_ = dir_ / (name_ + ".log");
 
   std::map<std::string, std::string> env;
   for (char** e = environ; *e; ++e) {
@@ -622,7 +617,7 @@ AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) 
     auto eq = kv.find('=');
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  for (const auto& [k, v] : options_.env) {
+  for (const auto& [k, v] : options.env) {
     if (v)
       env[k] = *v;
     else
@@ -636,9 +631,8 @@ AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) 
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  std::string log_path = (dir_ / "agent.log").string();
   {
-    std::ofstream log_file(log_path);
+    std::ofstream log_file(log_path_);
     log_file << "[harness] exec";
     for (const auto& a : args) log_file << " " << a;
     log_file << "\n";
@@ -650,7 +644,7 @@ AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) 
     // Dies with the test process, whatever kills it.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
-    int log_fd = open(log_path.c_str(), O_WRONLY | O_APPEND);
+    int log_fd = open(log_path_.c_str(), O_WRONLY | O_APPEND);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     dup2(log_fd, 1);
@@ -663,14 +657,15 @@ AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) 
     _exit(127);
   }
 
-  if (!options_.wait_listening) return;
-  auto deadline = Clock::now() + 20s;
-  while (!accepts_connections(port_)) {
+  if (options.wait_port == 0) return;
+  auto deadline = Clock::now() + options.wait;
+  while (!accepts_connections(options.wait_port)) {
     std::string failure;
     if (!running())
-      failure = "the agent exited (status " + std::to_string(*status_) + ") before listening";
+      failure = name_ + " exited (status " + std::to_string(*status_) + ") before listening";
     else if (Clock::now() >= deadline)
-      failure = "the agent is not listening after 20 s";
+      failure = name_ + " is not listening on port " + std::to_string(options.wait_port) + " after " +
+                std::to_string(options.wait.count() / 1000) + " s";
     if (!failure.empty()) {
       // The destructor will not run: undo here.
       stop();
@@ -683,15 +678,15 @@ AgentProcess::AgentProcess(AgentOptions options) : options_(std::move(options)) 
   }
 }
 
-AgentProcess::~AgentProcess() {
+ServiceProcess::~ServiceProcess() {
   stop();
   if (testing::Test::HasFailure())
-    std::cerr << "---- agent log (last lines) ----\n" << log_tail() << "---- end of agent log ----\n";
+    std::cerr << "---- " << name_ << " log (last lines) ----\n" << log_tail() << "---- end of " << name_ << " log ----\n";
   std::error_code ec;
   fs::remove_all(dir_, ec);
 }
 
-bool AgentProcess::running() {
+bool ServiceProcess::running() {
   if (status_) return false;
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -701,7 +696,7 @@ bool AgentProcess::running() {
   return true;
 }
 
-int AgentProcess::reap(std::chrono::milliseconds timeout) {
+int ServiceProcess::reap(std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (running()) {
     if (Clock::now() >= deadline) return -1;
@@ -710,19 +705,54 @@ int AgentProcess::reap(std::chrono::milliseconds timeout) {
   return *status_;
 }
 
-int AgentProcess::stop() {
+int ServiceProcess::stop() {
   if (!running()) return *status_;
   kill(pid_, SIGTERM);
   if (reap(10s) >= 0) return *status_;
-  std::cerr << "[harness] the agent ignored SIGTERM for 10 s; killing it\n";
+  std::cerr << "[harness] " << name_ << " ignored SIGTERM for 10 s; killing it\n";
   kill(pid_, SIGKILL);
   reap(10s);
   return status_.value_or(-1);
 }
 
-std::string AgentProcess::log() const { return read_file(dir_ / "agent.log"); }
+std::string ServiceProcess::log() const { return read_file(log_path_); }
 
-std::string AgentProcess::log_tail(std::size_t lines) const { return tail_lines(log(), lines); }
+std::string ServiceProcess::log_tail(std::size_t lines) const { return tail_lines(log(), lines); }
+
+// ---------------------------------------------------------------------------- agent
+
+namespace {
+
+std::vector<std::string> agent_args(const AgentOptions& options, int port, const fs::path& state) {
+  std::vector<std::string> args = {agent_binary().string(), "run",
+                                   "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=debug",
+                                   "--state.dir=" + state.string()};
+  args.insert(args.end(), options.args.begin(), options.args.end());
+  return args;
+}
+
+fs::path fresh_state_dir() {
+  std::string tmpl = "/tmp/cwit-" + std::to_string(getpid()) + "-state-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));
+  return tmpl;
+}
+
+}  // namespace
+
+AgentProcess::AgentProcess(AgentOptions options)
+    : port_(free_port()),
+      state_(fresh_state_dir()),
+      process_("agent", agent_args(options, port_, state_),
+               ServiceOptions{.env = options.env, .wait_port = options.wait_listening ? port_ : 0, .wait = 20s}) {}
+
+AgentProcess::~AgentProcess() {
+  std::error_code ec;
+  fs::remove_all(state_, ec);
+}
+
+std::string AgentProcess::log() const { return process_.log(); }
+
+std::string AgentProcess::log_tail(std::size_t lines) const { return process_.log_tail(lines); }
 
 HttpResponse AgentProcess::get(const std::string& target,
                                const std::map<std::string, std::string>& headers) const {

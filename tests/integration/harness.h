@@ -147,6 +147,47 @@ class Metrics {
 std::string format_sample(const Sample& s);
 std::string format_labels(const Labels& labels);
 
+// ------------------------------------------------------------------------ processes
+
+// A free TCP port on 127.0.0.1 (bound and released: another process may take it first,
+// as with every such helper).
+int free_port();
+
+struct ServiceOptions {
+  // Environment changes: a value sets the variable, nullopt unsets it.
+  std::map<std::string, std::optional<std::string>> env;
+  int wait_port = 0;  // the constructor returns once 127.0.0.1:wait_port accepts (0: at once)
+  std::chrono::milliseconds wait = 30s;
+};
+
+// A program the test runs in the background (the agent, Prometheus, Alertmanager), its
+// stdout and stderr in a log file whose tail is printed when the test has failed; killed
+// if the test process dies, stopped (SIGTERM, then SIGKILL) by stop() or the destructor.
+class ServiceProcess {
+ public:
+  ServiceProcess(std::string name, std::vector<std::string> args, ServiceOptions options = {});
+  ~ServiceProcess();
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  // SIGTERM, wait up to 10 s (then SIGKILL). Returns the exit status as sh() does.
+  // Idempotent: later calls return the first status.
+  int stop();
+  std::string log() const;
+  std::string log_tail(std::size_t lines = 60) const;
+  const std::filesystem::path& dir() const { return dir_; }  // a temp dir of its own, removed at the end
+
+ private:
+  int reap(std::chrono::milliseconds timeout);
+
+  std::string name_;
+  std::filesystem::path dir_, log_path_;
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
 // ---------------------------------------------------------------------------- agent
 
 struct AgentOptions {
@@ -158,8 +199,7 @@ struct AgentOptions {
 };
 
 // The built agent, `composewatch run --web.listen-address=127.0.0.1:<free port>
-// --log.level=debug --state.dir=<temp dir> [args]`, with stderr in a temp log file whose
-// tail is printed when the test has failed. Killed if the test process dies.
+// --log.level=debug --state.dir=<temp dir> [args]`, a ServiceProcess.
 class AgentProcess {
  public:
   explicit AgentProcess(AgentOptions options = {});
@@ -168,8 +208,8 @@ class AgentProcess {
   AgentProcess& operator=(const AgentProcess&) = delete;
 
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  bool running();
+  pid_t pid() const { return process_.pid(); }
+  bool running() { return process_.running(); }
 
   HttpResponse get(const std::string& target,
                    const std::map<std::string, std::string>& headers = {}) const;
@@ -178,19 +218,15 @@ class AgentProcess {
 
   // SIGTERM, wait up to 10 s (then SIGKILL). Returns the exit status as sh() does.
   // Idempotent: later calls return the first status.
-  int stop();
+  int stop() { return process_.stop(); }
 
   std::string log() const;
   std::string log_tail(std::size_t lines = 60) const;
 
  private:
-  int reap(std::chrono::milliseconds timeout);
-
-  AgentOptions options_;
-  std::filesystem::path dir_;  // log and state dir
   int port_ = 0;
-  pid_t pid_ = -1;
-  std::optional<int> status_;
+  std::filesystem::path state_;
+  ServiceProcess process_;
 };
 
 // Scrapes until value(name, labels) satisfies `ok`. On timeout the failure shows
