@@ -1,0 +1,310 @@
+// The alerts end to end on the real engine: Debian's Prometheus scrapes a real agent over
+// TLS with basic auth (as in production), evaluates deploy/prometheus/rules.yml (its
+// windows and for: shortened to seconds) and sends to Debian's Alertmanager, whose
+// webhook receiver here records what arrives. A compose stack is driven into an OOM kill,
+// a restart loop and an unhealthy state; each alert arrives with its project, service,
+// container, instance and severity, and every alert that fired resolves once its cause is
+// removed.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+namespace itest {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// rules.yml with its windows, offsets and for: in seconds, so that the test takes a
+// minute or two rather than hours. All but the filesystem trend: over seconds a busy
+// disk's free space always looks like it is running out.
+std::string shortened_rules() {
+  const std::string rules = read_text(source_dir() / "deploy/prometheus/rules.yml");
+  const std::string keep_from = "      - alert: ComposewatchFilesystemFullIn24h";
+  const auto a = rules.find(keep_from);
+  const auto b = rules.find("      - alert:", a + keep_from.size());
+  auto shorten = [](std::string r) {
+    r = std::regex_replace(r, std::regex(R"(for: \d+[smh])"), "for: 3s");
+    r = std::regex_replace(r, std::regex(R"(\[\d+[mh]\])"), "[40s]");
+    return std::regex_replace(r, std::regex(R"(offset \d+[mh])"), "offset 40s");
+  };
+  return shorten(rules.substr(0, a)) + rules.substr(a, b - a) + shorten(rules.substr(b));
+}
+
+// A webhook receiver for Alertmanager: one thread, HTTP/1.1 POSTs with a Content-Length,
+// every alert of every notification kept (status, labels, fingerprint).
+class WebhookReceiver {
+ public:
+  struct Alert {
+    std::string status;  // firing | resolved
+    std::map<std::string, std::string> labels;
+    std::string fingerprint;
+  };
+
+  WebhookReceiver() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0)
+      throw std::runtime_error("webhook: cannot listen");
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~WebhookReceiver() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<Alert> alerts() {
+    std::lock_guard lock(mu_);
+    return alerts_;
+  }
+
+ private:
+  void serve() {
+    while (!stopping_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      std::string req;
+      char buf[8192];
+      std::size_t need = std::string::npos;
+      for (ssize_t n; (n = ::recv(c, buf, sizeof buf, 0)) > 0;) {
+        req.append(buf, std::size_t(n));
+        const auto head_end = req.find("\r\n\r\n");
+        if (head_end == std::string::npos) continue;
+        if (need == std::string::npos) {
+          std::smatch m;
+          const std::string head = req.substr(0, head_end);
+          need = std::regex_search(head, m, std::regex("[Cc]ontent-[Ll]ength: *(\\d+)"))
+                     ? head_end + 4 + std::stoul(m[1])
+                     : head_end + 4;
+        }
+        if (req.size() >= need) break;
+      }
+      const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      ::send(c, ok.data(), ok.size(), MSG_NOSIGNAL);
+      ::close(c);
+      const auto body_at = req.find("\r\n\r\n");
+      if (body_at == std::string::npos) continue;
+      try {
+        const auto doc = json::parse(req.substr(body_at + 4));
+        std::lock_guard lock(mu_);
+        for (const auto& a : doc.at("alerts").as_array()) {
+          Alert alert;
+          alert.status = json::value_to<std::string>(a.at("status"));
+          alert.fingerprint = json::value_to<std::string>(a.at("fingerprint"));
+          for (const auto& [k, v] : a.at("labels").as_object()) alert.labels[std::string(k)] = json::value_to<std::string>(v);
+          alerts_.push_back(std::move(alert));
+        }
+      } catch (const std::exception&) {
+        // not a notification: ignored
+      }
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Alert> alerts_;
+};
+
+// The number of series a PromQL query returns now, through Prometheus's HTTP API.
+std::size_t series_count(int prometheus_port, const std::string& expr) {
+  const auto r = http_get("127.0.0.1", prometheus_port, "/api/v1/query?query=" + url_encode(expr));
+  if (r.status != 200) throw std::runtime_error("query " + expr + ": status " + std::to_string(r.status) + " " + r.body);
+  return json::parse(r.body).at("data").at("result").as_array().size();
+}
+
+std::string describe(const std::vector<WebhookReceiver::Alert>& alerts) {
+  std::string s;
+  for (const auto& a : alerts) {
+    s += a.status + " " + a.labels.at("alertname");
+    for (const auto& [k, v] : a.labels)
+      if (k != "alertname") s += " " + k + "=" + v;
+    s += "\n";
+  }
+  return s.empty() ? "(nothing received)\n" : s;
+}
+
+}  // namespace
+
+TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
+  Cleanup cleanup;
+  const fs::path dir = make_temp_dir(cleanup, "alerting");
+
+  // The agent as in production: TLS and basic auth.
+  must("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 "
+       "-addext subjectAltName=IP:127.0.0.1 -keyout " + (dir / "agent.key").string() + " -out " +
+       (dir / "agent.crt").string() + " 2>&1");
+  const std::string hash = must("python3 -c \"import crypt; print(crypt.crypt('e2e-secret', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=256)))\" 2>/dev/null");
+  ASSERT_TRUE(hash.starts_with("$2")) << hash;
+  std::ofstream(dir / "web.yml") << "tls_server_config:\n  cert_file: " << (dir / "agent.crt").string()
+                                 << "\n  key_file: " << (dir / "agent.key").string()
+                                 << "\nbasic_auth_users:\n  prometheus: '" << hash << "'\n";
+
+  // The stack: one service OOM-killed once (after a first scrape has seen it at 0), one
+  // in a restart loop, one unhealthy until a file exists.
+  const std::string project = unique_name("alerts");
+  const fs::path stack = dir / "stack/docker-compose.yml";
+  fs::create_directories(stack.parent_path());
+  std::ofstream(stack) << "services:\n"
+                          "  oomer:\n    image: " << kImage << "\n    mem_limit: 16m\n    memswap_limit: 16m\n"
+                          "    network_mode: none\n"
+                          "    command: [\"sh\", \"-c\", \"sleep 8; x=aaaaaaaa; while true; do x=$$x$$x; done\"]\n"
+                          "  looper:\n    image: " << kImage << "\n    mem_limit: 32m\n    restart: always\n"
+                          "    network_mode: none\n"
+                          "    command: [\"sh\", \"-c\", \"echo crash >&2; sleep 1; exit 3\"]\n"
+                          "  sick:\n    image: " << kImage << "\n    mem_limit: 32m\n    network_mode: none\n"
+                          "    command: [\"sleep\", \"3600\"]\n"
+                          "    healthcheck: {test: [\"CMD-SHELL\", \"test -f /tmp/ok\"], interval: 1s, timeout: 1s, retries: 1}\n";
+  cleanup.compose(stack, project);
+  std::ofstream(dir / "agent.yml") << "disk: {interval: 2s, timeout: 30s}\ncompose:\n  projects:\n    - {name: "
+                                   << project << ", files: [" << stack.string() << "]}\n";
+  AgentProcess agent({.args = {"--web.config.file=" + (dir / "web.yml").string(),
+                               "--config.file=" + (dir / "agent.yml").string()},
+                      .wait_listening = true});
+
+  WebhookReceiver hook;
+  const int am_port = free_port();
+  std::ofstream(dir / "alertmanager.yml")
+      << "route:\n  receiver: hook\n  group_by: [alertname, container]\n  group_wait: 1s\n  group_interval: 1s\n"
+         "  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: http://127.0.0.1:"
+      << hook.port() << "/\n        send_resolved: true\n";
+  ServiceProcess alertmanager(
+      "alertmanager",
+      {"/usr/bin/prometheus-alertmanager", "--config.file=" + (dir / "alertmanager.yml").string(),
+       "--storage.path=" + (dir / "am-data").string(), "--web.listen-address=127.0.0.1:" + std::to_string(am_port),
+       "--cluster.listen-address="},
+      {.wait_port = am_port});
+
+  std::ofstream(dir / "rules.yml") << shortened_rules();
+  std::ofstream(dir / "password") << "e2e-secret";
+  const int prom_port = free_port();
+  std::ofstream(dir / "prometheus.yml")
+      << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+         "rule_files: [" << (dir / "rules.yml").string() << "]\n"
+         "alerting:\n  alertmanagers:\n    - static_configs: [{targets: ['127.0.0.1:" << am_port << "']}]\n"
+         "scrape_configs:\n  - job_name: composewatch\n    scheme: https\n"
+         "    tls_config: {ca_file: " << (dir / "agent.crt").string() << "}\n"
+         "    basic_auth: {username: prometheus, password_file: " << (dir / "password").string() << "}\n"
+         "    static_configs: [{targets: ['127.0.0.1:" << agent.port() << "'], labels: {host: e2e}}]\n"
+         "    relabel_configs:\n      - {source_labels: [host], target_label: instance}\n      - {regex: host, action: labeldrop}\n";
+  const ShResult check = sh("promtool check config " + (dir / "prometheus.yml").string() + " 2>&1");
+  ASSERT_EQ(check.code, 0) << check.out;
+  ServiceProcess prometheus("prometheus",
+                            {"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
+                             "--storage.tsdb.path=" + (dir / "prom-data").string(),
+                             "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                            {.wait_port = prom_port});
+
+  ASSERT_TRUE(eventually([&] { return http_get("127.0.0.1", prom_port, "/-/ready").status == 200; }, 60s,
+                         "Prometheus is ready"));
+  // Prometheus reaches the agent through TLS and basic auth.
+  ASSERT_TRUE(eventually([&] { return series_count(prom_port, "up{job=\"composewatch\",instance=\"e2e\"} == 1") == 1; },
+                         30s, "Prometheus scrapes the agent over TLS with basic auth",
+                         [&] { return http_get("127.0.0.1", prom_port, "/api/v1/targets").body; }));
+  EXPECT_EQ(must("curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:" + std::to_string(agent.port()) + "/metrics"),
+            "401")
+      << "the agent refuses a scrape without credentials";
+
+  must("docker-compose -p " + project + " -f " + quote(stack.string()) + " up -d 2>&1", 120s);
+  const std::string oomer = project + "_oomer_1", looper = project + "_looper_1", sick = project + "_sick_1";
+
+  struct Expected {
+    std::string alertname, container, service, severity;
+  };
+  const std::vector<Expected> expected = {{"ComposewatchContainerOOMKilled", oomer, "oomer", "warning"},
+                                          {"ComposewatchContainerRestartLoop", looper, "looper", "warning"},
+                                          {"ComposewatchContainerUnhealthy", sick, "sick", "critical"}};
+  auto received = [&](const Expected& e, const std::string& status) {
+    for (const auto& a : hook.alerts())
+      if (a.status == status && a.labels.at("alertname") == e.alertname && a.labels.count("container") &&
+          a.labels.at("container") == e.container)
+        return true;
+    return false;
+  };
+  for (const auto& e : expected)
+    ASSERT_TRUE(eventually([&] { return received(e, "firing"); }, 120s, e.alertname + " for " + e.container + " arrives",
+                           [&] { return describe(hook.alerts()); }, 500ms));
+  for (const auto& e : expected)
+    for (const auto& a : hook.alerts())
+      if (a.labels.at("alertname") == e.alertname && a.labels.count("container") && a.labels.at("container") == e.container) {
+        EXPECT_EQ(a.labels.at("project"), project);
+        EXPECT_EQ(a.labels.at("service"), e.service);
+        EXPECT_EQ(a.labels.at("severity"), e.severity);
+        EXPECT_EQ(a.labels.at("instance"), "e2e");
+        EXPECT_EQ(a.labels.at("job"), "composewatch");
+      }
+  // A SIGKILL is no OOM kill: the looper exits 3 and the oomer 137, but only the oomer's
+  // kill was an OOM kill.
+  for (const auto& a : hook.alerts())
+    if (a.labels.at("alertname") == "ComposewatchContainerOOMKilled") EXPECT_EQ(a.labels.at("container"), oomer);
+
+  // Remove the causes as a user would: the file fixed (no more memory hog, no more crash)
+  // and applied, the healthcheck's file created.
+  {
+    std::string fixed = read_text(stack);
+    fixed = std::regex_replace(fixed, std::regex(R"(command: \["sh", "-c", "(sleep 8; x=|echo crash)[^\n]*)"),
+                               "command: [\"sleep\", \"3600\"]");
+    std::ofstream(stack) << fixed;
+  }
+  must("docker-compose -p " + project + " -f " + quote(stack.string()) + " up -d 2>&1", 120s);
+  must("docker exec " + sick + " touch /tmp/ok");
+
+  // Everything that fired resolves: the last notification of every alert says resolved.
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::map<std::string, std::string> last;
+        for (const auto& a : hook.alerts()) last[a.fingerprint] = a.status;
+        if (last.empty()) return false;
+        for (const auto& [fingerprint, status] : last)
+          if (status != "resolved") return false;
+        return true;
+      },
+      150s, "every alert resolves", [&] { return describe(hook.alerts()); }, 1s));
+  for (const auto& e : expected) EXPECT_TRUE(received(e, "resolved")) << e.alertname;
+}
+
+}  // namespace itest
