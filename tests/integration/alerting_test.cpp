@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "prometheus_support.h"
 
 namespace itest {
 namespace {
@@ -28,27 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += char(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 // rules.yml with its windows, offsets and for: in seconds, so that the test takes a
 // minute or two rather than hours. All but the filesystem trend: over seconds a busy
@@ -150,12 +131,6 @@ class WebhookReceiver {
   std::vector<Alert> alerts_;
 };
 
-// The number of series a PromQL query returns now, through Prometheus's HTTP API.
-std::size_t series_count(int prometheus_port, const std::string& expr) {
-  const auto r = http_get("127.0.0.1", prometheus_port, "/api/v1/query?query=" + url_encode(expr));
-  if (r.status != 200) throw std::runtime_error("query " + expr + ": status " + std::to_string(r.status) + " " + r.body);
-  return json::parse(r.body).at("data").at("result").as_array().size();
-}
 
 std::string describe(const std::vector<WebhookReceiver::Alert>& alerts) {
   std::string s;
@@ -175,14 +150,7 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
   const fs::path dir = make_temp_dir(cleanup, "alerting");
 
   // The agent as in production: TLS and basic auth.
-  must("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 "
-       "-addext subjectAltName=IP:127.0.0.1 -keyout " + (dir / "agent.key").string() + " -out " +
-       (dir / "agent.crt").string() + " 2>&1");
-  const std::string hash = must("python3 -c \"import crypt; print(crypt.crypt('e2e-secret', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=256)))\" 2>/dev/null");
-  ASSERT_TRUE(hash.starts_with("$2")) << hash;
-  std::ofstream(dir / "web.yml") << "tls_server_config:\n  cert_file: " << (dir / "agent.crt").string()
-                                 << "\n  key_file: " << (dir / "agent.key").string()
-                                 << "\nbasic_auth_users:\n  prometheus: '" << hash << "'\n";
+  write_agent_tls_and_auth(dir);
 
   // The stack: one service OOM-killed once (after a first scrape has seen it at 0), one
   // in a restart loop, one unhealthy until a file exists.
@@ -202,8 +170,7 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
   cleanup.compose(stack, project);
   std::ofstream(dir / "agent.yml") << "disk: {interval: 2s, timeout: 30s}\ncompose:\n  projects:\n    - {name: "
                                    << project << ", files: [" << stack.string() << "]}\n";
-  AgentProcess agent({.args = {"--web.config.file=" + (dir / "web.yml").string(),
-                               "--config.file=" + (dir / "agent.yml").string()},
+  AgentProcess agent({.args = {web_config_flag(dir), "--config.file=" + (dir / "agent.yml").string()},
                       .wait_listening = true});
 
   WebhookReceiver hook;
@@ -220,7 +187,6 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
       {.wait_port = am_port});
 
   std::ofstream(dir / "rules.yml") << shortened_rules();
-  std::ofstream(dir / "password") << "e2e-secret";
   const int prom_port = free_port();
   std::ofstream(dir / "prometheus.yml")
       << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
@@ -231,16 +197,8 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
          "    basic_auth: {username: prometheus, password_file: " << (dir / "password").string() << "}\n"
          "    static_configs: [{targets: ['127.0.0.1:" << agent.port() << "'], labels: {host: e2e}}]\n"
          "    relabel_configs:\n      - {source_labels: [host], target_label: instance}\n      - {regex: host, action: labeldrop}\n";
-  const ShResult check = sh("promtool check config " + (dir / "prometheus.yml").string() + " 2>&1");
-  ASSERT_EQ(check.code, 0) << check.out;
-  ServiceProcess prometheus("prometheus",
-                            {"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
-                             "--storage.tsdb.path=" + (dir / "prom-data").string(),
-                             "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-                            {.wait_port = prom_port});
+  const auto prometheus = start_prometheus(dir / "prometheus.yml", prom_port, dir / "prom-data");
 
-  ASSERT_TRUE(eventually([&] { return http_get("127.0.0.1", prom_port, "/-/ready").status == 200; }, 60s,
-                         "Prometheus is ready"));
   // Prometheus reaches the agent through TLS and basic auth.
   ASSERT_TRUE(eventually([&] { return series_count(prom_port, "up{job=\"composewatch\",instance=\"e2e\"} == 1") == 1; },
                          30s, "Prometheus scrapes the agent over TLS with basic auth",
