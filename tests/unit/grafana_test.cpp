@@ -376,8 +376,8 @@ TEST(GrafanaDashboard, OomKillsAreAnAnnotation) {
   EXPECT_TRUE(found);
 }
 
-// Which row a panel is in: the last row above it.
-std::map<std::string, std::string> row_of_queries(const json::value& d) {
+// Row title -> the expressions of its panels, one a line; a panel is in the last row above it.
+std::map<std::string, std::string> queries_by_row(const json::value& d) {
   std::vector<const json::value*> panels;
   for (const auto& p : d.at("panels").as_array()) panels.push_back(&p);
   std::stable_sort(panels.begin(), panels.end(), [](const json::value* a, const json::value* b) {
@@ -385,7 +385,7 @@ std::map<std::string, std::string> row_of_queries(const json::value& d) {
     const auto& gb = b->at("gridPos");
     return std::pair(ga.at("y").as_int64(), ga.at("x").as_int64()) < std::pair(gb.at("y").as_int64(), gb.at("x").as_int64());
   });
-  std::map<std::string, std::string> out;  // expr -> row title (all of a row's exprs, joined)
+  std::map<std::string, std::string> out;
   std::string row;
   for (const auto* p : panels) {
     if (is_row(*p)) {
@@ -404,7 +404,7 @@ TEST(GrafanaDashboard, RowsShowWhatTheyPromise) {
     if (is_row(p)) rows.push_back(str(p, "title"));
   EXPECT_EQ(rows, (std::vector<std::string>{"Host overview", "Projects and services", "Containers"}));
 
-  const auto exprs = row_of_queries(d);
+  const auto exprs = queries_by_row(d);
   const std::map<std::string, std::vector<std::string>> promised = {
       {"Host overview",
        {"composewatch_disk_usage_bytes", "composewatch_disk_reclaimable_bytes", "composewatch:filesystem_avail:ratio",
