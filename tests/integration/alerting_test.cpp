@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "dashboard_queries.h"
 #include "prometheus_support.h"
 
 namespace itest {
@@ -239,6 +240,55 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
   // kill was an OOM kill.
   for (const auto& a : hook.alerts())
     if (a.labels.at("alertname") == "ComposewatchContainerOOMKilled") EXPECT_EQ(a.labels.at("container"), oomer);
+
+  // Every query a user copies from us returns data in this scenario, or is listed here with
+  // why it has none: each panel, variable and annotation of the dashboard, each Grafana
+  // alert rule (the same expressions as rules.yml).
+  const std::vector<std::pair<std::string, std::string>> may_be_empty = {
+      {"Prune", "no prune policy is configured"},
+      {"prune", "no prune policy is configured"},
+      {"Drift from the compose file", "the stack runs as its file says"},
+      {"Orphan", "no container of a removed service"},
+      {"Docker filesystem full in", "the free space is not falling"},
+      {"Network", "every container runs with network_mode none"},
+      {"CPU throttled", "no container has a CPU quota"},
+      {"ComposewatchContainerMemoryNearLimit", "nothing stays at 90 % of its limit"},
+      {"ComposewatchServiceWithoutMemoryLimit", "every service has a limit"},
+      {"ComposewatchReplicasBelowDesired", "every service runs its replicas"},
+      {"ComposewatchServiceDrift", "no drift"},
+      {"ComposewatchComposeProjectInvalid", "the files load"},
+      {"ComposewatchOrphanContainer", "no orphans"},
+      {"ComposewatchFilesystemLow", "the disk has room"},
+      {"ComposewatchFilesystemFullIn24h", "the disk is not filling"},
+      {"ComposewatchDeadVolume", "no volumes"},
+      {"ComposewatchEngineDown", "the engine answers"},
+      {"ComposewatchAgentDown", "the agent is up"},
+      {"ComposewatchAgentAbsent", "the agent is up"},
+      {"ComposewatchEventStreamReconnecting", "the stream does not break"},
+      {"ComposewatchCollectorFailing", "every collector succeeds"},
+      {"ComposewatchContainerExitedNonZero", "the OOM-killed container may not have been exited for long"},
+  };
+  auto allowed_empty = [&](const std::string& where) -> std::string {
+    for (const auto& [part, why] : may_be_empty)
+      if (where.find(part) != std::string::npos) return why;
+    return "";
+  };
+  const std::map<std::string, std::string> variables = {
+      {"datasource", "prometheus"}, {"instance", "e2e"}, {"project", project}, {"service", ".*"}};
+  auto queries = dashboard_queries(source_dir() / "grafana/dashboards/composewatch.json", variables);
+  const auto alert_queries = grafana_alert_queries(source_dir() / "grafana/provisioning/alerting/composewatch.yml");
+  queries.insert(queries.end(), alert_queries.begin(), alert_queries.end());
+  ASSERT_GT(queries.size(), 40u);
+  std::size_t with_data = 0;
+  std::string missing;
+  for (const auto& q : queries) {
+    const std::size_t n = series_count(prom_port, q.expr);
+    with_data += n > 0;
+    const bool variable = q.where.starts_with("variable");
+    if (n == 0 && (variable || allowed_empty(q.where).empty())) missing += q.where + ": " + q.expr + "\n";
+  }
+  EXPECT_EQ(missing, "") << "these queries return no series in a scenario where they should";
+  EXPECT_GT(with_data, queries.size() / 2);
 
   // Remove the causes as a user would: the file fixed (no more memory hog, no more crash)
   // and applied, the healthcheck's file created.

@@ -23,7 +23,7 @@
 
 // unit_tests builds tests/unit/*.cpp only; the query extraction the end-to-end test links is
 // compiled into this file too, so that it is tested on the real files without an engine.
-#include "../integration/dashboard_queries.cpp"
+#include "../integration/dashboard_queries.h"
 
 namespace {
 
