@@ -194,8 +194,9 @@ body{padding:.6rem}
 table.flow,table.flow tbody,table.flow tr,table.flow td,table.flow th{display:block;width:100%}
 table.flow thead{display:none}
 table.flow tr{border-bottom:1px solid var(--line);padding:.25rem 0}
-table.flow td{border:0;padding:.1rem .3rem;text-align:left}
-table.flow td::before{content:attr(data-label);display:inline-block;min-width:7.5rem;color:var(--mute);font-size:.85em}
+table.flow td{border:0;padding:.1rem .3rem .1rem 8rem;text-align:left;position:relative;min-height:1.6em}
+table.flow td::before{content:attr(data-label);position:absolute;left:.3rem;width:7.4rem;color:var(--mute);font-size:.85em;line-height:1.7}
+table.flow td[colspan]{padding-left:.3rem}
 table.flow tr.svc th{border-bottom:0}
 }
 )css";
@@ -443,7 +444,8 @@ class Page {
 
     const auto services = group_services(p);
     if (services.empty()) {
-      h_.raw("<p class=\"note mute\">No services.</p></section>\n");
+      h_.raw(ps && !ps->model ? "<p class=\"note mute\">Never loaded: its services are not known.</p></section>\n"
+                              : "<p class=\"note mute\">No services.</p></section>\n");
       return;
     }
     table_open();
