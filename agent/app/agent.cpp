@@ -11,10 +11,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <csignal>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include "composewatch/app/commands.h"
 #include "composewatch/app/compose_command.h"
+#include "composewatch/app/status_page.h"
 #include "composewatch/app/supervisor.h"
 #include "composewatch/app/systemd_notify.h"
 #include "composewatch/cgroup/oom_folder.h"
@@ -50,13 +52,19 @@ struct Timings {
   std::chrono::seconds expire_every{30};
 };
 
-std::string index_page(const std::string& telemetry_path) {
-  return "<!DOCTYPE html>\n<html><head><title>composewatch</title></head><body>\n"
-         "<h1>composewatch</h1>\n<p>Docker and Compose supervision for Prometheus.</p>\n<ul>\n"
-         "<li><a href=\"" + telemetry_path + "\">Metrics</a></li>\n"
-         "<li><a href=\"/healthz\">Health</a></li>\n"
-         "<li><a href=\"/readyz\">Readiness</a></li>\n</ul>\n"
-         "<p>version " + std::string(kVersion) + "</p>\n</body></html>\n";
+// The status page's view of the host: memory read from the cgroups as the resource
+// collector reads it (null: the figures the snapshot carries from the Engine API).
+StatusPageOptions status_page_options(const config::AgentConfig& cfg, std::shared_ptr<const cgroup::Reader> cgroups) {
+  StatusPageOptions o;
+  o.telemetry_path = cfg.telemetry_path;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) o.host_name = host;
+  if (cgroups)
+    o.resources = [cgroups](const state::ContainerRecord& r) {
+      return cgroups->read(cgroup::ContainerRef{r.id, r.pid, r.spec.cgroup_parent, r.spec.network_mode});
+    };
+  o.statfs = disk::filesystem_usage;
+  return o;
 }
 
 class Routes {
@@ -67,8 +75,8 @@ class Routes {
         model_(model),
         beat_(beat),
         timings_(t),
-        exposition_(metrics::default_collectors(std::move(cgroups))),
-        index_(index_page(cfg.telemetry_path)) {}
+        status_page_(status_page_options(cfg, cgroups)),
+        exposition_(metrics::default_collectors(std::move(cgroups))) {}
 
   http::Response operator()(const http::Request& req) const {
     http::Response res;
@@ -99,7 +107,7 @@ class Routes {
     }
     if (req.path == "/") {
       res.content_type = "text/html; charset=utf-8";
-      res.body = index_;
+      res.body = render_status_page(*model_.snapshot(), status_page_, state::Clock::now());
       return res;
     }
     res.status = 404;
@@ -112,8 +120,8 @@ class Routes {
   const state::StateModel& model_;
   const std::atomic<std::int64_t>& beat_;
   Timings timings_;
+  StatusPageOptions status_page_;
   metrics::Exposition exposition_;
-  std::string index_;
 };
 
 asio::awaitable<void> heartbeat(std::atomic<std::int64_t>& beat, Timings t) {
