@@ -28,6 +28,8 @@
 #include "composewatch/log/log.h"
 #include "composewatch/prune/host_lock.h"
 #include "composewatch/prune/scheduler.h"
+#include "composewatch/state/saver.h"
+#include "composewatch/state/store.h"
 #include "composewatch/http/server.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/version.h"
@@ -214,7 +216,21 @@ int run_agent(const config::AgentConfig& cfg) {
     ioc.stop();
   });
   engine::Tracker tracker(ex, endpoint, model);
+  // Counters and the stream position of the last run: the first connect resumes there.
+  std::error_code dir_error;
+  std::filesystem::create_directories(cfg.state_dir, dir_error);
+  state::StateFile state_file(cfg.state_dir);
+  if (auto saved = state_file.load()) {
+    model.restore(*saved);
+    tracker.restore(saved->stream);
+    model.publish();
+    log::info("saved state loaded", {{"file", state_file.path().string()},
+                                     {"containers", saved->containers.size()},
+                                     {"resume_from", engine::format_since(saved->stream.live_until_nano)}});
+  }
+  state::StateSaver state_saver(ex, model, state_file, [&] { return tracker.position(); });
   jobs.start("events", [&] { return tracker.run(); });
+  jobs.start("state", [&] { return state_saver.run(); });
   std::optional<cgroup::OomFolder> oom_folder;
   std::optional<engine::ApiStatsPoller> stats_poller;
   if (stats_source.reader) {
@@ -293,6 +309,7 @@ int run_agent(const config::AgentConfig& cfg) {
   reload_signal.async_wait(on_hup);
 
   ioc.run();
+  state_saver.save_now();  // the writer's thread is this one again: counters and position agree
   server.stop();
   spdlog::info("stopped");
   return exit_code;

@@ -111,26 +111,52 @@ EventParseResult parse_event(std::string_view line) {
   return result;
 }
 
-EventDeduplicator::EventDeduplicator(std::size_t capacity) : capacity_(capacity) {
-  ring_.reserve(capacity_);
+std::size_t EventKeyHash::operator()(const EventKey& k) const {
+  std::size_t h = std::hash<std::int64_t>{}(k.time_nano);
+  for (const std::string* part : {&k.type, &k.action, &k.actor_id})
+    h ^= std::hash<std::string>{}(*part) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+EventDeduplicator::EventDeduplicator(std::size_t capacity) : capacity_(capacity) { keys_.reserve(capacity_); }
+
+bool EventDeduplicator::seen(const EventKey& k) const { return keys_.count(k) > 0; }
+
+bool EventDeduplicator::seen_near(std::string_view actor_id, std::string_view action, std::int64_t near_nano,
+                                  std::int64_t tolerance_nano) const {
+  return std::any_of(order_.begin(), order_.end(), [&](const EventKey& k) {
+    return k.actor_id == actor_id && k.action == action && k.time_nano >= near_nano - tolerance_nano &&
+           k.time_nano <= near_nano + tolerance_nano;
+  });
+}
+
+std::vector<EventKey> EventDeduplicator::recent(std::int64_t from_nano) const {
+  std::vector<EventKey> out;
+  for (const auto& k : order_)
+    if (k.time_nano >= from_nano) out.push_back(k);
+  return out;
+}
+
+void EventDeduplicator::insert(const EventKey& k) {
+  if (capacity_ == 0) return;
+  if (order_.size() >= capacity_) {
+    keys_.erase(order_.front());
+    order_.pop_front();
+  }
+  order_.push_back(k);
+  keys_.insert(k);
+  newest_ = std::max(newest_, k.time_nano);
+}
+
+void EventDeduplicator::remember(const std::vector<EventKey>& keys) {
+  for (const auto& k : keys)
+    if (!seen(k)) insert(k);
 }
 
 bool EventDeduplicator::first_time(const Event& e) {
   EventKey k = key_of(e);
-  // Replays only repeat what we saw last: scan newest first.
-  for (std::size_t i = 0; i < ring_.size(); ++i) {
-    std::size_t idx = (next_ + ring_.size() - 1 - i) % ring_.size();
-    if (ring_[idx].time_nano < k.time_nano) break;  // ordered by time: nothing older matches
-    if (ring_[idx] == k) return false;
-  }
-  if (ring_.size() < capacity_) {
-    ring_.push_back(std::move(k));
-    next_ = ring_.size() % capacity_;
-  } else {
-    ring_[next_] = std::move(k);
-    next_ = (next_ + 1) % capacity_;
-  }
-  newest_ = std::max(newest_, e.time_nano);
+  if (seen(k)) return false;
+  insert(k);
   return true;
 }
 

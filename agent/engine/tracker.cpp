@@ -5,12 +5,39 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "composewatch/engine/resume.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::engine {
 
 namespace asio = boost::asio;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+std::int64_t now_nano() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+// The resume point is this much before the stream was last known live: an event stamped
+// just before the end may still have been on its way. Replayed duplicates are recognised.
+constexpr std::int64_t kResumeMarginNano = 1'000'000'000;
+// The keys kept with a saved position: what a replay from the resume point repeats, and
+// what tells a container's StartedAt/FinishedAt was seen as an event.
+constexpr std::int64_t kRecentKeysNano = 10'000'000'000;
+}  // namespace
+
+state::StreamPosition Tracker::position() const {
+  state::StreamPosition p;
+  p.live_until_nano = stream_open_ ? (endpoint_.kind == Endpoint::Kind::unix_socket ? now_nano() : heard_nano_)
+                                   : live_until_nano_;
+  if (p.live_until_nano > 0) p.recent = dedup_.recent(p.live_until_nano - kRecentKeysNano);
+  return p;
+}
+
+void Tracker::restore(const state::StreamPosition& saved) {
+  live_until_nano_ = saved.live_until_nano;
+  dedup_.remember(saved.recent);
+}
 
 // Inspectors sleep on a timer that never expires by itself; enqueue cancels it.
 struct Tracker::Wakeup {
@@ -41,6 +68,7 @@ void Tracker::on_line(std::string_view line) {
     return;
   }
   const Event& e = *parsed.event;
+  heard_nano_ = now_nano();
   if (!dedup_.first_time(e)) return;  // replayed after a reconnect: already counted
   if (model_.apply(e) == state::Followup::inspect) enqueue_inspect(e.actor_id);
 }
@@ -74,15 +102,68 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   VersionInfo version = co_await client->version();
   model_.set_engine_info(version.version, version.api_version);
 
-  // Subscribe first: whatever happens while we list is in the stream.
+  // Where to resume: the last moment the stream was known live (its end, or the saved
+  // position of an agent restart), not only the last event: a quiet host has none.
   std::optional<std::int64_t> since;
-  if (dedup_.newest_time_nano() > 0) since = dedup_.newest_time_nano();
-  auto stream = co_await client->events(since);
+  if (live_until_nano_ > 0)
+    since = live_until_nano_ - kResumeMarginNano;
+  else if (dedup_.newest_time_nano() > 0)
+    since = dedup_.newest_time_nano();
+
+  // What happened while we did not look, as far as the engine still holds it: a bounded
+  // request up to now, then the live stream from that moment (since is inclusive, so
+  // nothing falls between; the overlap is recognised as replayed).
+  std::int64_t replay_first = 0, until = now_nano();
+  std::size_t replayed = 0;
+  if (since) {
+    const std::string body = co_await client->get("/events?since=" + format_since(*since) + "&until=" + format_since(until));
+    LineSplitter lines(options_.client.event_line_limit);
+    lines.feed(body, [&](std::string_view line) {
+      if (auto parsed = parse_event(line); parsed.event) {
+        if (replayed++ == 0) replay_first = parsed.event->time_nano;
+      }
+      on_line(line);
+    });
+    if (lines.pending() > 0) lines.feed("\n", [&](std::string_view line) { on_line(line); });
+  }
+  auto stream = co_await client->events(since ? std::optional<std::int64_t>(until) : std::nullopt);
   model_.set_engine_up(true);
   if (connected_before_) model_.count_reconnect();
+  stream_open_ = true;
+  heard_nano_ = now_nano();
+  struct StreamEnd {
+    Tracker& t;
+    ~StreamEnd() {
+      t.stream_open_ = false;
+      // On a unix socket the engine's end is our end; over TCP a silent stream proves
+      // nothing, so the last line heard is the last moment known live.
+      t.live_until_nano_ = t.endpoint_.kind == Endpoint::Kind::unix_socket ? now_nano() : t.heard_nano_;
+    }
+  } stream_end{*this};
 
   auto infos = co_await client->inspect_all();
   model_.reconcile(infos);
+  if (since) {
+    const auto check = check_resume(infos, *since, replay_first, replayed, until,
+                                    [this](std::string_view id, std::string_view action, std::int64_t near) {
+                                      return dedup_.seen_near(id, action, near, kEventStateTolerance);
+                                    });
+    for (const auto& d : check.deaths) model_.count_missed_death(d.id, d.name, d.exit_code, d.oom_killed, d.started_again);
+    model_.set_event_gap(check.gap_seconds);
+    if (check.gap_seconds > 0 || !check.deaths.empty() || !check.missed_starts.empty()) {
+      std::string names;
+      for (const auto& d : check.deaths) names += (names.empty() ? "" : ",") + d.name;
+      std::string started;
+      for (const auto& n : check.missed_starts) started += (started.empty() ? "" : ",") + n;
+      log::warn("events were missed while the stream was down: the engine could not replay them all",
+                {{"since", format_since(*since)},
+                 {"gap_seconds", check.gap_seconds},
+                 {"replayed", replayed},
+                 {"buffer_overrun", check.buffer_overrun},
+                 {"deaths_counted_from_state", names},
+                 {"starts_without_event", started}});
+    }
+  }
   model_.set_ready(true);
   model_.publish();
   client_ = client;
@@ -92,7 +173,8 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
              {"host", endpoint_.text},
              {"api_version", client->api_version()},
              {"containers", infos.size()},
-             {"resumed_since", since ? format_since(*since) : std::string()}});
+             {"resumed_since", since ? format_since(*since) : std::string()},
+             {"replayed", replayed}});
   connected_before_ = true;
   established = true;
   last_error_.clear();

@@ -40,6 +40,13 @@ class EngineCollector final : public Collector {
                                      MetricType::Counter);
     detail::add(reconnects, {}, double(s.engine.stream_reconnects));
     out.push_back(std::move(reconnects));
+
+    auto gap = detail::family("composewatch_event_gap_seconds",
+                              "How long the agent was blind to engine events at its last (re)connect beyond what "
+                              "the engine could replay; 0 when nothing can have been missed.",
+                              MetricType::Gauge);
+    detail::add(gap, {}, s.engine.event_gap_seconds);
+    out.push_back(std::move(gap));
   }
 };
 

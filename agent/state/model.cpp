@@ -227,6 +227,79 @@ void StateModel::set_engine_info(std::string version, std::string api_version) {
 }
 void StateModel::set_ready(bool ready) { engine_.ready = ready; }
 void StateModel::count_reconnect() { ++engine_.stream_reconnects; }
+void StateModel::set_event_gap(double seconds) { engine_.event_gap_seconds = seconds; }
+
+void StateModel::count_missed_death(const std::string& id, const std::string& name, int exit_code, bool oom_killed,
+                                    bool started_again) {
+  ContainerRecord* r = find_by_id(id);
+  if (!r) {
+    if (name.empty()) return;
+    r = &record_for(name);
+  }
+  ++r->counters.exits[exit_code];
+  if (oom_killed) ++r->counters.oom_kills;
+  if (started_again) {
+    ++r->counters.restarts;
+    r->died_since_start = false;
+  } else {
+    r->died_since_start = true;
+  }
+}
+
+namespace {
+double to_seconds(Clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+Clock::time_point from_seconds(double s) {
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)));
+}
+}  // namespace
+
+void StateModel::save_to(SavedState& out) const {
+  out.stream_reconnects = engine_.stream_reconnects;
+  out.events.clear();
+  for (const auto& [key, n] : events_) out.events.push_back({key.first, key.second, n});
+  out.containers.clear();
+  out.containers.reserve(by_name_.size());
+  for (const auto& [name, r] : by_name_) {
+    SavedContainer c;
+    c.name = name;
+    c.id = r.id;
+    c.project = r.project();
+    c.service = r.service();
+    c.image = r.spec.image;
+    c.state = r.state;
+    c.present = r.present;
+    if (!r.present) c.removed_at = to_seconds(r.removed_at);
+    c.oom_kills = r.counters.oom_kills;
+    c.restarts = r.counters.restarts;
+    c.exits = r.counters.exits;
+    c.died_since_start = r.died_since_start;
+    c.oom_pid = r.oom_instance.pid;
+    c.oom_events = r.oom_instance.events;
+    c.oom_counted = r.oom_instance.counted;
+    out.containers.push_back(std::move(c));
+  }
+}
+
+void StateModel::restore(const SavedState& saved) {
+  engine_.stream_reconnects = saved.stream_reconnects;
+  for (const auto& e : saved.events) events_[{e.type, e.action}] = e.count;
+  for (const auto& c : saved.containers) {
+    ContainerRecord& r = record_for(c.name);
+    r.id = c.id;
+    r.spec.compose.project = c.project;
+    r.spec.compose.service = c.service;
+    r.spec.image = c.image;
+    r.state = c.state;
+    r.present = c.present;
+    if (!c.present) r.removed_at = c.removed_at ? from_seconds(*c.removed_at) : Clock::now();
+    r.counters.oom_kills = c.oom_kills;
+    r.counters.restarts = c.restarts;
+    r.counters.exits = c.exits;
+    r.died_since_start = c.died_since_start;
+    r.oom_instance = OomInstance{c.oom_pid, c.oom_events, c.oom_counted};
+    if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;
+  }
+}
 void StateModel::set_compose(std::shared_ptr<const compose::ComposeState> compose) { compose_ = std::move(compose); }
 void StateModel::set_disk(std::shared_ptr<const disk::DiskReport> disk) { disk_ = std::move(disk); }
 void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { prune_ = std::move(prune); }

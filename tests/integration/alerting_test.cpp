@@ -265,6 +265,7 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
       {"ComposewatchAgentDown", "the agent is up"},
       {"ComposewatchAgentAbsent", "the agent is up"},
       {"ComposewatchEventStreamReconnecting", "the stream does not break"},
+      {"ComposewatchEventsMissed", "the agent misses no event"},
       {"ComposewatchCollectorFailing", "every collector succeeds"},
       {"ComposewatchContainerExitedNonZero", "the OOM-killed container may not have been exited for long"},
   };

@@ -196,6 +196,8 @@ struct AgentOptions {
   std::map<std::string, std::optional<std::string>> env;
   // Wait for the listener to accept connections before the constructor returns.
   bool wait_listening = true;
+  // --state.dir: this directory, kept (a restarted agent's); empty: a fresh one, removed.
+  std::filesystem::path state_dir;
 };
 
 // The built agent, `composewatch run --web.listen-address=127.0.0.1:<free port>
@@ -226,6 +228,7 @@ class AgentProcess {
  private:
   int port_ = 0;
   std::filesystem::path state_;
+  bool own_state_ = true;
   ServiceProcess process_;
 };
 

@@ -151,6 +151,15 @@ TEST(Tracker, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
     if (target == "/v1.41/containers/json?all=1") return FakeEngine::write_all(fd, FakeEngine::json_response(200, "[]"));
     if (target.rfind("/v1.41/containers/", 0) == 0)
       return FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"gone"})"));
+    if (target.rfind("/v1.41/events", 0) == 0 && target.find("&until=") != std::string::npos) {
+      // The bounded replay after the reconnect is inclusive: it repeats the last event
+      // seen (oom at 3000), then what the agent missed.
+      return FakeEngine::write_all(
+          fd, FakeEngine::json_response(200, event_line("oom", id, "web", 3000) +
+                                                 R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
+                                                 R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" +
+                                                 "\n"));
+    }
     if (target.rfind("/v1.41/events", 0) == 0) {
       int n = ++streams;
       FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
@@ -164,9 +173,8 @@ TEST(Tracker, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
         FakeEngine::write_all(fd, FakeEngine::chunk(event_line("die", id, "web", 4000).substr(0, 30)));
         return;  // connection dropped mid-line
       }
-      // The replay is inclusive: it repeats the last event seen (oom at 3000), then goes on.
-      FakeEngine::write_all(fd, FakeEngine::chunk(event_line("oom", id, "web", 3000) +
-                                                  R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
+      // The live stream from the end of the replay: it repeats the replay's last event.
+      FakeEngine::write_all(fd, FakeEngine::chunk(R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
                                                   R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" +
                                                   "\n"));
       std::this_thread::sleep_for(1500ms);
@@ -197,7 +205,15 @@ TEST(Tracker, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
   std::vector<std::string> events_targets;
   for (const auto& t : fake.targets())
     if (t.rfind("/v1.41/events", 0) == 0) events_targets.push_back(t);
-  ASSERT_GE(events_targets.size(), 2u);
+  ASSERT_GE(events_targets.size(), 3u);
   EXPECT_EQ(events_targets[0], "/v1.41/events");
-  EXPECT_EQ(events_targets[1], "/v1.41/events?since=0.000003000");
+  // Resumed from when the stream ended (a second before it), not from the last event:
+  // a replay up to now, then the live stream from that moment.
+  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  double since = 0, until = 0;
+  ASSERT_EQ(std::sscanf(events_targets[1].c_str(), "/v1.41/events?since=%lf&until=%lf", &since, &until), 2)
+      << events_targets[1];
+  EXPECT_NEAR(since, now - 2, 2.0);
+  EXPECT_GT(until, since);
+  EXPECT_EQ(events_targets[2], "/v1.41/events?since=" + events_targets[1].substr(events_targets[1].find("until=") + 6));
 }

@@ -2,6 +2,8 @@
 // Engine events (GET /events): pure parsing, no I/O.
 
 #include <cstdint>
+#include <deque>
+#include <unordered_set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +48,9 @@ struct EventKey {
   bool operator==(const EventKey&) const = default;
 };
 EventKey key_of(const Event& e);
+struct EventKeyHash {
+  std::size_t operator()(const EventKey& k) const;
+};
 
 // Remembers the most recent keys (bounded) so that events replayed after a reconnect
 // are recognised. Events older than the newest-seen time minus the window are treated
@@ -55,12 +60,27 @@ class EventDeduplicator {
   explicit EventDeduplicator(std::size_t capacity = 4096);
   // True when the event was not seen before (and records it).
   bool first_time(const Event& e);
+  // True when an event with this key was seen (and is still remembered).
+  bool seen(const EventKey& k) const;
+  // True when an event of this actor and action within `tolerance_nano` of `near_nano` is
+  // remembered (a container's own StartedAt/FinishedAt against its start/die events).
+  bool seen_near(std::string_view actor_id, std::string_view action, std::int64_t near_nano,
+                 std::int64_t tolerance_nano) const;
   std::int64_t newest_time_nano() const { return newest_; }
+  // The remembered keys of events at or after `from_nano`, oldest first: what a replay
+  // from there repeats (kept across an agent restart).
+  std::vector<EventKey> recent(std::int64_t from_nano) const;
+  // Remembers these keys as seen (a restarted agent's saved `recent`).
+  void remember(const std::vector<EventKey>& keys);
 
  private:
+  // Remembers k (forgetting the oldest beyond capacity). The engine's buffer is not
+  // strictly ordered by time under load, so membership is a set, not a scan by time.
+  void insert(const EventKey& k);
+
   std::size_t capacity_;
-  std::vector<EventKey> ring_;
-  std::size_t next_ = 0;
+  std::deque<EventKey> order_;  // oldest first, as received
+  std::unordered_set<EventKey, EventKeyHash> keys_;
   std::int64_t newest_ = 0;
 };
 

@@ -16,6 +16,7 @@
 #include "composewatch/engine/client.h"
 #include "composewatch/engine/event.h"
 #include "composewatch/state/model.h"
+#include "composewatch/state/saved.h"
 
 namespace composewatch::engine {
 
@@ -39,6 +40,13 @@ class Tracker {
 
   std::uint64_t events_parse_errors() const { return parse_errors_; }
 
+  // Where the stream stands, for the state file: everything before live_until_nano was
+  // seen (the stream was open: now while it is, else when it ended), with the keys of the
+  // newest events counted. Writer's thread.
+  state::StreamPosition position() const;
+  // A restarted agent's saved position, before run(): the first connect resumes from it.
+  void restore(const state::StreamPosition& saved);
+
  private:
   boost::asio::awaitable<void> follow();
   boost::asio::awaitable<void> connect_and_follow(bool& established);
@@ -59,6 +67,9 @@ class Tracker {
   std::uint64_t parse_errors_ = 0;
   std::string last_error_;
   bool connected_before_ = false;
+  bool stream_open_ = false;
+  std::int64_t live_until_nano_ = 0;  // when the last stream ended (or the restored position)
+  std::int64_t heard_nano_ = 0;       // when the open stream last delivered a line, or opened
 };
 
 }  // namespace composewatch::engine

@@ -15,6 +15,7 @@
 #include "composewatch/cgroup/stats.h"
 #include "composewatch/engine/container.h"
 #include "composewatch/engine/event.h"
+#include "composewatch/state/saved.h"
 
 namespace composewatch::compose {
 struct ComposeState;  // compose/discovery.h
@@ -81,6 +82,7 @@ struct EngineStatus {
   std::string version, api_version;
   std::uint64_t stream_reconnects = 0;
   std::string error;  // why the engine is not up; empty while it is
+  double event_gap_seconds = 0;  // blind beyond the replay at the last (re)connect; 0: nothing missed
 };
 
 // --stats.source=api: the figures the engine thread last polled, by container id.
@@ -142,6 +144,18 @@ class StateModel {
   void set_engine_info(std::string version, std::string api_version);
   void set_ready(bool ready);
   void count_reconnect();
+  void set_event_gap(double seconds);
+  // A death no event told of (engine::check_resume): counted from the container's own
+  // state (exit code, OOMKilled), with the restart that followed when it runs again.
+  // Writer only.
+  void count_missed_death(const std::string& id, const std::string& name, int exit_code, bool oom_killed,
+                          bool started_again);
+
+  // What an agent restart keeps (state/saved.h): the counters of every name, the events
+  // by type and action, the reconnects. save_to fills those parts of `out`; restore, on
+  // an empty model before the first connect, takes them back. Writer only.
+  void save_to(SavedState& out) const;
+  void restore(const SavedState& saved);
   // The loaded compose projects, carried into every later snapshot. Writer only.
   void set_compose(std::shared_ptr<const compose::ComposeState> compose);
   // What the disk collector and the prune scheduler last reported, carried likewise.

@@ -1,0 +1,191 @@
+#include "composewatch/state/saved.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <stdexcept>
+
+namespace composewatch::state {
+
+namespace json = boost::json;
+
+std::string encode_saved_state(const SavedState& s) {
+  json::object root;
+  root["format"] = kSavedStateFormat;
+  root["version"] = kSavedStateVersion;
+  root["saved_at"] = s.saved_at;
+  json::object stream;
+  stream["live_until_nano"] = s.stream.live_until_nano;
+  json::array recent;
+  for (const auto& k : s.stream.recent)
+    recent.push_back(json::array{k.time_nano, json::string(k.type), json::string(k.action), json::string(k.actor_id)});
+  stream["recent"] = std::move(recent);
+  stream["reconnects"] = s.stream_reconnects;
+  root["stream"] = std::move(stream);
+
+  json::array events;
+  for (const auto& e : s.events)
+    events.push_back(json::object{{"type", e.type}, {"action", e.action}, {"count", e.count}});
+  root["events"] = std::move(events);
+
+  json::array containers;
+  for (const auto& c : s.containers) {
+    json::object o;
+    o["name"] = c.name;
+    o["id"] = c.id;
+    o["project"] = c.project;
+    o["service"] = c.service;
+    o["image"] = c.image;
+    o["state"] = c.state;
+    o["present"] = c.present;
+    if (c.removed_at) o["removed_at"] = *c.removed_at;
+    o["oom_kills"] = c.oom_kills;
+    o["restarts"] = c.restarts;
+    json::object exits;
+    for (const auto& [code, n] : c.exits) exits[std::to_string(code)] = n;
+    o["exits"] = std::move(exits);
+    o["died_since_start"] = c.died_since_start;
+    o["oom_instance"] = json::object{{"pid", c.oom_pid}, {"events", c.oom_events}, {"counted", c.oom_counted}};
+    containers.push_back(std::move(o));
+  }
+  root["containers"] = std::move(containers);
+  return json::serialize(root) + "\n";
+}
+
+namespace {
+
+// Field readers: a missing or mistyped field throws with its path, caught in decode.
+struct Bad : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const json::value& field(const json::object& o, std::string_view key, const std::string& where) {
+  auto it = o.find(key);
+  if (it == o.end()) throw Bad(where + std::string(key) + ": missing");
+  return it->value();
+}
+const json::object& object(const json::value& v, const std::string& what) {
+  if (!v.is_object()) throw Bad(what + ": not an object");
+  return v.get_object();
+}
+const json::array& array(const json::value& v, const std::string& what) {
+  if (!v.is_array()) throw Bad(what + ": not an array");
+  return v.get_array();
+}
+std::string text(const json::object& o, std::string_view key, const std::string& where) {
+  const auto& v = field(o, key, where);
+  if (!v.is_string()) throw Bad(where + std::string(key) + ": not a string");
+  return std::string(v.get_string());
+}
+std::uint64_t count(const json::value& v, const std::string& what) {
+  if (v.is_uint64()) return v.get_uint64();
+  if (v.is_int64() && v.get_int64() >= 0) return std::uint64_t(v.get_int64());
+  throw Bad(what + ": not a count");
+}
+std::uint64_t count(const json::object& o, std::string_view key, const std::string& where) {
+  return count(field(o, key, where), where + std::string(key));
+}
+std::int64_t integer(const json::value& v, const std::string& what) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64() && v.get_uint64() <= std::uint64_t(INT64_MAX)) return std::int64_t(v.get_uint64());
+  throw Bad(what + ": not an integer");
+}
+double number(const json::value& v, const std::string& what) {
+  if (v.is_double()) return v.get_double();
+  if (v.is_int64()) return double(v.get_int64());
+  if (v.is_uint64()) return double(v.get_uint64());
+  throw Bad(what + ": not a number");
+}
+bool boolean(const json::object& o, std::string_view key, const std::string& where) {
+  const auto& v = field(o, key, where);
+  if (!v.is_bool()) throw Bad(where + std::string(key) + ": not true or false");
+  return v.get_bool();
+}
+
+SavedContainer container(const json::object& o, const std::string& where) {
+  SavedContainer c;
+  c.name = text(o, "name", where);
+  if (c.name.empty()) throw Bad(where + "name: empty");
+  c.id = text(o, "id", where);
+  c.project = text(o, "project", where);
+  c.service = text(o, "service", where);
+  c.image = text(o, "image", where);
+  c.state = text(o, "state", where);
+  c.present = boolean(o, "present", where);
+  if (auto it = o.find("removed_at"); it != o.end()) c.removed_at = number(it->value(), where + "removed_at");
+  c.oom_kills = count(o, "oom_kills", where);
+  c.restarts = count(o, "restarts", where);
+  for (const auto& kv : object(field(o, "exits", where), where + "exits")) {
+    int code = 0;
+    const std::string_view k = kv.key();
+    if (std::from_chars(k.data(), k.data() + k.size(), code).ptr != k.data() + k.size() || k.empty())
+      throw Bad(where + "exits: " + std::string(k) + " is not an exit code");
+    c.exits[code] = count(kv.value(), where + "exits." + std::string(k));
+  }
+  c.died_since_start = boolean(o, "died_since_start", where);
+  const auto& oom = object(field(o, "oom_instance", where), where + "oom_instance");
+  const std::int64_t pid = integer(field(oom, "pid", where + "oom_instance."), where + "oom_instance.pid");
+  if (pid < 0 || pid > INT32_MAX) throw Bad(where + "oom_instance.pid: out of range");
+  c.oom_pid = int(pid);
+  c.oom_events = count(oom, "events", where + "oom_instance.");
+  c.oom_counted = count(oom, "counted", where + "oom_instance.");
+  return c;
+}
+
+}  // namespace
+
+DecodedState decode_saved_state(std::string_view text_in) {
+  DecodedState out;
+  json::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 8;
+  json::value v = json::parse(text_in, ec, {}, opts);
+  if (ec) {
+    out.error = "not JSON: " + ec.message();
+    return out;
+  }
+  try {
+    const auto& root = object(v, "the file");
+    auto fmt = root.find("format");
+    if (fmt == root.end() || !fmt->value().is_string() || fmt->value().get_string() != kSavedStateFormat)
+      throw Bad("not a composewatch state file (no \"format\": \"composewatch-state\")");
+    const std::int64_t version = integer(field(root, "version", ""), "version");
+    if (version > kSavedStateVersion)
+      throw Bad("written by a newer composewatch (format version " + std::to_string(version) + ", this one reads " +
+                std::to_string(kSavedStateVersion) + ")");
+    if (version < 1) throw Bad("unknown format version " + std::to_string(version));
+
+    SavedState s;
+    s.saved_at = number(field(root, "saved_at", ""), "saved_at");
+    const auto& stream = object(field(root, "stream", ""), "stream");
+    s.stream.live_until_nano = integer(field(stream, "live_until_nano", "stream."), "stream.live_until_nano");
+    if (s.stream.live_until_nano < 0) throw Bad("stream.live_until_nano: negative");
+    for (const auto& k : array(field(stream, "recent", "stream."), "stream.recent")) {
+      const auto& a = array(k, "stream.recent[]");
+      if (a.size() != 4 || !a[1].is_string() || !a[2].is_string() || !a[3].is_string())
+        throw Bad("stream.recent[]: not [time_nano, type, action, actor]");
+      s.stream.recent.push_back(engine::EventKey{integer(a[0], "stream.recent[].time_nano"),
+                                                 std::string(a[1].get_string()), std::string(a[2].get_string()),
+                                                 std::string(a[3].get_string())});
+    }
+    s.stream_reconnects = count(stream, "reconnects", "stream.");
+    const auto& events = array(field(root, "events", ""), "events");
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const std::string where = "events[" + std::to_string(i) + "].";
+      const auto& e = object(events[i], where);
+      s.events.push_back({text(e, "type", where), text(e, "action", where), count(e, "count", where)});
+    }
+    const auto& containers = array(field(root, "containers", ""), "containers");
+    for (std::size_t i = 0; i < containers.size(); ++i) {
+      const std::string where = "containers[" + std::to_string(i) + "].";
+      s.containers.push_back(container(object(containers[i], where), where));
+    }
+    out.state = std::move(s);
+  } catch (const Bad& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+}  // namespace composewatch::state

@@ -1,0 +1,72 @@
+#pragma once
+// What the agent keeps across its own restarts (--state.dir/state.json): the counters of
+// every container name it still reports, the events counted by type and action, and where
+// the event stream was when the state was taken, so that a restarted agent resumes the
+// stream with `since=` and counts what happened while it was down.
+//
+// The file is JSON with a format name and a version. Decoding is pure and never throws:
+// anything that is not a state file of a version this agent reads is an error naming
+// why (the caller sets the file aside and starts from nothing).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "composewatch/engine/event.h"
+
+namespace composewatch::state {
+
+inline constexpr std::string_view kSavedStateFormat = "composewatch-state";
+inline constexpr int kSavedStateVersion = 1;
+
+// Where the event stream stood: everything the engine emitted before `live_until_nano`
+// has been counted (the stream was open and answering then), and the keys of the
+// newest events counted, which a replay from a little earlier will repeat.
+struct StreamPosition {
+  std::int64_t live_until_nano = 0;  // 0: the stream was never open
+  std::vector<engine::EventKey> recent;
+};
+
+struct SavedContainer {
+  std::string name, id, project, service, image;
+  std::string state;  // as last known: the page and /metrics show it until the first listing
+  bool present = true;
+  std::optional<double> removed_at;  // seconds since the epoch, when not present
+  std::uint64_t oom_kills = 0, restarts = 0;
+  std::map<int, std::uint64_t> exits;
+  bool died_since_start = false;
+  // The cgroup OOM counter's instance (see OomInstance): without it a running
+  // container's kills would be counted again from its cgroup after the restart.
+  int oom_pid = 0;
+  std::uint64_t oom_events = 0, oom_counted = 0;
+
+  bool operator==(const SavedContainer&) const = default;
+};
+
+struct SavedEventCount {
+  std::string type, action;
+  std::uint64_t count = 0;
+  bool operator==(const SavedEventCount&) const = default;
+};
+
+struct SavedState {
+  double saved_at = 0;  // seconds since the epoch
+  StreamPosition stream;
+  std::uint64_t stream_reconnects = 0;
+  std::vector<SavedEventCount> events;
+  std::vector<SavedContainer> containers;
+};
+
+// The file's text (one JSON object).
+std::string encode_saved_state(const SavedState& s);
+
+struct DecodedState {
+  std::optional<SavedState> state;
+  std::string error;  // when state is empty: why ("not JSON: …", "a newer version (2) …", …)
+};
+DecodedState decode_saved_state(std::string_view text);
+
+}  // namespace composewatch::state

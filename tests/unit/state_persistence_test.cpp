@@ -1,0 +1,313 @@
+// The state file: its format round-trips, anything else is refused with why and set
+// aside, writes are atomic, and a model restored from it counts on where it stopped —
+// neither losing nor repeating a kill. The resume check tells what the replay missed.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "composewatch/engine/resume.h"
+#include "composewatch/state/model.h"
+#include "composewatch/state/saved.h"
+#include "composewatch/state/store.h"
+
+using namespace composewatch;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("cw-state-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  static inline int counter = 0;
+};
+
+state::SavedState sample() {
+  state::SavedState s;
+  s.saved_at = 1764500000.25;
+  s.stream.live_until_nano = 1764499999123456789;
+  s.stream.recent = {{1764499999000000000, "container", "die", std::string(64, 'a')},
+                     {1764499999100000000, "container", "health_status:healthy", std::string(64, 'b')}};
+  s.stream_reconnects = 3;
+  s.events = {{"container", "die", 7}, {"container", "oom", 2}};
+  state::SavedContainer web;
+  web.name = "shop-web-1";
+  web.id = std::string(64, 'a');
+  web.project = "shop";
+  web.service = "web";
+  web.image = "nginx:1";
+  web.state = "running";
+  web.oom_kills = 2;
+  web.restarts = 5;
+  web.exits = {{137, 2}, {1, 3}, {-1, 1}};
+  web.oom_pid = 4242;
+  web.oom_events = 1;
+  web.oom_counted = 2;
+  state::SavedContainer gone = web;
+  gone.name = "old";
+  gone.present = false;
+  gone.removed_at = 1764499000.5;
+  gone.died_since_start = true;
+  s.containers = {web, gone};
+  return s;
+}
+
+engine::Event event(const std::string& action, const std::string& id, const std::string& name, std::int64_t t,
+                    std::vector<std::pair<std::string, std::string>> extra = {}) {
+  engine::Event e;
+  e.type = "container";
+  e.action = action;
+  e.actor_id = id;
+  e.time_nano = t;
+  e.attributes = {{"name", name}};
+  for (auto& kv : extra) e.attributes.push_back(kv);
+  return e;
+}
+
+}  // namespace
+
+TEST(SavedState, RoundTrips) {
+  const auto s = sample();
+  auto d = state::decode_saved_state(state::encode_saved_state(s));
+  ASSERT_TRUE(d.state) << d.error;
+  EXPECT_EQ(d.state->saved_at, s.saved_at);
+  EXPECT_EQ(d.state->stream.live_until_nano, s.stream.live_until_nano);
+  EXPECT_EQ(d.state->stream.recent, s.stream.recent);
+  EXPECT_EQ(d.state->stream_reconnects, 3u);
+  EXPECT_EQ(d.state->events, s.events);
+  EXPECT_EQ(d.state->containers, s.containers);
+}
+
+TEST(SavedState, RefusesWhatItCannotReadAndSaysWhy) {
+  const std::string good = state::encode_saved_state(sample());
+  struct Case {
+    std::string text, error;
+  };
+  std::string newer = good;
+  newer.replace(newer.find("\"version\":1"), 11, "\"version\":2");
+  std::string mistyped = good;
+  mistyped.replace(mistyped.find("\"oom_kills\":2"), 13, "\"oom_kills\":-2");
+  std::string bad_exit = good;
+  bad_exit.replace(bad_exit.find("\"137\":"), 6, "\"x37\":");
+  for (const Case& c : std::vector<Case>{
+           {"", "not JSON"},
+           {good.substr(0, good.size() / 2), "not JSON"},
+           {",", "not JSON"},
+           {"[]", "not an object"},
+           {R"({"format":"something-else","version":1})", "not a composewatch state file"},
+           {R"({"groups":[]})", "not a composewatch state file"},
+           {newer, "written by a newer composewatch (format version 2, this one reads 1)"},
+           {mistyped, "containers[0].oom_kills: not a count"},
+           {bad_exit, "containers[0].exits: x37 is not an exit code"},
+       }) {
+    auto d = state::decode_saved_state(c.text);
+    EXPECT_FALSE(d.state) << c.text;
+    EXPECT_NE(d.error.find(c.error), std::string::npos) << "got: " << d.error << "\nfor: " << c.text.substr(0, 80);
+  }
+}
+
+TEST(StateFile, SavesAtomicallyAndLoadsWhatItSaved) {
+  TempDir dir;
+  state::StateFile file(dir.path);
+  EXPECT_FALSE(file.load()) << "no file yet: a first start";
+  file.save(sample());
+  EXPECT_EQ(dir.names(), std::vector<std::string>{"state.json"}) << "no temporary file left behind";
+  auto loaded = file.load();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->containers, sample().containers);
+  EXPECT_EQ(fs::status(file.path()).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+
+  auto next = sample();
+  next.containers[0].oom_kills = 9;
+  file.save(next);
+  EXPECT_EQ(file.load()->containers[0].oom_kills, 9u);
+}
+
+TEST(StateFile, ACorruptFileIsSetAsideNotFatalAndNotLost) {
+  for (const std::string text : {std::string("{\"format\":\"composewatch-state\",\"vers"), std::string(","),
+                                 std::string("{\"format\":\"composewatch-state\",\"version\":7}")}) {
+    TempDir dir;
+    state::StateFile file(dir.path);
+    std::ofstream(file.path()) << text;
+    EXPECT_FALSE(file.load());
+    const auto names = dir.names();
+    ASSERT_EQ(names.size(), 1u);
+    EXPECT_EQ(names[0].rfind("state.json.bad-", 0), 0u) << names[0];
+    std::ifstream aside(dir.path / names[0]);
+    std::stringstream kept;
+    kept << aside.rdbuf();
+    EXPECT_EQ(kept.str(), text) << "set aside as it was";
+    file.save(sample());  // the next save starts a new file beside it
+    EXPECT_TRUE(file.load());
+  }
+}
+
+TEST(StateFile, AnUnwritableDirectoryIsAnErrorNamingThePath) {
+  state::StateFile file("/nonexistent/cw-state");
+  try {
+    file.save(sample());
+    FAIL() << "saved into a directory that does not exist";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/cw-state/state.json.tmp"), std::string::npos) << e.what();
+  }
+}
+
+// A model saved and restored into a new one exports the same counters, and a container
+// that still runs the same instance does not get its cgroup OOM kills counted again.
+TEST(StateModelPersistence, RestoredCountersCarryOnWithoutCountingTwice) {
+  const std::string id(64, 'c');
+  state::StateModel before;
+  before.apply(event("create", id, "web", 1));
+  before.apply(event("start", id, "web", 2));
+  before.apply(event("oom", id, "web", 3));
+  before.apply(event("die", id, "web", 4, {{"exitCode", "137"}}));
+  before.apply(event("start", id, "web", 5));
+  engine::ContainerInfo info;
+  info.id = id;
+  info.name = "web";
+  info.state = "running";
+  info.pid = 77;
+  before.update(info, before.sequence_of(id));
+  EXPECT_EQ(before.fold_cgroup_oom_kills(id, 77, 1), 1u);  // a kill in the new instance, seen by the cgroup only
+  state::SavedState saved;
+  before.save_to(saved);
+
+  state::StateModel after;
+  after.restore(state::decode_saved_state(state::encode_saved_state(saved)).state.value());
+  after.reconcile({info});
+  EXPECT_EQ(after.fold_cgroup_oom_kills(id, 77, 1), 0u) << "the same instance's kill is already counted";
+  after.apply(event("die", id, "web", 6, {{"exitCode", "1"}}));
+  after.apply(event("start", id, "web", 7));
+  after.publish();
+  const auto& web = after.snapshot()->containers.at(0);
+  EXPECT_EQ(web.counters.oom_kills, 2u);
+  EXPECT_EQ(web.counters.restarts, 2u);
+  EXPECT_EQ(web.counters.exits.at(137), 1u);
+  EXPECT_EQ(web.counters.exits.at(1), 1u);
+  bool found = false;
+  for (const auto& e : after.snapshot()->events)
+    if (e.type == "container" && e.action == "die") found = e.count == 2;
+  EXPECT_TRUE(found) << "events_total carries on";
+}
+
+TEST(StateModelPersistence, RemovedContainersKeepTheirRemovalTimeAndExpire) {
+  const std::string id(64, 'd');
+  state::StateModel before;
+  const auto t0 = state::Clock::now() - std::chrono::minutes(10);
+  before.apply(event("create", id, "gone", 1), t0);
+  before.apply(event("destroy", id, "gone", 2), t0);
+  state::SavedState saved;
+  before.save_to(saved);
+  state::StateModel after;
+  after.restore(saved);
+  after.expire(t0 + std::chrono::minutes(14));
+  after.publish();
+  EXPECT_EQ(after.snapshot()->containers.size(), 1u);
+  after.expire(t0 + std::chrono::minutes(16));
+  after.publish();
+  EXPECT_TRUE(after.snapshot()->containers.empty()) << "retention counts from the removal, not from the restart";
+}
+
+namespace {
+engine::ContainerInfo listed(const std::string& id, const std::string& name, std::optional<double> started,
+                             std::optional<double> finished, int code = 0, bool oom = false) {
+  engine::ContainerInfo c;
+  c.id = id;
+  c.name = name;
+  c.started_at = started;
+  c.finished_at = finished;
+  c.exit_code = code;
+  c.oom_killed = oom;
+  c.state = started && (!finished || *started > *finished) ? "running" : "exited";
+  return c;
+}
+constexpr std::int64_t kS = 1'000'000'000;
+}  // namespace
+
+TEST(ResumeCheck, AReplayThatToldEverythingLeavesNoGap) {
+  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return true; };
+  auto r = engine::check_resume({listed("a", "web", 150, 140, 137, true)}, 100 * kS, 120 * kS, 3, 200 * kS, seen);
+  EXPECT_TRUE(r.deaths.empty());
+  EXPECT_TRUE(r.missed_starts.empty());
+  EXPECT_EQ(r.gap_seconds, 0);
+}
+
+TEST(ResumeCheck, ADeathNoEventToldOfIsCountedFromTheContainersStateAndGivesAGap) {
+  // The engine restarted at 160 (its buffer lost): the replay starts at 170.
+  const auto seen = [](std::string_view, std::string_view action, std::int64_t) { return action == "start"; };
+  auto r = engine::check_resume({listed("a", "db", 175, 150, 137, true), listed("b", "old", 90, 95)}, 100 * kS,
+                                170 * kS, 4, 200 * kS, seen);
+  ASSERT_EQ(r.deaths.size(), 1u) << "only deaths after the resume point";
+  EXPECT_EQ(r.deaths[0].name, "db");
+  EXPECT_EQ(r.deaths[0].exit_code, 137);
+  EXPECT_TRUE(r.deaths[0].oom_killed);
+  EXPECT_TRUE(r.deaths[0].started_again);
+  EXPECT_DOUBLE_EQ(r.gap_seconds, 70);
+}
+
+TEST(ResumeCheck, WhatHappenedAfterTheReplayIsLeftToTheLiveStream) {
+  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return false; };
+  auto r = engine::check_resume({listed("a", "web", 199, 120), listed("b", "db", 250, 140)}, 100 * kS, 110 * kS, 3,
+                                200 * kS, seen);
+  ASSERT_EQ(r.deaths.size(), 2u) << "the deaths at 120 and 140 were missed";
+  EXPECT_TRUE(r.missed_starts.empty()) << "starts at 199 and 250 come with the live stream";
+}
+
+TEST(ResumeCheck, AFullBufferThatBeginsAfterTheResumePointIsAGap) {
+  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return true; };
+  auto r = engine::check_resume({}, 100 * kS, 130 * kS, engine::kEngineEventBuffer, 200 * kS, seen);
+  EXPECT_TRUE(r.buffer_overrun);
+  EXPECT_DOUBLE_EQ(r.gap_seconds, 30);
+  r = engine::check_resume({}, 100 * kS, 100 * kS, engine::kEngineEventBuffer, 200 * kS, seen);
+  EXPECT_FALSE(r.buffer_overrun) << "a full buffer that reaches back to the resume point lost nothing";
+  EXPECT_EQ(r.gap_seconds, 0);
+}
+
+TEST(ResumeCheck, NothingToResumeOnAFirstStart) {
+  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return false; };
+  auto r = engine::check_resume({listed("a", "web", 150, 140)}, 0, 0, 0, 200 * kS, seen);
+  EXPECT_TRUE(r.deaths.empty());
+  EXPECT_EQ(r.gap_seconds, 0);
+}
+
+TEST(EventDeduplicator, RemembersSavedKeysAndFindsEventsNearAState) {
+  engine::EventDeduplicator first;
+  first.first_time(event("start", "a", "web", 10 * kS));
+  first.first_time(event("die", "a", "web", 20 * kS));
+  first.first_time(event("start", "a", "web", 30 * kS));
+  const auto keys = first.recent(15 * kS);
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].time_nano, 20 * kS);
+
+  engine::EventDeduplicator next;
+  next.remember(keys);
+  EXPECT_FALSE(next.first_time(event("start", "a", "web", 30 * kS))) << "replayed after the restart";
+  EXPECT_TRUE(next.first_time(event("oom", "a", "web", 31 * kS)));
+  EXPECT_TRUE(next.seen_near("a", "die", 21 * kS, 2 * kS));
+  EXPECT_FALSE(next.seen_near("a", "die", 25 * kS, 2 * kS));
+  EXPECT_FALSE(next.seen_near("b", "die", 20 * kS, 2 * kS));
+}
+
+// Under load the engine's buffer is not strictly ordered by time: a replay of events that
+// arrived out of order is still recognised.
+TEST(EventDeduplicator, RecognisesAReplayOfEventsThatArrivedOutOfOrder) {
+  engine::EventDeduplicator d;
+  EXPECT_TRUE(d.first_time(event("die", "a", "web", 20 * kS)));
+  EXPECT_TRUE(d.first_time(event("start", "b", "db", 19 * kS)));
+  EXPECT_FALSE(d.first_time(event("die", "a", "web", 20 * kS)));
+  EXPECT_FALSE(d.first_time(event("start", "b", "db", 19 * kS)));
+}
