@@ -11,6 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <csignal>
+#include <cstdlib>
+#include <pthread.h>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
@@ -32,6 +34,7 @@
 #include "composewatch/state/store.h"
 #include "composewatch/http/server.h"
 #include "composewatch/metrics/collector.h"
+#include "composewatch/metrics/shared_read.h"
 #include "composewatch/version.h"
 
 namespace composewatch::app {
@@ -54,31 +57,32 @@ struct Timings {
   std::chrono::seconds expire_every{30};
 };
 
-// The status page's view of the host: memory read from the cgroups as the resource
-// collector reads it (null: the figures the snapshot carries from the Engine API).
-StatusPageOptions status_page_options(const config::AgentConfig& cfg, std::shared_ptr<const cgroup::Reader> cgroups) {
+// The status page's view of the host (memory is filled in per request, from the same
+// shared cgroup read as /metrics).
+StatusPageOptions status_page_options(const config::AgentConfig& cfg) {
   StatusPageOptions o;
   o.telemetry_path = cfg.telemetry_path;
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) == 0) o.host_name = host;
-  if (cgroups)
-    o.resources = [cgroups](const state::ContainerRecord& r) {
-      return cgroups->read(cgroup::ContainerRef{r.id, r.pid, r.spec.cgroup_parent, r.spec.network_mode});
-    };
   o.statfs = disk::filesystem_usage;
   return o;
 }
 
 class Routes {
  public:
+  // `cgroups` null: --stats.source=api; `helper` runs part of a large cgroup read on
+  // another handler thread. `jobs` answers unhealthy() from any thread.
   Routes(const config::AgentConfig& cfg, const state::StateModel& model, const std::atomic<std::int64_t>& beat,
-         Timings t, std::shared_ptr<const cgroup::Reader> cgroups)
+         Timings t, std::shared_ptr<const cgroup::Reader> cgroups, const Supervisor& jobs,
+         metrics::SharedRead::Post helper)
       : telemetry_path_(cfg.telemetry_path),
         model_(model),
         beat_(beat),
         timings_(t),
-        status_page_(status_page_options(cfg, cgroups)),
-        exposition_(metrics::default_collectors(std::move(cgroups))) {}
+        jobs_(jobs),
+        resources_(cgroups ? metrics::shared_cgroup_read(std::move(cgroups), {.helper = std::move(helper)}) : nullptr),
+        status_page_(status_page_options(cfg)),
+        exposition_(metrics::default_collectors(resources_)) {}
 
   http::Response operator()(const http::Request& req) const {
     http::Response res;
@@ -92,6 +96,9 @@ class Routes {
       if (age > timings_.heartbeat_stale) {
         res.status = 503;
         res.body = "event loop stalled for " + std::to_string(age.count() / 1000) + "s\n";
+      } else if (const auto bad = jobs_.unhealthy(); !bad.empty()) {
+        res.status = 503;
+        for (const auto& line : bad) res.body += "job crash-looping: " + line + "\n";
       } else {
         res.body = "ok\n";
       }
@@ -109,7 +116,13 @@ class Routes {
     }
     if (req.path == "/") {
       res.content_type = "text/html; charset=utf-8";
-      res.body = render_status_page(*model_.snapshot(), status_page_, state::Clock::now());
+      const auto snap = model_.snapshot();
+      StatusPageOptions o = status_page_;
+      if (resources_)
+        o.resources = [readings = resources_->get(*snap)](const state::ContainerRecord& r) {
+          return readings->of(r.id);
+        };
+      res.body = render_status_page(*snap, o, state::Clock::now());
       return res;
     }
     res.status = 404;
@@ -122,6 +135,8 @@ class Routes {
   const state::StateModel& model_;
   const std::atomic<std::int64_t>& beat_;
   Timings timings_;
+  const Supervisor& jobs_;
+  std::shared_ptr<const metrics::SharedRead> resources_;  // null: --stats.source=api
   StatusPageOptions status_page_;
   metrics::Exposition exposition_;
 };
@@ -152,18 +167,33 @@ asio::awaitable<std::string> fetch_info(engine::Endpoint ep, engine::ClientOptio
 }
 
 // --stats.source, decided once: GET /info (CgroupDriver, CgroupVersion) with a short
-// deadline, then the mounted hierarchies.
-cgroup::SourceChoice choose_stats_source(const config::AgentConfig& cfg, const engine::Endpoint& ep) {
+// deadline, then the mounted hierarchies. The request runs on the agent's io_context, so
+// that SIGTERM/SIGINT (whose handler sets `stop_requested` and stops `ioc`) end the wait:
+// nullopt then.
+std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfig& cfg, const engine::Endpoint& ep,
+                                                        asio::io_context& ioc, const bool& stop_requested) {
   std::optional<cgroup::EngineCgroupInfo> info;
   if (cfg.stats_source != "api") {
+    engine::ClientOptions o;
+    o.connect_timeout = std::chrono::seconds(2);
+    o.request_timeout = std::chrono::seconds(5);
+    struct Answer {
+      bool done = false;
+      std::exception_ptr error;
+      std::string body;
+    };
+    auto answer = std::make_shared<Answer>();
+    asio::co_spawn(ioc, fetch_info(ep, o), [answer](std::exception_ptr e, std::string body) {
+      answer->done = true;
+      answer->error = e;
+      answer->body = std::move(body);
+    });
+    while (!answer->done && !stop_requested && ioc.run_one() > 0) {
+    }
+    if (stop_requested) return std::nullopt;
     try {
-      engine::ClientOptions o;
-      o.connect_timeout = std::chrono::seconds(2);
-      o.request_timeout = std::chrono::seconds(5);
-      asio::io_context ioc;
-      auto fut = asio::co_spawn(ioc, fetch_info(ep, o), asio::use_future);
-      ioc.run();
-      info = cgroup::parse_engine_info(fut.get());
+      if (answer->error) std::rethrow_exception(answer->error);
+      info = cgroup::parse_engine_info(answer->body);
     } catch (const std::exception& e) {
       spdlog::debug("stats source: GET /info: {}", e.what());
     }
@@ -172,7 +202,21 @@ cgroup::SourceChoice choose_stats_source(const config::AgentConfig& cfg, const e
                                      cfg.procfs);
 }
 
+const sigset_t& agent_signals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGHUP);
+    return s;
+  }();
+  return set;
+}
+
 }  // namespace
+
+void hold_agent_signals() { pthread_sigmask(SIG_BLOCK, &agent_signals(), nullptr); }
 
 int run_agent(const config::AgentConfig& cfg) {
   engine::Endpoint endpoint;
@@ -182,7 +226,29 @@ int run_agent(const config::AgentConfig& cfg) {
     throw std::runtime_error(std::string("--docker.host: ") + e.what());
   }
 
-  cgroup::SourceChoice stats_source = choose_stats_source(cfg, endpoint);  // throws for an unreadable forced cgroup
+  // Signals first: from here SIGTERM/SIGINT stop the agent cleanly (exit 0) whatever it
+  // is waiting for, and SIGHUP never kills it. Held blocked since the command line was read
+  // (hold_agent_signals); a SIGHUP before the jobs run stays queued in reload_signal and is
+  // handled once they do.
+  asio::io_context ioc(1);
+  const auto ex = ioc.get_executor();
+  bool stop_requested = false;
+  asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
+  asio::signal_set reload_signal(ioc, SIGHUP);
+  pthread_sigmask(SIG_UNBLOCK, &agent_signals(), nullptr);
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    stop_requested = true;
+    ioc.stop();
+  });
+
+  auto stats_source_or_stop = choose_stats_source(cfg, endpoint, ioc, stop_requested);  // throws for an unreadable forced cgroup
+  if (!stats_source_or_stop) {
+    spdlog::info("stopped");
+    return 0;
+  }
+  cgroup::SourceChoice stats_source = std::move(*stats_source_or_stop);
   engine::ApiStatsOptions api_stats;
   if (stats_source.reader)
     spdlog::info("container resources from cgroups: {}", stats_source.reason);
@@ -195,26 +261,37 @@ int run_agent(const config::AgentConfig& cfg) {
   model.publish();
   std::atomic<std::int64_t> beat{steady_now_ms()};
 
-  http::ServerOptions server_options;
-  server_options.listen_address = cfg.listen_address;
-  server_options.max_requests = cfg.max_requests;
-  server_options.web_config_file = cfg.web_config_file;
-  auto routes = std::make_shared<Routes>(cfg, model, beat, timings, stats_source.reader);
-  http::Server server(server_options, [routes](const http::Request& r) { return (*routes)(r); });
-  server.start();  // throws with a one-line reason (address in use, bad web config)
-
-  spdlog::info("composewatch {} (revision {}) listening on {}, engine {}{}", kVersion, kRevision,
-               server.local_address(), endpoint.text,
-               cfg.config_file.empty() ? std::string(", no config file") : ", config " + cfg.config_file);
-
-  asio::io_context ioc(1);
-  const auto ex = ioc.get_executor();
   int exit_code = 0;
   // Every long-lived job of the writer's thread, started and supervised here.
   Supervisor jobs(ex, [&](int code) {
     exit_code = code;
     ioc.stop();
   });
+  // Test only (documented in supervisor.h): make named jobs fail, to prove supervision.
+  if (const char* faults = std::getenv("COMPOSEWATCH_TEST_FAULT")) {
+    try {
+      jobs.inject_faults(faults);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+  }
+
+  http::ServerOptions server_options;
+  server_options.listen_address = cfg.listen_address;
+  server_options.max_requests = cfg.max_requests;
+  server_options.web_config_file = cfg.web_config_file;
+  std::shared_ptr<const Routes> routes;  // set before start(), the first call of the handler
+  http::Server server(server_options, [&routes](const http::Request& r) { return (*routes)(r); });
+  routes = std::make_shared<const Routes>(cfg, model, beat, timings, stats_source.reader, jobs,
+                                          [&server](std::function<void()> task) {
+                                            server.post_to_handler_pool(std::move(task));
+                                          });
+  server.start();  // throws with a one-line reason (address in use, bad web config)
+
+  spdlog::info("composewatch {} (revision {}) listening on {}, engine {}{}", kVersion, kRevision,
+               server.local_address(), endpoint.text,
+               cfg.config_file.empty() ? std::string(", no config file") : ", config " + cfg.config_file);
+
   engine::Tracker tracker(ex, endpoint, model);
   // Counters and the stream position of the last run: the first connect resumes there.
   std::error_code dir_error;
@@ -268,14 +345,6 @@ int run_agent(const config::AgentConfig& cfg) {
   jobs.start("heartbeat", [&] { return heartbeat(beat, timings); });
   jobs.start("expiry", [&] { return expire_removed(model, timings); });
 
-  asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
-  stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    systemd.stopping();
-    ioc.stop();
-  });
-  asio::signal_set reload_signal(ioc, SIGHUP);
   auto configured_projects = cfg.compose_projects;
   std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
@@ -283,18 +352,20 @@ int run_agent(const config::AgentConfig& cfg) {
     try {
       auto next = config::reload_config(cfg);
       // compose.projects and prune.policies change at run time; the rest is validated so
-      // that a broken edit is reported now and not at the next restart.
-      spdlog::info("SIGHUP: {} reloaded and valid", next.config_file.empty() ? "configuration" : next.config_file);
-      configured_projects = next.compose_projects;
-      if (const auto pending = config::changes_needing_restart(cfg, next); !pending.empty()) {
-        std::string names;
-        for (const auto& n : pending) names += (names.empty() ? "" : ",") + n;
-        log::warn("SIGHUP: changed settings take effect only at the next start", {{"settings", names}});
-      }
+      // that a broken edit is reported now and not at the next restart, and named when it
+      // changed: only what took effect is said to be reloaded.
       prune_policies.reload(next.prune_policies);
       if (!prune_started && !next.prune_policies.empty()) {
         jobs.start("prune", [&] { return prune_policies.run(); });
         prune_started = true;
+      }
+      configured_projects = next.compose_projects;
+      log::info("SIGHUP: configuration valid; compose.projects and prune.policies reloaded",
+                {{"file", next.config_file}});
+      if (const auto pending = config::changes_needing_restart(cfg, next); !pending.empty()) {
+        std::string names;
+        for (const auto& n : pending) names += (names.empty() ? "" : ",") + n;
+        log::warn("SIGHUP: changed settings not applied; they take effect at the next start", {{"settings", names}});
       }
     } catch (const std::exception& e) {
       spdlog::error("SIGHUP: rejected the new configuration, keeping the old one: {}", e.what());
@@ -309,6 +380,7 @@ int run_agent(const config::AgentConfig& cfg) {
   reload_signal.async_wait(on_hup);
 
   ioc.run();
+  if (stop_requested) systemd.stopping();
   state_saver.save_now();  // the writer's thread is this one again: counters and position agree
   server.stop();
   spdlog::info("stopped");

@@ -25,6 +25,7 @@ CommandHandlers default_handlers() {
   CommandHandlers h;
   h.setup_logging = [](const config::AgentConfig& cfg) { log::setup(cfg.log_level, cfg.log_format); };
   h.run_agent = run_agent;
+  h.before_agent = hold_agent_signals;
   h.commands["status"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
                             std::ostream& err) { return run_status(cfg, cl.option("format", "text"), out, err); };
   h.commands["check"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
@@ -69,6 +70,7 @@ int run_command_line(const std::vector<std::string>& args, const config::Environ
   // For the agent a bad configuration is a fatal start-up error (1); for a one-shot
   // command it means "could not run" (2).
   const int failure = agent ? 1 : 2;
+  if (agent && handlers.before_agent) handlers.before_agent();
   config::AgentConfig cfg;
   try {
     cfg = config::resolve_config(cl.flags, env, default_config_file);

@@ -57,8 +57,10 @@ class Gatherer {
  public:
   Gatherer(asio::any_io_executor ex, const engine::Endpoint& ep, const config::AgentConfig& cfg,
            const DiagnoseOptions& options, const DiagnoseRules& rules, HostFacts& facts)
-      : client_(ex, ep),
-        df_client_(ex, ep, engine::ClientOptions{.request_timeout = kSystemDfTimeout}),
+      : client_(ex, ep, detail::oneshot_client_options()),
+        df_client_(ex, ep,
+                   engine::ClientOptions{.connect_timeout = detail::kOneShotConnectTimeout,
+                                         .request_timeout = kSystemDfTimeout}),
         cfg_(cfg),
         options_(options),
         rules_(rules),

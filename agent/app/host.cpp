@@ -10,7 +10,7 @@ namespace composewatch::app {
 std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig& cfg) {
   const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
   return detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::vector<engine::ContainerInfo>> {
-    engine::Client client(ex, ep);
+    engine::Client client(ex, ep, detail::oneshot_client_options());
     co_await client.negotiate();
     co_return co_await client.inspect_all();
   });
@@ -18,7 +18,7 @@ std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig&
 
 engine::SystemDf system_df(const config::AgentConfig& cfg) {
   const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
-  engine::ClientOptions o;
+  engine::ClientOptions o = detail::oneshot_client_options();
   o.request_timeout = cfg.disk_timeout;
   return engine::parse_system_df(detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::string> {
     engine::Client client(ex, ep, o);

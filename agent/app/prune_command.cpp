@@ -177,7 +177,8 @@ int run_prune(const config::AgentConfig& cfg, const PruneOptions& options, std::
       continue;
     }
     try {
-      engine::ClientOptions copts;
+      // Deletions and /system/df run under the longer of the disk timeout and the usual deadline.
+      engine::ClientOptions copts = detail::oneshot_client_options();
       copts.request_timeout = std::max<std::chrono::milliseconds>(cfg.disk_timeout, copts.request_timeout);
       const auto run = detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<prune::PolicyRun> {
         engine::Client client(ex, ep, copts);

@@ -4,6 +4,7 @@
 // RestartCount (policy restarts only) and no OOM figure.
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -30,6 +31,7 @@
 #include "composewatch/cgroup/api_stats.h"
 #include "composewatch/cgroup/source.h"
 #include "composewatch/engine/client.h"
+#include "oneshot.h"
 
 namespace composewatch::app {
 
@@ -42,8 +44,13 @@ struct AgentCounters {
   std::map<std::string, double> oom_kills, restarts;  // by container name
 };
 
-// The running agent's counters, if one answers within a second.
-std::optional<AgentCounters> agent_counters(const std::string& listen_address) {
+// The running agent's counters, if one answers within kAgentDeadline (connect, request
+// and the whole answer); otherwise nullopt and `why` says what failed ("GET /metrics on
+// 127.0.0.1:9469: no answer within 2s"). Async on a private io_context: a blocking Beast
+// call would ignore the deadline and hang on an agent that accepts and never answers.
+constexpr std::chrono::seconds kAgentDeadline{2};
+
+std::optional<AgentCounters> agent_counters(const std::string& listen_address, std::string& why) {
   auto colon = listen_address.rfind(':');
   if (colon == std::string::npos) return std::nullopt;
   std::string host = listen_address.substr(0, colon);
@@ -51,30 +58,43 @@ std::optional<AgentCounters> agent_counters(const std::string& listen_address) {
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   if (host == "[::]") host = "::1";
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const std::string where = "GET /metrics on " + listen_address + ": ";
   try {
-    asio::io_context ioc;
-    asio::ip::tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.expires_after(std::chrono::seconds(1));
-    stream.connect(resolver.resolve(host, port));
-    beast::http::request<beast::http::empty_body> req{beast::http::verb::get, "/metrics", 11};
-    req.set(beast::http::field::host, listen_address);
-    beast::http::write(stream, req);
-    beast::flat_buffer buf;
-    beast::http::response_parser<beast::http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    beast::http::read(stream, buf, parser);
-    if (parser.get().result_int() != 200) return std::nullopt;
+    const std::string body = detail::run_sync([&](asio::any_io_executor ex) -> asio::awaitable<std::string> {
+      constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+      asio::ip::tcp::resolver resolver(ex);
+      beast::tcp_stream stream(ex);
+      stream.expires_after(kAgentDeadline);  // one deadline for the whole exchange
+      auto [rec, results] = co_await resolver.async_resolve(host, port, use_tuple);
+      if (rec) throw std::runtime_error(where + rec.message());
+      auto fail = [&](const boost::system::error_code& ec) {
+        return std::runtime_error(where + (ec == beast::error::timeout
+                                               ? "no answer within " + std::to_string(kAgentDeadline.count()) + "s"
+                                               : ec.message()));
+      };
+      if (auto [ec, ep] = co_await stream.async_connect(results, use_tuple); ec) throw fail(ec);
+      beast::http::request<beast::http::empty_body> req{beast::http::verb::get, "/metrics", 11};
+      req.set(beast::http::field::host, listen_address);
+      if (auto [ec, n] = co_await beast::http::async_write(stream, req, use_tuple); ec) throw fail(ec);
+      beast::flat_buffer buf;
+      beast::http::response_parser<beast::http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      if (auto [ec, n] = co_await beast::http::async_read(stream, buf, parser, use_tuple); ec) throw fail(ec);
+      if (parser.get().result_int() != 200)
+        throw std::runtime_error(where + "answered " + std::to_string(parser.get().result_int()));
+      co_return std::move(parser.get().body());
+    });
     AgentCounters c;
     static const std::regex line(R"re(^(composewatch_container_(oom_kills|restarts)_total)\{[^}]*container="([^"]*)"[^}]*\} (\S+))re");
-    std::istringstream in(parser.get().body());
+    std::istringstream in(body);
     for (std::string l; std::getline(in, l);) {
       std::smatch m;
       if (!std::regex_search(l, m, line)) continue;
       (m[2] == "oom_kills" ? c.oom_kills : c.restarts)[m[3]] = std::stod(m[4]);
     }
     return c;
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    why = e.what();
     return std::nullopt;
   }
 }
@@ -124,7 +144,7 @@ asio::awaitable<void> read_memory(engine::Client& client, const config::AgentCon
 }
 
 asio::awaitable<Inventory> inventory(engine::Endpoint ep, const config::AgentConfig& cfg) {
-  engine::Client client(co_await asio::this_coro::executor, ep);
+  engine::Client client(co_await asio::this_coro::executor, ep, detail::oneshot_client_options());
   co_await client.negotiate();
   Inventory out;
   out.containers = co_await client.inspect_all();
@@ -139,10 +159,7 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
   std::map<std::string, std::uint64_t> memory_used;
   try {
     engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
-    asio::io_context ioc;
-    auto fut = asio::co_spawn(ioc, inventory(ep, cfg), asio::use_future);
-    ioc.run();
-    Inventory inv = fut.get();
+    Inventory inv = detail::run_sync([&](asio::any_io_executor) { return inventory(ep, cfg); });
     containers = std::move(inv.containers);
     memory_used = std::move(inv.memory_used);
   } catch (const std::exception& e) {
@@ -152,7 +169,8 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
   std::sort(containers.begin(), containers.end(), [](const auto& a, const auto& b) {
     return std::make_tuple(a.project(), a.service(), a.name) < std::make_tuple(b.project(), b.service(), b.name);
   });
-  auto counters = agent_counters(cfg.listen_address);
+  std::string no_agent_why;
+  auto counters = agent_counters(cfg.listen_address, no_agent_why);
   const auto drift = drift_by_container(cfg, containers);  // compose files vs these containers
   auto drift_of = [&](const std::string& name) -> std::optional<std::vector<std::string>> {
     auto it = drift.find(name);
@@ -236,7 +254,8 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
   }
   if (!counters)
     out << "\n(no agent answered on " << cfg.listen_address
-              << ": OOM kills are unknown and RESTARTS is the engine's count of policy restarts)\n";
+        << (no_agent_why.empty() ? std::string() : " (" + no_agent_why + ")")
+        << ": OOM kills are unknown and RESTARTS is the engine's count of policy restarts)\n";
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -462,6 +463,12 @@ void Server::stop() {
 std::string Server::local_address() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->bound;
+}
+
+void Server::post_to_handler_pool(std::function<void()> task) {
+  // Only called from handlers, which run between start() and the pool's join in stop():
+  // the pool exists. After stop() began, the pool drops the task.
+  if (impl_->handler_pool) asio::post(*impl_->handler_pool, std::move(task));
 }
 
 }  // namespace composewatch::http

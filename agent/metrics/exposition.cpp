@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "composewatch/metrics/collector.h"
+#include "composewatch/metrics/shared_read.h"
 #include "family.h"
 
 namespace composewatch::metrics {
@@ -23,8 +24,7 @@ Families Exposition::gather(const state::Snapshot& snapshot) const {
     std::size_t before = out.size();
     bool ok = true;
     try {
-      c->collect(snapshot, out);
-      ok = c->succeeded(snapshot);
+      ok = c->collect_checked(snapshot, out);
     } catch (const std::exception& e) {
       ok = false;
       out.resize(before);  // a failed collector exports nothing half-built
@@ -46,13 +46,17 @@ std::string Exposition::render(const state::Snapshot& snapshot) const {
 }
 
 std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const cgroup::Reader> cgroups) {
+  return default_collectors(cgroups ? shared_cgroup_read(std::move(cgroups)) : nullptr);
+}
+
+std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const SharedRead> resources) {
   std::vector<std::unique_ptr<Collector>> v;
   v.push_back(make_engine_collector());
   v.push_back(make_container_state_collector());
   v.push_back(make_compose_collector());
   v.push_back(make_disk_collector());
   v.push_back(make_prune_collector());
-  v.push_back(make_resource_collector(std::move(cgroups)));
+  v.push_back(make_resource_collector(std::move(resources)));
   v.push_back(make_process_collector());
   return v;
 }

@@ -1,14 +1,15 @@
 // composewatch_container_{memory,cpu,pids,network,blkio}_*: read at scrape time from the
 // cgroups of the snapshot's running containers, or (--stats.source=api) from the figures
 // the engine thread last polled, which the snapshot carries. Never calls the engine.
+// The cgroup files are read through a SharedRead: on the scraping thread, once for all
+// the scrapes of the same snapshot at the same moment.
 
 #include <spdlog/spdlog.h>
 
-#include <thread>
 #include <vector>
 
-#include "composewatch/cgroup/reader.h"
 #include "composewatch/metrics/collector.h"
+#include "composewatch/metrics/shared_read.h"
 #include "family.h"
 
 namespace composewatch::metrics {
@@ -18,10 +19,13 @@ using prometheus::MetricType;
 
 class ResourceCollector final : public Collector {
  public:
-  explicit ResourceCollector(std::shared_ptr<const cgroup::Reader> reader) : reader_(std::move(reader)) {}
+  explicit ResourceCollector(std::shared_ptr<const SharedRead> reader) : reader_(std::move(reader)) {}
   std::string_view name() const override { return "resources"; }
 
-  void collect(const state::Snapshot& s, Families& out) const override {
+  void collect(const state::Snapshot& s, Families& out) const override { collect_checked(s, out); }
+
+  // Success is 0 when the read of some container threw: its series are missing.
+  bool collect_checked(const state::Snapshot& s, Families& out) const override {
     auto usage = detail::family("composewatch_container_memory_usage_bytes",
                                 "Memory charged to the container's cgroup, page cache included.", MetricType::Gauge);
     auto wset = detail::family("composewatch_container_memory_working_set_bytes",
@@ -48,10 +52,13 @@ class ResourceCollector final : public Collector {
     // what the engine thread last polled.
     std::vector<const state::ContainerRecord*> live;
     for (const auto& r : s.containers)
-      if (r.present && (r.state == "running" || r.state == "paused")) live.push_back(&r);
+      if (reports_resources(r)) live.push_back(&r);
     std::vector<std::optional<cgroup::ResourceStats>> stats(live.size());
+    bool complete = true;
     if (reader_) {
-      read_all(live, stats);
+      const auto readings = reader_->get(s);
+      for (std::size_t i = 0; i < live.size(); ++i) stats[i] = readings->of(live[i]->id);
+      complete = readings->failed == 0;
     } else if (s.api_stats) {
       for (std::size_t i = 0; i < live.size(); ++i) {
         auto it = s.api_stats->by_id.find(live[i]->id);
@@ -86,35 +93,21 @@ class ResourceCollector final : public Collector {
     }
     for (auto* f : {&usage, &wset, &limit, &cpu, &throttled, &pids, &rx, &tx, &rd, &wr})
       if (!f->metric.empty()) out.push_back(std::move(*f));
+    return complete;
   }
 
  private:
-  // Reading ~9 files per container is syscall-bound (≈10 µs a file): with many containers
-  // a second thread halves the scrape's wall time on a 2-core host. Reader::read is
-  // thread-safe and never throws.
-  void read_all(const std::vector<const state::ContainerRecord*>& live,
-                std::vector<std::optional<cgroup::ResourceStats>>& stats) const {
-    auto read_range = [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) {
-        const auto& r = *live[i];
-        stats[i] = reader_->read(cgroup::ContainerRef{r.id, r.pid, r.spec.cgroup_parent, r.spec.network_mode});
-      }
-    };
-    if (live.size() < kParallelFrom) return read_range(0, live.size());
-    const std::size_t half = live.size() / 2;
-    std::thread other(read_range, half, live.size());
-    read_range(0, half);
-    other.join();
-  }
-
-  static constexpr std::size_t kParallelFrom = 64;
-  std::shared_ptr<const cgroup::Reader> reader_;  // null: --stats.source=api
+  std::shared_ptr<const SharedRead> reader_;  // null: --stats.source=api
 };
 
 }  // namespace
 
-std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const cgroup::Reader> reader) {
+std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const SharedRead> reader) {
   return std::make_unique<ResourceCollector>(std::move(reader));
+}
+
+std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const cgroup::Reader> reader) {
+  return make_resource_collector(reader ? shared_cgroup_read(std::move(reader)) : nullptr);
 }
 
 }  // namespace composewatch::metrics

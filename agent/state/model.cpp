@@ -326,6 +326,7 @@ void StateModel::publish(Clock::time_point now) {
   snap->prune = prune_;
   snap->api_stats = api_stats_;
   snap->taken_at = now;
+  snap->sequence = ++published_count_;
   published_.store(std::move(snap));
 }
 

@@ -98,3 +98,67 @@ TEST(Supervisor, OtherJobsRunOnWhileOneFails) {
   EXPECT_GE(jobs.restarts("failing"), 2u);
   EXPECT_EQ(jobs.restarts("steady"), 0u);
 }
+
+TEST(Supervisor, AJobFailingNTimesInTheWindowIsUnhealthyUntilTheFailuresAge) {
+  asio::io_context ioc;
+  auto o = quick();
+  o.crash_loop_failures = 3;
+  o.crash_loop_window = 300ms;
+  app::Supervisor jobs(ioc.get_executor(), [](int) {}, o);
+  int runs = 0;
+  jobs.start("flaky", [&]() -> asio::awaitable<void> {
+    if (++runs <= 3) throw std::runtime_error("disk on fire");
+    co_await sleep_for(10s);
+  });
+  jobs.start("fine", []() -> asio::awaitable<void> { co_await sleep_for(10s); });
+  ioc.run_for(150ms);  // three failures at ~0, 10, 30 ms, then up
+  const auto bad = jobs.unhealthy();
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].rfind("flaky: failed 3 times in ", 0), 0u) << bad[0];
+  EXPECT_NE(bad[0].find("last: disk on fire"), std::string::npos) << bad[0];
+  ioc.run_for(300ms);
+  EXPECT_TRUE(jobs.unhealthy().empty()) << "the failures are older than the window";
+}
+
+TEST(Supervisor, OneFailureIsNotACrashLoop) {
+  asio::io_context ioc;
+  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  int runs = 0;
+  jobs.start("once", [&]() -> asio::awaitable<void> {
+    if (++runs == 1) throw std::runtime_error("once");
+    co_await sleep_for(10s);
+  });
+  ioc.run_for(100ms);
+  EXPECT_EQ(runs, 2);
+  EXPECT_TRUE(jobs.unhealthy().empty());
+}
+
+TEST(Supervisor, AnInjectedFaultCancelsTheRunningJobWhichIsStartedAgain) {
+  asio::io_context ioc;
+  auto o = quick();
+  o.fault_after = 30ms;
+  app::Supervisor jobs(ioc.get_executor(), [](int) {}, o);
+  jobs.inject_faults("ticker:2,other");
+  int runs = 0, ticks = 0;
+  jobs.start("ticker", [&]() -> asio::awaitable<void> {
+    ++runs;
+    for (;;) {
+      co_await sleep_for(5ms);
+      ++ticks;
+    }
+  });
+  jobs.start("untouched", []() -> asio::awaitable<void> { co_await sleep_for(10s); });
+  ioc.run_for(400ms);
+  EXPECT_EQ(runs, 3) << "two faulted runs, then a run that stays up";
+  EXPECT_EQ(jobs.restarts("ticker"), 2u);
+  EXPECT_EQ(jobs.restarts("untouched"), 0u);
+  EXPECT_GT(ticks, 20) << "the job ran before each fault and after its restarts";
+}
+
+TEST(Supervisor, AMalformedFaultSpecIsRefused) {
+  asio::io_context ioc;
+  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  EXPECT_THROW(jobs.inject_faults("disk:x"), std::invalid_argument);
+  EXPECT_THROW(jobs.inject_faults("disk:0"), std::invalid_argument);
+  EXPECT_NO_THROW(jobs.inject_faults(""));
+}

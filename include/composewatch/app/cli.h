@@ -22,6 +22,8 @@ using Command = std::function<int(const config::AgentConfig&, const config::Comm
 struct CommandHandlers {
   std::function<void(const config::AgentConfig&)> setup_logging;  // may throw std::exception
   std::function<int(const config::AgentConfig&)> run_agent;
+  // Called first thing once the command is known to be `run` (hold_agent_signals).
+  std::function<void()> before_agent;
   std::map<std::string, Command> commands;  // status, check, prune, diagnose
 };
 

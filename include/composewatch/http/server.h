@@ -68,6 +68,10 @@ class Server {
   void stop();
   // The bound address as host:port or [v6]:port (useful with port 0); empty before start().
   std::string local_address() const;
+  // Queues `task` on the handler threads, for a handler that splits its work (it must not
+  // wait for the task to start: all handler threads may be busy). To be called from a
+  // handler only; the task may be dropped when the server stops.
+  void post_to_handler_pool(std::function<void()> task);
 
  private:
   struct Impl;

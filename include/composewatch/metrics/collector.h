@@ -21,6 +21,7 @@ struct FilesystemUsage;
 
 namespace composewatch::metrics {
 
+class SharedRead;
 using Families = std::vector<prometheus::MetricFamily>;
 
 class Collector {
@@ -34,6 +35,13 @@ class Collector {
   // Whether what collect() exported is current. A collector that serves its last good
   // figures while their source fails says false here: composewatch_collector_success 0.
   virtual bool succeeded(const state::Snapshot&) const { return true; }
+  // collect() and succeeded() in one call, for a collector that learns whether it
+  // succeeded while collecting (concurrent scrapes share the collector, so it cannot keep
+  // that in a member). The Exposition calls this one.
+  virtual bool collect_checked(const state::Snapshot& snapshot, Families& out) const {
+    collect(snapshot, out);
+    return succeeded(snapshot);
+  }
 };
 
 // Renders every collector's families in the text format 0.0.4, with per-collector
@@ -51,12 +59,15 @@ class Exposition {
 // The agent's collectors, in exposition order. Container resources come from `cgroups`,
 // or, when it is null (--stats.source=api), from the figures the snapshot carries.
 std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const cgroup::Reader> cgroups = nullptr);
+// The same, reading the cgroups through `resources` (shared with the status page).
+std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const SharedRead> resources);
 
 std::unique_ptr<Collector> make_engine_collector();
 std::unique_ptr<Collector> make_container_state_collector();
 std::unique_ptr<Collector> make_process_collector();
 // Container resources at scrape time: from `cgroups`, or from Snapshot::api_stats when null.
 std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const cgroup::Reader> cgroups);
+std::unique_ptr<Collector> make_resource_collector(std::shared_ptr<const SharedRead> resources);
 // Compose projects, services, drift and lint findings from Snapshot::compose.
 std::unique_ptr<Collector> make_compose_collector();
 // Disk usage by kind, volumes, service images and volume findings from Snapshot::disk;

@@ -100,6 +100,8 @@ struct Snapshot {
   std::shared_ptr<const disk::DiskReport> disk;          // null until the disk collector has run
   std::shared_ptr<const prune::PruneStatus> prune;       // null unless prune policies are configured
   Clock::time_point taken_at{};
+  // 1, 2, … for the snapshots a StateModel publishes; 0 for one built by hand (tests).
+  std::uint64_t sequence = 0;
 };
 
 struct StateOptions {
@@ -188,6 +190,7 @@ class StateModel {
   std::shared_ptr<const disk::DiskReport> disk_;
   std::shared_ptr<const prune::PruneStatus> prune_;
   std::shared_ptr<const ApiStats> api_stats_;
+  std::uint64_t published_count_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
 };
 
