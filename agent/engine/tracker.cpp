@@ -97,11 +97,34 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   established = true;
   last_error_.clear();
 
-  auto handle = [this](std::string_view line) { on_line(line); };
-  while (co_await stream->read(handle)) model_.publish();
+  co_await read_events(*stream);
   model_.publish();
   client_.reset();
   throw EngineError(EngineError::Kind::unreachable, "the engine closed the event stream");
+}
+
+asio::awaitable<void> Tracker::read_events(EventStream& stream) {
+  parse_errors_counted_ = parse_errors_;
+  dropped_lines_counted_ = 0;
+  auto handle = [this](std::string_view line) { on_line(line); };
+  bool more = true;
+  while (more) {
+    more = co_await stream.read(handle);
+    count_stream_errors(stream, !more);
+    model_.publish();
+  }
+}
+
+void Tracker::count_stream_errors(const EventStream& stream, bool ended) {
+  state::StreamErrors more;
+  more.parse = parse_errors_ - parse_errors_counted_;
+  more.oversized = stream.dropped_lines() - dropped_lines_counted_;
+  more.truncated = ended && stream.pending_bytes() > 0 ? 1 : 0;
+  if (more.oversized) log::warn("engine event stream: dropped an oversized line", {{"lines", more.oversized}});
+  if (more.truncated) log::warn("engine event stream ended in the middle of a line", {{"bytes", stream.pending_bytes()}});
+  parse_errors_counted_ = parse_errors_;
+  dropped_lines_counted_ = stream.dropped_lines();
+  if (more.parse || more.oversized || more.truncated) model_.count_stream_errors(more);
 }
 
 asio::awaitable<void> Tracker::run() {

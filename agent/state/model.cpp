@@ -227,6 +227,11 @@ void StateModel::set_engine_info(std::string version, std::string api_version) {
 }
 void StateModel::set_ready(bool ready) { engine_.ready = ready; }
 void StateModel::count_reconnect() { ++engine_.stream_reconnects; }
+void StateModel::count_stream_errors(const StreamErrors& more) {
+  engine_.stream_errors.parse += more.parse;
+  engine_.stream_errors.oversized += more.oversized;
+  engine_.stream_errors.truncated += more.truncated;
+}
 void StateModel::set_compose(std::shared_ptr<const compose::ComposeState> compose) { compose_ = std::move(compose); }
 void StateModel::set_disk(std::shared_ptr<const disk::DiskReport> disk) { disk_ = std::move(disk); }
 void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { prune_ = std::move(prune); }

@@ -44,6 +44,8 @@ class Tracker {
   boost::asio::awaitable<void> connect_and_follow(bool& established);
   boost::asio::awaitable<void> inspector();
   void on_line(std::string_view line);
+  boost::asio::awaitable<void> read_events(EventStream& stream);
+  void count_stream_errors(const EventStream& stream, bool ended);
   void enqueue_inspect(const std::string& id);
 
   struct Wakeup;
@@ -57,6 +59,7 @@ class Tracker {
   std::unordered_set<std::string> inspect_pending_;
   std::unique_ptr<Wakeup> wakeup_;
   std::uint64_t parse_errors_ = 0;
+  std::uint64_t parse_errors_counted_ = 0, dropped_lines_counted_ = 0;  // of the current stream, in the model
   std::string last_error_;
   bool connected_before_ = false;
 };

@@ -75,11 +75,19 @@ struct EventCount {
   std::uint64_t count = 0;
 };
 
+// Lines of the event stream that were lost: not JSON or not an event (`parse`), longer
+// than the client's line limit (`oversized`), cut short by the end of the stream
+// (`truncated`). The kinds of composewatch_event_stream_errors_total.
+struct StreamErrors {
+  std::uint64_t parse = 0, oversized = 0, truncated = 0;
+};
+
 struct EngineStatus {
   bool up = false;
   bool ready = false;  // the engine answered and the first inventory is loaded
   std::string version, api_version;
   std::uint64_t stream_reconnects = 0;
+  StreamErrors stream_errors;
   std::string error;  // why the engine is not up; empty while it is
 };
 
@@ -142,6 +150,8 @@ class StateModel {
   void set_engine_info(std::string version, std::string api_version);
   void set_ready(bool ready);
   void count_reconnect();
+  // Adds to the event stream's error counters. Writer only.
+  void count_stream_errors(const StreamErrors& more);
   // The loaded compose projects, carried into every later snapshot. Writer only.
   void set_compose(std::shared_ptr<const compose::ComposeState> compose);
   // What the disk collector and the prune scheduler last reported, carried likewise.
