@@ -78,10 +78,13 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   std::optional<std::int64_t> since;
   if (dedup_.newest_time_nano() > 0) since = dedup_.newest_time_nano();
   auto stream = co_await client->events(since);
-  model_.set_engine_up(true);
+  last_known_live_ = std::chrono::system_clock::now();
   if (connected_before_) model_.count_reconnect();
 
   auto infos = co_await client->inspect_all();
+  // Up once the listing answered too: an engine that subscribes but hangs on listings
+  // (seen during a mass `docker rm -f`) does not serve the agent.
+  model_.set_engine_up(true);
   model_.reconcile(infos);
   model_.set_ready(true);
   model_.publish();
@@ -97,19 +100,25 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   established = true;
   last_error_.clear();
 
-  co_await read_events(*stream);
+  // The stream and, beside it, the probe that closes it when the engine stops answering.
+  using namespace boost::asio::experimental::awaitable_operators;
+  Liveness liveness(ex_, *client, options_.liveness, [this](auto t) { last_known_live_ = t; });
+  co_await (read_events(*stream) || liveness.guard(*stream));
   model_.publish();
   client_.reset();
+  if (liveness.failure()) throw *liveness.failure();
   throw EngineError(EngineError::Kind::unreachable, "the engine closed the event stream");
 }
 
 asio::awaitable<void> Tracker::read_events(EventStream& stream) {
+  using Clock = std::chrono::system_clock;
   parse_errors_counted_ = parse_errors_;
   dropped_lines_counted_ = 0;
   auto handle = [this](std::string_view line) { on_line(line); };
   bool more = true;
   while (more) {
     more = co_await stream.read(handle);
+    if (more) last_known_live_ = Clock::now();
     count_stream_errors(stream, !more);
     model_.publish();
   }

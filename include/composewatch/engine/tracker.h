@@ -15,6 +15,7 @@
 
 #include "composewatch/engine/client.h"
 #include "composewatch/engine/event.h"
+#include "composewatch/engine/liveness.h"
 #include "composewatch/state/model.h"
 
 namespace composewatch::engine {
@@ -23,6 +24,7 @@ struct TrackerOptions {
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{5'000};  // capped exponential backoff between attempts
   ClientOptions client;
+  LivenessOptions liveness;  // the probe beside the open event stream
 };
 
 // One long-lived job on the writer's executor, started and supervised by app::Supervisor.
@@ -38,6 +40,11 @@ class Tracker {
   boost::asio::awaitable<void> run();
 
   std::uint64_t events_parse_errors() const { return parse_errors_; }
+  // The last moment the event stream was known live: its headers arrived, data came in,
+  // or the engine answered a liveness probe while it was open. Epoch before the first
+  // stream; kept after a stream ends. For a resume point: the engine was serving the
+  // stream then (events of the last instants before it may still have been in flight).
+  std::chrono::system_clock::time_point last_known_live() const { return last_known_live_; }
 
  private:
   boost::asio::awaitable<void> follow();
@@ -60,6 +67,7 @@ class Tracker {
   std::unique_ptr<Wakeup> wakeup_;
   std::uint64_t parse_errors_ = 0;
   std::uint64_t parse_errors_counted_ = 0, dropped_lines_counted_ = 0;  // of the current stream, in the model
+  std::chrono::system_clock::time_point last_known_live_{};
   std::string last_error_;
   bool connected_before_ = false;
 };
