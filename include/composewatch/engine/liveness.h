@@ -25,8 +25,9 @@
 namespace composewatch::engine {
 
 // The defaults notice a hung engine within interval + deadline + interval + deadline
-// (70 s) and never call a merely slow one dead: it has to miss two 20 s deadlines in a
-// row, far above what a listing takes even in a storm of thousands of container events.
+// (70 s) and do not call a merely slow one dead: it has to miss two 20 s deadlines in a
+// row, over 100 times what the probe took (0.15 s at most) on a 2-core machine while 150
+// containers were created and then removed with `docker rm -f`, 16 at a time.
 struct LivenessOptions {
   std::chrono::milliseconds interval{15'000};  // from the end of one probe to the next
   std::chrono::milliseconds deadline{20'000};  // per probe (connect, then the request)
