@@ -1,8 +1,12 @@
 #include "composewatch/engine/client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -53,7 +57,41 @@ std::string seconds_text(std::chrono::milliseconds d) {
   throw EngineError(K::unreachable, where + ec.message());
 }
 
-asio::awaitable<AnyStream> connect(asio::any_io_executor ex, const Endpoint& ep, std::chrono::milliseconds timeout) {
+// Keepalive and TCP_USER_TIMEOUT (see ClientOptions): without them a half-open connection
+// (the engine's host gone, a NAT dropping state) keeps a quiet event stream "open" for
+// hours. Best effort: a kernel without an option keeps its default.
+void set_tcp_liveness(asio::ip::tcp::socket& socket, const ClientOptions& o) {
+  error_code ignored;
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  const int fd = socket.native_handle();
+  const int idle = int(o.tcp_keepalive_idle.count()), interval = int(o.tcp_keepalive_interval.count()),
+            count = o.tcp_keepalive_count;
+  const unsigned user_timeout = unsigned(o.tcp_user_timeout.count());
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
+}
+
+// getaddrinfo runs on a background thread and cannot be interrupted; cancelling the
+// resolver completes our wait at the deadline (the lookup finishes unseen).
+asio::awaitable<asio::ip::tcp::resolver::results_type> resolve(asio::any_io_executor ex, const Endpoint& ep,
+                                                               std::chrono::milliseconds timeout) {
+  asio::ip::tcp::resolver resolver(ex);
+  asio::steady_timer deadline(ex);
+  deadline.expires_after(timeout);
+  deadline.async_wait([&resolver](const error_code& ec) {
+    if (!ec) resolver.cancel();
+  });
+  auto [ec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
+  deadline.cancel();
+  if (ec == asio::error::operation_aborted) throw_connect_error(ep, beast::error::timeout, timeout);
+  if (ec) throw_connect_error(ep, ec, timeout);
+  co_return results;
+}
+
+asio::awaitable<AnyStream> connect(asio::any_io_executor ex, const Endpoint& ep, const ClientOptions& o) {
+  const auto timeout = o.connect_timeout;
   if (ep.kind == Endpoint::Kind::unix_socket) {
     UnixStream s(ex);
     s.expires_after(timeout);
@@ -61,14 +99,12 @@ asio::awaitable<AnyStream> connect(asio::any_io_executor ex, const Endpoint& ep,
     if (ec) throw_connect_error(ep, ec, timeout);
     co_return AnyStream(std::move(s));
   }
-  asio::ip::tcp::resolver resolver(ex);
-  auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
-  if (rec) throw_connect_error(ep, rec, timeout);
+  auto results = co_await resolve(ex, ep, timeout);
   TcpStream s(ex);
   s.expires_after(timeout);
   auto [ec, endpoint] = co_await s.async_connect(results, use_tuple);
   if (ec) throw_connect_error(ep, ec, timeout);
-  s.socket().set_option(asio::socket_base::keep_alive(true));
+  set_tcp_liveness(s.socket(), o);
   co_return AnyStream(std::move(s));
 }
 
@@ -149,7 +185,7 @@ asio::awaitable<http::response<http::string_body>> exchange(Stream& s, const End
 asio::awaitable<http::response<http::string_body>> request(asio::any_io_executor ex, const Endpoint& ep,
                                                             http::verb method, const std::string& target,
                                                             const ClientOptions& o) {
-  AnyStream stream = co_await connect(ex, ep, o.connect_timeout);
+  AnyStream stream = co_await connect(ex, ep, o);
   co_return co_await std::visit([&](auto& s) { return exchange(s, ep, method, target, o); }, stream);
 }
 
@@ -178,6 +214,7 @@ class EventStreamImpl final : public EventStream {
     stream_.close();
   }
   std::size_t dropped_lines() const override { return splitter_.dropped_lines(); }
+  std::size_t pending_bytes() const override { return splitter_.pending(); }
 
  private:
   Stream stream_;
@@ -233,20 +270,27 @@ asio::awaitable<void> Client::negotiate() {
   }
 }
 
-asio::awaitable<std::string> Client::call(Method method, std::string target) {
+asio::awaitable<std::string> Client::call(Method method, std::string target, ClientOptions options) {
   const http::verb verb = method == Method::post  ? http::verb::post
                           : method == Method::del ? http::verb::delete_
                                                   : http::verb::get;
   if (prefix_.empty()) co_await negotiate();
   std::string full = prefix_ + target;
-  auto res = co_await request(ex_, endpoint_, verb, full, options_);
+  auto res = co_await request(ex_, endpoint_, verb, full, options);
   if (res.result_int() / 100 != 2) throw_status(endpoint_, verb, full, res.result_int(), res.body());
   co_return std::move(res.body());
 }
 
-asio::awaitable<std::string> Client::get(std::string target) { return call(Method::get, std::move(target)); }
-asio::awaitable<std::string> Client::post(std::string target) { return call(Method::post, std::move(target)); }
-asio::awaitable<std::string> Client::del(std::string target) { return call(Method::del, std::move(target)); }
+asio::awaitable<std::string> Client::get(std::string target) { return call(Method::get, std::move(target), options_); }
+asio::awaitable<std::string> Client::post(std::string target) { return call(Method::post, std::move(target), options_); }
+asio::awaitable<std::string> Client::del(std::string target) { return call(Method::del, std::move(target), options_); }
+
+asio::awaitable<std::string> Client::get(std::string target, std::chrono::milliseconds deadline) {
+  ClientOptions o = options_;
+  o.connect_timeout = std::min(o.connect_timeout, deadline);
+  o.request_timeout = deadline;
+  return call(Method::get, std::move(target), o);
+}
 
 asio::awaitable<VersionInfo> Client::version() {
   std::string body = co_await get("/version");
@@ -293,7 +337,7 @@ asio::awaitable<std::unique_ptr<EventStream>> Client::events(std::optional<std::
   if (prefix_.empty()) co_await negotiate();
   std::string target = prefix_ + "/events";
   if (since_nano) target += "?since=" + format_since(*since_nano);
-  AnyStream stream = co_await connect(ex_, endpoint_, options_.connect_timeout);
+  AnyStream stream = co_await connect(ex_, endpoint_, options_);
   if (auto* u = std::get_if<UnixStream>(&stream))
     co_return co_await open_events(std::move(*u), endpoint_, target, options_);
   co_return co_await open_events(std::move(std::get<TcpStream>(stream)), endpoint_, target, options_);

@@ -26,10 +26,17 @@ constexpr std::int64_t kResumeMarginNano = 1'000'000'000;
 constexpr std::int64_t kRecentKeysNano = 10'000'000'000;
 }  // namespace
 
+std::int64_t Tracker::live_until() const {
+  // On a unix socket an engine that is alive delivers every event to an open stream, and
+  // its end is seen at once. Over TCP (or when the probe gave up) an open stream proves
+  // nothing by itself: the last line, probe answer or connect is the last moment known live.
+  if (endpoint_.kind == Endpoint::Kind::unix_socket && !liveness_failed_) return now_nano();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(last_known_live_.time_since_epoch()).count();
+}
+
 state::StreamPosition Tracker::position() const {
   state::StreamPosition p;
-  p.live_until_nano = stream_open_ ? (endpoint_.kind == Endpoint::Kind::unix_socket ? now_nano() : heard_nano_)
-                                   : live_until_nano_;
+  p.live_until_nano = stream_open_ ? live_until() : live_until_nano_;
   if (p.live_until_nano > 0) p.recent = dedup_.recent(p.live_until_nano - kRecentKeysNano);
   return p;
 }
@@ -68,7 +75,6 @@ void Tracker::on_line(std::string_view line) {
     return;
   }
   const Event& e = *parsed.event;
-  heard_nano_ = now_nano();
   if (!dedup_.first_time(e)) return;  // replayed after a reconnect: already counted
   if (model_.apply(e) == state::Followup::inspect) enqueue_inspect(e.actor_id);
 }
@@ -127,21 +133,22 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
     if (lines.pending() > 0) lines.feed("\n", [&](std::string_view line) { on_line(line); });
   }
   auto stream = co_await client->events(since ? std::optional<std::int64_t>(until) : std::nullopt);
-  model_.set_engine_up(true);
+  last_known_live_ = std::chrono::system_clock::now();
   if (connected_before_) model_.count_reconnect();
   stream_open_ = true;
-  heard_nano_ = now_nano();
+  liveness_failed_ = false;
   struct StreamEnd {
     Tracker& t;
     ~StreamEnd() {
       t.stream_open_ = false;
-      // On a unix socket the engine's end is our end; over TCP a silent stream proves
-      // nothing, so the last line heard is the last moment known live.
-      t.live_until_nano_ = t.endpoint_.kind == Endpoint::Kind::unix_socket ? now_nano() : t.heard_nano_;
+      t.live_until_nano_ = t.live_until();
     }
   } stream_end{*this};
 
   auto infos = co_await client->inspect_all();
+  // Up once the listing answered too: an engine that subscribes but hangs on listings
+  // (seen during a mass `docker rm -f`) does not serve the agent.
+  model_.set_engine_up(true);
   model_.reconcile(infos);
   if (since) {
     const auto check = check_resume(infos, *since, replay_first, replayed, until,
@@ -179,11 +186,45 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   established = true;
   last_error_.clear();
 
-  auto handle = [this](std::string_view line) { on_line(line); };
-  while (co_await stream->read(handle)) model_.publish();
+  // The stream and, beside it, the probe that closes it when the engine stops answering.
+  using namespace boost::asio::experimental::awaitable_operators;
+  Liveness liveness(ex_, *client, options_.liveness, [this](auto t) { last_known_live_ = t; });
+  co_await (read_events(*stream) || liveness.guard(*stream));
   model_.publish();
   client_.reset();
+  if (liveness.failure()) {
+    // The engine stopped answering some time before the probe gave up: resume from the
+    // last moment it was known live, not from now.
+    liveness_failed_ = true;
+    throw *liveness.failure();
+  }
   throw EngineError(EngineError::Kind::unreachable, "the engine closed the event stream");
+}
+
+asio::awaitable<void> Tracker::read_events(EventStream& stream) {
+  using Clock = std::chrono::system_clock;
+  parse_errors_counted_ = parse_errors_;
+  dropped_lines_counted_ = 0;
+  auto handle = [this](std::string_view line) { on_line(line); };
+  bool more = true;
+  while (more) {
+    more = co_await stream.read(handle);
+    if (more) last_known_live_ = Clock::now();
+    count_stream_errors(stream, !more);
+    model_.publish();
+  }
+}
+
+void Tracker::count_stream_errors(const EventStream& stream, bool ended) {
+  state::StreamErrors more;
+  more.parse = parse_errors_ - parse_errors_counted_;
+  more.oversized = stream.dropped_lines() - dropped_lines_counted_;
+  more.truncated = ended && stream.pending_bytes() > 0 ? 1 : 0;
+  if (more.oversized) log::warn("engine event stream: dropped an oversized line", {{"lines", more.oversized}});
+  if (more.truncated) log::warn("engine event stream ended in the middle of a line", {{"bytes", stream.pending_bytes()}});
+  parse_errors_counted_ = parse_errors_;
+  dropped_lines_counted_ = stream.dropped_lines();
+  if (more.parse || more.oversized || more.truncated) model_.count_stream_errors(more);
 }
 
 asio::awaitable<void> Tracker::run() {

@@ -1,5 +1,5 @@
 // composewatch_engine_*, composewatch_build_info, composewatch_events_total,
-// composewatch_event_stream_reconnects_total.
+// composewatch_event_stream_reconnects_total, composewatch_event_stream_errors_total.
 
 #include "composewatch/metrics/collector.h"
 #include "composewatch/version.h"
@@ -47,6 +47,16 @@ class EngineCollector final : public Collector {
                               MetricType::Gauge);
     detail::add(gap, {}, s.engine.event_gap_seconds);
     out.push_back(std::move(gap));
+
+    // Every kind from the start, at 0: rate() needs the series before the first error.
+    auto errors = detail::family("composewatch_event_stream_errors_total",
+                                 "Engine event stream lines lost: not an event (parse), longer than the line "
+                                 "limit (oversized), cut short by the end of the stream (truncated).",
+                                 MetricType::Counter);
+    detail::add(errors, {{"kind", "parse"}}, double(s.engine.stream_errors.parse));
+    detail::add(errors, {{"kind", "oversized"}}, double(s.engine.stream_errors.oversized));
+    detail::add(errors, {{"kind", "truncated"}}, double(s.engine.stream_errors.truncated));
+    out.push_back(std::move(errors));
   }
 };
 

@@ -300,6 +300,12 @@ void StateModel::restore(const SavedState& saved) {
     if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;
   }
 }
+
+void StateModel::count_stream_errors(const StreamErrors& more) {
+  engine_.stream_errors.parse += more.parse;
+  engine_.stream_errors.oversized += more.oversized;
+  engine_.stream_errors.truncated += more.truncated;
+}
 void StateModel::set_compose(std::shared_ptr<const compose::ComposeState> compose) { compose_ = std::move(compose); }
 void StateModel::set_disk(std::shared_ptr<const disk::DiskReport> disk) { disk_ = std::move(disk); }
 void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { prune_ = std::move(prune); }

@@ -3,6 +3,7 @@
 // refuse our API version, stall, send garbage or a truncated stream, answer slower than a
 // deadline. Every test that uses it says why the real engine would not do.
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -11,7 +12,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <list>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -20,17 +24,28 @@
 namespace composewatch::test_support {
 
 // One thread accepting connections; each request's head goes to `respond`, which writes
-// whatever it likes on the raw socket (and may keep it open or stall).
+// whatever it likes on the raw socket (and may keep it open or stall: a responder that
+// stalls waits in wait_for_close(), which the destructor ends, so a failing test still
+// cleans up). Finished connections are reaped as new ones arrive, so thousands of
+// reconnects cost no threads or descriptors.
 class FakeEngine {
  public:
   using Responder = std::function<void(int fd, const std::string& target)>;
 
-  explicit FakeEngine(Responder respond) : respond_(std::move(respond)) {
-    dir_ = std::filesystem::temp_directory_path() / ("cw-fake-" + std::to_string(getpid()) + "-" +
-                                                     std::to_string(counter_++));
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / "docker.sock").string();
-    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  // On a fresh socket in a temp dir of its own (removed by the destructor), or at
+  // `socket_path` (only the socket is removed): a new FakeEngine there is the engine's
+  // socket deleted and re-created.
+  explicit FakeEngine(Responder respond, std::filesystem::path socket_path = {}) : respond_(std::move(respond)) {
+    if (socket_path.empty()) {
+      dir_ = std::filesystem::temp_directory_path() / ("cw-fake-" + std::to_string(getpid()) + "-" +
+                                                       std::to_string(counter_++));
+      std::filesystem::create_directories(dir_);
+      path_ = (dir_ / "docker.sock").string();
+    } else {
+      path_ = socket_path.string();
+      std::filesystem::remove(path_);
+    }
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
@@ -43,10 +58,31 @@ class FakeEngine {
     ::shutdown(listen_fd_, SHUT_RDWR);
     ::close(listen_fd_);
     thread_.join();
-    for (auto& t : conns_) t.join();
-    std::filesystem::remove_all(dir_);
+    {
+      std::lock_guard lock(mu_);
+      for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);  // ends responders stalled in wait_for_close
+    }
+    for (auto& c : conns_) c.thread.join();
+    if (dir_.empty())
+      std::filesystem::remove(path_);
+    else
+      std::filesystem::remove_all(dir_);
   }
   std::string docker_host() const { return "unix://" + path_; }
+  const std::string& socket_path() const { return path_; }
+  // Connections accepted so far.
+  int connections() const { return accepted_; }
+
+  // Blocks until the peer closes the connection or the fake shuts down: a stall.
+  static void wait_for_close(int fd) {
+    char buf[512];
+    for (;;) {
+      pollfd p{fd, POLLIN | POLLRDHUP, 0};
+      if (::poll(&p, 1, 1000) < 0) return;
+      if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return;
+      if ((p.revents & POLLIN) && ::recv(fd, buf, sizeof buf, MSG_DONTWAIT) <= 0) return;
+    }
+  }
   std::vector<std::string> targets() {
     std::lock_guard lock(mu_);
     return targets_;
@@ -76,11 +112,27 @@ class FakeEngine {
   }
 
  private:
+  struct Connection {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+
   void serve() {
     while (!stopping_) {
-      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) return;
-      conns_.emplace_back([this, fd] {
+      ++accepted_;
+      conns_.remove_if([](Connection& c) {
+        if (!*c.done) return false;
+        c.thread.join();
+        return true;
+      });
+      {
+        std::lock_guard lock(mu_);
+        open_fds_.insert(fd);
+      }
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      conns_.push_back({std::thread([this, fd, done] {
         std::string head;
         char c;
         while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head.push_back(c);
@@ -93,8 +145,13 @@ class FakeEngine {
           requests_.push_back(head.substr(0, sp1) + " " + target);
         }
         respond_(fd, target);
+        {
+          std::lock_guard lock(mu_);
+          open_fds_.erase(fd);
+        }
         ::close(fd);
-      });
+        *done = true;
+      }), done});
     }
   }
 
@@ -104,9 +161,11 @@ class FakeEngine {
   std::string path_;
   int listen_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
   std::thread thread_;
-  std::vector<std::thread> conns_;
+  std::list<Connection> conns_;  // the accept thread's own
   std::mutex mu_;
+  std::set<int> open_fds_;
   std::vector<std::string> targets_;
   std::vector<std::string> requests_;
 };

@@ -3,8 +3,10 @@
 // Included only by the engine and app layers; Asio stays out of widely included headers.
 //
 // Error policy: every coroutine throws EngineError with a one-line reason. Every request
-// has a deadline (connect + request); the event stream has one until its headers arrive
-// and none after (a quiet stream is normal: the engine sends no heartbeats).
+// has a deadline (name resolution and connect, then the request); the event stream has one
+// until its headers arrive and none after (a quiet stream is normal: the engine sends no
+// heartbeats): engine::Liveness probes the engine beside it. On tcp:// the socket also has
+// TCP keepalive and TCP_USER_TIMEOUT, so a half-open connection errors out by itself.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -36,6 +38,15 @@ struct ClientOptions {
   std::size_t header_limit = 64 * 1024;
   std::size_t body_limit = 64 * 1024 * 1024;  // a listing of thousands of containers fits
   std::size_t event_line_limit = 1024 * 1024;
+  // tcp:// only. Keepalive probes after `tcp_keepalive_idle` of silence, every
+  // `tcp_keepalive_interval`, `tcp_keepalive_count` of them; TCP_USER_TIMEOUT drops a
+  // connection whose sent data stays unacknowledged that long. Together: a peer that
+  // vanished (host down, NAT state lost) shows as an error on the stream within about a
+  // minute instead of the kernel's two hours.
+  std::chrono::seconds tcp_keepalive_idle{30};
+  std::chrono::seconds tcp_keepalive_interval{10};
+  int tcp_keepalive_count = 3;
+  std::chrono::milliseconds tcp_user_timeout{60'000};
 };
 
 struct VersionInfo {
@@ -71,12 +82,15 @@ class Client {
   // http_status set and the engine's message ("DELETE /v1.41/volumes/x: engine answered
   // 409: ..."). POST sends an empty body. Same deadline and limits for all three.
   boost::asio::awaitable<std::string> get(std::string target);
+  // The same under a deadline of its own (for connect and request) instead of
+  // request_timeout: for probes that must answer sooner than a listing.
+  boost::asio::awaitable<std::string> get(std::string target, std::chrono::milliseconds deadline);
   boost::asio::awaitable<std::string> post(std::string target);
   boost::asio::awaitable<std::string> del(std::string target);
 
  private:
   enum class Method { get, post, del };
-  boost::asio::awaitable<std::string> call(Method method, std::string target);
+  boost::asio::awaitable<std::string> call(Method method, std::string target, ClientOptions options);
 
   boost::asio::any_io_executor ex_;
   Endpoint endpoint_;
@@ -85,13 +99,17 @@ class Client {
 };
 
 // The open event stream. read() waits for the next data and calls on_line for each
-// complete line; returns false at the end of the stream (the engine went away).
+// complete line; returns false at the end of the stream (the engine went away). close()
+// makes a pending read() end (false) at once: how a watchdog beside it stops it.
 class EventStream {
  public:
   virtual ~EventStream() = default;
   virtual boost::asio::awaitable<bool> read(const std::function<void(std::string_view)>& on_line) = 0;
   virtual void close() = 0;
+  // Lines longer than ClientOptions::event_line_limit, dropped so far.
   virtual std::size_t dropped_lines() const = 0;
+  // Bytes of a line not yet ended by '\n': after the end of the stream, a line cut short.
+  virtual std::size_t pending_bytes() const = 0;
 };
 
 }  // namespace composewatch::engine

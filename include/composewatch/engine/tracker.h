@@ -15,6 +15,7 @@
 
 #include "composewatch/engine/client.h"
 #include "composewatch/engine/event.h"
+#include "composewatch/engine/liveness.h"
 #include "composewatch/state/model.h"
 #include "composewatch/state/saved.h"
 
@@ -24,6 +25,7 @@ struct TrackerOptions {
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{5'000};  // capped exponential backoff between attempts
   ClientOptions client;
+  LivenessOptions liveness;  // the probe beside the open event stream
 };
 
 // One long-lived job on the writer's executor, started and supervised by app::Supervisor.
@@ -39,6 +41,11 @@ class Tracker {
   boost::asio::awaitable<void> run();
 
   std::uint64_t events_parse_errors() const { return parse_errors_; }
+  // The last moment the event stream was known live: its headers arrived, data came in,
+  // or the engine answered a liveness probe while it was open. Epoch before the first
+  // stream; kept after a stream ends. For a resume point: the engine was serving the
+  // stream then (events of the last instants before it may still have been in flight).
+  std::chrono::system_clock::time_point last_known_live() const { return last_known_live_; }
 
   // Where the stream stands, for the state file: everything before live_until_nano was
   // seen (the stream was open: now while it is, else when it ended), with the keys of the
@@ -52,6 +59,8 @@ class Tracker {
   boost::asio::awaitable<void> connect_and_follow(bool& established);
   boost::asio::awaitable<void> inspector();
   void on_line(std::string_view line);
+  boost::asio::awaitable<void> read_events(EventStream& stream);
+  void count_stream_errors(const EventStream& stream, bool ended);
   void enqueue_inspect(const std::string& id);
 
   struct Wakeup;
@@ -65,11 +74,14 @@ class Tracker {
   std::unordered_set<std::string> inspect_pending_;
   std::unique_ptr<Wakeup> wakeup_;
   std::uint64_t parse_errors_ = 0;
+  std::uint64_t parse_errors_counted_ = 0, dropped_lines_counted_ = 0;  // of the current stream, in the model
+  std::chrono::system_clock::time_point last_known_live_{};
   std::string last_error_;
   bool connected_before_ = false;
   bool stream_open_ = false;
   std::int64_t live_until_nano_ = 0;  // when the last stream ended (or the restored position)
-  std::int64_t heard_nano_ = 0;       // when the open stream last delivered a line, or opened
+  bool liveness_failed_ = false;      // the open stream was closed by the liveness probe
+  std::int64_t live_until() const;    // the open stream's last moment known live
 };
 
 }  // namespace composewatch::engine

@@ -76,11 +76,19 @@ struct EventCount {
   std::uint64_t count = 0;
 };
 
+// Lines of the event stream that were lost: not JSON or not an event (`parse`), longer
+// than the client's line limit (`oversized`), cut short by the end of the stream
+// (`truncated`). The kinds of composewatch_event_stream_errors_total.
+struct StreamErrors {
+  std::uint64_t parse = 0, oversized = 0, truncated = 0;
+};
+
 struct EngineStatus {
   bool up = false;
   bool ready = false;  // the engine answered and the first inventory is loaded
   std::string version, api_version;
   std::uint64_t stream_reconnects = 0;
+  StreamErrors stream_errors;
   std::string error;  // why the engine is not up; empty while it is
   double event_gap_seconds = 0;  // blind beyond the replay at the last (re)connect; 0: nothing missed
 };
@@ -158,6 +166,8 @@ class StateModel {
   // an empty model before the first connect, takes them back. Writer only.
   void save_to(SavedState& out) const;
   void restore(const SavedState& saved);
+  // Adds to the event stream's error counters. Writer only.
+  void count_stream_errors(const StreamErrors& more);
   // The loaded compose projects, carried into every later snapshot. Writer only.
   void set_compose(std::shared_ptr<const compose::ComposeState> compose);
   // What the disk collector and the prune scheduler last reported, carried likewise.
