@@ -725,7 +725,7 @@ namespace {
 
 std::vector<std::string> agent_args(const AgentOptions& options, int port, const fs::path& state) {
   std::vector<std::string> args = {agent_binary().string(), "run",
-                                   "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=debug",
+                                   "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=" + options.log_level,
                                    "--state.dir=" + state.string()};
   args.insert(args.end(), options.args.begin(), options.args.end());
   return args;
@@ -741,13 +741,14 @@ fs::path fresh_state_dir() {
 
 AgentProcess::AgentProcess(AgentOptions options)
     : port_(free_port()),
-      state_(fresh_state_dir()),
+      state_(options.state_dir.empty() ? fresh_state_dir() : options.state_dir),
+      own_state_(options.state_dir.empty()),
       process_("agent", agent_args(options, port_, state_),
                ServiceOptions{.env = options.env, .wait_port = options.wait_listening ? port_ : 0, .wait = 20s}) {}
 
 AgentProcess::~AgentProcess() {
   std::error_code ec;
-  fs::remove_all(state_, ec);
+  if (own_state_) fs::remove_all(state_, ec);
 }
 
 std::string AgentProcess::log() const { return process_.log(); }
