@@ -71,11 +71,12 @@ fi
 
 RUN=cwsoak-$(date +%Y%m%d%H%M%S)-$$
 TMP=$(mktemp -d /tmp/cwsoak-XXXXXX)
-AGENT_PID="" CHURN_PID="" CREATED_IMAGE=0
+AGENT_PID="" CHURN_PID="" SAMPLER_PID="" CREATED_IMAGE=0
 
 cleanup() {
   local rc=$?
   set +e
+  stop_pid "$SAMPLER_PID"
   stop_pid "$CHURN_PID"
   stop_pid "$AGENT_PID"
   python3 bench/churn.py --run "$RUN" cleanup >/dev/null 2>&1
@@ -109,8 +110,12 @@ SECONDS_TOTAL=$((MINUTES * 60))
 python3 bench/churn.py --run "$RUN" churn --prefix "$RUN-" --project "$RUN" --pool "$POOL" \
   --parallel "$PARALLEL" --pause "$PAUSE" --seconds "$SECONDS_TOTAL" >"$TMP/churn.json" &
 CHURN_PID=$!
+# In the background and waited for, so that a signal reaches the clean-up at once.
 python3 bench/soak/soak.py sample --pid "$AGENT_PID" --url "http://127.0.0.1:$PORT/metrics" \
-  --seconds "$SECONDS_TOTAL" --interval "$INTERVAL" --out "$TMP/samples.jsonl"
+  --seconds "$SECONDS_TOTAL" --interval "$INTERVAL" --out "$TMP/samples.jsonl" &
+SAMPLER_PID=$!
+wait "$SAMPLER_PID"
+SAMPLER_PID=""
 log "sampling done; waiting for the churn workers to finish their last lifecycle"
 wait "$CHURN_PID" || log "warning: the churn driver exited non-zero"
 CHURN_PID=""
