@@ -4,8 +4,9 @@
   sample  every --interval s for --seconds: the agent's VmRSS, RssAnon, threads and open
           fds from /proc/PID, and from one /metrics scrape the containers it exports and
           the events it has processed; one JSON line per sample
-  report  the markdown table of a run: least-squares slope per hour and the means of the
-          first and last quartile of the samples, for RSS, RssAnon and fds
+  report  the markdown tables of a run: least-squares slope per hour and the means of the
+          first and last quartile of the samples, for RSS, RssAnon and fds; over all
+          samples and again without the first --warmup seconds
 """
 
 import argparse
@@ -70,12 +71,17 @@ def cmd_report(a):
     samples = [json.loads(l) for l in open(a.samples) if l.strip()]
     churn = json.load(open(a.churn)) if a.churn else {}
     meta = json.load(open(a.meta)) if a.meta else {}
-    res = {k: analyse(samples, k) for k in ("rss_kib", "rss_anon_kib", "fds", "threads", "containers")}
+    keys = ("rss_kib", "rss_anon_kib", "fds", "threads", "containers", "series")
+    res = {k: analyse(samples, k) for k in keys}
+    # The same without the warm-up, while the heap grows to hold the pool's series.
+    settled = [s for s in samples if s["t"] - samples[0]["t"] >= a.warmup]
+    res_settled = {k: analyse(settled, k) for k in keys} if len(settled) >= 8 else None
     dur = samples[-1]["t"] - samples[0]["t"]
     busy = [s["host_busy_pct"] for s in samples if s.get("host_busy_pct") is not None]
     ev = samples[-1].get("events_total", 0) - samples[0].get("events_total", 0)
     errs = sum(1 for s in samples if "scrape_error" in s)
     out = {"samples": len(samples), "seconds": dur, "analysis": res, "churn": churn, "meta": meta,
+           "warmup_seconds": a.warmup, "analysis_after_warmup": res_settled,
            "events_processed": ev, "scrape_errors": errs,
            "host_busy_pct_mean": sum(busy) / len(busy) if busy else None}
     json.dump(out, open(a.out + ".json", "w"), indent=1)
@@ -93,20 +99,26 @@ def cmd_report(a):
             churn.get("api_calls", "?"), churn.get("error_count", "?"), ev, errs,
             out["host_busy_pct_mean"] or 0),
         "",
-        "| Figure | first | min | max | last | first-quartile mean | last-quartile mean | change | slope per hour |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for key, label, unit, div in (("rss_kib", "VmRSS", "MiB", 1024), ("rss_anon_kib", "RssAnon", "MiB", 1024),
-                                  ("fds", "open fds", "", 1), ("threads", "threads", "", 1),
-                                  ("containers", "containers exported", "", 1)):
-        x = r[key]
-        if x is None:
+    for title, table in (("All samples", res), ("After the first %.0f min" % (a.warmup / 60), res_settled)):
+        if table is None:
             continue
-        fmt = (lambda v: "%.2f %s" % (v / div, unit)) if div != 1 else (lambda v: "%.1f" % v)
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %+.1f %% | %s |" % (
-            label, fmt(x["first"]), fmt(x["min"]), fmt(x["max"]), fmt(x["last"]),
-            fmt(x["first_quartile_mean"]), fmt(x["last_quartile_mean"]), x["change_pct"],
-            (("%+.3f %s" % (x["slope_per_hour"] / div, unit)) if div != 1 else "%+.2f" % x["slope_per_hour"])))
+        lines += ["**%s**" % title, "",
+                  "| Figure | first | min | max | last | first-quartile mean | last-quartile mean | change | slope per hour |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for key, label, unit, div in (("rss_kib", "VmRSS", "MiB", 1024), ("rss_anon_kib", "RssAnon", "MiB", 1024),
+                                      ("fds", "open fds", "", 1), ("threads", "threads", "", 1),
+                                      ("containers", "containers exported", "", 1),
+                                      ("series", "series on /metrics", "", 1)):
+            x = table[key]
+            if x is None:
+                continue
+            fmt = (lambda v, u=unit, d=div: "%.2f %s" % (v / d, u)) if div != 1 else (lambda v: "%.1f" % v)
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %+.1f %% | %s |" % (
+                label, fmt(x["first"]), fmt(x["min"]), fmt(x["max"]), fmt(x["last"]),
+                fmt(x["first_quartile_mean"]), fmt(x["last_quartile_mean"]), x["change_pct"],
+                (("%+.3f %s" % (x["slope_per_hour"] / div, unit)) if div != 1 else "%+.2f" % x["slope_per_hour"])))
+        lines.append("")
     text = "\n".join(lines) + "\n"
     open(a.out, "w").write(text)
     sys.stdout.write(text)
@@ -125,6 +137,7 @@ def main():
     s.add_argument("--samples", required=True)
     s.add_argument("--churn", default="")
     s.add_argument("--meta", default="")
+    s.add_argument("--warmup", type=float, default=600, help="seconds left out of the second table")
     s.add_argument("--out", required=True)
     a = p.parse_args()
     return {"sample": cmd_sample, "report": cmd_report}[a.cmd](a)
