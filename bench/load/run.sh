@@ -18,6 +18,7 @@ export PYTHONDONTWRITEBYTECODE=1
 CONTAINERS=200
 SCRAPES=1000
 CLIENTS=50
+REPEATS=3
 OUT=""
 BIN=""
 DO_BUILD=1
@@ -28,10 +29,11 @@ while [ $# -gt 0 ]; do
     --containers) CONTAINERS=$2; shift 2 ;;
     --scrapes) SCRAPES=$2; shift 2 ;;
     --clients) CLIENTS=$2; shift 2 ;;
+    --repeats) REPEATS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --binary) BIN=$2; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; echo "Also: --binary PATH, --no-build"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; echo "Also: --repeats N (rounds per agent, RSS after each; default 3), --binary PATH, --no-build"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -111,15 +113,23 @@ round() {  # round NAME [agent flags...]: one agent, SCRAPES scrapes by CLIENTS 
   log "round $name: $SCRAPES scrapes, $CLIENTS concurrent clients (agent flags: ${*:-none})"
   local t0 t1
   t0=$(now)
-  curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$CLIENTS" --max-time 30 -K "$TMP/curl-$name.cfg" \
-    -w '%{http_code} %{time_total} %{time_starttransfer} %{size_download} %{num_connects} %{exitcode}\n' \
-    >"$TMP/$name-transfers.txt" || true
+  : >"$TMP/$name-transfers.txt"
+  # The same round REPEATS times on one agent, RSS after each: growth that goes on from
+  # round to round would be a leak, a step after the first the allocator's high-water mark.
+  for r in $(seq "$REPEATS"); do
+    curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$CLIENTS" --max-time 30 -K "$TMP/curl-$name.cfg" \
+      -w '%{http_code} %{time_total} %{time_starttransfer} %{size_download} %{num_connects} %{exitcode}\n' \
+      >>"$TMP/$name-transfers.txt" || true
+    sleep 2
+    python3 bench/cwbench.py proc --pid "$AGENT_PID" >"$TMP/$name-proc-after-$r.json"
+  done
   t1=$(now)
-  sleep 2
-  python3 bench/cwbench.py proc --pid "$AGENT_PID" >"$TMP/$name-proc-after.json"
-  python3 - "$TMP" "$name" "$t0" "$t1" "$*" <<'PY'
+  cp "$TMP/$name-proc-after-$REPEATS.json" "$TMP/$name-proc-after.json"
+  python3 - "$TMP" "$name" "$t0" "$t1" "$*" "$REPEATS" <<'PY'
 import json, sys
 tmp, name, t0, t1, flags = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+repeats = int(sys.argv[6])
+per_round = [json.load(open("%s/%s-proc-after-%d.json" % (tmp, name, r))) for r in range(1, repeats + 1)]
 rows = [l.split() for l in open("%s/%s-transfers.txt" % (tmp, name)) if l.strip()]
 codes = {}
 for r in rows:
@@ -136,8 +146,9 @@ before = json.load(open("%s/%s-proc-before.json" % (tmp, name)))
 after = json.load(open("%s/%s-proc-after.json" % (tmp, name)))
 m = json.load(open("%s/%s-metrics.json" % (tmp, name)))
 out = {"name": name, "flags": flags, "transfers": len(rows), "codes": codes,
-       "curl_errors": sum(1 for r in rows if r[5] != "0"), "seconds": t1 - t0,
-       "rate": len(rows) / (t1 - t0), "connects": sum(int(r[4]) for r in rows),
+       "curl_errors": sum(1 for r in rows if r[5] != "0"), "seconds": t1 - t0 - 2 * repeats, "repeats": repeats,
+       "rss_after_each_kib": [p["VmRSS"] for p in per_round], "anon_after_each_kib": [p.get("RssAnon") for p in per_round],
+       "rate": len(rows) / (t1 - t0 - 2 * repeats), "connects": sum(int(r[4]) for r in rows),
        "ok_p50_ms": pct(ok, 50), "ok_p90_ms": pct(ok, 90), "ok_p99_ms": pct(ok, 99), "ok_max_ms": max(ok) if ok else None,
        "rejected_p50_ms": pct(rej, 50), "all_p50_ms": pct(allv, 50), "all_p99_ms": pct(allv, 99),
        "body_bytes": max((int(r[3]) for r in rows if r[0] == "200"), default=0),
@@ -163,7 +174,8 @@ tmp, out, c, s, k, rev = sys.argv[1:7]
 rounds = [json.load(open("%s/%s.json" % (tmp, n))) for n in ("default", "above-clients")]
 json.dump(rounds, open(out + ".json", "w"), indent=1)
 L = ["# Load: %s scrapes of /metrics from %s concurrent clients, %s running containers" % (s, k, c), "",
-     "`bench/load/run.sh --containers %s --scrapes %s --clients %s`, agent revision `%s`." % (c, s, k, rev), "",
+     "`bench/load/run.sh --containers %s --scrapes %s --clients %s`, agent revision `%s`; each agent takes "
+     "the round %d times, the figures are over all of them." % (c, s, k, rev, rounds[0]["repeats"]), "",
      "| Figure | " + " | ".join("`%s`" % (r["flags"] or "defaults (--web.max-requests=40)") for r in rounds) + " |",
      "|---|" + "---|" * len(rounds)]
 def row(label, f):
@@ -172,10 +184,11 @@ row("responses by status", lambda r: ", ".join("%s × %d" % kv for kv in sorted(
 row("curl errors (connection, timeout)", lambda r: str(r["curl_errors"]))
 row("wall time, rate", lambda r: "%.1f s, %.0f scrapes/s" % (r["seconds"], r["rate"]))
 row("200 latency p50 / p90 / p99 / max", lambda r: "%.1f / %.1f / %.1f / %.1f ms" % (r["ok_p50_ms"], r["ok_p90_ms"], r["ok_p99_ms"], r["ok_max_ms"] or 0))
-row("503 latency p50", lambda r: "%.1f ms" % r["rejected_p50_ms"] if r["codes"].get("503") else "–")
+row("503 latency p50", lambda r: "%.2f ms" % r["rejected_p50_ms"] if r["codes"].get("503") else "–")
 row("body, series, containers exported", lambda r: "%.1f KB, %s, %s" % (r["body_bytes"] / 1000, r["series"], r["containers_exported"]))
 row("VmRSS before → after", lambda r: "%.1f → %.1f MiB" % (r["rss_before_kib"] / 1024, r["rss_after_kib"] / 1024))
 row("RssAnon before → after", lambda r: "%.1f → %.1f MiB" % (r["anon_before_kib"] / 1024, r["anon_after_kib"] / 1024))
+row("RssAnon after each round", lambda r: " → ".join("%.1f" % (v / 1024) for v in r["anon_after_each_kib"]) + " MiB")
 row("VmHWM after", lambda r: "%.1f MiB" % (r["hwm_after_kib"] / 1024))
 row("open fds before → after", lambda r: "%s → %s" % (r["fds_before"], r["fds_after"]))
 row("agent CPU for the round", lambda r: "%.0f ms" % r["agent_cpu_ms"])
