@@ -725,7 +725,7 @@ namespace {
 
 std::vector<std::string> agent_args(const AgentOptions& options, int port, const fs::path& state) {
   std::vector<std::string> args = {agent_binary().string(), "run",
-                                   "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=debug",
+                                   "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=" + options.log_level,
                                    "--state.dir=" + state.string()};
   args.insert(args.end(), options.args.begin(), options.args.end());
   return args;

@@ -196,12 +196,14 @@ struct AgentOptions {
   std::map<std::string, std::optional<std::string>> env;
   // Wait for the listener to accept connections before the constructor returns.
   bool wait_listening = true;
-  // --state.dir: this directory, kept (a restarted agent's); empty: a fresh one, removed.
+  // --state.dir: empty for a fresh temp dir removed with the agent; else this one, kept
+  // (an agent restarted on the same state).
   std::filesystem::path state_dir;
+  std::string log_level = "debug";
 };
 
 // The built agent, `composewatch run --web.listen-address=127.0.0.1:<free port>
-// --log.level=debug --state.dir=<temp dir> [args]`, a ServiceProcess.
+// --log.level=<debug> --state.dir=<temp dir> [args]`, a ServiceProcess.
 class AgentProcess {
  public:
   explicit AgentProcess(AgentOptions options = {});
@@ -228,7 +230,7 @@ class AgentProcess {
  private:
   int port_ = 0;
   std::filesystem::path state_;
-  bool own_state_ = true;
+  bool own_state_ = true;  // state_ is the agent's own temp dir, removed with it
   ServiceProcess process_;
 };
 
