@@ -861,7 +861,7 @@ testing::AssertionResult metric_eventually_absent(const AgentProcess& agent,
 const std::vector<std::string>& host_metric_families() {
   static const std::vector<std::string> families = {
       "composewatch_engine_up", "composewatch_engine_info", "composewatch_build_info", "composewatch_events_total",
-      "composewatch_event_stream_reconnects_total", "composewatch_event_stream_errors_total",
+      "composewatch_event_stream_reconnects_total", "composewatch_event_gap_seconds", "composewatch_event_stream_errors_total",
       "composewatch_collector_duration_seconds",
       "composewatch_collector_success", "process_resident_memory_bytes", "process_cpu_seconds_total",
       "process_open_fds", "process_start_time_seconds", "composewatch_container_info", "composewatch_container_state",

@@ -112,6 +112,9 @@ class ScriptedEngine {
       return FakeEngine::write_all(fd, FakeEngine::json_response(200, body));
     }
     if (target == "/v1.41/containers/" + id_ + "/json") return FakeEngine::write_all(fd, FakeEngine::json_response(200, inspect_));
+    // The bounded replay after a reconnect (since=…&until=…): nothing was missed here.
+    if (starts_with(target, "/v1.41/events") && target.find("&until=") != std::string::npos)
+      return FakeEngine::write_all(fd, FakeEngine::json_response(200, ""));
     if (starts_with(target, "/v1.41/events")) return stream(fd, f);
     FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"fake: not here"})"));
   }
