@@ -5,7 +5,10 @@
 #                                    engine, make the integration test image
 #   sudo scripts/dev.sh run [ARGS]   setup, then run the agent in the foreground
 #                                    (http://127.0.0.1:9469/metrics)
-#   sudo scripts/dev.sh test         setup, then every test (ctest)
+#   sudo scripts/dev.sh test         setup, then every test (ctest), then the sanitizer
+#                                    builds (scripts/sanitize.sh asan, tsan) and 30 s of
+#                                    fuzzing per harness (scripts/fuzz.sh --ci)
+#   sudo scripts/dev.sh test ARGS    setup, then ctest ARGS in build/ only
 #
 # The packages are listed in scripts/packages.txt. CI=true in the environment is passed on
 # to the build and the tests.
@@ -65,7 +68,19 @@ case "$cmd" in
   test)
     setup
     say "running the tests"
-    exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@"
+    status=0
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@" || status=1
+    # The whole run (no ctest arguments) goes on with the sanitizer builds and a short fuzz
+    # run of every harness; COMPOSEWATCH_SANITIZERS=0 skips them.
+    if [ "$#" -eq 0 ] && [ "${COMPOSEWATCH_SANITIZERS:-1}" != 0 ]; then
+      say "ASan + UBSan"
+      scripts/sanitize.sh asan || status=1
+      say "TSan"
+      scripts/sanitize.sh tsan || status=1
+      say "fuzzing"
+      scripts/fuzz.sh --ci || status=1
+    fi
+    exit "$status"
     ;;
   *)
     echo "usage: $0 setup | run [AGENT ARGS] | test [CTEST ARGS]" >&2

@@ -20,7 +20,9 @@ namespace asio = boost::asio;
 DiagnoseOptions diagnose_options(const config::CommandLine& cl) {
   DiagnoseOptions o;
   o.format = cl.option("format", "text");
-  const std::string& logs = cl.option("logs", "20");
+  // A copy: option() returns a reference to the fallback when the flag is absent, and the
+  // fallback here is a temporary that dies with this statement.
+  const std::string logs = cl.option("logs", "20");
   std::size_t n = 0;
   const auto [end, ec] = std::from_chars(logs.data(), logs.data() + logs.size(), n);
   if (ec != std::errc() || end != logs.data() + logs.size() || n > kMaxDiagnoseLogLines)

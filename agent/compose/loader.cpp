@@ -29,6 +29,17 @@ constexpr int kMaxIncludeDepth = 16;
 
 std::string absolute_path(const fs::path& p) { return fs::absolute(p).lexically_normal().string(); }
 
+// Whether the file `ref` (at `path`) exists. A path the system refuses to look up (too
+// long, a component not a directory) is an error at `where`, not a std::filesystem one.
+bool file_exists(const std::string& path, const SourceLocation& where, const std::string& what,
+                 const std::string& ref) {
+  std::error_code ec;
+  const bool found = fs::exists(path, ec);
+  if (ec) fail(where, what + ": cannot look up '" + (ref.size() > 80 ? ref.substr(0, 77) + "..." : ref) +
+                          "': " + ec.message());
+  return found;
+}
+
 // The name to show for `ref`, written in the file shown as `from_display`.
 std::string display_relative(const std::string& from_display, const std::string& ref) {
   if (fs::path(ref).is_absolute()) return fs::path(ref).lexically_normal().string();
@@ -297,7 +308,9 @@ class ProjectReader {
       const std::string path =
           absolute_path(fs::path(file->path).parent_path() / ref);
       const std::string display = display_relative(file->display, ref);
-      if (!fs::exists(path)) fail(other->location, "extends: file '" + ref + "' does not exist");
+      if (!file_exists(path, other->location, "extends", ref)) {
+        fail(other->location, "extends: file '" + ref + "' does not exist");
+      }
       base_file = read(path, display, fs::path(path).parent_path().string(), vars);
     }
     const Node* base_services = base_file->root.find("services");
@@ -351,7 +364,9 @@ class ProjectReader {
           for (const std::string& p : include_stack) cycle += fs::path(p).filename().string() + " -> ";
           fail(entry.location, "include cycle: " + cycle + fs::path(path).filename().string());
         }
-        if (!fs::exists(path)) fail(entry.location, "include: file '" + ref + "' does not exist");
+        if (!file_exists(path, entry.location, "include", ref)) {
+          fail(entry.location, "include: file '" + ref + "' does not exist");
+        }
         paths.push_back(path);
         displays.push_back(display_relative(from.display, ref));
       }
@@ -365,7 +380,7 @@ class ProjectReader {
       std::map<std::string, std::string> vars;
       const std::string env_path = env_file.empty() ? (fs::path(dir) / ".env").string()
                                                     : absolute_path(from_dir / env_file);
-      if (fs::exists(env_path)) vars = read_env_file(env_path);
+      if (file_exists(env_path, entry.location, "include.env_file", env_path)) vars = read_env_file(env_path);
       for (const auto& [k, v] : process_env_) vars[k] = v;
 
       include_stack.insert(include_stack.end(), paths.begin(), paths.end());
@@ -742,13 +757,14 @@ Project load_project(const LoadOptions& options) {
 
   // Variables: the env file, then the process environment over it.
   std::map<std::string, std::string> vars;
+  std::error_code ec_dot_env;  // no .env readable: none
   if (!options.env_file.empty()) {
     std::error_code ec;
     if (!fs::is_regular_file(options.env_file, ec)) {
       throw LoadError({options.env_file, 0}, "env file not found");
     }
     vars = read_env_file(options.env_file);
-  } else if (const fs::path dot_env = fs::path(project.working_dir) / ".env"; fs::is_regular_file(dot_env)) {
+  } else if (const fs::path dot_env = fs::path(project.working_dir) / ".env"; fs::is_regular_file(dot_env, ec_dot_env)) {
     vars = read_env_file(dot_env.string());
   }
   for (const auto& [k, v] : options.environment) vars[k] = v;

@@ -8,8 +8,10 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <unordered_set>
 
 #include "composewatch/compose/loader.h"
+#include "composewatch/yaml/document.h"
 
 namespace composewatch::compose::detail {
 
@@ -195,6 +197,9 @@ class Converter {
       case YAML::NodeType::Map: {
         out.kind = Node::Kind::mapping;
         std::vector<Node> merged;  // values of `<<`, applied after the explicit keys
+        // The keys seen so far: a linear search per key would make one big mapping cost
+        // quadratic time (80,000 keys: seconds).
+        std::unordered_set<std::string> keys;
         for (const auto& kv : in) {
           const int key_line = kv.first.Mark().is_null() ? line : kv.first.Mark().line + 1;
           if (!kv.first.IsScalar()) {
@@ -205,13 +210,13 @@ class Converter {
             merged.push_back(convert(kv.second, depth + 1));
             continue;
           }
-          if (out.find(key)) {
+          if (!keys.insert(key).second) {
             throw LoadError({file_, key_line}, "duplicate key '" + key + "'");
           }
           out.entries.emplace_back(key, convert(kv.second, depth + 1));
           out.entries.back().second.key_line = key_line;
         }
-        for (const Node& m : merged) apply_merge_key(out, m);
+        for (const Node& m : merged) apply_merge_key(out, m, keys);
         break;
       }
     }
@@ -219,17 +224,18 @@ class Converter {
   }
 
  private:
-  void apply_merge_key(Node& target, const Node& source) {
+  // `keys`: the keys `target` holds, kept up to date.
+  void apply_merge_key(Node& target, const Node& source, std::unordered_set<std::string>& keys) {
     if (source.is_mapping()) {
       for (const auto& [k, v] : source.entries) {
-        if (!target.find(k)) target.entries.emplace_back(k, v);
+        if (keys.insert(k).second) target.entries.emplace_back(k, v);
       }
     } else if (source.is_sequence()) {
       for (const Node& m : source.items) {
         if (!m.is_mapping()) {
           throw LoadError(m.location, "'<<' expects a mapping or a list of mappings");
         }
-        apply_merge_key(target, m);
+        apply_merge_key(target, m, keys);
       }
     } else {
       throw LoadError(source.location, "'<<' expects a mapping or a list of mappings");
@@ -257,7 +263,7 @@ Node parse_yaml(const std::string& text, const std::string& display_name, const 
   }
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = yaml::load_one_document(text);
   } catch (const YAML::Exception& e) {
     const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
     throw LoadError({display_name, line}, "invalid YAML: " + e.msg);

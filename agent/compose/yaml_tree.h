@@ -20,6 +20,8 @@ struct YamlLimits {
   std::size_t max_nodes = 200'000;         // nodes visited, an alias counting as its whole subtree
 };
 
+struct NodeEntry;
+
 struct Node {
   enum class Kind { null, scalar, sequence, mapping };
   Kind kind = Kind::null;
@@ -27,7 +29,7 @@ struct Node {
   bool quoted = false;                              // the scalar was written in quotes
   bool substituted = false;                         // interpolation replaced a variable in it
   std::vector<Node> items;                          // Kind::sequence
-  std::vector<std::pair<std::string, Node>> entries;  // Kind::mapping, in file order
+  std::vector<NodeEntry> entries;                    // Kind::mapping, in file order
   SourceLocation location;
   int key_line = 0;  // as a mapping value: the line of its key (1-based; 0 when unknown)
 
@@ -47,6 +49,15 @@ struct Node {
   void erase(const std::string& key);
   // "a mapping", "a list", "a string", "null": for "expected X, got Y" messages.
   std::string kind_name() const;
+};
+
+// One `key: value` of a mapping, used like std::pair. Not a std::pair<std::string, Node>:
+// clang-14 with libstdc++ 12 in C++20 instantiates the pair while Node is incomplete and
+// rejects it, and the fuzz harnesses are built with clang.
+struct NodeEntry {
+  NodeEntry(std::string key, Node value) : first(std::move(key)), second(std::move(value)) {}
+  std::string first;
+  Node second;
 };
 
 // Parses `text` (the contents of `display_name`). The size limit is applied to the text.

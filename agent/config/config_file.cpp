@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "composewatch/config/config.h"
+#include "composewatch/yaml/document.h"
 #include "values.h"
 
 namespace composewatch::config {
@@ -104,17 +105,13 @@ class FileLoader {
       : path_(std::move(path)), dir_(std::filesystem::path(path_).parent_path()), cfg_(cfg) {}
 
   void load(const std::string& text) {
-    std::vector<YAML::Node> documents;
+    YAML::Node root;
     try {
-      documents = YAML::LoadAll(text);
+      root = yaml::load_one_document(text);  // never YAML::LoadAll: see document.h
     } catch (const YAML::Exception& e) {
       fail(e.mark, "", e.msg);
     }
-    if (documents.size() > 1) {
-      fail(documents[1].Mark(), "", "more than one YAML document; the config is one document");
-    }
-    if (documents.empty() || documents[0].IsNull()) return;  // an empty file: all defaults
-    const YAML::Node& root = documents[0];
+    if (root.IsNull()) return;  // an empty file: all defaults
     if (!root.IsMap()) {
       fail(root.Mark(), "", "expected a mapping of sections (web, docker, stats, disk, compose, "
                             "prune, autoheal), got " + describe(root));

@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cstdio>
+#include <limits>
 
 namespace composewatch::engine {
 namespace json = boost::json;
@@ -56,9 +57,13 @@ std::optional<std::int64_t> int_field(const json::object& o, std::string_view ke
   if (it == o.end()) return std::nullopt;
   const auto& v = it->value();
   if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
+  // Above INT64_MAX: out of range, like a negative time (checked by the caller).
+  if (v.is_uint64()) return -1;
   return std::nullopt;
 }
+
+// The latest `time` (seconds) whose nanoseconds still fit in timeNano's int64: year 2262.
+constexpr std::int64_t kMaxEventSeconds = std::numeric_limits<std::int64_t>::max() / 1'000'000'000;
 
 }  // namespace
 
@@ -90,8 +95,16 @@ EventParseResult parse_event(std::string_view line) {
   e.action = std::string(head);
   e.action_detail = std::string(detail);
   if (auto tn = int_field(o, "timeNano")) {
+    if (*tn < 0) {
+      result.error = "timeNano out of range";
+      return result;
+    }
     e.time_nano = *tn;
   } else if (auto t = int_field(o, "time")) {
+    if (*t < 0 || *t > kMaxEventSeconds) {
+      result.error = "time out of range";
+      return result;
+    }
     e.time_nano = *t * 1'000'000'000;
   }
   if (auto it = o.find("Actor"); it != o.end() && it->value().is_object()) {

@@ -1,5 +1,7 @@
 #include "web_config.h"
 
+#include "composewatch/yaml/document.h"
+
 #include <crypt.h>
 #include <yaml-cpp/yaml.h>
 
@@ -23,7 +25,7 @@ class Parser {
   WebConfig parse(const std::string& text) {
     YAML::Node root;
     try {
-      root = YAML::Load(text);
+      root = yaml::load_one_document(text);
     } catch (const YAML::ParserException& e) {
       throw std::runtime_error(file_name_ + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }

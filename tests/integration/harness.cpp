@@ -680,6 +680,13 @@ ServiceProcess::ServiceProcess(std::string name, std::vector<std::string> args, 
 
 ServiceProcess::~ServiceProcess() {
   stop();
+  // In the sanitizer builds (scripts/sanitize.sh) the agent is instrumented too: a report
+  // it printed, also one at exit (leaks), fails the test that ran it.
+  const std::string text = log();
+  for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ",
+                             "WARNING: ThreadSanitizer"}) {
+    if (text.find(report) != std::string::npos) ADD_FAILURE() << name_ << " printed a sanitizer report";
+  }
   if (testing::Test::HasFailure())
     std::cerr << "---- " << name_ << " log (last lines) ----\n" << log_tail() << "---- end of " << name_ << " log ----\n";
   std::error_code ec;

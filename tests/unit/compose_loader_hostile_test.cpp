@@ -138,3 +138,50 @@ TEST_F(ComposeHostile, RealisticFilesAreNotMistakenForDeepOnes) {
 }
 
 }  // namespace
+
+// Fuzz finding: the duplicate-key check searched the mapping for every key, so one
+// mapping of 80,000 keys (1.2 MB) took 7.6 s. It is a hash set now (bench: tens of ms).
+TEST_F(ComposeHostile, EightyThousandKeysInOneMapping) {
+  std::string labels;
+  for (int i = 0; i < 80'000; ++i) labels += "      key" + std::to_string(i) + ": v\n";
+  write("wide.yml", "services:\n  s:\n    image: a\n    labels:\n" + labels);
+  cc::LoadOptions o;
+  o.files = {path("wide.yml")};
+  const cc::Project p = cc::load_project(o);
+  ASSERT_EQ(p.services.size(), 1u);
+  EXPECT_EQ(p.services.begin()->second.labels.size(), 80'000u);
+
+  // The same with the first key repeated at the end: refused at the repeat's line.
+  write("wide_dup.yml", "services:\n  s:\n    image: a\n    labels:\n" + labels + "      key0: w\n");
+  o.files = {path("wide_dup.yml")};
+  try {
+    cc::load_project(o);
+    ADD_FAILURE() << "loaded";
+  } catch (const cc::LoadError& e) {
+    EXPECT_EQ(std::string(e.what()), path("wide_dup.yml") + ":80005: duplicate key 'key0'");
+  }
+}
+
+// Fuzz finding: an `extends:`/`include:` path longer than the system takes escaped as a
+// bare std::filesystem error without the file and line.
+TEST_F(ComposeHostile, OverlongPathsInExtendsAndIncludeAreLoadErrors) {
+  const std::string long_ref = std::string(5000, 'a') + ".yml";
+  write("extends.yml", "services:\n  s:\n    extends:\n      file: " + long_ref + "\n      service: b\n");
+  EXPECT_EQ(refuse("extends.yml"),
+            "DIR/extends.yml:4: extends: cannot look up '" + std::string(77, 'a') + "...': File name too long");
+  write("include.yml", "include:\n  - " + long_ref + "\nservices:\n  s:\n    image: a\n");
+  EXPECT_EQ(refuse("include.yml"),
+            "DIR/include.yml:2: include: cannot look up '" + std::string(77, 'a') + "...': File name too long");
+}
+
+// Fuzz finding: a stray ',' made yaml-cpp end the document without consuming it; the file
+// loaded as empty. It is a syntax error at its line.
+TEST_F(ComposeHostile, StrayFlowIndicatorIsASyntaxError) {
+  write("comma.yml", ",");
+  EXPECT_EQ(refuse("comma.yml").rfind("DIR/comma.yml:1: invalid YAML: unexpected ','", 0), 0u) << refuse("comma.yml");
+  write("tail.yml", "services:\n  s:\n    image: a\n,\n");
+  EXPECT_EQ(refuse("tail.yml"), "DIR/tail.yml:4: invalid YAML: end of map not found");
+  // Compose v1 refuses a second document too ("expected a single document").
+  write("two.yml", "services:\n  s:\n    image: a\n---\nservices: {}\n");
+  EXPECT_EQ(refuse("two.yml"), "DIR/two.yml:5: invalid YAML: more than one YAML document; expected one");
+}

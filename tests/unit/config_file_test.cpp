@@ -301,6 +301,21 @@ TEST(ConfigFile, OneDocumentOnly) {
   EXPECT_CONTAINS(text_error("web: {}\n---\nprune: {}\n"), std::string(kName) + ":3: more than one YAML document");
 }
 
+// Fuzz finding: a file holding a single ',' made YAML::LoadAll return empty documents
+// forever (6.4 GB in 10 s). A stray flow indicator is a syntax error at its line.
+TEST(ConfigFile, StrayFlowIndicatorIsAnErrorNotAnEndlessLoad) {
+  EXPECT_CONTAINS(text_error(","), std::string(kName) + ":1: unexpected ','");
+  EXPECT_CONTAINS(text_error(",\nweb: {}\n"), std::string(kName) + ":1: unexpected ','");
+  // Where yaml-cpp itself stops at the stray token, its own message.
+  EXPECT_CONTAINS(text_error("web: {}\n,\n"), std::string(kName) + ":2: end of map not found");
+  EXPECT_CONTAINS(text_error("web: {}\n}\n"), std::string(kName) + ":2: illegal flow end");
+
+  const std::string path = testing::TempDir() + "cw-comma-config.yml";
+  std::ofstream(path) << ",";
+  EXPECT_CONTAINS(load_error(path), path + ":1: unexpected ','");
+  std::remove(path.c_str());
+}
+
 TEST(ConfigFile, RelativePathsAreRelativeToTheFile) {
   const cfg::AgentConfig c = cfg::load_config_file(fixture("relative_paths.yml"));
   const std::string dir = std::string(COMPOSEWATCH_FIXTURES) + "/config/";

@@ -624,6 +624,7 @@ TEST(DiagnoseOptions, LogsIsAWholeNumberOfLines) {
     args.insert(args.begin(), "diagnose");
     return diagnose_options(config::parse_command_line(args));
   };
+  // Without --logs the default was read after its temporary died (ASan: stack-use-after-scope).
   EXPECT_EQ(opts({}).log_lines, 20u);
   EXPECT_EQ(opts({}).format, "text");
   EXPECT_EQ(opts({"--logs=0"}).log_lines, 0u);

@@ -157,3 +157,22 @@ TEST(EventDeduplicator, CapacityIsBounded) {
   last.time_nano = 10;
   EXPECT_FALSE(d.first_time(last));
 }
+
+// Fuzz finding: `time` in seconds was multiplied into nanoseconds without a range check
+// (signed overflow, undefined behaviour). Out-of-range times are parse errors.
+TEST(EventParser, OutOfRangeTimesAreErrors) {
+  for (const char* time : {"18446744071", "9223372036854775807", "-1", "18446744073709551615"}) {
+    const auto r = parse_event(std::string(R"({"Type":"container","Action":"start","Actor":{"ID":"x"},"time":)") + time + "}");
+    EXPECT_FALSE(r.event) << time;
+    EXPECT_EQ(r.error, "time out of range") << time;
+  }
+  for (const char* nano : {"-5", "18446744073709551615"}) {
+    const auto r = parse_event(std::string(R"({"Type":"container","Action":"start","Actor":{"ID":"x"},"timeNano":)") + nano + "}");
+    EXPECT_FALSE(r.event) << nano;
+    EXPECT_EQ(r.error, "timeNano out of range") << nano;
+  }
+  // The last second that fits (2262-04-11) still parses.
+  const auto last = parse_event(R"({"Type":"container","Action":"start","Actor":{"ID":"x"},"time":9223372036})");
+  ASSERT_TRUE(last.event);
+  EXPECT_EQ(last.event->time_nano, 9'223'372'036'000'000'000);
+}

@@ -33,6 +33,14 @@ TEST(HttpWebConfig, EmptyFileMeansPlainHttpWithoutAuth) {
   EXPECT_FALSE(parse_web_config("tls_server_config:\n", "web.yml").tls);
 }
 
+// Fuzz finding: yaml-cpp returned null for a file that is a stray ',' (and ignored what
+// followed the first document), so a broken web config meant plain HTTP without auth.
+TEST(HttpWebConfig, StrayTokensAndSecondDocumentsAreErrors) {
+  EXPECT_EQ(error_of(","), "web.yml:1: unexpected ',' (outside of a [list] or {mapping})");
+  EXPECT_EQ(error_of("basic_auth_users: {}\n---\ntls_server_config: {}\n"),
+            "web.yml:3: more than one YAML document; expected one");
+}
+
 TEST(HttpWebConfig, ParsesTheToolkitFormat) {
   auto config = parse_web_config(R"(
 tls_server_config:

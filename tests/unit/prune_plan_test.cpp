@@ -212,7 +212,10 @@ TEST(PrunePlan, ContainersOfDeclaredServicesOrUnknownProjectsStay) {
   EXPECT_KEPT_BECAUSE(plan, "unk", "compose project blog, whose files are not known");
   EXPECT_KEPT_BECAUSE(plan, "young", "younger than the grace period");
   // The guard on its own refuses a running container whatever the policy asks.
-  const prune::Guard guard(inv, knowledge, policy("containers"));
+  // Guard keeps references: the policy must outlive it (a temporary here was read after
+  // it died; ASan: stack-use-after-scope).
+  const auto containers_policy = policy("containers");
+  const prune::Guard guard(inv, knowledge, containers_policy);
   EXPECT_TRUE(guard.container(inv.df.containers[0]).has_value());
 }
 
