@@ -22,11 +22,15 @@ Every container runs with no network, carries the Compose labels of project --pr
 import argparse
 import http.client
 import json
+import os
 import socket
 import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cwbench import UnixHTTPConnection  # noqa: E402  (HTTP over the engine's unix socket)
 
 IMAGE = "composewatch-test/busybox:1"
 HOG = "x=aaaaaaaa; while true; do x=$x$x; done"
@@ -35,18 +39,6 @@ MIB = 1024 * 1024
 # name: (what the container runs and what is done to it). Expectations per container:
 # oom = oom events, restarts = starts after a die, exits = {code: dies}.
 LIFECYCLES = ["oom", "exit", "kill", "manual_restart", "policy_restart", "oom_then_policy", "created"]
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=120):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
 
 
 class EngineError(RuntimeError):
@@ -58,7 +50,7 @@ class Engine:
 
     def __init__(self, sock, api):
         self.sock, self.api = sock, api
-        self.conn = UnixHTTPConnection(sock)
+        self.conn = UnixHTTPConnection(sock, timeout=120)
         self.calls = 0
 
     def call(self, method, path, body=None, ok=(200, 201, 204)):
@@ -72,7 +64,7 @@ class Engine:
                 break
             except (OSError, http.client.HTTPException):
                 self.conn.close()
-                self.conn = UnixHTTPConnection(self.sock)
+                self.conn = UnixHTTPConnection(self.sock, timeout=120)
                 if attempt:
                     raise
         self.calls += 1

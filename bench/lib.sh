@@ -1,4 +1,5 @@
-# Shell helpers of the bench scripts (bench/run.sh, bench/disk/run.sh); sourced, not run.
+# Shell helpers of the bench scripts (bench/run.sh, bench/disk/run.sh, bench/load/run.sh,
+# bench/soak/run.sh); sourced, not run.
 # The sourcing script sets LOG_TAG before sourcing (the prefix of its log lines).
 
 log() { printf '[%s %s] %s\n' "${LOG_TAG:-bench}" "$(date +%H:%M:%S)" "$*" >&2; }
@@ -20,3 +21,15 @@ free_port() {
 }
 
 now() { date +%s.%N; }
+
+# The checks before a bench that runs the agent against the machine's engine: root, an
+# engine that answers, the agent built (unless DO_BUILD=0) and present at $BIN.
+ready_to_run() {
+  [ "$(id -u)" = 0 ] || die "needs root (reads /proc of the agent, talks to the engine socket)"
+  docker info >/dev/null 2>&1 || die "the Docker engine does not answer"
+  if [ "${DO_BUILD:-1}" = 1 ] && [ -f build/CMakeCache.txt ]; then
+    log "building composewatch"
+    cmake --build build -j2 --target composewatch >&2
+  fi
+  [ -x "$BIN" ] || die "no agent binary at $BIN"
+}

@@ -46,13 +46,7 @@ LOG_TAG=load
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 
-[ "$(id -u)" = 0 ] || die "needs root (reads /proc of the agent, talks to the engine socket)"
-docker info >/dev/null 2>&1 || die "the Docker engine does not answer"
-if [ "$DO_BUILD" = 1 ] && [ -f build/CMakeCache.txt ]; then
-  log "building composewatch"
-  cmake --build build -j2 --target composewatch >&2
-fi
-[ -x "$BIN" ] || die "no agent binary at $BIN"
+ready_to_run
 
 RUN=cwload-$(date +%Y%m%d%H%M%S)-$$
 TMP=$(mktemp -d /tmp/cwload-XXXXXX)
