@@ -95,7 +95,8 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
     auto ec = e.attribute("exitCode");
     if (std::from_chars(ec.data(), ec.data() + ec.size(), code).ec != std::errc()) code = -1;
     ++rec->counters.exits[code];
-    return Followup::none;
+    // A SIGKILL may be an OOM kill whose `oom` event the engine lost: inspect tells.
+    return code == 137 ? Followup::inspect : Followup::none;
   }
   if (a == "oom") {
     OomInstance& i = rec->oom_instance;
@@ -182,7 +183,18 @@ void StateModel::update(const engine::ContainerInfo& info, std::uint64_t seq_at_
   // Unknown id or a renamed container: events have moved on (destroy, rename) since the
   // inspect was sent; they are the truth.
   if (!r || r->name != info.name) return;
-  fill_from(*r, info, r->seq == seq_at_request);
+  const bool fresh = r->seq == seq_at_request;
+  fill_from(*r, info, fresh);
+  // The engine does not always emit `oom` for an OOM kill (its event comes from
+  // containerd and is lost under load), and a container removed right after it dies is
+  // gone before the cgroup's counter is read. The inspect that follows a die by SIGKILL,
+  // answered before anything else happened to the container, still has the engine's own
+  // flag: a kill of this instance that neither way counted is counted from it.
+  if (fresh && r->died_since_start && info.oom_killed && (info.state == "exited" || info.state == "dead") &&
+      r->oom_instance.events == 0 && r->oom_instance.counted == 0) {
+    ++r->counters.oom_kills;
+    r->oom_instance.counted = 1;
+  }
 }
 
 void StateModel::reconcile(const std::vector<engine::ContainerInfo>& all, Clock::time_point now) {

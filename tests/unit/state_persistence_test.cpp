@@ -311,3 +311,54 @@ TEST(EventDeduplicator, RecognisesAReplayOfEventsThatArrivedOutOfOrder) {
   EXPECT_FALSE(d.first_time(event("die", "a", "web", 20 * kS)));
   EXPECT_FALSE(d.first_time(event("start", "b", "db", 19 * kS)));
 }
+
+// An OOM kill whose `oom` event the engine lost is counted from the inspect that follows
+// its die (State.OOMKilled), once; with the event it is not counted twice.
+TEST(StateModelOom, AKillWithoutItsEventIsCountedFromTheInspectAfterTheDie) {
+  const std::string id(64, 'e');
+  engine::ContainerInfo info;
+  info.id = id;
+  info.name = "hog";
+  info.state = "exited";
+  info.exit_code = 137;
+  info.oom_killed = true;
+
+  state::StateModel lost;
+  lost.apply(event("create", id, "hog", 1));
+  lost.apply(event("start", id, "hog", 2));
+  EXPECT_EQ(lost.apply(event("die", id, "hog", 3, {{"exitCode", "137"}})), state::Followup::inspect);
+  lost.update(info, lost.sequence_of(id));
+  lost.apply(event("oom", id, "hog", 4));  // had it come late after all
+  lost.publish();
+  EXPECT_EQ(lost.snapshot()->containers.at(0).counters.oom_kills, 1u);
+
+  state::StateModel seen;
+  seen.apply(event("create", id, "hog", 1));
+  seen.apply(event("start", id, "hog", 2));
+  seen.apply(event("oom", id, "hog", 3));
+  seen.apply(event("die", id, "hog", 4, {{"exitCode", "137"}}));
+  seen.update(info, seen.sequence_of(id));
+  seen.publish();
+  EXPECT_EQ(seen.snapshot()->containers.at(0).counters.oom_kills, 1u) << "the event already counted it";
+
+  // Restarted before the inspect answered: the answer may describe the new instance.
+  state::StateModel restarted;
+  restarted.apply(event("create", id, "hog", 1));
+  restarted.apply(event("start", id, "hog", 2));
+  restarted.apply(event("die", id, "hog", 3, {{"exitCode", "137"}}));
+  const auto seq = restarted.sequence_of(id);
+  restarted.apply(event("start", id, "hog", 4));
+  restarted.update(info, seq);
+  restarted.publish();
+  EXPECT_EQ(restarted.snapshot()->containers.at(0).counters.oom_kills, 0u);
+
+  // A plain SIGKILL: the flag is false, nothing is counted.
+  state::StateModel killed;
+  killed.apply(event("create", id, "hog", 1));
+  killed.apply(event("start", id, "hog", 2));
+  killed.apply(event("die", id, "hog", 3, {{"exitCode", "137"}}));
+  info.oom_killed = false;
+  killed.update(info, killed.sequence_of(id));
+  killed.publish();
+  EXPECT_EQ(killed.snapshot()->containers.at(0).counters.oom_kills, 0u);
+}
