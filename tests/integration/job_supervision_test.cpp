@@ -66,7 +66,7 @@ long find_line(const std::vector<std::string>& lines, std::initializer_list<std:
 }
 
 const std::vector<std::string> kJobs = {"events", "oom-folder", "compose-watcher", "disk",
-                                        "prune",  "systemd",    "heartbeat",       "expiry", "state"};
+                                        "prune",  "systemd",    "heartbeat",       "expiry"};
 
 void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -86,14 +86,11 @@ TEST(JobSupervision, EveryJobOfRunIsStartedAgainAfterAFaultAndResumesItsWork) {
   std::string faults;
   for (const auto& j : kJobs) faults += (faults.empty() ? "" : ",") + j;
   faults += ",disk:3";  // disk fails three times in a row: a crash loop for /healthz
-  const auto state_dir = dir / "state";
-  std::filesystem::create_directories(state_dir);
   AgentProcess agent({.args = {"--config.file=" + (dir / "config.yml").string()},
                       .env = {{"COMPOSEWATCH_TEST_FAULT", faults},
                               {"NOTIFY_SOCKET", notify.path().string()},
                               {"WATCHDOG_USEC", "2000000"},
-                              {"WATCHDOG_PID", std::nullopt}},
-                      .state_dir = state_dir});
+                              {"WATCHDOG_PID", std::nullopt}}});
 
   // Each job fails once (disk three times), is logged by name with the exception, and is
   // started again.
@@ -121,15 +118,6 @@ TEST(JobSupervision, EveryJobOfRunIsStartedAgainAfterAFaultAndResumesItsWork) {
   TestContainer c{.name = unique_name("sup-events")};
   run_container(cleanup, c);
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_info", {{"container", c.name}}, 1, 15s));
-  // state: that container's counters are saved (within the saver's 10 s interval).
-  EXPECT_TRUE(eventually(
-      [&] {
-        std::ifstream in(state_dir / "state.json");
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str().find("\"" + c.name + "\"") != std::string::npos;
-      },
-      15s, "the new container in state.json after the state job's restart"));
   // compose-watcher: an edit of the compose file is picked up.
   write(compose_file, "services:\n  web:\n    image: " + std::string(kImage) + "\n  worker:\n    image: " +
                           std::string(kImage) + "\n");
