@@ -256,7 +256,9 @@ TEST(EngineFaults, AThousandReconnectsLeakNoDescriptors) {
   auto measure = [&] {
     t.fake.remove_socket();
     Usage u;
-    for (int i = 0; i < 10; ++i) {
+    // A leak per reconnect shows as hundreds; one socket of a connect attempt in flight
+    // (the backoff is 1 ms) as one, in some samples: the least of many is the baseline.
+    for (int i = 0; i < 50; ++i) {
       t.holds_for([] { return true; }, 20ms);
       u.fds = std::min(u.fds, open_fds());
     }
@@ -289,7 +291,10 @@ TEST(EngineFaults, AThousandReconnectsLeakNoDescriptors) {
   RecordProperty("fds_after", fds_after);
   RecordProperty("rss_kib_before", int(rss_before));
   RecordProperty("rss_kib_after", int(rss_after));
-  EXPECT_LE(fds_after, fds_before);
+  // The fake engine runs in this process, and a connection it is still closing holds a
+  // descriptor in some samples (the baseline itself moves between 9 and 10): a leak per
+  // reconnect would be a thousand, one per connection a few thousand.
+  EXPECT_LE(fds_after, fds_before + 2);
   // The fake keeps a log of every request (thousands of strings); the tracker keeps a
   // bounded de-duplication ring. A leak per reconnect would show as megabytes.
 #if defined(__SANITIZE_ADDRESS__)
