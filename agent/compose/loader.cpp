@@ -3,12 +3,15 @@
 // and `include` resolved, then the files are merged in -f order, then profiles decide
 // which services are active, then the model is built with every value checked.
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 #include "composewatch/compose/loader.h"
 #include "loader_merge.h"
@@ -135,6 +138,11 @@ std::string resolve_host_path(const std::string& source, const std::string& base
   return (fs::path(base_dir) / source).lexically_normal().string();
 }
 
+bool is_local_context(const std::string& context) {
+  return context.find("://") == std::string::npos && !context.starts_with("git@") &&
+         !context.starts_with("github.com/");
+}
+
 void normalise_service(Node& svc, const std::string& name, const std::string& base_dir,
                        const std::map<std::string, std::string>& vars) {
   if (svc.is_null()) {  // "svc:" with nothing: an empty service, reported later if it stays so
@@ -166,6 +174,14 @@ void normalise_service(Node& svc, const std::string& name, const std::string& ba
     map.key_line = ext->key_line;
     map.set("service", *ext);
     *ext = std::move(map);
+  }
+  // A local build context resolves against the file's directory, as Compose does; a
+  // remote one (git URL, https://...) stays as written.
+  if (Node* build = svc.find("build")) {
+    Node* context = build->is_scalar() ? build : build->is_mapping() ? build->find("context") : nullptr;
+    if (context && context->is_scalar() && !context->scalar.empty() && is_local_context(context->scalar)) {
+      context->scalar = resolve_host_path(context->scalar, base_dir, vars);
+    }
   }
   if (Node* vols = svc.find("volumes"); vols && vols->is_sequence()) {
     for (Node& v : vols->items) {
@@ -568,6 +584,125 @@ VolumeMount volume_value(const Node& v) {
   return m;
 }
 
+// ---- ports ----
+
+// "5432" or "5432-5440" (1..65535), as [first, last]; nullopt when it is not one.
+std::optional<std::pair<int, int>> port_range(const std::string& s) {
+  auto number = [](const std::string& t) -> std::optional<int> {
+    if (t.empty() || t.size() > 5 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    const int v = std::stoi(t);
+    if (v < 1 || v > 65535) return std::nullopt;
+    return v;
+  };
+  const auto dash = s.find('-');
+  const auto first = number(s.substr(0, dash));
+  const auto last = dash == std::string::npos ? first : number(s.substr(dash + 1));
+  if (!first || !last || *last < *first) return std::nullopt;
+  return std::pair{*first, *last};
+}
+
+bool is_ip_address(const std::string& ip) {
+  unsigned char buf[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, ip.c_str(), buf) == 1 || ::inet_pton(AF_INET6, ip.c_str(), buf) == 1;
+}
+
+void check_protocol(const PortMapping& p, const SourceLocation& where, const std::string& what) {
+  if (p.protocol != "tcp" && p.protocol != "udp" && p.protocol != "sctp")
+    fail(where, what + ": protocol must be tcp, udp or sctp, got '" + p.protocol + "'");
+}
+
+// Short syntax, as the engine reads it: [[IP:]HOST:]CONTAINER[/PROTOCOL], where the IP may
+// be IPv6 in brackets ("[::1]:5432:5432") and HOST and CONTAINER may be ranges.
+PortMapping short_port(const Node& n) {
+  const std::string& text = n.scalar;
+  const std::string what = "ports entry '" + (text.size() > 60 ? text.substr(0, 57) + "..." : text) + "'";
+  PortMapping p;
+  p.location = n.location;
+  std::string spec = text;
+  if (const auto slash = spec.rfind('/'); slash != std::string::npos) {
+    p.protocol = spec.substr(slash + 1);
+    spec = spec.substr(0, slash);
+  }
+  check_protocol(p, n.location, what);
+  std::vector<std::string> parts;
+  for (std::size_t start = 0;;) {
+    const auto colon = spec.find(':', start);
+    parts.push_back(spec.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  const std::size_t k = parts.size();
+  const std::string container = parts[k - 1];
+  if (k >= 2) p.published = parts[k - 2];
+  if (k >= 3) {
+    for (std::size_t i = 0; i + 2 < k; ++i) p.host_ip += (i ? ":" : "") + parts[i];
+    if (p.host_ip.size() >= 2 && p.host_ip.front() == '[' && p.host_ip.back() == ']')
+      p.host_ip = p.host_ip.substr(1, p.host_ip.size() - 2);
+    if (!p.host_ip.empty() && !is_ip_address(p.host_ip))
+      fail(n.location, what + ": '" + p.host_ip + "' is not an IP address");
+  }
+  const auto target = port_range(container);
+  if (!target) fail(n.location, what + ": the container port must be a port (1-65535) or a range, got '" + container + "'");
+  std::tie(p.target, p.target_end) = *target;
+  if (!p.published.empty() && !port_range(p.published))
+    fail(n.location, what + ": the published port must be a port (1-65535) or a range, got '" + p.published + "'");
+  return p;
+}
+
+// Long syntax: {target, published, host_ip, protocol, mode, name, app_protocol}.
+PortMapping long_port(const Node& n) {
+  PortMapping p;
+  p.location = n.location;
+  const Node* target = n.find("target");
+  if (!target || target->is_null()) fail(n.location, "ports entry needs a target");
+  p.target = p.target_end = static_cast<int>(integer_value(*target, "ports.target", 1, 65535));
+  if (const Node* pub = n.find("published"); pub && !pub->is_null()) {
+    p.published = expect_string(*pub, "ports.published");
+    if (!p.published.empty() && !port_range(p.published))
+      fail(pub->location, "ports.published must be a port (1-65535) or a range, got '" + p.published + "'");
+  }
+  if (const Node* ip = n.find("host_ip"); ip && !ip->is_null()) {
+    p.host_ip = expect_string(*ip, "ports.host_ip");
+    if (!p.host_ip.empty() && !is_ip_address(p.host_ip))
+      fail(ip->location, "ports.host_ip: '" + p.host_ip + "' is not an IP address");
+  }
+  if (const Node* proto = n.find("protocol"); proto && !proto->is_null()) {
+    p.protocol = expect_string(*proto, "ports.protocol");
+    check_protocol(p, proto->location, "ports.protocol");
+  }
+  return p;
+}
+
+// Every published port, later entries replacing earlier ones that publish the same thing:
+// the merge of -f files compares entries as written, Compose compares what they mean
+// ("5432:5432" and "0.0.0.0:5432:5432/tcp" are one port).
+std::vector<PortMapping> ports_value(const Node& ports) {
+  if (!ports.is_sequence()) fail(ports.location, "ports must be a list, got " + ports.kind_name());
+  std::vector<PortMapping> out;
+  auto key = [](const PortMapping& p) {
+    const std::string ip = p.host_ip.empty() ? "0.0.0.0" : p.host_ip;
+    return std::make_tuple(ip, p.published, p.target, p.target_end, p.protocol);
+  };
+  for (const Node& item : ports.items) {
+    PortMapping p;
+    if (item.is_scalar()) {
+      p = short_port(item);
+    } else if (item.is_mapping()) {
+      p = long_port(item);
+    } else {
+      fail(item.location, "ports entries must be a string, a number or a mapping, got " + item.kind_name());
+    }
+    auto same = std::find_if(out.begin(), out.end(), [&](const PortMapping& o) { return key(o) == key(p); });
+    if (same != out.end()) {
+      *same = std::move(p);
+    } else {
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> string_list(const Node& n, const std::string& what) {
   std::vector<std::string> out;
   if (n.is_null()) return out;
@@ -662,6 +797,11 @@ Service service_value(const std::string& name, const Node& svc) {
   if (const Node* vols = svc.find("volumes"); vols && !vols->is_null()) {
     if (!vols->is_sequence()) fail(vols->location, "volumes must be a list, got " + vols->kind_name());
     for (const Node& v : vols->items) s.volumes.push_back(volume_value(v));
+  }
+  if (const Node* ports = svc.find("ports"); ports && !ports->is_null()) s.ports = ports_value(*ports);
+  if (const Node* build = svc.find("build"); build && !build->is_null()) {
+    const Node* context = build->is_scalar() ? build : build->find("context");
+    if (context && context->is_scalar() && is_local_context(context->scalar)) s.build_context = context->scalar;
   }
   if (const Node* n = svc.find("profiles")) s.profiles = string_list(*n, "profiles");
   if (const Node* n = svc.find("network_mode"); n && !n->is_null()) s.network_mode = expect_string(*n, "network_mode");
@@ -819,6 +959,8 @@ Project load_project(const LoadOptions& options) {
   }
   for (const auto& [name, node] : services->entries) {
     Service s = service_value(name, node);
+    if (const Node* build = node.find("build"); build && build->is_mapping() && !build->find("context"))
+      s.build_context = project.working_dir;  // the default context, "."
     for (const VolumeMount& m : s.volumes) {
       if (m.type == "volume" && !m.source.empty() && !project.volumes.contains(m.source)) {
         throw LoadError(s.location, "service '" + name + "' uses volume '" + m.source +

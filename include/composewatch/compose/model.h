@@ -31,6 +31,17 @@ struct DependsOn {
   bool required = true;
 };
 
+// One entry of `ports:`, short ("127.0.0.1:8080:80/tcp", "9000-9010:9000-9010") or long
+// syntax. Only what is published on the host is a port here; `expose:` is not.
+struct PortMapping {
+  std::string host_ip;    // as written, brackets removed; empty: every interface
+  std::string published;  // host port or range ("8000-8010"); empty: an ephemeral port
+  int target = 0;         // container port, the first of a range
+  int target_end = 0;     // the last container port of a range; == target for one port
+  std::string protocol = "tcp";
+  SourceLocation location;
+};
+
 struct VolumeMount {
   std::string type;    // volume | bind | tmpfs | npipe
   std::string source;  // named volume name, host path (absolute after resolution), or empty (anonymous)
@@ -65,6 +76,10 @@ struct Service {
   std::string network_mode;
   std::map<std::string, std::string> labels;
   std::map<std::string, EnvironmentEntry> environment;
+
+  // Published ports and where the build context is, for the checklist (compose/lint.h).
+  std::vector<PortMapping> ports;  // merged -f files de-duplicated as Compose does
+  std::string build_context;       // build.context as an absolute path; empty without build or when remote (git, URL)
 };
 
 struct VolumeDecl {
