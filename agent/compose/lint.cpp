@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -35,6 +36,30 @@ const std::vector<LintCheck>& lint_checks() {
       {check_id::literal_secret,
        "a secret written into the compose file ends up in version control, in docker inspect and in every backup of the file",
        "move the value to an env_file or a variable (${NAME}) kept out of the repository, or use secrets:"},
+      {check_id::published_datastore_port,
+       "a database or broker port published on all interfaces is open to the internet: Docker's published ports bypass "
+       "ufw and firewalld (the DOCKER chain comes first)",
+       "publish it on 127.0.0.1 only (\"127.0.0.1:5432:5432\"), or do not publish it and reach it over the compose network"},
+      {check_id::secret_in_url,
+       "a password inside a URL written into the compose file ends up in version control, in docker inspect and in every "
+       "backup of the file",
+       "build the URL from a variable kept out of the repository (postgres://app:${DB_PASSWORD}@db/app), or use an env_file"},
+      {check_id::build_in_production,
+       "building on the server needs the toolchain and the source there, and gives a different image on each host; "
+       "production runs images built once and pulled by tag or digest",
+       "build and push the image in CI, then reference it with image: REGISTRY/NAME:VERSION and drop build:"},
+      {check_id::restart_policy,
+       "only always and unless-stopped bring a production service back after a host reboot or a clean exit",
+       "set restart: unless-stopped (or always; deploy.restart_policy.condition: any)"},
+      {check_id::floating_tag,
+       "an image without a tag or tagged latest changes under you at the next pull: two hosts or two deploys run "
+       "different code, and a rollback has nothing to go back to",
+       "pin a version tag (postgres:16.3) or a digest (image@sha256:...)"},
+      {check_id::dev_mount,
+       "the source code bind-mounted over the image's code runs whatever is on the host's disk, not what the image was "
+       "built and tested with",
+       "remove the mount and ship the code in the image (COPY in the Dockerfile); keep such mounts in a development "
+       "override file"},
   };
   return checks;
 }
@@ -69,7 +94,120 @@ std::string repository_name(std::string_view image) {
   return out;
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string without_trailing_slash(std::string p) {
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+// Whether `path` is `dir` or lies under it; both absolute and normalised.
+bool within(const std::string& path, const std::string& dir) {
+  const std::string p = without_trailing_slash(path), d = without_trailing_slash(dir);
+  return p == d || (p.starts_with(d) && (d == "/" || p[d.size()] == '/'));
+}
+
+// Where images keep their application code: WORKDIRs of the common base images.
+bool is_code_path(const std::string& target) {
+  static constexpr std::array<std::string_view, 11> kCodePaths = {
+      "/app", "/code", "/src", "/usr/src", "/var/www", "/usr/share/nginx/html", "/srv", "/opt", "/workspace",
+      "/application", "/project"};
+  if (std::any_of(kCodePaths.begin(), kCodePaths.end(), [&](std::string_view p) { return within(target, std::string(p)); }))
+    return true;
+  // /home/USER/app (node's images use /home/node/app)
+  return target.starts_with("/home/") && target.find("/app", 6) != std::string::npos;
+}
+
+// First path components that hold data or configuration rather than code.
+bool is_data_or_config_name(std::string name) {
+  name = lower(name);
+  if (auto dot = name.find('.', 1); dot != std::string::npos) name = name.substr(0, dot);
+  static constexpr std::array<std::string_view, 20> kNames = {
+      "data",   "db",      "database", "storage", "uploads", "media", "logs",  "log",    "backups", "backup",
+      "cache",  "tmp",     "certs",    "ssl",     "secrets", "config", "conf", "etc",    "var",     "volumes"};
+  return std::any_of(kNames.begin(), kNames.end(), [&](std::string_view n) { return name == n; });
+}
+
+// A bind mount of the source code over the image's: the project directory or the build
+// context itself, or something inside one (not a data or config directory) mounted onto
+// an application code path.
+bool is_dev_mount(const VolumeMount& m, const std::vector<std::string>& code_roots) {
+  if (m.type != "bind" || m.source.empty()) return false;
+  for (const std::string& root : code_roots) {
+    if (root.empty() || !within(m.source, root)) continue;
+    const std::string rel = without_trailing_slash(m.source).substr(without_trailing_slash(root).size());
+    if (rel.empty()) return true;
+    const std::string first = rel.substr(1, rel.find('/', 1) == std::string::npos ? std::string::npos : rel.find('/', 1) - 1);
+    if (is_code_path(m.target) && !is_data_or_config_name(first)) return true;
+  }
+  return false;
+}
+
+// restart:, else deploy.restart_policy.condition (any = always); empty when neither is declared.
+std::string declared_restart(const Service& s) {
+  if (!s.restart.empty()) return s.restart;
+  if (!s.deploy_restart_condition) return "";
+  if (*s.deploy_restart_condition == "any") return "always";
+  if (*s.deploy_restart_condition == "none") return "no";
+  return *s.deploy_restart_condition;
+}
+
+bool on_all_interfaces(const PortMapping& p) {
+  return p.host_ip.empty() || p.host_ip == "0.0.0.0" || p.host_ip == "::";
+}
+
+std::string port_text(int first, int last) {
+  return first == last ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(last);
+}
+
 }  // namespace
+
+std::string production_reason(const Project& project, bool configured) {
+  if (configured) return "production: true in the config file";
+  for (const auto& f : project.files) {
+    const std::string name = std::filesystem::path(f).filename().string();
+    if (lower(name).find("prod") != std::string::npos)
+      return "its compose file " + name + " is named like *prod*";
+  }
+  return "";
+}
+
+bool is_datastore_port(int port) {
+  static constexpr std::array<int, 27> kPorts = {
+      5432,  5433,  3306,  33060, 6379, 6380, 27017, 27018, 27019, 5672, 9200, 9300, 11211, 9042,
+      2181,  9092,  8086,  1433,  1521, 5984, 8123,  2379,  7687,  26257, 7000, 7001, 28015};
+  return std::find(kPorts.begin(), kPorts.end(), port) != kPorts.end();
+}
+
+bool url_has_password(std::string_view value) {
+  auto scheme_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'; };
+  for (auto pos = value.find("://"); pos != std::string_view::npos; pos = value.find("://", pos + 3)) {
+    std::size_t begin = pos;
+    while (begin > 0 && scheme_char(value[begin - 1])) --begin;
+    if (begin == pos || !std::isalpha(static_cast<unsigned char>(value[begin]))) continue;
+    std::string_view authority = value.substr(pos + 3);
+    authority = authority.substr(0, authority.find_first_of("/?# \t"));
+    const auto at = authority.rfind('@');
+    if (at == std::string_view::npos) continue;
+    const std::string_view userinfo = authority.substr(0, at);
+    const auto colon = userinfo.find(':');
+    if (colon != std::string_view::npos && colon + 1 < userinfo.size()) return true;
+  }
+  return false;
+}
+
+bool is_floating_image(std::string_view image) {
+  if (image.empty() || image.find('@') != std::string_view::npos) return false;
+  const auto slash = image.rfind('/');
+  const auto colon = image.rfind(':');
+  if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash)) return true;
+  const std::string_view tag = image.substr(colon + 1);
+  return tag.empty() || tag == "latest";
+}
 
 bool is_stateful_image(std::string_view image) {
   static constexpr std::array<std::string_view, 22> kStateful = {
@@ -90,6 +228,7 @@ bool is_secret_key(std::string_view key) {
 
 std::vector<LintFinding> lint_project(const Project& project, const LintOptions& options) {
   std::vector<LintFinding> out;
+  const bool production = !production_reason(project, options.production).empty();
   auto add = [&](std::string_view check, std::string service, SourceLocation where, std::string message) {
     out.push_back({std::string(check), std::move(service), std::move(where), std::move(message)});
   };
@@ -145,18 +284,52 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
           "service " + s->name + " depends on " + dep + " (condition " + d.condition + "), which has a healthcheck");
     }
 
-    if (options.production) {
-      for (const auto& v : s->volumes)
-        if (v.type == "bind")
+    if (production) {
+      const std::vector<std::string> code_roots = {project.working_dir, s->build_context};
+      for (const auto& v : s->volumes) {
+        if (is_dev_mount(v, code_roots))
+          add(check_id::dev_mount, s->name, s->location,
+              "service " + s->name + " bind-mounts the source code " + v.source + " over " + v.target);
+        else if (v.type == "bind")
           add(check_id::bind_mount_in_production, s->name, s->location,
               "service " + s->name + " bind-mounts " + v.source + " at " + v.target);
+      }
+      if (s->has_build)
+        add(check_id::build_in_production, s->name, s->location,
+            "service " + s->name + " builds its image on the host" +
+                (s->build_context.empty() ? std::string() : " from " + s->build_context));
+      else if (is_floating_image(s->image))
+        add(check_id::floating_tag, s->name, s->location,
+            "service " + s->name + " runs " + s->image +
+                (s->image.ends_with(":latest") ? ", a floating tag" : ", which has no tag (latest)"));
+      const std::string restart = declared_restart(*s);
+      if (!restart.empty() && restart != "always" && restart != "unless-stopped" && !jobs.count(s->name))
+        add(check_id::restart_policy, s->name, s->location,
+            "service " + s->name + " has restart policy " + restart + ", not always or unless-stopped");
     }
 
     if (s->restart.empty() && !s->deploy_restart_condition && !jobs.count(s->name))
       add(check_id::no_restart_policy, s->name, s->location, "service " + s->name + " has no restart policy");
 
+    if (s->network_mode != "host") {
+      for (const auto& p : s->ports) {
+        if (!on_all_interfaces(p)) continue;
+        bool datastore = is_stateful_image(s->image);
+        for (int port = p.target; !datastore && port <= p.target_end; ++port) datastore = is_datastore_port(port);
+        if (!datastore) continue;
+        add(check_id::published_datastore_port, s->name, p.location.file.empty() ? s->location : p.location,
+            "service " + s->name + " publishes container port " + port_text(p.target, p.target_end) + "/" +
+                p.protocol + " on all interfaces (" +
+                (p.published.empty() ? std::string("an ephemeral host port") : "host port " + p.published) + ")");
+      }
+    }
+
     for (const auto& [key, e] : s->environment) {
-      if (e.has_value && e.literal && !e.value.empty() && is_secret_key(key))
+      if (!e.has_value || !e.literal || e.value.empty()) continue;
+      if (url_has_password(e.value))
+        add(check_id::secret_in_url, s->name, s->location,
+            "service " + s->name + " sets " + key + " to a URL with a password written in the file");
+      else if (is_secret_key(key))
         add(check_id::literal_secret, s->name, s->location,
             "service " + s->name + " sets " + key + " to a literal value in the file");
     }

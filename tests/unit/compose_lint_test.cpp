@@ -45,7 +45,7 @@ Healthcheck hc() {
 }  // namespace
 
 TEST(Lint, EveryCheckHasWhyAndFix) {
-  ASSERT_EQ(lint_checks().size(), 8u);
+  ASSERT_EQ(lint_checks().size(), 14u);
   for (const auto& c : lint_checks()) {
     EXPECT_FALSE(c.why.empty()) << c.id;
     EXPECT_FALSE(c.fix.empty()) << c.id;
@@ -207,4 +207,114 @@ TEST(Lint, FindingsAreOrderedByCheck) {
   EXPECT_EQ(all[0].check, check_id::obsolete_version);
   EXPECT_EQ(all[1].check, check_id::no_memory_limit);
   EXPECT_EQ(all[2].check, check_id::no_restart_policy);
+}
+
+TEST(Lint, FloatingImages) {
+  EXPECT_TRUE(is_floating_image("nginx"));
+  EXPECT_TRUE(is_floating_image("nginx:latest"));
+  EXPECT_TRUE(is_floating_image("registry.example.com:5000/shop/api"));  // a registry port, not a tag
+  EXPECT_TRUE(is_floating_image("localhost:5000/api:latest"));
+  EXPECT_FALSE(is_floating_image("registry.example.com:5000/shop/api:1.4"));
+  EXPECT_FALSE(is_floating_image("nginx:1.25"));
+  EXPECT_FALSE(is_floating_image("nginx@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31"));
+  EXPECT_FALSE(is_floating_image("nginx:latest@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31"));
+  EXPECT_FALSE(is_floating_image(""));  // build only: build-in-production's business
+}
+
+TEST(Lint, UrlsWithPasswords) {
+  EXPECT_TRUE(url_has_password("postgres://user:s3cret@db/app"));
+  EXPECT_TRUE(url_has_password("redis://:pw@redis:6379"));
+  EXPECT_TRUE(url_has_password("amqp://guest:guest@rabbit:5672//"));
+  EXPECT_TRUE(url_has_password("mongodb+srv://app:pw@cluster0.example.net/?retryWrites=true"));
+  EXPECT_TRUE(url_has_password("--db=postgres://u:p@db/app"));
+  EXPECT_FALSE(url_has_password("postgres://user@db/app"));
+  EXPECT_FALSE(url_has_password("postgres://user:@db/app"));
+  EXPECT_FALSE(url_has_password("https://api.example.com:8443/users/@me"));
+  EXPECT_FALSE(url_has_password("https://example.com/?next=a:b@c"));
+  EXPECT_FALSE(url_has_password("user:pw@host"));  // not a URL
+  EXPECT_FALSE(url_has_password("://user:pw@host"));
+}
+
+TEST(Lint, DatastorePorts) {
+  for (int p : {5432, 3306, 6379, 27017, 5672, 9200, 11211, 9042, 2181, 9092, 8086, 1433}) EXPECT_TRUE(is_datastore_port(p)) << p;
+  for (int p : {80, 443, 8080, 3000, 53, 9090}) EXPECT_FALSE(is_datastore_port(p)) << p;
+}
+
+TEST(Lint, PublishedDatastorePortOnAnyProject) {
+  Service db = good("db", "postgres:16.3");
+  db.healthcheck = hc();
+  PortMapping all;
+  all.target = all.target_end = 5432;
+  all.published = "5432";
+  db.ports = {all};
+  auto f = only(lint_project(project_of({db})), check_id::published_datastore_port);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].location.str(), "/srv/shop/docker-compose.yml:4");  // no port location: the service's
+
+  db.ports[0].host_ip = "::1";
+  EXPECT_TRUE(only(lint_project(project_of({db})), check_id::published_datastore_port).empty());
+  db.ports[0].host_ip = "127.0.0.1";
+  EXPECT_TRUE(only(lint_project(project_of({db})), check_id::published_datastore_port).empty());
+  db.ports[0].host_ip = "0.0.0.0";
+  EXPECT_EQ(only(lint_project(project_of({db})), check_id::published_datastore_port).size(), 1u);
+  db.network_mode = "host";  // the engine ignores ports: there is nothing published
+  EXPECT_TRUE(only(lint_project(project_of({db})), check_id::published_datastore_port).empty());
+}
+
+TEST(Lint, RestartPolicyInProductionIsOneFindingPerProblem) {
+  Service none = good("none");
+  none.restart.clear();
+  Service no = good("no");
+  no.restart = "no";
+  Service on_failure = good("on_failure");
+  on_failure.restart = "on-failure";
+  Service always = good("always");
+  always.restart = "always";
+  Service any = good("any");
+  any.restart.clear();
+  any.deploy_restart_condition = "any";
+  Service deploy_none = good("deploy_none");
+  deploy_none.restart.clear();
+  deploy_none.deploy_restart_condition = "none";
+  Service over = good("over");  // restart: wins over deploy.restart_policy, as in the JSON model
+  over.restart = "unless-stopped";
+  over.deploy_restart_condition = "on-failure";
+  const Project p = project_of({none, no, on_failure, always, any, deploy_none, over});
+  auto all = lint_project(p, {.production = true});
+  auto wrong = only(all, check_id::restart_policy);
+  ASSERT_EQ(wrong.size(), 3u);
+  EXPECT_EQ(wrong[0].service, "deploy_none");
+  EXPECT_EQ(wrong[1].service, "no");
+  EXPECT_EQ(wrong[2].service, "on_failure");
+  auto missing = only(all, check_id::no_restart_policy);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0].service, "none");
+  // Outside production only the missing policy is a finding.
+  EXPECT_TRUE(only(lint_project(p), check_id::restart_policy).empty());
+  EXPECT_EQ(only(lint_project(p), check_id::no_restart_policy).size(), 1u);
+}
+
+TEST(Lint, DevMountReplacesBindMountInProduction) {
+  Project p = project_of({});
+  p.working_dir = "/srv/shop";
+  auto with_mount = [&](std::string source, std::string target, std::string context = "") {
+    Service s = good("api");
+    s.build_context = std::move(context);
+    s.volumes.push_back({"bind", std::move(source), std::move(target), false});
+    Project q = p;
+    q.services["api"] = s;
+    auto all = lint_project(q, {.production = true});
+    return std::make_pair(only(all, check_id::dev_mount).size(), only(all, check_id::bind_mount_in_production).size());
+  };
+  using P = std::pair<std::size_t, std::size_t>;
+  EXPECT_EQ(with_mount("/srv/shop/", "/app"), (P{1, 0}));                 // ".:/app"
+  EXPECT_EQ(with_mount("/srv/shop", "/backup"), (P{1, 0}));               // the project directory, anywhere
+  EXPECT_EQ(with_mount("/srv/shop/src", "/usr/src/app/src"), (P{1, 0}));
+  EXPECT_EQ(with_mount("/srv/shop/app.py", "/home/node/app/app.py"), (P{1, 0}));
+  EXPECT_EQ(with_mount("/opt/build/api", "/code", "/opt/build/api"), (P{1, 0}));  // the build context
+  EXPECT_EQ(with_mount("/srv/shop/data", "/app/data"), (P{0, 1}));         // data, not code
+  EXPECT_EQ(with_mount("/srv/shop/config/app.yml", "/app/config.yml"), (P{0, 1}));
+  EXPECT_EQ(with_mount("/srv/shop/nginx.conf", "/etc/nginx/nginx.conf"), (P{0, 1}));
+  EXPECT_EQ(with_mount("/srv/shopfront", "/app"), (P{0, 1}));             // a sibling, not inside
+  EXPECT_EQ(with_mount("/srv/media", "/srv/media"), (P{0, 1}));
 }
