@@ -74,6 +74,11 @@ constexpr const char* kDriftFix = "run 'docker-compose up -d' (or 'docker compos
                                   "or change the file to what runs";
 constexpr const char* kOrphanFix = "remove it with 'docker-compose up -d --remove-orphans', or declare the service again";
 
+// Why the checklist treats the project as production (empty: it does not).
+std::string production_of(const compose::ProjectState& p) {
+  return p.model ? compose::production_reason(*p.model, p.source.production) : "";
+}
+
 void print_text(std::ostream& out, const std::vector<Report>& reports) {
   for (const auto& r : reports) {
     const auto& p = *r.project;
@@ -83,6 +88,8 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
       out << "  " << (skipped(p) ? "skipped: " : "error: could not load: ") << p.error << "\n";
       continue;
     }
+    if (const std::string why = production_of(p); !why.empty())
+      out << "  production checks apply: " << why << "\n";
     for (const auto& s : r.drift.services)
       for (const auto& d : s.details) {
         out << "  " << s.location.str() << ": drift " << compose::field_name(d.field) << ": service " << s.service;
@@ -121,6 +128,8 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
     o["files"] = std::move(files);
     o["source"] = from_flags ? "flags" : p.source.configured ? "config" : "labels";
     o["valid"] = p.valid;
+    const std::string production = production_of(p);
+    o["production"] = production.empty() ? json::value(nullptr) : json::value(production);
     o["error"] = p.valid ? json::value(nullptr) : json::value(p.error);
     json::array drift, orphans, lint;
     for (const auto& s : r.drift.services)
