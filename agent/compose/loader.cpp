@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -622,6 +623,7 @@ PortMapping short_port(const Node& n) {
   std::string spec = text;
   if (const auto slash = spec.rfind('/'); slash != std::string::npos) {
     p.protocol = spec.substr(slash + 1);
+    for (char& c : p.protocol) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // as the engine reads it
     spec = spec.substr(0, slash);
   }
   check_protocol(p, n.location, what);
