@@ -124,6 +124,7 @@ bool is_code_path(const std::string& target) {
 
 // First path components that hold data or configuration rather than code.
 bool is_data_or_config_name(std::string name) {
+  if (name.starts_with(".")) return true;  // .env, .htpasswd: configuration
   name = lower(name);
   if (auto dot = name.find('.', 1); dot != std::string::npos) name = name.substr(0, dot);
   static constexpr std::array<std::string_view, 20> kNames = {

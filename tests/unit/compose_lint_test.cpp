@@ -315,6 +315,7 @@ TEST(Lint, DevMountReplacesBindMountInProduction) {
   EXPECT_EQ(with_mount("/srv/shop/data", "/app/data"), (P{0, 1}));         // data, not code
   EXPECT_EQ(with_mount("/srv/shop/config/app.yml", "/app/config.yml"), (P{0, 1}));
   EXPECT_EQ(with_mount("/srv/shop/nginx.conf", "/etc/nginx/nginx.conf"), (P{0, 1}));
+  EXPECT_EQ(with_mount("/srv/shop/.env", "/app/.env"), (P{0, 1}));
   EXPECT_EQ(with_mount("/srv/shopfront", "/app"), (P{0, 1}));             // a sibling, not inside
   EXPECT_EQ(with_mount("/srv/media", "/srv/media"), (P{0, 1}));
 }
