@@ -119,7 +119,9 @@ bool is_code_path(const std::string& target) {
   if (std::any_of(kCodePaths.begin(), kCodePaths.end(), [&](std::string_view p) { return within(target, std::string(p)); }))
     return true;
   // /home/USER/app (node's images use /home/node/app)
-  return target.starts_with("/home/") && target.find("/app", 6) != std::string::npos;
+  if (!target.starts_with("/home/")) return false;
+  const auto user_end = target.find('/', 6);
+  return user_end != std::string::npos && within(target, target.substr(0, user_end) + "/app");
 }
 
 // First path components that hold data or configuration rather than code.
@@ -140,9 +142,10 @@ bool is_dev_mount(const VolumeMount& m, const std::vector<std::string>& code_roo
   if (m.type != "bind" || m.source.empty()) return false;
   for (const std::string& root : code_roots) {
     if (root.empty() || !within(m.source, root)) continue;
-    const std::string rel = without_trailing_slash(m.source).substr(without_trailing_slash(root).size());
-    if (rel.empty()) return true;
-    const std::string first = rel.substr(1, rel.find('/', 1) == std::string::npos ? std::string::npos : rel.find('/', 1) - 1);
+    // The path below the root, without its leading '/': "src/app" for /srv/shop/src/app.
+    const std::string below = without_trailing_slash(m.source).substr(without_trailing_slash(root).size());
+    if (below.empty()) return true;
+    const std::string first = below.substr(1, below.find('/', 1) - 1);  // npos - 1 still means "to the end"
     if (is_code_path(m.target) && !is_data_or_config_name(first)) return true;
   }
   return false;
@@ -178,9 +181,9 @@ std::string production_reason(const Project& project, bool configured) {
 }
 
 bool is_datastore_port(int port) {
-  static constexpr std::array<int, 27> kPorts = {
-      5432,  5433,  3306,  33060, 6379, 6380, 27017, 27018, 27019, 5672, 9200, 9300, 11211, 9042,
-      2181,  9092,  8086,  1433,  1521, 5984, 8123,  2379,  7687,  26257, 7000, 7001, 28015};
+  static constexpr std::array<int, 25> kPorts = {
+      5432, 5433, 3306, 33060, 6379, 6380, 27017, 27018, 27019, 5672, 9200, 9300, 11211,
+      9042, 2181, 9092, 8086,  1433, 1521, 5984, 8123,  2379,  7687,  26257, 28015};
   return std::find(kPorts.begin(), kPorts.end(), port) != kPorts.end();
 }
 

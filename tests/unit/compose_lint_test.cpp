@@ -237,7 +237,7 @@ TEST(Lint, UrlsWithPasswords) {
 
 TEST(Lint, DatastorePorts) {
   for (int p : {5432, 3306, 6379, 27017, 5672, 9200, 11211, 9042, 2181, 9092, 8086, 1433}) EXPECT_TRUE(is_datastore_port(p)) << p;
-  for (int p : {80, 443, 8080, 3000, 53, 9090}) EXPECT_FALSE(is_datastore_port(p)) << p;
+  for (int p : {80, 443, 8080, 3000, 53, 9090, 7000}) EXPECT_FALSE(is_datastore_port(p)) << p;
 }
 
 TEST(Lint, PublishedDatastorePortOnAnyProject) {
@@ -311,6 +311,8 @@ TEST(Lint, DevMountReplacesBindMountInProduction) {
   EXPECT_EQ(with_mount("/srv/shop", "/backup"), (P{1, 0}));               // the project directory, anywhere
   EXPECT_EQ(with_mount("/srv/shop/src", "/usr/src/app/src"), (P{1, 0}));
   EXPECT_EQ(with_mount("/srv/shop/app.py", "/home/node/app/app.py"), (P{1, 0}));
+  EXPECT_EQ(with_mount("/srv/shop/lib", "/home/node/.cache"), (P{0, 1}));  // not the app directory
+  EXPECT_EQ(with_mount("/srv/shop/lib", "/apps"), (P{0, 1}));               // /apps is not /app
   EXPECT_EQ(with_mount("/opt/build/api", "/code", "/opt/build/api"), (P{1, 0}));  // the build context
   EXPECT_EQ(with_mount("/srv/shop/data", "/app/data"), (P{0, 1}));         // data, not code
   EXPECT_EQ(with_mount("/srv/shop/config/app.yml", "/app/config.yml"), (P{0, 1}));
