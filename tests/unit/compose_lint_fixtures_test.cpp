@@ -178,6 +178,24 @@ TEST(LintFixtures, PortsAreParsedInBothSyntaxes) {
   EXPECT_TRUE(p.services.at("pg_exposed_only").ports.empty());
 }
 
+TEST(LintFixtures, PortsAreInTheComposeJson) {
+  const std::string json = cc::to_json(load({"ports/docker-compose.yml"}));
+  EXPECT_NE(json.find(R"("ports": [
+        {
+          "host_ip": "::",
+          "published": "27017",
+          "target": 27017,
+          "target_end": 27017,
+          "protocol": "tcp"
+        }
+      ])"),
+            std::string::npos)
+      << json;
+  // After the contract's fields: a reader of the contract's shape is not disturbed.
+  EXPECT_LT(json.find("\"profiles\": "), json.find("\"ports\": "));
+  EXPECT_NE(json.find(R"("ports": [])"), std::string::npos) << json;  // pg_exposed_only
+}
+
 TEST(LintFixtures, MergedPortsAreDeduplicatedAsComposeDoes) {
   const cc::Project p = load({"ports-merge/docker-compose.yml", "ports-merge/docker-compose.override.yml"});
   const auto& ports = p.services.at("db").ports;
