@@ -676,9 +676,10 @@ PortMapping long_port(const Node& n) {
   return p;
 }
 
-// Every published port, later entries replacing earlier ones that publish the same thing:
-// the merge of -f files compares entries as written, Compose compares what they mean
-// ("5432:5432" and "0.0.0.0:5432:5432/tcp" are one port).
+// Every published port, later entries replacing earlier ones that publish the same thing.
+// The merge of -f files compares entries as written; the Compose specification's unique
+// key for ports is {ip, target, published, protocol}, by meaning: "5432:5432" and
+// "0.0.0.0:5432:5432/tcp" are one port (docker-compose v1 keeps both).
 std::vector<PortMapping> ports_value(const Node& ports) {
   if (!ports.is_sequence()) fail(ports.location, "ports must be a list, got " + ports.kind_name());
   std::vector<PortMapping> out;
