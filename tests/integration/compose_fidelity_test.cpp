@@ -122,7 +122,11 @@ TEST(ComposeFidelity, RequiredVariableFailsCheckDashFButNotTheAgent) {
   const fs::path dir = make_temp_dir(cleanup, "cwfid-req");
   const fs::path file = dir / "docker-compose.yml";
   std::ofstream(file) << kRequiredTag;
-  cleanup.compose(file, project);
+  // `down` needs TAG as much as `up` does.
+  cleanup.add([file, project] {
+    sh("TAG=1 docker-compose -p " + quote(project) + " -f " + quote(file.string()) +
+       " down -v --remove-orphans -t 0 2>&1");
+  });
   must("TAG=1 docker-compose -p " + quote(project) + " -f " + quote(file.string()) + " up -d 2>&1");
 
   const ShResult user = sh("env -u TAG " + quote(agent_binary().string()) + " check -f " + quote(file.string()) +
