@@ -143,6 +143,15 @@ struct ProjectWatcher::Impl {
                  {"files", join(st.source.files)},
                  {"services", st.model->services.size()},
                  {"lint_findings", st.findings.size()}});
+      std::set<std::string> unknown;
+      for (const auto& [name, svc] : st.model->services)
+        for (const auto& [field, vars] : svc.unknown) unknown.insert(vars.begin(), vars.end());
+      if (!unknown.empty())
+        log::warn("compose fields depend on variables the agent does not have; they are not compared",
+                  {{"project", st.name},
+                   {"variables", join({unknown.begin(), unknown.end()})},
+                   {"fix", "set compose.projects[].env_file in the config file, or Environment=/EnvironmentFile= "
+                           "in a systemd drop-in (systemctl edit composewatch)"}});
     }
   }
 

@@ -354,6 +354,8 @@ std::string help_text(const std::string& command) {
            "orphan-volume), each with file:line, check id, why and fix. With -f only that\n"
            "project (named as Compose would, or by -p); else the config file's\n"
            "compose.projects and the projects of the engine's containers.\n"
+           "A field whose value depends on a variable without a value is shown as\n"
+           "unknown, with how to give the agent the variable, and not compared.\n"
            "Exits 0 when clean, 1 with findings, 2 when it could not check.\n"
            "\n"
            "Flags:\n" +
