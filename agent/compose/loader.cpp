@@ -10,6 +10,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include "composewatch/compose/loader.h"
 #include "loader_merge.h"
 #include "yaml_tree.h"
@@ -777,10 +779,15 @@ Service service_value(const std::string& name, const Node& svc, bool tolerate_un
   return s;
 }
 
+// Whether the process may read `path` (an existing file it may not read is common for the
+// agent: env files are often root's, mode 0600).
+bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
 // The service's env_file entries (made absolute by normalise_service), read in order: a
 // later file wins over an earlier one and `environment:` over all, as in Compose. What a
-// file sets is literal there, whatever the compose file says.
-void apply_env_files(const Node& svc, Service& s) {
+// file sets is literal there, whatever the compose file says. For the agent
+// (`tolerate_unreadable`), a file that exists but that it may not read is a warning.
+void apply_env_files(const Node& svc, Service& s, bool tolerate_unreadable, std::vector<std::string>& warnings) {
   const Node* list = svc.find("env_file");
   if (!list || list->is_null()) return;
   if (!list->is_sequence()) fail(list->location, "env_file must be a string or a list, got " + list->kind_name());
@@ -801,6 +808,11 @@ void apply_env_files(const Node& svc, Service& s) {
     if (!fs::is_regular_file(path, ec)) {
       if (!required) continue;
       fail(entry.location, "env file " + path + " not found");
+    }
+    if (tolerate_unreadable && !readable(path)) {
+      warnings.push_back(entry.location.str() + ": env file " + path +
+                         " cannot be read by the agent; what it sets in service " + s.name + " is not known");
+      continue;
     }
     s.env_files.push_back(path);
     for (auto& [key, value] : read_env_file(path)) {
@@ -865,9 +877,11 @@ std::vector<std::string> default_files(const std::string& dir) {
 }
 
 // The variables for interpolation: the env files (or `dir`/.env when none is given),
-// then the process environment over them. `read` collects the files read.
+// then the process environment over them. `read` collects the files read. For the agent,
+// a .env it may not read is a warning: the variables it sets are unknown.
 std::map<std::string, std::string> project_variables(const LoadOptions& options, const std::string& dir,
-                                                     std::vector<std::string>& read) {
+                                                     std::vector<std::string>& read,
+                                                     std::vector<std::string>& warnings) {
   std::map<std::string, std::string> vars;
   std::vector<std::string> files;
   if (!options.env_file.empty()) files.push_back(options.env_file);
@@ -881,7 +895,11 @@ std::map<std::string, std::string> project_variables(const LoadOptions& options,
   const fs::path dot_env = fs::path(dir) / ".env";
   std::error_code ec_dot_env;  // no .env readable: none
   if (files.empty() && options.dot_env && fs::is_regular_file(dot_env, ec_dot_env)) {
-    vars = read_env_file(dot_env.string());
+    if (options.interpolation == Environment::agent && !readable(dot_env.string())) {
+      warnings.push_back(dot_env.string() + ": cannot be read by the agent; the variables it sets are unknown");
+    } else {
+      vars = read_env_file(dot_env.string());
+    }
     read.push_back(absolute_path(dot_env));
   }
   for (const auto& [k, v] : options.environment) vars[k] = v;
@@ -923,8 +941,8 @@ Project load_project(const LoadOptions& options) {
     // Without -f, the project directory (or the cwd) is known first: its .env may name
     // the files through COMPOSE_FILE.
     const std::string dir = project_dir.empty() ? absolute_path(fs::current_path()) : project_dir;
-    std::vector<std::string> ignored;
-    given = compose_file_variable(project_variables(options, dir, ignored), project_dir);
+    std::vector<std::string> ignored, ignored_warnings;
+    given = compose_file_variable(project_variables(options, dir, ignored, ignored_warnings), project_dir);
     if (given.empty()) given = default_files(project_dir);
   }
   std::vector<std::string> paths;
@@ -943,12 +961,15 @@ Project load_project(const LoadOptions& options) {
   project.working_dir = project_dir.empty() ? fs::path(paths.front()).parent_path().string() : project_dir;
 
   // Variables: the env file, then the process environment over it.
-  const std::map<std::string, std::string> vars = project_variables(options, project.working_dir, env_files_read);
+  std::vector<std::string> variable_warnings;
+  const std::map<std::string, std::string> vars =
+      project_variables(options, project.working_dir, env_files_read, variable_warnings);
 
   ProjectReader reader(options.environment, /*missing_required_fails=*/!agent);
   std::vector<std::string> include_stack = paths;
   Node root = reader.load_files(paths, given, project.working_dir, vars, include_stack);
-  project.warnings = std::move(reader.warnings);
+  project.warnings = std::move(variable_warnings);
+  project.warnings.insert(project.warnings.end(), reader.warnings.begin(), reader.warnings.end());
 
   // `version:` is obsolete; remember where it was for lint.
   for (std::size_t i = 0; i < paths.size(); ++i) {
@@ -995,7 +1016,7 @@ Project load_project(const LoadOptions& options) {
   }
   for (const auto& [name, node] : services->entries) {
     Service s = service_value(name, node, agent);
-    apply_env_files(node, s);
+    apply_env_files(node, s, agent, project.warnings);
     env_files_read.insert(env_files_read.end(), s.env_files.begin(), s.env_files.end());
     for (const VolumeMount& m : s.volumes) {
       if (m.type == "volume" && !m.source.empty() && !project.volumes.contains(m.source)) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -466,6 +467,57 @@ services:
   const cc::Project p = load();
   EXPECT_EQ(p.dependencies,
             (std::vector<std::string>{path("common.yml"), path("inc/.env"), path("inc/other.yml")}));
+}
+
+// Env files are often root's (mode 0600) and the agent runs as another user: for the
+// agent, a .env or service env_file it may not read is a warning, not an invalid project.
+// Runs the load in a child process that drops to nobody (the tests run as root, whom
+// permissions do not stop).
+TEST_F(ComposeFidelity, EnvFilesTheAgentMayNotReadAreWarnings) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to drop to another user";
+  write("docker-compose.yml", "services:\n  web: {image: 'app:${TAG}', env_file: secret.env}\n");
+  write(".env", "TAG=1\n");
+  write("secret.env", "DB_PASSWORD=x\n");
+  fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(path("docker-compose.yml"), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                                  fs::perms::others_read);
+  fs::permissions(path(".env"), fs::perms::owner_read | fs::perms::owner_write);
+  fs::permissions(path("secret.env"), fs::perms::owner_read | fs::perms::owner_write);
+
+  // The child's verdict: 0 as expected, else the number of the failed expectation.
+  auto in_child_as_nobody = [&](cc::Environment mode) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+      cc::LoadOptions o;
+      o.files = {path("docker-compose.yml")};
+      o.interpolation = mode;
+      try {
+        const cc::Project p = cc::load_project(o);
+        if (mode == cc::Environment::user) ::_exit(11);
+        const cc::Service& web = p.services.at("web");
+        if (web.unknown.count("image") != 1) ::_exit(12);
+        if (web.environment.count("DB_PASSWORD") != 0) ::_exit(13);
+        const auto warned = [&](const std::string& what) {
+          return std::any_of(p.warnings.begin(), p.warnings.end(),
+                             [&](const std::string& w) { return w.find(what) != std::string::npos; });
+        };
+        if (!warned(".env: cannot be read by the agent")) ::_exit(14);
+        if (!warned("secret.env cannot be read by the agent; what it sets in service web is not known")) ::_exit(15);
+        ::_exit(0);
+      } catch (const cc::LoadError& e) {
+        ::_exit(mode == cc::Environment::user ? 0 : 16);
+      } catch (...) {
+        ::_exit(17);
+      }
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(in_child_as_nobody(cc::Environment::agent), 0);
+  EXPECT_EQ(in_child_as_nobody(cc::Environment::user), 0);  // `compose` in a shell: Compose's error
 }
 
 // ---- discovery from Compose v2's labels -----------------------------------------------
