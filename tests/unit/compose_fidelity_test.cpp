@@ -434,6 +434,18 @@ TEST_F(ComposeFidelity, StartIntervalIsReadAndPrinted) {
   EXPECT_NE(error().find(":4: healthcheck.start_interval:"), std::string::npos) << error();
 }
 
+TEST(ComposeStartInterval, ReadFromInspectWhereTheEngineHasIt) {
+  const auto hc = [](const std::string& extra) {
+    return engine::parse_inspect(R"({"Id":"abc","Name":"/x","State":{"Status":"running"},"HostConfig":{},
+        "Config":{"Image":"img","Healthcheck":{"Test":["CMD","true"],"Interval":1000000000)" + extra + "}}}")
+        .spec.healthcheck;
+  };
+  ASSERT_TRUE(hc(""));
+  EXPECT_FALSE(hc("")->start_interval_ns);  // Engine 20.10 (API 1.41)
+  ASSERT_TRUE(hc(R"(,"StartInterval":2000000000)"));
+  EXPECT_EQ(hc(R"(,"StartInterval":2000000000)")->start_interval_ns, 2'000'000'000);
+}
+
 TEST(ComposeStartInterval, ComparedOnlyWhereTheEngineReportsIt) {
   cc::Healthcheck declared;
   declared.test = {"CMD", "true"};
