@@ -803,6 +803,15 @@ void apply_env_files(const Node& svc, Service& s, bool tolerate_unreadable, std:
     } else {
       path = expect_string(entry, "env_file entries");
     }
+    if (tolerate_unreadable) {
+      std::set<std::string> unset;
+      collect_unset(&entry, unset);
+      if (!unset.empty()) {  // e.g. ${ENV_DIR}/app.env: which file Compose read is unknown
+        warnings.push_back(entry.location.str() + ": env file of service " + s.name + " depends on " + *unset.begin() +
+                           ", which is not set; what it sets is not known");
+        continue;
+      }
+    }
     if (path.empty()) fail(entry.location, "env_file has an empty path");
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) {

@@ -316,6 +316,16 @@ TEST_F(ComposeFidelity, EnvFileLongSyntaxAndMissingFiles) {
   EXPECT_EQ(error(), path("docker-compose.yml") + ":4: env file " + path("gone.env") + " not found");
 }
 
+TEST_F(ComposeFidelity, EnvFilePathFromAnUnsetVariableIsAWarningForTheAgent) {
+  write("docker-compose.yml", "services:\n  web:\n    image: app\n    env_file: ${ENV_DIR}/app.env\n");
+  EXPECT_NE(error().find(":4: env file /app.env not found"), std::string::npos) << error();
+  const cc::Project p = load_as_agent();
+  EXPECT_TRUE(p.services.at("web").environment.empty());
+  EXPECT_TRUE(std::any_of(p.warnings.begin(), p.warnings.end(), [](const std::string& w) {
+    return w.find(":4: env file of service web depends on ENV_DIR, which is not set") != std::string::npos;
+  }));
+}
+
 TEST_F(ComposeFidelity, LiteralSecretLintSeesSecretsInEnvFiles) {
   write("secrets.env", "DB_PASSWORD=hunter2\n");
   write("docker-compose.yml", R"(services:
