@@ -143,6 +143,8 @@ struct ProjectWatcher::Impl {
                  {"files", join(st.source.files)},
                  {"services", st.model->services.size()},
                  {"lint_findings", st.findings.size()}});
+      // As Compose prints them: unset variables, env files the agent may not read.
+      for (const auto& w : st.model->warnings) log::warn("compose project warning", {{"project", st.name}, {"warning", w}});
       std::set<std::string> unknown;
       for (const auto& [name, svc] : st.model->services)
         for (const auto& [field, vars] : svc.unknown) unknown.insert(vars.begin(), vars.end());
