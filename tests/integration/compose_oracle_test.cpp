@@ -1,7 +1,8 @@
 // `composewatch compose` against Debian's docker-compose v1 (`docker-compose config`) on
 // every case of tests/fixtures/compose/oracle/. Both run in the case's directory with a
 // clean environment; both outputs are reduced to the same flat "service.field = value"
-// form over the fields composewatch covers, and compared with a readable diff.
+// form over the fields composewatch covers (of the environment, the keys only: composewatch
+// never prints values), and compared with a readable diff.
 //
 // A case directory holds docker-compose.yml and optionally:
 //   args         the command-line arguments, one per line (default: -f docker-compose.yml;
