@@ -60,6 +60,7 @@ struct Report {
   const compose::ProjectState* project;
   compose::ProjectDrift drift;
   std::vector<disk::VolumeFinding> volumes;
+  std::string unknown_fix;  // how to give the agent the variables of unknown fields; empty when none is
   std::size_t findings() const {
     std::size_t n = project->findings.size() + drift.orphans.size() + volumes.size();
     for (const auto& s : drift.services) n += s.details.size();
@@ -97,7 +98,7 @@ std::vector<std::string> unknown_variables(const compose::ProjectDrift& d) {
 
 constexpr const char* kOrphanFix = "remove it with 'docker-compose up -d --remove-orphans', or declare the service again";
 
-void print_text(std::ostream& out, const std::vector<Report>& reports, const std::string& config_file) {
+void print_text(std::ostream& out, const std::vector<Report>& reports) {
   for (const auto& r : reports) {
     const auto& p = *r.project;
     out << "project " << p.name << " (" << (p.source.files.empty() ? "no files" : files_of(p)) << ")"
@@ -123,7 +124,7 @@ void print_text(std::ostream& out, const std::vector<Report>& reports, const std
         for (std::size_t i = 0; i < u.variables.size(); ++i) out << (i ? ", " : "") << u.variables[i];
         out << "\n";
       }
-    if (unknown > 0) out << "      fix: " << unknown_fix(p, unknown_variables(r.drift), config_file) << "\n";
+    if (unknown > 0) out << "      fix: " << r.unknown_fix << "\n";
     for (const auto& o : r.drift.orphans)
       out << "  orphan: container " << o.container << " of service " << o.service
           << " is not in the compose file\n      fix: " << kOrphanFix << "\n";
@@ -144,7 +145,7 @@ void print_text(std::ostream& out, const std::vector<Report>& reports, const std
 }
 
 void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_code, bool from_flags,
-                const std::string& volumes_error, const std::string& config_file) {
+                const std::string& volumes_error) {
   json::array projects;
   std::size_t total = 0;
   for (const auto& r : reports) {
@@ -178,7 +179,6 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
                                   {"fix", check.fix}});
     }
     json::array unknown;
-    const std::string unknown_fix_text = unknown_fix(p, unknown_variables(r.drift), config_file);
     for (const auto& s : r.drift.services)
       for (const auto& u : s.unknown) {
         json::array vars;
@@ -187,7 +187,7 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
                                        {"field", compose::field_name(u.field)},
                                        {"location", s.location.str()},
                                        {"variables", std::move(vars)},
-                                       {"fix", unknown_fix_text}});
+                                       {"fix", r.unknown_fix}});
       }
     o["drift"] = std::move(drift);
     o["unknown"] = std::move(unknown);
@@ -236,11 +236,13 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   bool could_not = false;
   std::size_t findings = 0;
   for (const auto& p : projects) {
-    Report r{&p, {}, {}};
+    Report r{&p, {}, {}, {}};
     for (const auto& v : volume_findings)
       if (v.project == p.name) r.volumes.push_back(v);
     if (p.valid && p.model) {
       r.drift = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
+      if (const auto vars = unknown_variables(r.drift); !vars.empty())
+        r.unknown_fix = unknown_fix(p, vars, cfg.config_file.empty() ? cfg.default_config_file : cfg.config_file);
       findings += r.findings();
     } else if (!skipped(p)) {
       could_not = true;
@@ -248,12 +250,10 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
     reports.push_back(std::move(r));
   }
   const int code = could_not ? 2 : findings > 0 ? 1 : 0;
-  const std::string config_file = cfg.config_file.empty() ? cfg.default_config_file : cfg.config_file;
   if (options.format == "json")
-    print_json(out, reports, code, !options.files.empty() || !options.project_directory.empty(), volumes_error,
-               config_file);
+    print_json(out, reports, code, !options.files.empty() || !options.project_directory.empty(), volumes_error);
   else
-    print_text(out, reports, config_file);
+    print_text(out, reports);
   if (!volumes_error.empty()) err << "composewatch: volume findings not checked: " << volumes_error << "\n";
   for (const auto& p : projects)
     if (!p.valid && !skipped(p)) err << "composewatch: could not check project " << p.name << ": " << p.error << "\n";

@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <unistd.h>  // access(2): whether the agent may read an env file
 #include <memory>
 #include <set>
 #include <stdexcept>
-
-#include <unistd.h>
 
 #include "composewatch/compose/loader.h"
 #include "loader_merge.h"
@@ -172,6 +171,23 @@ void normalise_service(Node& svc, const std::string& name, const std::string& ba
     map.set("service", *ext);
     *ext = std::move(map);
   }
+  if (Node* vols = svc.find("volumes"); vols && vols->is_sequence()) {
+    for (Node& v : vols->items) {
+      if (v.is_scalar()) {
+        const auto colon = v.scalar.find(':');
+        if (colon != std::string::npos && is_host_path(v.scalar.substr(0, colon))) {
+          v.scalar = resolve_host_path(v.scalar.substr(0, colon), base_dir, vars) + v.scalar.substr(colon);
+        }
+      } else if (v.is_mapping()) {
+        const Node* type = v.find("type");
+        Node* source = v.find("source");
+        if (type && type->is_scalar() && type->scalar == "bind" && source && source->is_scalar() &&
+            !source->scalar.empty()) {
+          source->scalar = resolve_host_path(source->scalar, base_dir, vars);
+        }
+      }
+    }
+  }
   if (Node* env_file = svc.find("env_file")) {
     // A string is a list of one; paths are made absolute here, where the base is known
     // (the extended file's directory for a service taken through extends).
@@ -188,23 +204,6 @@ void normalise_service(Node& svc, const std::string& name, const std::string& ba
         Node* path = entry.is_mapping() ? entry.find("path") : &entry;
         if (path && path->is_scalar() && !path->scalar.empty()) {
           path->scalar = absolute_path(resolve_host_path(path->scalar, base_dir, vars));
-        }
-      }
-    }
-  }
-  if (Node* vols = svc.find("volumes"); vols && vols->is_sequence()) {
-    for (Node& v : vols->items) {
-      if (v.is_scalar()) {
-        const auto colon = v.scalar.find(':');
-        if (colon != std::string::npos && is_host_path(v.scalar.substr(0, colon))) {
-          v.scalar = resolve_host_path(v.scalar.substr(0, colon), base_dir, vars) + v.scalar.substr(colon);
-        }
-      } else if (v.is_mapping()) {
-        const Node* type = v.find("type");
-        Node* source = v.find("source");
-        if (type && type->is_scalar() && type->scalar == "bind" && source && source->is_scalar() &&
-            !source->scalar.empty()) {
-          source->scalar = resolve_host_path(source->scalar, base_dir, vars);
         }
       }
     }

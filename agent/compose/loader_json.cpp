@@ -75,9 +75,6 @@ json::object service_json(const Service& s) {
     volumes.push_back(json::object{{"type", m.type}, {"source", m.source}, {"target", m.target}});
   }
   o["volumes"] = std::move(volumes);
-  json::array profiles;
-  for (const std::string& p : s.profiles) profiles.emplace_back(p);
-  o["profiles"] = std::move(profiles);
   // Names only: a value may be a secret.
   json::array env;
   for (const auto& [key, e] : s.environment) env.emplace_back(key);
@@ -89,6 +86,9 @@ json::object service_json(const Service& s) {
     unknown[field] = std::move(names);
   }
   o["unknown_fields"] = std::move(unknown);
+  json::array profiles;
+  for (const std::string& p : s.profiles) profiles.emplace_back(p);
+  o["profiles"] = std::move(profiles);
   return o;
 }
 
