@@ -20,14 +20,15 @@ CheckOptions check_options(const config::CommandLine& cl) {
   return CheckOptions{.files = cl.option_list("file"),
                       .project_name = cl.option("project-name", ""),
                       .env_file = cl.option("env-file", ""),
-                      .format = cl.option("format", "text")};
+                      .format = cl.option("format", "text"),
+                      .project_directory = cl.option("project-directory", "")};
 }
 
 namespace {
 
 std::vector<compose::ProjectState> load_projects(const config::AgentConfig& cfg, const CheckOptions& o,
                                                  const std::vector<compose::LiveContainer>& live) {
-  if (o.files.empty()) return known_projects(cfg, live);
+  if (o.files.empty() && o.project_directory.empty()) return known_projects(cfg, live);
   const auto env = process_environment();
   const auto configured = compose::configured_sources(cfg.compose_projects);
   std::vector<compose::ProjectState> out;
@@ -36,7 +37,9 @@ std::vector<compose::ProjectState> load_projects(const config::AgentConfig& cfg,
     for (const auto& f : o.files) src.files.push_back(std::filesystem::absolute(f).lexically_normal().string());
     src.name = o.project_name;
     src.env_file = o.env_file;
+    src.project_directory = o.project_directory;
     src.configured = true;  // the profiles are the ones given (COMPOSE_PROFILES), as for Compose
+    src.user_environment = true;
     compose::ProjectState st = compose::load_source(src, nullptr, env);
     // The same project in the config file may be marked production.
     for (const auto& c : configured)
@@ -57,6 +60,7 @@ struct Report {
   const compose::ProjectState* project;
   compose::ProjectDrift drift;
   std::vector<disk::VolumeFinding> volumes;
+  std::string unknown_fix;  // how to give the agent the variables of unknown fields; empty when none is
   std::size_t findings() const {
     std::size_t n = project->findings.size() + drift.orphans.size() + volumes.size();
     for (const auto& s : drift.services) n += s.details.size();
@@ -72,6 +76,26 @@ std::string files_of(const compose::ProjectState& p) {
 
 constexpr const char* kDriftFix = "run 'docker-compose up -d' (or 'docker compose up -d') to apply the file, "
                                   "or change the file to what runs";
+// How to give the agent the variables of a project whose fields are unknown.
+std::string unknown_fix(const compose::ProjectState& p, const std::vector<std::string>& variables,
+                        const std::string& config_file) {
+  std::string names;
+  for (std::size_t i = 0; i < variables.size(); ++i) names += (i ? ", " : "") + variables[i];
+  const bool one = variables.size() == 1;
+  if (p.source.user_environment)
+    return names + (one ? " is" : " are") + " not set: export " + (one ? "it" : "them") + " or give --env-file";
+  return names + (one ? " is" : " are") + " not set in the agent's environment: set compose.projects[].env_file in " +
+         config_file + ", or Environment=/EnvironmentFile= in a systemd drop-in (systemctl edit composewatch)";
+}
+
+// Every variable the project's unknown fields depend on, sorted.
+std::vector<std::string> unknown_variables(const compose::ProjectDrift& d) {
+  std::set<std::string> vars;
+  for (const auto& s : d.services)
+    for (const auto& u : s.unknown) vars.insert(u.variables.begin(), u.variables.end());
+  return {vars.begin(), vars.end()};
+}
+
 constexpr const char* kOrphanFix = "remove it with 'docker-compose up -d --remove-orphans', or declare the service again";
 
 // Why the checklist treats the project as production (empty: it does not).
@@ -98,6 +122,16 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
       }
     if (std::any_of(r.drift.services.begin(), r.drift.services.end(), [](const auto& s) { return !s.details.empty(); }))
       out << "      fix: " << kDriftFix << "\n";
+    std::size_t unknown = 0;
+    for (const auto& s : r.drift.services)
+      for (const auto& u : s.unknown) {
+        ++unknown;
+        out << "  " << s.location.str() << ": unknown " << compose::field_name(u.field) << ": service " << s.service
+            << ": not compared, the file's value depends on ";
+        for (std::size_t i = 0; i < u.variables.size(); ++i) out << (i ? ", " : "") << u.variables[i];
+        out << "\n";
+      }
+    if (unknown > 0) out << "      fix: " << r.unknown_fix << "\n";
     for (const auto& o : r.drift.orphans)
       out << "  orphan: container " << o.container << " of service " << o.service
           << " is not in the compose file\n      fix: " << kOrphanFix << "\n";
@@ -110,7 +144,9 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
       out << "  volume " << v.volume << ": " << v.check << ": " << v.detail << "\n      why: " << v.why
           << "\n      fix: " << v.fix << "\n";
     const std::size_t n = r.findings();
-    out << "  " << (n == 0 ? std::string("clean") : std::to_string(n) + (n == 1 ? " finding" : " findings")) << "\n";
+    out << "  " << (n == 0 ? std::string("clean") : std::to_string(n) + (n == 1 ? " finding" : " findings"));
+    if (unknown > 0) out << "; " << unknown << (unknown == 1 ? " field" : " fields") << " unknown";
+    out << "\n";
   }
   if (reports.empty()) out << "no compose projects: none configured in compose.projects and no Compose containers\n";
 }
@@ -151,7 +187,19 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
                                   {"why", check.why},
                                   {"fix", check.fix}});
     }
+    json::array unknown;
+    for (const auto& s : r.drift.services)
+      for (const auto& u : s.unknown) {
+        json::array vars;
+        for (const auto& v : u.variables) vars.emplace_back(v);
+        unknown.push_back(json::object{{"service", s.service},
+                                       {"field", compose::field_name(u.field)},
+                                       {"location", s.location.str()},
+                                       {"variables", std::move(vars)},
+                                       {"fix", r.unknown_fix}});
+      }
     o["drift"] = std::move(drift);
+    o["unknown"] = std::move(unknown);
     o["orphans"] = std::move(orphans);
     o["lint"] = std::move(lint);
     json::array volumes;
@@ -197,11 +245,13 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   bool could_not = false;
   std::size_t findings = 0;
   for (const auto& p : projects) {
-    Report r{&p, {}, {}};
+    Report r{&p, {}, {}, {}};
     for (const auto& v : volume_findings)
       if (v.project == p.name) r.volumes.push_back(v);
     if (p.valid && p.model) {
       r.drift = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
+      if (const auto vars = unknown_variables(r.drift); !vars.empty())
+        r.unknown_fix = unknown_fix(p, vars, cfg.config_file.empty() ? cfg.default_config_file : cfg.config_file);
       findings += r.findings();
     } else if (!skipped(p)) {
       could_not = true;
@@ -210,7 +260,7 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   }
   const int code = could_not ? 2 : findings > 0 ? 1 : 0;
   if (options.format == "json")
-    print_json(out, reports, code, !options.files.empty(), volumes_error);
+    print_json(out, reports, code, !options.files.empty() || !options.project_directory.empty(), volumes_error);
   else
     print_text(out, reports);
   if (!volumes_error.empty()) err << "composewatch: volume findings not checked: " << volumes_error << "\n";

@@ -12,6 +12,7 @@ namespace {
 
 const char* const kHelp =
     "Usage: composewatch compose [-f FILE]... [--env-file FILE] [-p NAME] [--profile PROFILE]...\n"
+    "                            [--project-directory DIR]\n"
     "\n"
     "Prints the normalised Compose model (services, images, replicas, restart policy,\n"
     "memory, healthchecks, dependencies, volumes, profiles) as JSON, as Compose resolves\n"
@@ -20,18 +21,25 @@ const char* const kHelp =
     "\n"
     "Flags:\n"
     "  -f, --file FILE       Compose file; repeat to merge overrides in order. Default\n"
-    "                        compose.yaml or docker-compose.yml (and its override) here.\n"
+    "                        $COMPOSE_FILE (also read from .env; separator\n"
+    "                        $COMPOSE_PATH_SEPARATOR, default ':'), else compose.yaml or\n"
+    "                        docker-compose.yml (and its override) in the project directory.\n"
     "  --env-file FILE       Variables for interpolation. Default .env in the directory of\n"
     "                        the first file; the process environment wins over both.\n"
     "  -p, --project-name NAME\n"
     "                        Project name. Default $COMPOSE_PROJECT_NAME, the top-level\n"
     "                        'name:', else the first file's directory name.\n"
     "  --profile PROFILE     Enable a profile; repeatable. Also $COMPOSE_PROFILES.\n"
+    "  --project-directory DIR\n"
+    "                        Where relative paths, .env and the default project name are\n"
+    "                        taken from. Default the first file's directory (here without -f).\n"
     "  --help                Show this help and exit.\n"
     "\n"
     "Unset healthcheck fields are printed with the engine's defaults (interval 30 s,\n"
-    "timeout 30 s, 3 retries, start period 0); restart is the effective policy (\"no\"\n"
-    "when none is declared).\n";
+    "timeout 30 s, 3 retries, start period 0, start interval 5 s); restart is the\n"
+    "effective policy (\"no\" when none is declared). environment_keys names what a\n"
+    "service sets in its containers (environment: and env_file:), never the values;\n"
+    "unknown_fields names the fields that depend on a variable without a value.\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -69,7 +77,7 @@ int run_compose(const std::vector<std::string>& args, const std::map<std::string
         value = a.substr(a.find('=') + 1);
       }
       const bool known = name == "-f" || name == "--file" || name == "--env-file" || name == "-p" ||
-                         name == "--project-name" || name == "--profile";
+                         name == "--project-name" || name == "--profile" || name == "--project-directory";
       if (!known) {
         if (a.starts_with("-")) throw UsageError("unknown flag '" + name + "'");
         throw UsageError("unexpected argument '" + a + "'");
@@ -87,6 +95,9 @@ int run_compose(const std::vector<std::string>& args, const std::map<std::string
       } else if (name == "-p" || name == "--project-name") {
         if (!options.project_name.empty()) throw UsageError("flag '" + name + "' given more than once");
         options.project_name = *value;
+      } else if (name == "--project-directory") {
+        if (!options.project_directory.empty()) throw UsageError("flag '--project-directory' given more than once");
+        options.project_directory = *value;
       } else {
         options.profiles.push_back(*value);
       }

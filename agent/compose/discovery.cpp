@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <set>
 
+#include <unistd.h>
+
 #include "composewatch/compose/loader.h"
 
 namespace composewatch::compose {
@@ -26,6 +28,8 @@ std::vector<ProjectSource> configured_sources(const std::vector<config::ComposeP
 }
 
 namespace {
+
+constexpr const char* kLabelEnvironmentFile = "com.docker.compose.project.environment_file";
 
 std::vector<std::string> split_files(const std::string& joined, const std::string& working_dir) {
   std::vector<std::string> out;
@@ -66,6 +70,10 @@ std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& 
     ProjectSource s;
     s.name = name;
     s.files = split_files(c->spec.compose.config_files, c->spec.compose.working_dir);
+    if (!c->spec.compose.working_dir.empty())
+      s.project_directory = fs::path(c->spec.compose.working_dir).lexically_normal().string();
+    if (auto it = c->spec.labels.find(kLabelEnvironmentFile); it != c->spec.labels.end())
+      s.label_env_files = split_files(it->second, c->spec.compose.working_dir);
     if (s.files.empty())
       s.problem = "container " + c->name + " carries no com.docker.compose.project.config_files label";
     out.push_back(std::move(s));
@@ -102,8 +110,22 @@ ProjectState load_source(const ProjectSource& source, const ProjectState* previo
     opts.files = source.files;
     opts.project_name = source.name;
     opts.env_file = source.env_file;
+    opts.project_directory = source.project_directory;
     opts.profiles = source.profiles;
     opts.environment = environment;
+    opts.interpolation = source.user_environment ? Environment::user : Environment::agent;
+    std::vector<std::string> warnings;
+    for (const std::string& f : source.label_env_files) {
+      std::error_code ec;
+      if (fs::is_regular_file(f, ec) && ::access(f.c_str(), R_OK) == 0) {
+        opts.env_files.push_back(f);
+      } else {
+        warnings.push_back(f + ": env file recorded on the project's containers cannot be read by the agent; "
+                               "the variables it sets are unknown");
+      }
+    }
+    // Compose read these files instead of .env: reading .env would be a guess.
+    if (!source.label_env_files.empty()) opts.dot_env = false;
     if (!source.configured) {
       // Interpolation as Compose saw it when it started the project: the process's own
       // COMPOSE_* settings are not that project's.
@@ -111,6 +133,7 @@ ProjectState load_source(const ProjectSource& source, const ProjectState* previo
       opts.environment.erase("COMPOSE_PROFILES");
     }
     auto model = std::make_shared<Project>(load_project(opts));
+    model->warnings.insert(model->warnings.begin(), warnings.begin(), warnings.end());
     if (st.name.empty()) st.name = model->name;
     st.findings = lint_project(*model, {.production = source.production});
     st.model = std::move(model);

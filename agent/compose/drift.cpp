@@ -115,6 +115,10 @@ std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& d
   duration("interval", declared->interval_seconds, live->interval_ns, kDefaultHealthIntervalNs);
   duration("timeout", declared->timeout_seconds, live->timeout_ns, kDefaultHealthTimeoutNs);
   duration("start_period", declared->start_period_seconds, live->start_period_ns, 0);
+  if (live->start_interval_ns) {
+    constexpr std::int64_t kDefaultStartIntervalNs = 5'000'000'000;
+    duration("start_interval", declared->start_interval_seconds, *live->start_interval_ns, kDefaultStartIntervalNs);
+  }
   const int want_retries = declared->retries && *declared->retries != 0 ? *declared->retries : kDefaultHealthRetries;
   const int have_retries = live->retries != 0 ? live->retries : kDefaultHealthRetries;
   if (want_retries != have_retries)
@@ -162,11 +166,19 @@ std::optional<std::string> restart_drift(const Service& service, const engine::R
   return "declared " + show(want) + ", container has " + show(have);
 }
 
+std::vector<UnknownField> unknown_fields(const Service& service) {
+  std::vector<UnknownField> out;
+  for (DriftField f : kDriftFields)
+    if (auto it = service.unknown.find(std::string(field_name(f))); it != service.unknown.end())
+      out.push_back({f, it->second});
+  return out;
+}
+
 std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
                                         const LiveContainer& c) {
   std::vector<FieldDrift> out;
   auto note = [&](DriftField f, std::optional<std::string> d) {
-    if (d) out.push_back({f, c.name, std::move(*d)});
+    if (d && !service.unknown.contains(std::string(field_name(f)))) out.push_back({f, c.name, std::move(*d)});
   };
   note(DriftField::image, image_drift(project, service, c.spec.image));
   note(DriftField::memory_limit, memory_drift(service.memory_limit_bytes, c.spec.memory_limit));
@@ -202,6 +214,8 @@ ProjectDrift compare_project(const Project& project, const std::vector<LiveConta
     d.running = static_cast<int>(
         std::count_if(live.begin(), live.end(), [](const LiveContainer* c) { return c->state == "running"; }));
     d.memory_limit_bytes = s.memory_limit_bytes;
+    if (active) d.unknown = unknown_fields(s);
+    auto known = [&](DriftField f) { return !s.unknown.contains(std::string(field_name(f))); };
     if (!live.empty()) {
       std::set<DriftField> differing;
       for (const LiveContainer* c : live) {
@@ -211,10 +225,12 @@ ProjectDrift compare_project(const Project& project, const std::vector<LiveConta
         }
       }
       for (DriftField f : kDriftFields)
-        if (f != DriftField::replicas) d.fields.emplace_back(f, differing.count(f) > 0);
+        if (f != DriftField::replicas && known(f)) d.fields.emplace_back(f, differing.count(f) > 0);
     }
-    const bool replicas_differ = d.running != d.desired;
-    d.fields.emplace_back(DriftField::replicas, replicas_differ);
+    // A disabled service wants 0 whatever the file's count says.
+    const bool replicas_known = known(DriftField::replicas) || !active;
+    const bool replicas_differ = replicas_known && d.running != d.desired;
+    if (replicas_known) d.fields.emplace_back(DriftField::replicas, replicas_differ);
     if (replicas_differ)
       d.details.push_back({DriftField::replicas, "",
                            "declared " + std::to_string(d.desired) + " replica" + (d.desired == 1 ? "" : "s") +

@@ -19,8 +19,8 @@ bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) |
 
 class Expander {
  public:
-  Expander(const std::map<std::string, std::string>& vars, Interpolated& result)
-      : vars_(vars), result_(result) {}
+  Expander(const std::map<std::string, std::string>& vars, Interpolated& result, bool missing_required_fails)
+      : vars_(vars), result_(result), missing_required_fails_(missing_required_fails) {}
 
   std::string expand(std::string_view s, int depth) {
     if (depth > kMaxNesting) {
@@ -83,10 +83,14 @@ class Expander {
     result_.substituted = true;
     const auto it = vars_.find(name);
     if (it != vars_.end()) return it->second;
+    note_unset(name);
+    return "";
+  }
+
+  void note_unset(const std::string& name) {
     if (std::find(result_.unset.begin(), result_.unset.end(), name) == result_.unset.end()) {
       result_.unset.push_back(name);
     }
-    return "";
   }
 
   std::string braced(std::string_view body, int depth) {
@@ -125,6 +129,10 @@ class Expander {
         return usable ? expand(arg, depth + 1) : std::string();
       default: {  // '?'
         if (usable) return it->second;
+        if (!missing_required_fails_) {
+          note_unset(name);
+          return "";
+        }
         std::string message = "required variable " + name + " is missing a value";
         const std::string detail = expand(arg, depth + 1);
         if (!detail.empty()) message += ": " + detail;
@@ -135,6 +143,7 @@ class Expander {
 
   const std::map<std::string, std::string>& vars_;
   Interpolated& result_;
+  bool missing_required_fails_;
 };
 
 std::string trim(std::string s) {
@@ -146,13 +155,14 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-Interpolated interpolate(std::string_view text, const std::map<std::string, std::string>& variables) {
+Interpolated interpolate(std::string_view text, const std::map<std::string, std::string>& variables,
+                         bool missing_required_fails) {
   Interpolated result;
   if (text.find('$') == std::string_view::npos) {
     result.value = std::string(text);
     return result;
   }
-  Expander expander(variables, result);
+  Expander expander(variables, result, missing_required_fails);
   result.value = expander.expand(text, 0);
   return result;
 }

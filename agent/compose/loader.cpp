@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <unistd.h>  // access(2): whether the agent may read an env file
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -53,14 +54,14 @@ std::string display_relative(const std::string& from_display, const std::string&
 
 // ---- interpolation -------------------------------------------------------------------
 
-void interpolate_tree(Node& n, const std::map<std::string, std::string>& vars,
+void interpolate_tree(Node& n, const std::map<std::string, std::string>& vars, bool missing_required_fails,
                       std::vector<std::string>& warnings) {
   switch (n.kind) {
     case Node::Kind::scalar: {
       if (n.scalar.find('$') == std::string::npos) return;
       Interpolated r;
       try {
-        r = interpolate(n.scalar, vars);
+        r = interpolate(n.scalar, vars, missing_required_fails);
       } catch (const std::invalid_argument& e) {
         fail(n.location, e.what());
       }
@@ -70,13 +71,14 @@ void interpolate_tree(Node& n, const std::map<std::string, std::string>& vars,
       }
       n.scalar = std::move(r.value);
       n.substituted = r.substituted;
+      n.unset = std::move(r.unset);
       return;
     }
     case Node::Kind::sequence:
-      for (Node& item : n.items) interpolate_tree(item, vars, warnings);
+      for (Node& item : n.items) interpolate_tree(item, vars, missing_required_fails, warnings);
       return;
     case Node::Kind::mapping:
-      for (auto& [key, value] : n.entries) interpolate_tree(value, vars, warnings);
+      for (auto& [key, value] : n.entries) interpolate_tree(value, vars, missing_required_fails, warnings);
       return;
     case Node::Kind::null:
       return;
@@ -90,12 +92,14 @@ std::string expect_string(const Node& n, const std::string& what) {
   return n.scalar;
 }
 
-Node scalar_node(std::string value, const SourceLocation& where, bool substituted = false) {
+Node scalar_node(std::string value, const SourceLocation& where, bool substituted = false,
+                 std::vector<std::string> unset = {}) {
   Node n;
   n.kind = Node::Kind::scalar;
   n.scalar = std::move(value);
   n.location = where;
   n.substituted = substituted;
+  n.unset = std::move(unset);
   return n;
 }
 
@@ -112,7 +116,7 @@ void list_to_mapping(Node& field, const std::string& what, bool bare_key_is_empt
     const auto eq = text.find('=');
     Node value;
     if (eq != std::string::npos) {
-      value = scalar_node(text.substr(eq + 1), item.location, item.substituted);
+      value = scalar_node(text.substr(eq + 1), item.location, item.substituted, item.unset);
     } else if (bare_key_is_empty_string) {
       value = scalar_node("", item.location);
     } else {
@@ -201,6 +205,26 @@ void normalise_service(Node& svc, const std::string& name, const std::string& ba
       }
     }
   }
+  if (Node* env_file = svc.find("env_file")) {
+    // A string is a list of one; paths are made absolute here, where the base is known
+    // (the extended file's directory for a service taken through extends).
+    if (env_file->is_scalar()) {
+      Node list;
+      list.kind = Node::Kind::sequence;
+      list.location = env_file->location;
+      list.key_line = env_file->key_line;
+      list.items.push_back(*env_file);
+      *env_file = std::move(list);
+    }
+    if (env_file->is_sequence()) {
+      for (Node& entry : env_file->items) {
+        Node* path = entry.is_mapping() ? entry.find("path") : &entry;
+        if (path && path->is_scalar() && !path->scalar.empty()) {
+          path->scalar = absolute_path(resolve_host_path(path->scalar, base_dir, vars));
+        }
+      }
+    }
+  }
 }
 
 // ---- files, extends, include ---------------------------------------------------------
@@ -214,10 +238,11 @@ struct ComposeFile {
 
 class ProjectReader {
  public:
-  ProjectReader(std::map<std::string, std::string> process_env)
-      : process_env_(std::move(process_env)) {}
+  ProjectReader(std::map<std::string, std::string> process_env, bool missing_required_fails)
+      : process_env_(std::move(process_env)), missing_required_fails_(missing_required_fails) {}
 
   std::vector<std::string> warnings;
+  std::vector<std::string> env_files_read;  // by include entries
 
   // Loads one file: parse, interpolate with `vars`, normalise its services.
   std::shared_ptr<ComposeFile> read(const std::string& path, const std::string& display,
@@ -239,7 +264,7 @@ class ProjectReader {
       fail(file->root.location, "the top level must be a mapping, got " + file->root.kind_name());
     }
     std::erase_if(file->root.entries, [](const auto& e) { return e.first.starts_with("x-"); });
-    interpolate_tree(file->root, vars, warnings);
+    interpolate_tree(file->root, vars, missing_required_fails_, warnings);
     if (Node* services = file->root.find("services")) {
       if (services->is_null()) {
         services->kind = Node::Kind::mapping;
@@ -291,6 +316,14 @@ class ProjectReader {
   }
 
   const std::map<std::string, std::string>& process_env() const { return process_env_; }
+
+  // Every file read, absolute.
+  std::vector<std::string> files_read() const {
+    std::set<std::string> out;
+    for (const auto& [key, file] : cache_) out.insert(file->path);
+    out.insert(env_files_read.begin(), env_files_read.end());
+    return {out.begin(), out.end()};
+  }
 
  private:
   Node resolve_service(const std::shared_ptr<ComposeFile>& file, const std::string& name,
@@ -397,7 +430,10 @@ class ProjectReader {
       std::map<std::string, std::string> vars;
       const std::string env_path = env_file.empty() ? (fs::path(dir) / ".env").string()
                                                     : absolute_path(from_dir / env_file);
-      if (file_exists(env_path, entry.location, "include.env_file", env_path)) vars = read_env_file(env_path);
+      if (file_exists(env_path, entry.location, "include.env_file", env_path)) {
+        vars = read_env_file(env_path);
+        env_files_read.push_back(env_path);
+      }
       for (const auto& [k, v] : process_env_) vars[k] = v;
 
       include_stack.insert(include_stack.end(), paths.begin(), paths.end());
@@ -430,6 +466,7 @@ class ProjectReader {
   }
 
   std::map<std::string, std::string> process_env_;
+  bool missing_required_fails_;
   std::map<std::string, std::shared_ptr<ComposeFile>> cache_;
 };
 
@@ -515,6 +552,9 @@ Healthcheck healthcheck_value(const Node& hc) {
   if (const Node* n = hc.find("timeout"); n && !n->is_null()) out.timeout_seconds = duration_value(*n, "healthcheck.timeout");
   if (const Node* n = hc.find("start_period"); n && !n->is_null()) {
     out.start_period_seconds = duration_value(*n, "healthcheck.start_period");
+  }
+  if (const Node* n = hc.find("start_interval"); n && !n->is_null()) {
+    out.start_interval_seconds = duration_value(*n, "healthcheck.start_interval");
   }
   if (const Node* n = hc.find("retries"); n && !n->is_null()) {
     out.retries = static_cast<int>(integer_value(*n, "healthcheck.retries", 0, 1'000'000));
@@ -714,53 +754,7 @@ std::vector<std::string> string_list(const Node& n, const std::string& what) {
   return out;
 }
 
-Service service_value(const std::string& name, const Node& svc) {
-  Service s;
-  s.name = name;
-  s.location = svc.key_location();
-  if (const Node* n = svc.find("image"); n && !n->is_null()) s.image = expect_string(*n, "image");
-  if (const Node* n = svc.find("build"); n && !n->is_null()) s.has_build = true;
-  if (s.image.empty() && !s.has_build) {
-    fail(s.location, "service '" + name + "' has neither an image nor a build context");
-  }
-  if (const Node* n = svc.find("container_name"); n && !n->is_null()) {
-    s.container_name = expect_string(*n, "container_name");
-  }
-
-  const Node* deploy = mapping_field(svc, "deploy", "deploy");
-  const Node* resources = deploy ? mapping_field(*deploy, "resources", "deploy.resources") : nullptr;
-  const Node* limits = resources ? mapping_field(*resources, "limits", "deploy.resources.limits") : nullptr;
-  const Node* reservations =
-      resources ? mapping_field(*resources, "reservations", "deploy.resources.reservations") : nullptr;
-
-  std::optional<int> scale, deploy_replicas;
-  if (const Node* n = svc.find("scale"); n && !n->is_null()) {
-    scale = static_cast<int>(integer_value(*n, "scale", 0, 100'000));
-  }
-  if (const Node* n = deploy ? deploy->find("replicas") : nullptr; n && !n->is_null()) {
-    deploy_replicas = static_cast<int>(integer_value(*n, "deploy.replicas", 0, 100'000));
-  }
-  if (scale && deploy_replicas && *scale != *deploy_replicas) {
-    fail(svc.find("scale")->location, "scale (" + std::to_string(*scale) + ") and deploy.replicas (" +
-                                          std::to_string(*deploy_replicas) + ") disagree");
-  }
-  s.replicas = deploy_replicas.value_or(scale.value_or(1));
-
-  s.memory_limit_bytes = optional_memory(svc.find("mem_limit"), "mem_limit");
-  const auto deploy_limit = optional_memory(limits ? limits->find("memory") : nullptr,
-                                            "deploy.resources.limits.memory");
-  if (deploy_limit && *deploy_limit != 0) s.memory_limit_bytes = deploy_limit;
-  s.memory_reservation_bytes = optional_memory(svc.find("mem_reservation"), "mem_reservation");
-  const auto deploy_reservation = optional_memory(reservations ? reservations->find("memory") : nullptr,
-                                                  "deploy.resources.reservations.memory");
-  if (deploy_reservation && *deploy_reservation != 0) s.memory_reservation_bytes = deploy_reservation;
-  s.memswap_limit_bytes = optional_memory(svc.find("memswap_limit"), "memswap_limit", true);
-
-  if (const Node* hc = svc.find("healthcheck"); hc && !hc->is_null()) {
-    if (!hc->is_mapping()) fail(hc->location, "healthcheck must be a mapping, got " + hc->kind_name());
-    s.healthcheck = healthcheck_value(*hc);
-  }
-
+void restart_policy_value(const Node& svc, const Node* deploy, Service& s) {
   if (const Node* n = svc.find("restart"); n && !n->is_null()) s.restart = restart_value(*n);
   if (const Node* policy = deploy ? mapping_field(*deploy, "restart_policy", "deploy.restart_policy") : nullptr) {
     if (const Node* c = policy->find("condition"); c && !c->is_null()) {
@@ -775,6 +769,106 @@ Service service_value(const std::string& name, const Node& svc) {
           static_cast<int>(integer_value(*m, "deploy.restart_policy.max_attempts", 0, 1'000'000));
     }
   }
+}
+
+// The variables without a value that `n` and everything under it used.
+void collect_unset(const Node* n, std::set<std::string>& out) {
+  if (!n) return;
+  out.insert(n->unset.begin(), n->unset.end());
+  for (const Node& item : n->items) collect_unset(&item, out);
+  for (const auto& [key, value] : n->entries) collect_unset(&value, out);
+}
+
+// Which of the fields drift compares depend on a variable without a value, and on which.
+std::map<std::string, std::vector<std::string>> unknown_fields(const Node& svc) {
+  const Node* deploy = svc.find("deploy");
+  auto at = [](const Node* n, std::initializer_list<const char*> path) {
+    for (const char* key : path) n = n ? n->find(key) : nullptr;
+    return n;
+  };
+  const std::map<std::string, std::vector<const Node*>> sources = {
+      {"image", {svc.find("image")}},
+      {"memory_limit", {svc.find("mem_limit"), at(deploy, {"resources", "limits", "memory"})}},
+      {"memory_reservation", {svc.find("mem_reservation"), at(deploy, {"resources", "reservations", "memory"})}},
+      {"healthcheck", {svc.find("healthcheck")}},
+      {"restart_policy", {svc.find("restart"), at(deploy, {"restart_policy"})}},
+      {"replicas", {svc.find("scale"), at(deploy, {"replicas"})}},
+  };
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [field, nodes] : sources) {
+    std::set<std::string> vars;
+    for (const Node* n : nodes) collect_unset(n, vars);
+    if (!vars.empty()) out[field] = {vars.begin(), vars.end()};
+  }
+  return out;
+}
+
+// Service fields read from `svc`. With `tolerate_unknown` (Environment::agent), a field
+// that depends on a variable without a value is not checked: the value the deployer's
+// shell gave it is unknown, and an empty string in its place is no fault of the file.
+Service service_value(const std::string& name, const Node& svc, bool tolerate_unknown) {
+  Service s;
+  s.name = name;
+  s.location = svc.key_location();
+  s.unknown = unknown_fields(svc);
+  // Runs `read`; a LoadError in a field that is unknown is dropped when tolerated.
+  auto field = [&](const char* which, auto read) {
+    if (!tolerate_unknown || !s.unknown.contains(which)) return read();
+    try {
+      read();
+    } catch (const LoadError&) {
+    }
+  };
+  if (const Node* n = svc.find("image"); n && !n->is_null()) s.image = expect_string(*n, "image");
+  if (const Node* n = svc.find("build"); n && !n->is_null()) s.has_build = true;
+  if (s.image.empty() && !s.has_build && !(tolerate_unknown && s.unknown.contains("image"))) {
+    fail(s.location, "service '" + name + "' has neither an image nor a build context");
+  }
+  if (const Node* n = svc.find("container_name"); n && !n->is_null()) {
+    s.container_name = expect_string(*n, "container_name");
+  }
+
+  const Node* deploy = mapping_field(svc, "deploy", "deploy");
+  const Node* resources = deploy ? mapping_field(*deploy, "resources", "deploy.resources") : nullptr;
+  const Node* limits = resources ? mapping_field(*resources, "limits", "deploy.resources.limits") : nullptr;
+  const Node* reservations =
+      resources ? mapping_field(*resources, "reservations", "deploy.resources.reservations") : nullptr;
+
+  field("replicas", [&] {
+    std::optional<int> scale, deploy_replicas;
+    if (const Node* n = svc.find("scale"); n && !n->is_null()) {
+      scale = static_cast<int>(integer_value(*n, "scale", 0, 100'000));
+    }
+    if (const Node* n = deploy ? deploy->find("replicas") : nullptr; n && !n->is_null()) {
+      deploy_replicas = static_cast<int>(integer_value(*n, "deploy.replicas", 0, 100'000));
+    }
+    if (scale && deploy_replicas && *scale != *deploy_replicas) {
+      fail(svc.find("scale")->location, "scale (" + std::to_string(*scale) + ") and deploy.replicas (" +
+                                            std::to_string(*deploy_replicas) + ") disagree");
+    }
+    s.replicas = deploy_replicas.value_or(scale.value_or(1));
+  });
+
+  field("memory_limit", [&] {
+    s.memory_limit_bytes = optional_memory(svc.find("mem_limit"), "mem_limit");
+    const auto deploy_limit = optional_memory(limits ? limits->find("memory") : nullptr,
+                                              "deploy.resources.limits.memory");
+    if (deploy_limit && *deploy_limit != 0) s.memory_limit_bytes = deploy_limit;
+  });
+  field("memory_reservation", [&] {
+    s.memory_reservation_bytes = optional_memory(svc.find("mem_reservation"), "mem_reservation");
+    const auto deploy_reservation = optional_memory(reservations ? reservations->find("memory") : nullptr,
+                                                    "deploy.resources.reservations.memory");
+    if (deploy_reservation && *deploy_reservation != 0) s.memory_reservation_bytes = deploy_reservation;
+  });
+  s.memswap_limit_bytes = optional_memory(svc.find("memswap_limit"), "memswap_limit", true);
+
+  if (const Node* hc = svc.find("healthcheck"); hc && !hc->is_null()) {
+    if (!hc->is_mapping()) fail(hc->location, "healthcheck must be a mapping, got " + hc->kind_name());
+    field("healthcheck", [&] { s.healthcheck = healthcheck_value(*hc); });
+  }
+
+  field("restart_policy", [&] { restart_policy_value(svc, deploy, s); });
 
   if (const Node* deps = svc.find("depends_on"); deps && !deps->is_null()) {
     if (!deps->is_mapping()) fail(deps->location, "depends_on must be a list or a mapping, got " + deps->kind_name());
@@ -827,6 +921,58 @@ Service service_value(const std::string& name, const Node& svc) {
   return s;
 }
 
+// Whether the process may read `path` (an existing file it may not read is common for the
+// agent: env files are often root's, mode 0600).
+bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+// The service's env_file entries (made absolute by normalise_service), read in order: a
+// later file wins over an earlier one and `environment:` over all, as in Compose. What a
+// file sets is literal there, whatever the compose file says. For the agent
+// (`tolerate_unreadable`), a file that exists but that it may not read is a warning.
+void apply_env_files(const Node& svc, Service& s, bool tolerate_unreadable, std::vector<std::string>& warnings) {
+  const Node* list = svc.find("env_file");
+  if (!list || list->is_null()) return;
+  if (!list->is_sequence()) fail(list->location, "env_file must be a string or a list, got " + list->kind_name());
+  std::map<std::string, EnvironmentEntry> from_files;
+  for (const Node& entry : list->items) {
+    std::string path;
+    bool required = true;
+    if (entry.is_mapping()) {  // {path, required} (Compose 2.24+)
+      const Node* p = entry.find("path");
+      if (!p) fail(entry.location, "env_file entry needs 'path'");
+      path = expect_string(*p, "env_file.path");
+      if (const Node* r = entry.find("required"); r && !r->is_null()) required = bool_value(*r, "env_file.required");
+    } else {
+      path = expect_string(entry, "env_file entries");
+    }
+    if (tolerate_unreadable) {
+      std::set<std::string> unset;
+      collect_unset(&entry, unset);
+      if (!unset.empty()) {  // e.g. ${ENV_DIR}/app.env: which file Compose read is unknown
+        warnings.push_back(entry.location.str() + ": env file of service " + s.name + " depends on " + *unset.begin() +
+                           ", which is not set; what it sets is not known");
+        continue;
+      }
+    }
+    if (path.empty()) fail(entry.location, "env_file has an empty path");
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      if (!required) continue;
+      fail(entry.location, "env file " + path + " not found");
+    }
+    if (tolerate_unreadable && !readable(path)) {
+      warnings.push_back(entry.location.str() + ": env file " + path +
+                         " cannot be read by the agent; what it sets in service " + s.name + " is not known");
+      continue;
+    }
+    s.env_files.push_back(path);
+    for (auto& [key, value] : read_env_file(path)) {
+      from_files[key] = EnvironmentEntry{.has_value = true, .literal = true, .value = std::move(value), .env_file = path};
+    }
+  }
+  for (auto& [key, e] : from_files) s.environment.try_emplace(key, std::move(e));
+}
+
 VolumeDecl volume_decl(const std::string& name, const Node& n) {
   VolumeDecl d;
   d.location = n.key_location();
@@ -857,15 +1003,16 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-// compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml in the current
-// directory, with the matching override file when there is one.
-std::vector<std::string> default_files() {
+// compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml in `dir`, with the
+// matching override file when there is one; as `dir/name` ("name" for the cwd).
+std::vector<std::string> default_files(const std::string& dir) {
+  auto in_dir = [&](const std::string& name) { return dir.empty() ? name : (fs::path(dir) / name).string(); };
   for (const char* base : {"compose", "docker-compose"}) {
     for (const char* ext : {".yaml", ".yml"}) {
-      if (fs::exists(std::string(base) + ext)) {
-        std::vector<std::string> files = {std::string(base) + ext};
+      if (fs::exists(in_dir(std::string(base) + ext))) {
+        std::vector<std::string> files = {in_dir(std::string(base) + ext)};
         for (const char* oext : {".yaml", ".yml"}) {
-          const std::string override_file = std::string(base) + ".override" + oext;
+          const std::string override_file = in_dir(std::string(base) + ".override" + oext);
           if (fs::exists(override_file)) {
             files.push_back(override_file);
             break;
@@ -875,14 +1022,80 @@ std::vector<std::string> default_files() {
       }
     }
   }
-  throw LoadError({}, "no compose file given (-f) and none found in the current directory "
-                      "(compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)");
+  throw LoadError({}, "no compose file given (-f) and none found in " +
+                          (dir.empty() ? std::string("the current directory") : dir) +
+                          " (compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)");
+}
+
+// The variables for interpolation: the env files (or `dir`/.env when none is given),
+// then the process environment over them. `read` collects the files read. For the agent,
+// a .env it may not read is a warning: the variables it sets are unknown.
+std::map<std::string, std::string> project_variables(const LoadOptions& options, const std::string& dir,
+                                                     std::vector<std::string>& read,
+                                                     std::vector<std::string>& warnings) {
+  std::map<std::string, std::string> vars;
+  std::vector<std::string> files;
+  if (!options.env_file.empty()) files.push_back(options.env_file);
+  files.insert(files.end(), options.env_files.begin(), options.env_files.end());
+  for (const std::string& f : files) {
+    std::error_code ec;
+    if (!fs::is_regular_file(f, ec)) throw LoadError({f, 0}, "env file not found");
+    for (auto& [k, v] : read_env_file(f)) vars[k] = std::move(v);
+    read.push_back(absolute_path(f));
+  }
+  const fs::path dot_env = fs::path(dir) / ".env";
+  std::error_code ec_dot_env;  // no .env readable: none
+  if (files.empty() && options.dot_env && fs::is_regular_file(dot_env, ec_dot_env)) {
+    if (options.interpolation == Environment::agent && !readable(dot_env.string())) {
+      warnings.push_back(dot_env.string() + ": cannot be read by the agent; the variables it sets are unknown");
+    } else {
+      vars = read_env_file(dot_env.string());
+    }
+    read.push_back(absolute_path(dot_env));
+  }
+  for (const auto& [k, v] : options.environment) vars[k] = v;
+  return vars;
+}
+
+// COMPOSE_FILE split by COMPOSE_PATH_SEPARATOR (default ':'), relative to `dir`.
+std::vector<std::string> compose_file_variable(const std::map<std::string, std::string>& vars,
+                                               const std::string& dir) {
+  const auto it = vars.find("COMPOSE_FILE");
+  if (it == vars.end() || it->second.empty()) return {};
+  std::string separator = ":";
+  if (auto sep = vars.find("COMPOSE_PATH_SEPARATOR"); sep != vars.end() && !sep->second.empty()) {
+    separator = sep->second;
+  }
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = it->second.find(separator, start);
+    const std::string item = it->second.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!item.empty()) {
+      out.push_back(fs::path(item).is_absolute() || dir.empty() ? item : (fs::path(dir) / item).string());
+    }
+    if (end == std::string::npos) break;
+    start = end + separator.size();
+  }
+  return out;
 }
 
 }  // namespace
 
 Project load_project(const LoadOptions& options) {
-  const std::vector<std::string> given = options.files.empty() ? default_files() : options.files;
+  const bool agent = options.interpolation == Environment::agent;
+  const std::string project_dir =
+      options.project_directory.empty() ? "" : absolute_path(options.project_directory);
+  std::vector<std::string> given = options.files;
+  std::vector<std::string> env_files_read;
+  if (given.empty()) {
+    // Without -f, the project directory (or the cwd) is known first: its .env may name
+    // the files through COMPOSE_FILE.
+    const std::string dir = project_dir.empty() ? absolute_path(fs::current_path()) : project_dir;
+    std::vector<std::string> ignored, ignored_warnings;
+    given = compose_file_variable(project_variables(options, dir, ignored, ignored_warnings), project_dir);
+    if (given.empty()) given = default_files(project_dir);
+  }
   std::vector<std::string> paths;
   for (const std::string& f : given) {
     if (f.empty()) throw LoadError({}, "empty compose file name");
@@ -896,26 +1109,18 @@ Project load_project(const LoadOptions& options) {
 
   Project project;
   project.files = paths;
-  project.working_dir = fs::path(paths.front()).parent_path().string();
+  project.working_dir = project_dir.empty() ? fs::path(paths.front()).parent_path().string() : project_dir;
 
   // Variables: the env file, then the process environment over it.
-  std::map<std::string, std::string> vars;
-  std::error_code ec_dot_env;  // no .env readable: none
-  if (!options.env_file.empty()) {
-    std::error_code ec;
-    if (!fs::is_regular_file(options.env_file, ec)) {
-      throw LoadError({options.env_file, 0}, "env file not found");
-    }
-    vars = read_env_file(options.env_file);
-  } else if (const fs::path dot_env = fs::path(project.working_dir) / ".env"; fs::is_regular_file(dot_env, ec_dot_env)) {
-    vars = read_env_file(dot_env.string());
-  }
-  for (const auto& [k, v] : options.environment) vars[k] = v;
+  std::vector<std::string> variable_warnings;
+  const std::map<std::string, std::string> vars =
+      project_variables(options, project.working_dir, env_files_read, variable_warnings);
 
-  ProjectReader reader(options.environment);
+  ProjectReader reader(options.environment, /*missing_required_fails=*/!agent);
   std::vector<std::string> include_stack = paths;
   Node root = reader.load_files(paths, given, project.working_dir, vars, include_stack);
-  project.warnings = std::move(reader.warnings);
+  project.warnings = std::move(variable_warnings);
+  project.warnings.insert(project.warnings.end(), reader.warnings.begin(), reader.warnings.end());
 
   // `version:` is obsolete; remember where it was for lint.
   for (std::size_t i = 0; i < paths.size(); ++i) {
@@ -961,9 +1166,11 @@ Project load_project(const LoadOptions& options) {
     throw LoadError({given.front(), 0}, "no services defined");
   }
   for (const auto& [name, node] : services->entries) {
-    Service s = service_value(name, node);
+    Service s = service_value(name, node, agent);
     if (const Node* build = node.find("build"); build && build->is_mapping() && !build->find("context"))
       s.build_context = project.working_dir;  // the default context, "."
+    apply_env_files(node, s, agent, project.warnings);
+    env_files_read.insert(env_files_read.end(), s.env_files.begin(), s.env_files.end());
     for (const VolumeMount& m : s.volumes) {
       if (m.type == "volume" && !m.source.empty() && !project.volumes.contains(m.source)) {
         throw LoadError(s.location, "service '" + name + "' uses volume '" + m.source +
@@ -990,6 +1197,10 @@ Project load_project(const LoadOptions& options) {
       throw LoadError(where, "service '" + name + "' depends on undefined service '" + dep + "'");
     }
   }
+  std::set<std::string> dependencies(env_files_read.begin(), env_files_read.end());
+  for (const std::string& f : reader.files_read()) dependencies.insert(f);
+  for (const std::string& f : paths) dependencies.erase(f);
+  project.dependencies.assign(dependencies.begin(), dependencies.end());
   return project;
 }
 

@@ -18,6 +18,7 @@ constexpr double kDefaultIntervalSeconds = 30;
 constexpr double kDefaultTimeoutSeconds = 30;
 constexpr int kDefaultRetries = 3;
 constexpr double kDefaultStartPeriodSeconds = 0;
+constexpr double kDefaultStartIntervalSeconds = 5;
 
 json::value seconds(double s) {
   // Whole seconds print as integers ("30", not "30.0" or "3E1").
@@ -61,6 +62,7 @@ json::object service_json(const Service& s) {
     hc["retries"] = h.retries.value_or(kDefaultRetries);
     hc["start_period_seconds"] = seconds(h.start_period_seconds.value_or(kDefaultStartPeriodSeconds));
     hc["disabled"] = h.disabled;
+    hc["start_interval_seconds"] = seconds(h.start_interval_seconds.value_or(kDefaultStartIntervalSeconds));
     o["healthcheck"] = std::move(hc);
   } else {
     o["healthcheck"] = nullptr;
@@ -73,6 +75,17 @@ json::object service_json(const Service& s) {
     volumes.push_back(json::object{{"type", m.type}, {"source", m.source}, {"target", m.target}});
   }
   o["volumes"] = std::move(volumes);
+  // Names only: a value may be a secret.
+  json::array env;
+  for (const auto& [key, e] : s.environment) env.emplace_back(key);
+  o["environment_keys"] = std::move(env);
+  json::object unknown;
+  for (const auto& [field, vars] : s.unknown) {
+    json::array names;
+    for (const std::string& v : vars) names.emplace_back(v);
+    unknown[field] = std::move(names);
+  }
+  o["unknown_fields"] = std::move(unknown);
   json::array profiles;
   for (const std::string& p : s.profiles) profiles.emplace_back(p);
   o["profiles"] = std::move(profiles);

@@ -28,14 +28,20 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// What a project's load depends on: its files and its env file (explicit or the default
-// .env next to the first file).
-std::set<std::string> watched_paths(const ProjectSource& s) {
+// What a project's load depends on: its files, its env files (explicit, recorded on its
+// containers, or the default .env in the project directory), and the files its last good
+// model was also read from (extends and include files, services' env_file).
+std::set<std::string> watched_paths(const ProjectState& p) {
+  const ProjectSource& s = p.source;
   std::set<std::string> out(s.files.begin(), s.files.end());
+  out.insert(s.label_env_files.begin(), s.label_env_files.end());
   if (!s.env_file.empty())
     out.insert(s.env_file);
+  else if (!s.project_directory.empty())
+    out.insert((fs::path(s.project_directory) / ".env").string());
   else if (!s.files.empty())
     out.insert((fs::path(s.files.front()).parent_path() / ".env").string());
+  if (p.model) out.insert(p.model->dependencies.begin(), p.model->dependencies.end());
   return out;
 }
 
@@ -137,6 +143,17 @@ struct ProjectWatcher::Impl {
                  {"files", join(st.source.files)},
                  {"services", st.model->services.size()},
                  {"lint_findings", st.findings.size()}});
+      // As Compose prints them: unset variables, env files the agent may not read.
+      for (const auto& w : st.model->warnings) log::warn("compose project warning", {{"project", st.name}, {"warning", w}});
+      std::set<std::string> unknown;
+      for (const auto& [name, svc] : st.model->services)
+        for (const auto& [field, vars] : svc.unknown) unknown.insert(vars.begin(), vars.end());
+      if (!unknown.empty())
+        log::warn("compose fields depend on variables the agent does not have; they are not compared",
+                  {{"project", st.name},
+                   {"variables", join({unknown.begin(), unknown.end()})},
+                   {"fix", "set compose.projects[].env_file in the config file, or Environment=/EnvironmentFile= "
+                           "in a systemd drop-in (systemctl edit composewatch)"}});
     }
   }
 
@@ -183,7 +200,7 @@ struct ProjectWatcher::Impl {
     if (!inotify.is_open()) return;
     std::set<std::string> dirs;
     for (const auto& p : projects)
-      for (const auto& f : watched_paths(p.source)) dirs.insert(fs::path(f).parent_path().string());
+      for (const auto& f : watched_paths(p)) dirs.insert(fs::path(f).parent_path().string());
     for (auto it = wd_by_dir.begin(); it != wd_by_dir.end();) {
       if (dirs.count(it->first)) {
         ++it;
@@ -210,7 +227,7 @@ struct ProjectWatcher::Impl {
 
   // Marks `p` dirty when it depends on a file in `dir` (named `name`, or any when nullopt).
   bool mark_if_uses(const ProjectState& p, const std::string& dir, const std::optional<std::string>& name) {
-    for (const auto& f : watched_paths(p.source)) {
+    for (const auto& f : watched_paths(p)) {
       fs::path path(f);
       if (path.parent_path().string() != dir) continue;
       if (name && path.filename().string() != *name) continue;

@@ -28,6 +28,7 @@ struct Node {
   std::string scalar;                               // Kind::scalar
   bool quoted = false;                              // the scalar was written in quotes
   bool substituted = false;                         // interpolation replaced a variable in it
+  std::vector<std::string> unset;                   // variables it used that had no value
   std::vector<Node> items;                          // Kind::sequence
   std::vector<NodeEntry> entries;                    // Kind::mapping, in file order
   SourceLocation location;

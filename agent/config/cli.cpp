@@ -79,11 +79,13 @@ struct OwnFlag {
   const char* help;
 };
 
-const std::array<OwnFlag, 9> kOwnFlags = {{
+const std::array<OwnFlag, 10> kOwnFlags = {{
     {"status", "", "format", "FORMAT", false, {"text", "json"}, "Output as text or json. Default text."},
     {"check", "-f", "file", "FILE", true, {}, "Compose file; repeat to merge overrides in order."},
     {"check", "-p", "project-name", "NAME", false, {}, "Project name. Default as Compose names it."},
     {"check", "", "env-file", "FILE", false, {}, "Variables for interpolation. Default .env next to the first file."},
+    {"check", "", "project-directory", "DIR", false, {},
+     "Project directory: relative paths, .env, the default project name. Default the first file's directory."},
     {"check", "", "format", "FORMAT", false, {"text", "json"}, "Output as text or json. Default text."},
     {"prune", "", "policy", "NAME", true, {}, "Run only this policy of the config file; repeat for more. Default all."},
     {"prune", "", "dry-run", nullptr, false, {},
@@ -343,7 +345,8 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
 
 std::string help_text(const std::string& command) {
   if (command == "check") {
-    return "Usage: composewatch check [-f FILE]... [-p NAME] [--env-file FILE] [--format text|json] [flags]\n"
+    return "Usage: composewatch check [-f FILE]... [-p NAME] [--env-file FILE] [--project-directory DIR]\n"
+           "                          [--format text|json] [flags]\n"
            "\n"
            "Loads compose projects, compares them with the live engine and prints drift\n"
            "(image, memory limit and reservation, healthcheck, restart policy, replicas),\n"
@@ -351,6 +354,8 @@ std::string help_text(const std::string& command) {
            "orphan-volume), each with file:line, check id, why and fix. With -f only that\n"
            "project (named as Compose would, or by -p); else the config file's\n"
            "compose.projects and the projects of the engine's containers.\n"
+           "A field whose value depends on a variable without a value is shown as\n"
+           "unknown, with how to give the agent the variable, and not compared.\n"
            "Exits 0 when clean, 1 with findings, 2 when it could not check.\n"
            "\n"
            "Flags:\n" +

@@ -130,6 +130,7 @@ ContainerInfo parse_inspect(std::string_view text) {
       h.timeout_ns = int_at(hc, "Timeout");
       h.start_period_ns = int_at(hc, "StartPeriod");
       h.retries = static_cast<int>(int_at(hc, "Retries"));
+      if (hc->contains("StartInterval")) h.start_interval_ns = int_at(hc, "StartInterval");  // API 1.44+
       spec.healthcheck = std::move(h);
     }
     if (const auto* labels = object_at(*config, "Labels")) {

@@ -2,6 +2,7 @@
 // orphans and lint findings. Drift is computed here, at scrape time, from the snapshot's
 // containers and the compose models the engine thread published with it.
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -31,7 +32,8 @@ class ComposeCollector final : public Collector {
                               "The memory limit the compose file declares for the service.", MetricType::Gauge);
     auto drift = detail::family("composewatch_service_drift",
                                 "1 where the service's live containers differ from the compose file in this field, "
-                                "0 where they match.",
+                                "0 where they match; absent where the file's value depends on a variable the agent "
+                                "does not have (composewatch check names it).",
                                 MetricType::Gauge);
     auto orphan = detail::family("composewatch_container_orphan",
                                  "A container of the project whose compose file has no such service.",
@@ -50,9 +52,14 @@ class ComposeCollector final : public Collector {
         const auto d = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
         for (const auto& svc : d.services) {
           detail::Labels l = {{"project", p.name}, {"service", svc.service}};
-          detail::add(desired, l, svc.desired);
+          // What the file's value depends on a variable the agent lacks for is not exported.
+          auto known = [&](compose::DriftField f) {
+            return std::none_of(svc.unknown.begin(), svc.unknown.end(), [&](const auto& u) { return u.field == f; });
+          };
+          if (known(compose::DriftField::replicas)) detail::add(desired, l, svc.desired);
           detail::add(running, l, svc.running);
-          if (svc.memory_limit_bytes) detail::add(mem, l, static_cast<double>(*svc.memory_limit_bytes));
+          if (svc.memory_limit_bytes && known(compose::DriftField::memory_limit))
+            detail::add(mem, l, static_cast<double>(*svc.memory_limit_bytes));
           for (const auto& [field, differs] : svc.fields) {
             auto fl = l;
             fl.push_back({"field", std::string(compose::field_name(field))});

@@ -1,10 +1,12 @@
 // `composewatch compose` against Debian's docker-compose v1 (`docker-compose config`) on
 // every case of tests/fixtures/compose/oracle/. Both run in the case's directory with a
 // clean environment; both outputs are reduced to the same flat "service.field = value"
-// form over the fields composewatch covers, and compared with a readable diff.
+// form over the fields composewatch covers (of the environment, the keys only: composewatch
+// never prints values), and compared with a readable diff.
 //
 // A case directory holds docker-compose.yml and optionally:
-//   args         the command-line arguments, one per line (default: -f docker-compose.yml)
+//   args         the command-line arguments, one per line (default: -f docker-compose.yml;
+//                an empty file: none, the files come from COMPOSE_FILE or the defaults)
 //   environment  KEY=VALUE lines given to both as the process environment
 //   expect-error both must exit non-zero
 //
@@ -227,6 +229,13 @@ Facts facts_from_v1(const std::string& yaml, const std::set<std::string>& profil
     }
     f[p + "volumes"] = mounts_json(mounts);
     f[p + "profiles"] = list_json(own_profiles);
+    // Names only: composewatch never prints environment values.
+    std::vector<std::string> env_keys;
+    if (const YAML::Node env = s["environment"]) {
+      for (const auto& e : env) env_keys.push_back(e.first.as<std::string>());
+    }
+    std::sort(env_keys.begin(), env_keys.end());
+    f[p + "environment_keys"] = list_json(env_keys);
   }
   return f;
 }
@@ -274,6 +283,9 @@ Facts facts_from_composewatch(const std::string& text) {
     for (const auto& pr : s.at("profiles").as_array()) profiles.emplace_back(pr.as_string());
     std::sort(profiles.begin(), profiles.end());
     f[p + "profiles"] = list_json(profiles);
+    std::vector<std::string> env_keys;
+    for (const auto& k : s.at("environment_keys").as_array()) env_keys.emplace_back(k.as_string());
+    f[p + "environment_keys"] = list_json(env_keys);
   }
   return f;
 }
@@ -320,7 +332,11 @@ TEST_P(ComposeOracle, AgreesWithDockerComposeConfig) {
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] == "--profile") profiles.insert(args[i + 1]);
   }
-  for (const auto& e : env) {
+  // COMPOSE_PROFILES from the environment, else from the case's .env (as Compose reads it).
+  std::vector<std::string> profile_sources = env;
+  if (std::none_of(env.begin(), env.end(), [](const auto& e) { return e.starts_with("COMPOSE_PROFILES="); }))
+    profile_sources = read_lines(dir / ".env");
+  for (const auto& e : profile_sources) {
     if (e.starts_with("COMPOSE_PROFILES=")) {
       std::stringstream ss(e.substr(17));
       for (std::string p; std::getline(ss, p, ',');) profiles.insert(p);
@@ -391,7 +407,7 @@ TEST(ComposeOracleSelf, NormalisersReadBothSpellings) {
                     "retries": 3, "start_period_seconds": 0, "disabled": false},
     "depends_on": {}, "volumes": [{"type": "bind", "source": "/h", "target": "/c"},
                                   {"type": "volume", "source": "data", "target": "/data"}],
-    "profiles": []}}, "volumes": {}})");
+    "profiles": [], "environment_keys": []}}, "volumes": {}})");
   EXPECT_EQ(diff(cw, v1), "");
 }
 

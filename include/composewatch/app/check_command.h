@@ -24,9 +24,10 @@ struct CheckOptions {
   std::string project_name;        // -p, --project-name
   std::string env_file;            // --env-file
   std::string format = "text";     // --format text|json
+  std::string project_directory;   // --project-directory
 };
 
-// check's own flags (-f, -p, --env-file, --format) from the parsed command line.
+// check's own flags (-f, -p, --env-file, --project-directory, --format) from the parsed command line.
 CheckOptions check_options(const config::CommandLine& cl);
 
 // The whole command on a resolved configuration. Returns the exit code; the report goes

@@ -2,8 +2,8 @@
 // Which Compose projects this host has, and their loaded models.
 //
 // Projects come from compose.projects in the config file (stacks that should be up, known
-// even when nothing runs) and from the labels of the engine's containers (working_dir and
-// config_files). Loading keeps the last good model of a project when its files break, so
+// even when nothing runs) and from the labels of the engine's containers (working_dir,
+// config_files, and the env files Compose v2 records). Loading keeps the last good model of a project when its files break, so
 // drift stays meaningful while composewatch_compose_project_valid says 0.
 //
 // Pure functions here but load_source, which reads files (ProjectWatcher, in
@@ -31,6 +31,15 @@ struct ProjectSource {
   bool production = false;  // enables production-only lint checks
   bool configured = false;  // from compose.projects; else discovered from container labels
   std::string problem;      // why it cannot be loaded before reading any file (labels say too little)
+  // The env files Compose v2 recorded on the containers (.project.environment_file),
+  // absolute; read instead of <project dir>/.env. Ones the agent cannot read are skipped
+  // with a warning: the fields that need their variables are then unknown.
+  std::vector<std::string> label_env_files;
+  std::string project_directory;  // .project.working_dir, or --project-directory; empty: the first file's
+  // Interpolation sees the shell of the user who runs the command (`check -f`): ${X:?e}
+  // with X unset is an error, as in Compose. Else the agent's environment, not the
+  // deployer's: such a field is unknown (compose/loader.h, Environment).
+  bool user_environment = false;
 
   bool operator==(const ProjectSource&) const = default;
 };
@@ -39,7 +48,8 @@ struct ProjectSource {
 std::vector<ProjectSource> configured_sources(const std::vector<config::ComposeProjectConfig>& projects);
 
 // One source per project named by a non-one-off container's labels, by project name.
-// config_files is comma-joined; relative entries (Compose v1) are taken from working_dir.
+// config_files is comma-joined; relative entries (Compose v1) are taken from working_dir;
+// environment_file (Compose v2 only) is comma-joined and absolute.
 // Where containers disagree, a running container's labels win, then the first by name.
 std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& containers);
 
@@ -63,8 +73,9 @@ struct ComposeState {
 
 // Loads a project's files (compose/loader.h) and lints the result. On failure the state
 // is invalid with the loader's reason and keeps `previous`'s model and findings, if any.
-// `environment` is what interpolation sees (the process environment). Never throws for
-// bad input.
+// `environment` is what interpolation sees (the process environment); unless
+// source.user_environment, a field depending on a variable it lacks is unknown rather
+// than an error or an empty value to compare. Never throws for bad input.
 ProjectState load_source(const ProjectSource& source, const ProjectState* previous,
                          const std::map<std::string, std::string>& environment);
 

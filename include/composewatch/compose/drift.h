@@ -60,7 +60,8 @@ std::optional<std::string> image_drift(const std::string& project, const Service
 std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, std::int64_t live);
 // A service without `healthcheck:` inherits the image's, which the file does not state:
 // it is not compared. A disabled one matches no healthcheck or test ["NONE"]. Unset
-// durations and retries compare as the engine's defaults, as do the container's zeros.
+// durations and retries compare as the engine's defaults, as do the container's zeros;
+// start_interval only where the engine reports it (API 1.44+).
 std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& declared,
                                              const std::optional<engine::HealthcheckConfig>& live);
 // `restart` (else deploy.restart_policy, else "no") against HostConfig.RestartPolicy;
@@ -75,9 +76,19 @@ struct FieldDrift {
   std::string detail;
 };
 
-// Every configuration field (all but replicas) of one container against its service.
+// Every configuration field (all but replicas) of one container against its service,
+// except the fields the service's model does not know (Service::unknown).
 std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
                                         const LiveContainer& container);
+
+// A field not compared because its declared value depends on variables that had no
+// value where the project was loaded (the agent's environment is not the deployer's).
+struct UnknownField {
+  DriftField field;
+  std::vector<std::string> variables;
+};
+// The drift fields of `service` that are unknown, in kDriftFields order.
+std::vector<UnknownField> unknown_fields(const Service& service);
 
 struct ServiceDrift {
   std::string service;
@@ -86,8 +97,9 @@ struct ServiceDrift {
   int running = 0;  // its non-one-off containers in state running
   std::optional<std::int64_t> memory_limit_bytes;  // as declared
   // Whether each field differs. Configuration fields are present only when the service
-  // has containers to compare; replicas always.
+  // has containers to compare; replicas always. Unknown fields are never present.
   std::vector<std::pair<DriftField, bool>> fields;
+  std::vector<UnknownField> unknown;  // of an active service; none of them is in `fields`
   std::vector<FieldDrift> details;  // what differs, per container
 };
 

@@ -23,12 +23,34 @@ struct LoadError : std::runtime_error {
   SourceLocation location;
 };
 
+// Whose environment interpolation sees, which decides what an unset variable means.
+enum class Environment {
+  // The shell of whoever runs the command (`compose`, `check -f`): Compose's behaviour,
+  // ${X:?e} with X unset is an error.
+  user,
+  // The agent's own (under systemd), which is not the deployer's shell: ${X:?e} with X
+  // unset is no error; like any unset variable it makes the fields using it unknown.
+  agent,
+};
+
 struct LoadOptions {
-  std::vector<std::string> files;  // in -f order; relative paths are taken from the process's cwd
-  std::string project_name;        // -p; empty: COMPOSE_PROJECT_NAME, `name:`, else the first file's directory name
+  // In -f order; relative paths are taken from the process's cwd. Empty: COMPOSE_FILE
+  // (from the environment or the project directory's .env, split by
+  // COMPOSE_PATH_SEPARATOR, default ':', relative to the project directory), else
+  // compose.yaml / docker-compose.yml (and its override) in the project directory.
+  std::vector<std::string> files;
+  std::string project_name;        // -p; empty: COMPOSE_PROJECT_NAME, `name:`, else the project directory's name
   std::string env_file;            // --env-file; empty: <project dir>/.env when it exists
+  // More env files after env_file (Compose v2 records several on its containers); a
+  // later file wins. When env_file is empty and these are not, .env is not read.
+  std::vector<std::string> env_files;
+  bool dot_env = true;  // read <project dir>/.env when no env file is given
+  // --project-directory: relative paths in the files, .env and the default project name
+  // are taken from it. Empty: the first file's directory (the cwd when no file is given).
+  std::string project_directory;
   std::vector<std::string> profiles;  // --profile; also COMPOSE_PROFILES
   std::map<std::string, std::string> environment;  // the process environment (wins over the env file)
+  Environment interpolation = Environment::user;
 };
 
 Project load_project(const LoadOptions& options);
@@ -49,9 +71,11 @@ struct Interpolated {
 
 // Compose interpolation of one scalar: $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e},
 // ${VAR?e}, ${VAR:+r}, ${VAR+r}, "$$" for a literal '$'; defaults and replacements may
-// nest. Throws std::invalid_argument with the reason for ${VAR:?e}/${VAR?e} when VAR is
-// missing ("required variable VAR is missing a value: e") and for malformed syntax.
-Interpolated interpolate(std::string_view text, const std::map<std::string, std::string>& variables);
+// nest. Throws std::invalid_argument for malformed syntax, and for ${VAR:?e}/${VAR?e} when
+// VAR is missing ("required variable VAR is missing a value: e") unless
+// `missing_required_fails` is false: then VAR is listed in `unset` and "" is used.
+Interpolated interpolate(std::string_view text, const std::map<std::string, std::string>& variables,
+                         bool missing_required_fails = true);
 
 // "512m", "1GB", "1024", "2 g" is refused: units b, k, kb, m, mb, g, gb, case-insensitive,
 // powers of 1024. Throws std::invalid_argument naming the unit or the problem.

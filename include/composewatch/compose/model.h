@@ -24,6 +24,7 @@ struct Healthcheck {
   std::optional<int> retries;
   std::optional<double> start_period_seconds;
   bool disabled = false;  // `disable: true` or test ["NONE"]
+  std::optional<double> start_interval_seconds;  // checks during the start period (Compose 2.20+, API 1.44+)
 };
 
 struct DependsOn {
@@ -54,6 +55,7 @@ struct EnvironmentEntry {
   bool literal = false;  // the value was written in the file, not interpolated from a variable
   // The value is kept for drift only; never print it (it may be a secret).
   std::string value;
+  std::string env_file;  // the service env_file that set it (literal there), absolute; empty: the compose file
 };
 
 struct Service {
@@ -80,6 +82,12 @@ struct Service {
   // Published ports and where the build context is, for the checklist (compose/lint.h).
   std::vector<PortMapping> ports;  // merged -f files de-duplicated as Compose does
   std::string build_context;       // build.context as an absolute path; empty without build or when remote (git, URL)
+
+  // Fields whose value depends on a variable that had no value where the project was
+  // loaded: the name drift gives the field (image, memory_limit, memory_reservation,
+  // healthcheck, restart_policy, replicas) → those variables. Drift does not compare them.
+  std::map<std::string, std::vector<std::string>> unknown;
+  std::vector<std::string> env_files;  // env_file entries that were read, absolute, in order
 };
 
 struct VolumeDecl {
@@ -98,6 +106,9 @@ struct Project {
   bool has_version_key = false;  // obsolete top-level `version:`
   SourceLocation version_location;
   std::vector<std::string> warnings;  // e.g. "docker-compose.yml:3: variable FOO is not set, using an empty string"
+  // Every other file the model was read from (extends and include files, env files),
+  // absolute: an edit of one changes the model as an edit of `files` does.
+  std::vector<std::string> dependencies;
 };
 
 }  // namespace composewatch::compose

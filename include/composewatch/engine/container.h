@@ -25,6 +25,7 @@ struct HealthcheckConfig {
   std::int64_t timeout_ns = 0;
   std::int64_t start_period_ns = 0;
   int retries = 0;
+  std::optional<std::int64_t> start_interval_ns;  // absent where the engine does not report it (API < 1.44)
   bool operator==(const HealthcheckConfig&) const = default;
 };
 
