@@ -29,6 +29,7 @@ struct Healthcheck {
 struct DependsOn {
   std::string condition = "service_started";  // service_started | service_healthy | service_completed_successfully
   bool required = true;
+  bool restart = false;  // `restart: true`: restart this service when the dependency is restarted (Compose spec)
 };
 
 struct VolumeMount {
