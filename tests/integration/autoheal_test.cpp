@@ -162,6 +162,51 @@ TEST(Autoheal, RestartsAnOptedInServiceAfterUnhealthyForWithItsNetworkDependentA
   EXPECT_TRUE(agent.scrape().find(kSuppressed, {{"container", bystander}}).empty());
 }
 
+// depends_on {restart: true} is newer than Compose v1 (which refuses the key): the
+// project's file is loaded by the agent only, its containers made as Compose would label them.
+TEST(Autoheal, RestartsTheServicesThatDependOnItWithRestartTrue) {
+  Cleanup cleanup;
+  const std::string project = unique_name("autoheal");
+  const fs::path dir = make_temp_dir(cleanup, "autoheal-deps");
+  const fs::path file = dir / "docker-compose.yml";
+  const std::string image = std::string(kImage);
+  std::ofstream(file) << "services:\n  db: {image: " << image << "}\n  api:\n    image: " << image
+                      << "\n    depends_on: {db: {condition: service_started, restart: true}}\n  worker:\n"
+                      << "    image: " << image << "\n    depends_on: [db]\n";
+  const fs::path cfg = dir / "composewatch.yml";
+  std::ofstream(cfg) << "compose:\n  projects:\n    - name: " << project << "\n      files: [" << file.string()
+                     << "]\nautoheal:\n  unhealthy_for: 2s\n  backoff: 1s\n";
+  AgentProcess agent(agent_with(cfg));
+  ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_compose_project_valid", {{"project", project}}, 1));
+
+  const std::string command = "sh -c " + quote("trap 'exit 0' TERM; touch /tmp/ok; sleep 3600 & wait");
+  const std::string db = project + "_db_1", api = project + "_api_1", worker = project + "_worker_1";
+  run_container(cleanup, {db, project, "db",
+                          "--label composewatch.autoheal=true --health-cmd 'test -f /tmp/ok' --health-interval 1s "
+                          "--health-timeout 1s --health-retries 1",
+                          command});
+  run_container(cleanup, {api, project, "api", "", command});
+  run_container(cleanup, {worker, project, "worker", "", command});
+  ASSERT_TRUE(health_eventually(db, "healthy"));
+  const std::string api_started = inspect(api, "{{.State.StartedAt}}");
+  const std::string worker_started = inspect(worker, "{{.State.StartedAt}}");
+
+  must("docker exec " + db + " rm /tmp/ok");
+  EXPECT_TRUE(metric_eventually_eq(agent, kActions, with(container_series(project, "db", db), "action", "restart"), 1,
+                                   20s))
+      << agent.log_tail();
+  EXPECT_TRUE(metric_eventually_eq(agent, kActions, with(container_series(project, "api", api), "action", "restart"),
+                                   1))
+      << agent.log_tail();
+  EXPECT_NE(inspect(api, "{{.State.StartedAt}}"), api_started);
+  const std::string dependent = lines_with(agent.log(), "auto-heal: restarting a dependent");
+  EXPECT_NE(dependent.find("container=" + api), std::string::npos) << dependent;
+  EXPECT_NE(dependent.find("reason=depends_on"), std::string::npos) << dependent;
+  // depends_on without restart: true is left alone.
+  EXPECT_EQ(inspect(worker, "{{.State.StartedAt}}"), worker_started);
+  EXPECT_TRUE(agent.scrape().find(kActions, {{"container", worker}}).empty());
+}
+
 TEST(Autoheal, RetriesWithGrowingGapsThenGivesUpAndSaysSo) {
   Cleanup cleanup;
   Project p(cleanup, service("broken", "", kOptIn));  // never healthy: /tmp/ok is never made
