@@ -3,7 +3,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <charconv>
 #include <deque>
 #include <map>
 #include <set>
@@ -31,17 +30,6 @@ Clock::time_point event_time(const engine::Event& e) {
 std::string strip_slash(std::string_view name) {
   if (!name.empty() && name.front() == '/') name.remove_prefix(1);
   return std::string(name);
-}
-
-// `docker kill -s HUP` asks a process to reload, not to go: only the signals that end a
-// container (and a kill without one, which is SIGKILL) are a user stopping it.
-bool stopping_signal(std::string_view signal) {
-  if (signal.empty()) return true;
-  int n = 0;
-  if (std::from_chars(signal.data(), signal.data() + signal.size(), n).ec == std::errc())
-    return n == 2 || n == 3 || n == 9 || n == 15;
-  return signal == "SIGKILL" || signal == "KILL" || signal == "SIGTERM" || signal == "TERM" || signal == "SIGINT" ||
-         signal == "INT" || signal == "SIGQUIT" || signal == "QUIT";
 }
 
 // The events the healer follows; the others are not queued.
@@ -215,24 +203,12 @@ struct Healer::Impl {
       it = entries.find(name);
     }
     Entry& e = it->second;
-    std::optional<Reason> suppressed;
-    if (a == "health_status") {
-      if (ev.action_detail == "unhealthy") policy.observe(e.history, Change::unhealthy, at);
-      else if (ev.action_detail == "healthy") {
-        if (e.history.unhealthy_since || e.history.given_up)
-          log::info("auto-heal: healthy again", {container_field(e), {"project", e.project}, {"service", e.service},
-                                                 {"attempt", e.history.episode_attempts}});
-        policy.observe(e.history, Change::healthy, at);
-      } else {
-        policy.observe(e.history, Change::health_restarted, at);
-      }
-    } else if (a == "start" || a == "die") {
-      policy.observe(e.history, Change::health_restarted, at);
-    } else if (a == "unpause") {
-      policy.observe(e.history, Change::unpaused, at);
-    } else if (!ours && ((a == "kill" && stopping_signal(ev.attribute("signal"))) || a == "stop" || a == "destroy")) {
-      suppressed = policy.observe(e.history, Change::user_action, at);
-    }
+    const auto change = change_of(a, ev.action_detail, ev.attribute("signal"), ours);
+    if (!change) return;
+    if (*change == Change::healthy && (e.history.unhealthy_since || e.history.given_up))
+      log::info("auto-heal: healthy again", {container_field(e), {"project", e.project}, {"service", e.service},
+                                             {"attempt", e.history.episode_attempts}});
+    const std::optional<Reason> suppressed = policy.observe(e.history, *change, at);
     if (suppressed) count_suppressed(e, *suppressed, "stopped, killed or removed by a user or Compose", a);
   }
 

@@ -1,6 +1,7 @@
 #include "composewatch/autoheal/policy.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace composewatch::autoheal {
 
@@ -13,6 +14,32 @@ std::string_view reason_name(Reason r) {
     case Reason::paused: return "paused";
   }
   return "backoff";
+}
+
+namespace {
+bool stopping_signal(std::string_view signal) {
+  if (signal.empty()) return true;
+  int n = 0;
+  if (std::from_chars(signal.data(), signal.data() + signal.size(), n).ptr == signal.data() + signal.size())
+    return n == 2 || n == 3 || n == 9 || n == 15;
+  if (signal.substr(0, 3) == "SIG") signal.remove_prefix(3);
+  return signal == "KILL" || signal == "TERM" || signal == "INT" || signal == "QUIT";
+}
+}  // namespace
+
+std::optional<Change> change_of(std::string_view action, std::string_view detail, std::string_view signal,
+                                bool ours) {
+  if (action == "health_status") {
+    if (detail == "unhealthy") return Change::unhealthy;
+    if (detail == "healthy") return Change::healthy;
+    return Change::health_restarted;  // starting
+  }
+  if (action == "start" || action == "die") return Change::health_restarted;
+  if (action == "unpause") return Change::unpaused;
+  if (ours) return std::nullopt;
+  if ((action == "kill" && stopping_signal(signal)) || action == "stop" || action == "destroy")
+    return Change::user_action;
+  return std::nullopt;
 }
 
 Policy::Policy(config::AutohealConfig settings) : settings_(std::move(settings)) {}

@@ -413,3 +413,39 @@ TEST(AutohealStatusPage, ShowsTheContainersItGaveUpOn) {
   EXPECT_NE(html.find("data-actions=\"3\""), std::string::npos) << html;
   EXPECT_EQ(app::render_status_page(state::Snapshot{}, {}, Clock::now()).find("id=\"autoheal\""), std::string::npos);
 }
+
+TEST(AutohealEvents, AUsersKillStopOrDestroyIsAUserActionButTheAgentsOwnAreNot) {
+  using autoheal::change_of;
+  EXPECT_EQ(change_of("health_status", "unhealthy", "", false), Change::unhealthy);
+  EXPECT_EQ(change_of("health_status", "healthy", "", false), Change::healthy);
+  EXPECT_EQ(change_of("health_status", "starting", "", false), Change::health_restarted);
+  EXPECT_EQ(change_of("start", "", "", true), Change::health_restarted);
+  EXPECT_EQ(change_of("die", "", "", false), Change::health_restarted);
+  EXPECT_EQ(change_of("unpause", "", "", false), Change::unpaused);
+  for (const char* a : {"stop", "destroy"}) {
+    EXPECT_EQ(change_of(a, "", "", false), Change::user_action) << a;
+    EXPECT_EQ(change_of(a, "", "", true), std::nullopt) << a;
+  }
+  for (const char* sig : {"15", "9", "2", "3", "", "SIGTERM", "KILL"}) {
+    EXPECT_EQ(change_of("kill", "", sig, false), Change::user_action) << sig;
+    EXPECT_EQ(change_of("kill", "", sig, true), std::nullopt) << sig;
+  }
+  for (const char* sig : {"1", "10", "SIGHUP", "USR1", "28"})
+    EXPECT_EQ(change_of("kill", "", sig, false), std::nullopt) << "a reload signal is not a stop: " << sig;
+  EXPECT_EQ(change_of("restart", "", "", false), std::nullopt);  // its kill came first
+  EXPECT_EQ(change_of("exec_start", "", "", false), std::nullopt);
+}
+
+TEST(AutohealSettings, AnyChangeOfTheSectionIsNamedAsNeedingARestartOnSighup) {
+  config::AgentConfig a, b;
+  a.autoheal = b.autoheal = settings();
+  EXPECT_TRUE(config::changes_needing_restart(a, b).empty());
+  b.autoheal.unhealthy_for = 30s;
+  EXPECT_EQ(config::changes_needing_restart(a, b), (std::vector<std::string>{"autoheal"}));
+  b = a;
+  b.autoheal.services = {{"shop", "api"}};
+  EXPECT_EQ(config::changes_needing_restart(a, b), (std::vector<std::string>{"autoheal"}));
+  b = a;
+  b.autoheal.dry_run = true;
+  EXPECT_EQ(config::changes_needing_restart(a, b), (std::vector<std::string>{"autoheal"}));
+}

@@ -61,6 +61,14 @@ enum class Change {
   unpaused,
 };
 
+// What a container event means for that container's history. `action` and `detail` as
+// engine::Event splits them ("health_status", "unhealthy"), `signal` the kill's attribute,
+// `ours` whether composewatch asked for it (its own restart's kill/die/stop/start/restart).
+// A kill is a user stopping the container only with SIGKILL, SIGTERM, SIGINT or SIGQUIT
+// (or none given): `docker kill -s HUP` asks a process to reload. nullopt: nothing to
+// fold in (create and rename, which concern other containers or names, are the healer's).
+std::optional<Change> change_of(std::string_view action, std::string_view detail, std::string_view signal, bool ours);
+
 // What the healer knows of the container now (from the state model).
 struct Facts {
   bool opted_in = false;
