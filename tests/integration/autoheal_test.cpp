@@ -145,6 +145,8 @@ TEST(Autoheal, RestartsAnOptedInServiceAfterUnhealthyForWithItsNetworkDependentA
   const std::string acted = lines_with(agent.log(), "auto-heal: restarting an unhealthy container");
   EXPECT_NE(acted.find("container=" + web), std::string::npos) << acted;
   EXPECT_NE(acted.find("attempt=1"), std::string::npos) << acted;
+  // The kill, die, stop, start and restart of its own restart are not a user's action.
+  EXPECT_TRUE(metric_stays_eq(agent, kSuppressed, with(p.series("web"), "reason", "user_action"), 0, 1s));
 
   // The sidecar shares web's network namespace: restarted after it, and it serves again.
   EXPECT_TRUE(metric_eventually_eq(agent, kActions, with(p.series("sidecar"), "action", "restart"), 1));
@@ -324,6 +326,27 @@ TEST(Autoheal, AnAgentRestartedMidGraceNeitherActsEarlyNorTwice) {
   AgentProcess third(agent_with(cfg, state));
   EXPECT_TRUE(metric_stays_eq(third, kActions, with(series, "action", "restart"), 1, 3s)) << third.log_tail();
   EXPECT_EQ(times_of(engine_events(app, flipped), "restart").size(), 1u);
+}
+
+TEST(Autoheal, ActionStopStopsItAndTouchesNoDependent) {
+  Cleanup cleanup;
+  Project p(cleanup, service("app", kHealthy, kOptIn) + service("sidecar", "", "    network_mode: \"service:app\"\n", false));
+  const auto cfg = p.config("  unhealthy_for: 2s\n  action: stop\n");
+  AgentProcess agent(agent_with(cfg));
+  p.up();
+  const std::string app = p.container("app"), sidecar = p.container("sidecar");
+  ASSERT_TRUE(health_eventually(app, "healthy"));
+  const std::string sidecar_started = inspect(sidecar, "{{.State.StartedAt}}");
+  must("docker exec " + app + " rm /tmp/ok");
+  EXPECT_TRUE(metric_eventually_eq(agent, kActions, with(p.series("app"), "action", "stop"), 1, 20s)) << agent.log_tail();
+  EXPECT_TRUE(inspect_eventually(app, "{{.State.Status}}", "exited", 10s));
+  EXPECT_EQ(agent.scrape().value(kActions, with(p.series("app"), "action", "restart")), 0.0);
+  // Its own stop is not taken for a user's.
+  EXPECT_EQ(agent.scrape().value(kSuppressed, with(p.series("app"), "reason", "user_action")), 0.0);
+  EXPECT_EQ(inspect(sidecar, "{{.State.StartedAt}}"), sidecar_started);
+  EXPECT_NE(lines_with(agent.log(), "auto-heal: stopping an unhealthy container").find("container=" + app),
+            std::string::npos)
+      << agent.log_tail();
 }
 
 TEST(Autoheal, DryRunRestartsNothingAndCountsWhatItWouldHaveDone) {
