@@ -21,6 +21,8 @@
 #include "composewatch/app/status_page.h"
 #include "composewatch/app/supervisor.h"
 #include "composewatch/app/systemd_notify.h"
+#include "composewatch/autoheal/healer.h"
+#include "composewatch/autoheal/policy.h"
 #include "composewatch/cgroup/oom_folder.h"
 #include "composewatch/cgroup/source.h"
 #include "composewatch/compose/watch.h"
@@ -333,9 +335,16 @@ int run_agent(const config::AgentConfig& cfg) {
       log::info("prune policy scheduled", {{"policy", p.name}, {"target", p.target}, {"schedule", p.schedule},
                                            {"dry_run", p.dry_run}});
   }
-  if (cfg.autoheal.configured)
-    log::warn("the autoheal section of the config file is not acted on by this version; nothing is restarted",
-              {{"file", cfg.config_file}});
+  // Auto-heal always runs: the label composewatch.autoheal=true opts a container in with
+  // the default settings even without an autoheal section. It touches nothing else.
+  autoheal::Healer healer(ex, endpoint, model, cfg.autoheal);
+  jobs.start("autoheal", [&] { return healer.run(); });
+  log::info("auto-heal follows opted-in containers",
+            {{"label", std::string(autoheal::kOptInLabel) + "=true"},
+             {"services", cfg.autoheal.services.size()},
+             {"unhealthy_for_seconds", std::int64_t(cfg.autoheal.unhealthy_for.count())},
+             {"action", cfg.autoheal.action},
+             {"dry_run", cfg.autoheal.dry_run}});
   SystemdNotifier systemd;
   if (systemd.enabled()) {
     jobs.start("systemd", [&] { return systemd.run(model, endpoint.text); });

@@ -23,6 +23,7 @@
 #include <ostream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -42,6 +43,7 @@ namespace {
 
 struct AgentCounters {
   std::map<std::string, double> oom_kills, restarts;  // by container name
+  std::set<std::string> autoheal_given_up;           // containers auto-heal has given up on
 };
 
 // The running agent's counters, if one answers within kAgentDeadline (connect, request
@@ -86,9 +88,14 @@ std::optional<AgentCounters> agent_counters(const std::string& listen_address, s
     });
     AgentCounters c;
     static const std::regex line(R"re(^(composewatch_container_(oom_kills|restarts)_total)\{[^}]*container="([^"]*)"[^}]*\} (\S+))re");
+    static const std::regex given_up(R"re(^composewatch_autoheal_given_up\{[^}]*container="([^"]*)"[^}]*\} 1$)re");
     std::istringstream in(body);
     for (std::string l; std::getline(in, l);) {
       std::smatch m;
+      if (std::regex_search(l, m, given_up)) {
+        c.autoheal_given_up.insert(m[1]);
+        continue;
+      }
       if (!std::regex_search(l, m, line)) continue;
       (m[2] == "oom_kills" ? c.oom_kills : c.restarts)[m[3]] = std::stod(m[4]);
     }
@@ -207,6 +214,10 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
       else
         o["oom_kills"] = nullptr;
       o["restarts"] = restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count);
+      if (counters)
+        o["autoheal_given_up"] = counters->autoheal_given_up.count(c.name) > 0;
+      else
+        o["autoheal_given_up"] = nullptr;  // only the running agent knows
       if (auto d = drift_of(c.name)) {
         boost::json::array fields;
         for (const auto& f : *d) fields.emplace_back(f);
@@ -252,6 +263,11 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
     }
     out << line << "\n";
   }
+  if (counters)
+    for (const auto& c : containers)
+      if (counters->autoheal_given_up.count(c.name))
+        out << "\nauto-heal gave up on " << c.name << ": max_attempts restarts in the window did not make it healthy; "
+            << "the agent leaves it alone until the window slides, it turns healthy or it is restarted by hand\n";
   if (!counters)
     out << "\n(no agent answered on " << cfg.listen_address
         << (no_agent_why.empty() ? std::string() : " (" + no_agent_why + ")")

@@ -297,6 +297,7 @@ class Page {
     projects();
     disk();
     prune();
+    autoheal();
     footer();
     h_.raw("</main></body></html>\n");
     return h_.take();
@@ -685,6 +686,36 @@ class Page {
       h_.raw("</td><td data-label=\"Next run\">");
       if (s.next_run)
         h_.text(utc(*s.next_run));
+      else
+        h_.raw("<span class=\"mute\">—</span>");
+      h_.raw("</td></tr>\n");
+    }
+    h_.raw("</tbody></table></div></section>\n");
+  }
+
+  // ------------------------------------------------------------------- auto-heal
+
+  void autoheal() {
+    if (!s_.autoheal || s_.autoheal->empty()) return;
+    h_.raw("<section id=\"autoheal\"><h2>Auto-heal</h2>\n");
+    for (const auto& r : *s_.autoheal)
+      if (r.given_up)
+        h_.raw("<div class=\"banner bad\" role=\"alert\">Gave up on <strong>").text(r.name)
+            .raw("</strong>: max_attempts restarts in the window did not make it healthy.</div>\n");
+    h_.raw("<div class=\"scroll\"><table class=\"flow\"><thead><tr><th>Container</th><th>Project / service</th>"
+           "<th class=\"n\">Actions</th><th class=\"n\">Suppressed</th><th>Unhealthy since</th></tr></thead><tbody>\n");
+    for (const auto& r : *s_.autoheal) {
+      std::uint64_t acted = 0, held = 0;
+      for (const auto& [k, n] : r.actions) acted += n;
+      for (const auto& [k, n] : r.suppressed) held += n;
+      h_.raw("<tr").attr("data-container", r.name).attr("data-given-up", std::uint64_t(r.given_up ? 1 : 0)).attr("data-actions", acted);
+      h_.raw("><td data-label=\"Container\"><strong>").text(r.name).raw("</strong></td>");
+      h_.raw("<td data-label=\"Project / service\">").text(r.project.empty() ? "-" : r.project + " / " + r.service);
+      h_.raw("</td><td data-label=\"Actions\" class=\"n\">").text(acted);
+      h_.raw("</td><td data-label=\"Suppressed\" class=\"n\">").text(held);
+      h_.raw("</td><td data-label=\"Unhealthy since\">");
+      if (r.unhealthy_since)
+        h_.text(utc(*r.unhealthy_since)).raw(" <span class=\"mute\">(").text(ago(*r.unhealthy_since)).raw(")</span>");
       else
         h_.raw("<span class=\"mute\">—</span>");
       h_.raw("</td></tr>\n");

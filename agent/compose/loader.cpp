@@ -884,6 +884,7 @@ Service service_value(const std::string& name, const Node& svc, bool tolerate_un
           }
         }
         if (const Node* r = spec.find("required"); r && !r->is_null()) d.required = bool_value(*r, "depends_on.required");
+        if (const Node* r = spec.find("restart"); r && !r->is_null()) d.restart = bool_value(*r, "depends_on.restart");
       } else if (!spec.is_null()) {
         fail(spec.location, "depends_on." + dep + " must be a mapping, got " + spec.kind_name());
       }

@@ -2,6 +2,8 @@
 
 #include "composewatch/config/config.h"
 
+#include <tuple>
+
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -122,7 +124,14 @@ std::vector<std::string> changes_needing_restart(const AgentConfig& a, const Age
   note("log.format", a.log_format != b.log_format);
   note("disk.interval", a.disk_interval != b.disk_interval);
   note("disk.timeout", a.disk_timeout != b.disk_timeout);
-  note("autoheal", a.autoheal.configured != b.autoheal.configured);
+  // The healer reads its settings once, at start: any edit of the section waits for it.
+  const auto heal = [](const AutohealConfig& h) {
+    std::vector<std::pair<std::string, std::string>> services;
+    for (const auto& s : h.services) services.emplace_back(s.project, s.service);
+    return std::tuple(h.configured, h.unhealthy_for, h.max_attempts, h.window, h.backoff, h.action,
+                      h.restart_dependents, h.dry_run, services);
+  };
+  note("autoheal", heal(a.autoheal) != heal(b.autoheal));
   return out;
 }
 

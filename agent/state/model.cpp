@@ -41,6 +41,12 @@ std::string strip_slash(std::string_view name) {
 }  // namespace
 
 Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
+  const Followup f = apply_event(e, now);
+  if (observer_.event && e.type == "container" && !e.actor_id.empty()) observer_.event(e);
+  return f;
+}
+
+Followup StateModel::apply_event(const engine::Event& e, Clock::time_point now) {
   ++events_[{e.type, e.action}];
   if (e.type != "container" || e.actor_id.empty()) return Followup::none;
 
@@ -214,6 +220,7 @@ void StateModel::reconcile(const std::vector<engine::ContainerInfo>& all, Clock:
       if (!r.id.empty()) name_by_id_.erase(r.id);
     }
   }
+  if (observer_.listed) observer_.listed();
 }
 
 std::uint64_t StateModel::fold_cgroup_oom_kills(const std::string& id, int pid, std::uint64_t cgroup_oom_kills) {
@@ -290,6 +297,7 @@ void StateModel::save_to(SavedState& out) const {
     c.oom_counted = r.oom_instance.counted;
     out.containers.push_back(std::move(c));
   }
+  out.autoheal = autoheal_ ? *autoheal_ : std::vector<AutohealRecord>{};
 }
 
 void StateModel::restore(const SavedState& saved) {
@@ -311,6 +319,7 @@ void StateModel::restore(const SavedState& saved) {
     r.oom_instance = OomInstance{c.oom_pid, c.oom_events, c.oom_counted};
     if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;
   }
+  if (!saved.autoheal.empty()) autoheal_ = std::make_shared<const std::vector<AutohealRecord>>(saved.autoheal);
 }
 
 void StateModel::count_stream_errors(const StreamErrors& more) {
@@ -321,6 +330,10 @@ void StateModel::count_stream_errors(const StreamErrors& more) {
 void StateModel::set_compose(std::shared_ptr<const compose::ComposeState> compose) { compose_ = std::move(compose); }
 void StateModel::set_disk(std::shared_ptr<const disk::DiskReport> disk) { disk_ = std::move(disk); }
 void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { prune_ = std::move(prune); }
+void StateModel::set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>> records) {
+  autoheal_ = std::move(records);
+}
+void StateModel::set_observer(Observer observer) { observer_ = std::move(observer); }
 
 void StateModel::expire(Clock::time_point now) {
   for (auto it = by_name_.begin(); it != by_name_.end();) {
@@ -342,6 +355,7 @@ void StateModel::publish(Clock::time_point now) {
   snap->compose = compose_;
   snap->disk = disk_;
   snap->prune = prune_;
+  snap->autoheal = autoheal_;
   snap->api_stats = api_stats_;
   snap->taken_at = now;
   snap->sequence = ++published_count_;

@@ -50,6 +50,32 @@ std::string encode_saved_state(const SavedState& s) {
     containers.push_back(std::move(o));
   }
   root["containers"] = std::move(containers);
+  if (!s.autoheal.empty()) {
+    json::array heal;
+    for (const auto& a : s.autoheal) {
+      json::object o;
+      o["name"] = a.name;
+      o["id"] = a.id;
+      o["project"] = a.project;
+      o["service"] = a.service;
+      if (a.unhealthy_since) o["unhealthy_since"] = *a.unhealthy_since;
+      json::array attempts;
+      for (double t : a.attempts) attempts.push_back(t);
+      o["attempts"] = std::move(attempts);
+      if (a.last_attempt) o["last_attempt"] = *a.last_attempt;
+      o["episode_attempts"] = a.episode_attempts;
+      o["given_up"] = a.given_up;
+      o["backoff_reported"] = a.backoff_reported;
+      o["paused_reported"] = a.paused_reported;
+      json::object actions, suppressed;
+      for (const auto& [k, n] : a.actions) actions[k] = n;
+      for (const auto& [k, n] : a.suppressed) suppressed[k] = n;
+      o["actions"] = std::move(actions);
+      o["suppressed"] = std::move(suppressed);
+      heal.push_back(std::move(o));
+    }
+    root["autoheal"] = std::move(heal);
+  }
   return json::serialize(root) + "\n";
 }
 
@@ -133,6 +159,31 @@ SavedContainer container(const json::object& o, const std::string& where) {
   return c;
 }
 
+AutohealRecord autoheal_record(const json::object& o, const std::string& where) {
+  AutohealRecord a;
+  a.name = text(o, "name", where);
+  if (a.name.empty()) throw Bad(where + "name: empty");
+  a.id = text(o, "id", where);
+  a.project = text(o, "project", where);
+  a.service = text(o, "service", where);
+  if (auto it = o.find("unhealthy_since"); it != o.end())
+    a.unhealthy_since = number(it->value(), where + "unhealthy_since");
+  for (const auto& t : array(field(o, "attempts", where), where + "attempts"))
+    a.attempts.push_back(number(t, where + "attempts[]"));
+  if (auto it = o.find("last_attempt"); it != o.end()) a.last_attempt = number(it->value(), where + "last_attempt");
+  const std::uint64_t episode = count(o, "episode_attempts", where);
+  if (episode > 1'000'000) throw Bad(where + "episode_attempts: out of range");
+  a.episode_attempts = unsigned(episode);
+  a.given_up = boolean(o, "given_up", where);
+  a.backoff_reported = boolean(o, "backoff_reported", where);
+  a.paused_reported = boolean(o, "paused_reported", where);
+  for (const auto& kv : object(field(o, "actions", where), where + "actions"))
+    a.actions[std::string(kv.key())] = count(kv.value(), where + "actions." + std::string(kv.key()));
+  for (const auto& kv : object(field(o, "suppressed", where), where + "suppressed"))
+    a.suppressed[std::string(kv.key())] = count(kv.value(), where + "suppressed." + std::string(kv.key()));
+  return a;
+}
+
 }  // namespace
 
 DecodedState decode_saved_state(std::string_view text_in) {
@@ -180,6 +231,13 @@ DecodedState decode_saved_state(std::string_view text_in) {
     for (std::size_t i = 0; i < containers.size(); ++i) {
       const std::string where = "containers[" + std::to_string(i) + "].";
       s.containers.push_back(container(object(containers[i], where), where));
+    }
+    if (auto it = root.find("autoheal"); it != root.end()) {
+      const auto& heal = array(it->value(), "autoheal");
+      for (std::size_t i = 0; i < heal.size(); ++i) {
+        const std::string where = "autoheal[" + std::to_string(i) + "].";
+        s.autoheal.push_back(autoheal_record(object(heal[i], where), where));
+      }
     }
     out.state = std::move(s);
   } catch (const Bad& e) {

@@ -30,6 +30,7 @@ struct Healthcheck {
 struct DependsOn {
   std::string condition = "service_started";  // service_started | service_healthy | service_completed_successfully
   bool required = true;
+  bool restart = false;  // `restart: true`: restart this service when the dependency is restarted (Compose spec)
 };
 
 // One entry of `ports:`, short ("127.0.0.1:8080:80/tcp", "9000-9010:9000-9010") or long

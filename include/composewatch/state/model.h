@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -107,6 +108,9 @@ struct Snapshot {
   std::shared_ptr<const compose::ComposeState> compose;  // null until compose projects are known
   std::shared_ptr<const disk::DiskReport> disk;          // null until the disk collector has run
   std::shared_ptr<const prune::PruneStatus> prune;       // null unless prune policies are configured
+  // What the healer last published (or the state file kept), by container name; null
+  // until either has anything.
+  std::shared_ptr<const std::vector<AutohealRecord>> autoheal;
   Clock::time_point taken_at{};
   // 1, 2, … for the snapshots a StateModel publishes; 0 for one built by hand (tests).
   std::uint64_t sequence = 0;
@@ -174,6 +178,21 @@ class StateModel {
   void set_disk(std::shared_ptr<const disk::DiskReport> disk);
   void set_prune(std::shared_ptr<const prune::PruneStatus> prune);
 
+  // The healer's records (autoheal/healer.h), carried into every later snapshot and the
+  // state file; autoheal() gives back the current ones (restored or last set). Writer only.
+  void set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>> records);
+  std::shared_ptr<const std::vector<AutohealRecord>> autoheal() const { return autoheal_; }
+
+  // A job that follows container changes (the healer) is told, on the writer's thread:
+  // `event` after each container event is applied (the record already changed), and
+  // `listed` after each full listing (reconcile). Either may be empty. The observer must
+  // not call back into apply() or reconcile(). Writer only.
+  struct Observer {
+    std::function<void(const engine::Event&)> event;
+    std::function<void()> listed;
+  };
+  void set_observer(Observer observer);
+
   // Drops removed containers whose retention has passed. Writer only.
   void expire(Clock::time_point now = Clock::now());
 
@@ -186,6 +205,7 @@ class StateModel {
   const std::map<std::string, ContainerRecord>& containers() const { return by_name_; }
 
  private:
+  Followup apply_event(const engine::Event& e, Clock::time_point now);
   ContainerRecord& record_for(const std::string& name);
   ContainerRecord* find_by_id(const std::string& id);
   const ContainerRecord* find_by_id(const std::string& id) const;
@@ -200,6 +220,8 @@ class StateModel {
   std::shared_ptr<const disk::DiskReport> disk_;
   std::shared_ptr<const prune::PruneStatus> prune_;
   std::shared_ptr<const ApiStats> api_stats_;
+  std::shared_ptr<const std::vector<AutohealRecord>> autoheal_;
+  Observer observer_;
   std::uint64_t published_count_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
 };

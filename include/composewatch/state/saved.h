@@ -52,12 +52,31 @@ struct SavedEventCount {
   bool operator==(const SavedEventCount&) const = default;
 };
 
+// One container's auto-heal history and counters (autoheal/healer.h), by name: what the
+// healer publishes in snapshots and what an agent restart keeps, so that a restart in
+// the middle of a grace period neither acts early nor repeats an attempt. Times in
+// seconds since the epoch.
+struct AutohealRecord {
+  std::string name, id, project, service;
+  std::optional<double> unhealthy_since;  // the health event that made it unhealthy
+  std::vector<double> attempts;           // within the window, oldest first
+  std::optional<double> last_attempt;
+  unsigned episode_attempts = 0;
+  bool given_up = false, backoff_reported = false, paused_reported = false;
+  std::map<std::string, std::uint64_t> actions;     // by action: restart, stop
+  std::map<std::string, std::uint64_t> suppressed;  // by reason
+
+  bool operator==(const AutohealRecord&) const = default;
+};
+
 struct SavedState {
   double saved_at = 0;  // seconds since the epoch
   StreamPosition stream;
   std::uint64_t stream_reconnects = 0;
   std::vector<SavedEventCount> events;
   std::vector<SavedContainer> containers;
+  // Optional in the file ("autoheal"): files of agents before auto-heal load with none.
+  std::vector<AutohealRecord> autoheal;
 };
 
 // The file's text (one JSON object).

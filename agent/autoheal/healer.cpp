@@ -1,0 +1,473 @@
+#include "composewatch/autoheal/healer.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "composewatch/autoheal/executor.h"
+#include "composewatch/autoheal/policy.h"
+#include "composewatch/compose/discovery.h"
+#include "composewatch/engine/client.h"
+#include "composewatch/log/log.h"
+
+namespace composewatch::autoheal {
+
+namespace asio = boost::asio;
+
+namespace {
+
+double epoch(Clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+Clock::time_point from_epoch(double s) {
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)));
+}
+Clock::time_point event_time(const engine::Event& e) {
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(e.time_nano)));
+}
+std::string strip_slash(std::string_view name) {
+  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  return std::string(name);
+}
+
+// The events the healer follows; the others are not queued.
+bool followed(std::string_view action) {
+  static const std::set<std::string_view> actions = {"create", "start", "die",     "kill",    "stop",   "destroy",
+                                                     "restart", "pause", "unpause", "rename", "health_status"};
+  return actions.count(action) > 0;
+}
+
+// One container's history and counters, by name (counters outlive a re-create, as the
+// model's do).
+struct Entry {
+  std::string name, id, project, service;
+  History history;
+  std::map<std::string, std::uint64_t> actions, suppressed;
+};
+
+state::AutohealRecord to_record(const Entry& e) {
+  state::AutohealRecord r;
+  r.name = e.name;
+  r.id = e.id;
+  r.project = e.project;
+  r.service = e.service;
+  if (e.history.unhealthy_since) r.unhealthy_since = epoch(*e.history.unhealthy_since);
+  for (auto t : e.history.attempts) r.attempts.push_back(epoch(t));
+  if (e.history.last_attempt) r.last_attempt = epoch(*e.history.last_attempt);
+  r.episode_attempts = e.history.episode_attempts;
+  r.given_up = e.history.given_up;
+  r.backoff_reported = e.history.backoff_reported;
+  r.paused_reported = e.history.paused_reported;
+  r.actions = e.actions;
+  r.suppressed = e.suppressed;
+  return r;
+}
+
+Entry from_record(const state::AutohealRecord& r) {
+  Entry e;
+  e.name = r.name;
+  e.id = r.id;
+  e.project = r.project;
+  e.service = r.service;
+  if (r.unhealthy_since) e.history.unhealthy_since = from_epoch(*r.unhealthy_since);
+  for (double t : r.attempts) e.history.attempts.push_back(from_epoch(t));
+  if (r.last_attempt) e.history.last_attempt = from_epoch(*r.last_attempt);
+  e.history.episode_attempts = r.episode_attempts;
+  e.history.given_up = r.given_up;
+  e.history.backoff_reported = r.backoff_reported;
+  e.history.paused_reported = r.paused_reported;
+  e.actions = r.actions;
+  e.suppressed = r.suppressed;
+  return e;
+}
+
+// An action of the healer's own, until its last event (or the grace after the call).
+struct OwnAction {
+  std::string last_event;  // "restart" or "stop"
+  Clock::time_point until = Clock::time_point::max();
+};
+
+struct Dependent {
+  std::string name, id, project, service, reason;
+};
+
+}  // namespace
+
+struct Healer::Impl {
+  Impl(asio::any_io_executor ex, engine::Endpoint ep, state::StateModel& m, config::AutohealConfig settings,
+       HealerOptions o)
+      : ex(ex), endpoint(std::move(ep)), model(m), policy(std::move(settings)), options(o), wake(ex) {}
+
+  asio::any_io_executor ex;
+  engine::Endpoint endpoint;
+  state::StateModel& model;
+  Policy policy;
+  HealerOptions options;
+  asio::system_timer wake;
+  std::deque<engine::Event> pending;
+  bool listed = false;
+  std::map<std::string, Entry> entries;
+  std::map<std::string, OwnAction> own;  // by container id
+  std::vector<state::AutohealRecord> published;
+
+  Action action() const { return parse_action(policy.settings().action); }
+
+  const state::ContainerRecord* record(const std::string& name) const {
+    auto it = model.containers().find(name);
+    return it == model.containers().end() ? nullptr : &it->second;
+  }
+
+  bool opted_in(const state::ContainerRecord& r) const {
+    return policy.opted_in(r.spec.labels, r.project(), r.service());
+  }
+
+  static log::Field container_field(const Entry& e) { return {"container", e.name}; }
+
+  void count_suppressed(Entry& e, Reason r, std::string_view why, std::string_view detail = {}) {
+    ++e.suppressed[std::string(reason_name(r))];
+    log::info("auto-heal suppressed",
+              {container_field(e), {"project", e.project}, {"service", e.service}, {"reason", reason_name(r)},
+               {"attempt", e.history.attempts.size()}, {"why", why}, {"event", detail}});
+  }
+
+  Entry& entry_for(const std::string& name, const std::string& id, const std::string& project,
+                   const std::string& service) {
+    auto [it, inserted] = entries.try_emplace(name);
+    Entry& e = it->second;
+    if (inserted) e.name = name;
+    if (e.id != id) {
+      e.history = History{};  // another container under this name: its own history
+      e.id = id;
+    }
+    if (!project.empty()) e.project = project;
+    if (!service.empty()) e.service = service;
+    return e;
+  }
+
+  void expire_own(Clock::time_point now) {
+    std::erase_if(own, [&](const auto& kv) { return kv.second.until <= now; });
+  }
+
+  // One container event, in order, as the model applied it.
+  void follow(const engine::Event& ev) {
+    const auto at = event_time(ev);
+    std::string name = strip_slash(ev.attribute("name"));
+    const std::string& a = ev.action;
+
+    auto own_it = own.find(ev.actor_id);
+    const bool ours = own_it != own.end() && (a == "kill" || a == "die" || a == "stop" || a == "start" || a == "restart");
+    if (ours && a == own_it->second.last_event) own.erase(own_it);
+
+    if (a == "rename") {
+      const std::string old_name = strip_slash(ev.attribute("oldName"));
+      // The container's history moves with it; what was counted stays with the name, as
+      // the model's counters do.
+      if (auto it = entries.find(old_name); it != entries.end() && old_name != name && it->second.id == ev.actor_id) {
+        Entry& moved = entry_for(name, ev.actor_id, it->second.project, it->second.service);
+        moved.history = std::exchange(it->second.history, History{});
+        it->second.id.clear();
+      }
+      return;
+    }
+    if (a == "create") {
+      // Compose re-creating a service (up --force-recreate, a changed config) makes a new
+      // container of the same project and service: the old one is being replaced.
+      const std::string project(ev.attribute(engine::kLabelProject));
+      const std::string service(ev.attribute(engine::kLabelService));
+      if (!project.empty() && !service.empty()) {
+        for (auto& [n, e] : entries) {
+          if (n == name || e.project != project || e.service != service) continue;
+          if (policy.observe(e.history, Change::user_action, at))
+            count_suppressed(e, Reason::user_action, "a new container of its service was created", name);
+        }
+      }
+      if (auto it = entries.find(name); it != entries.end() && it->second.id != ev.actor_id) {
+        it->second.history = History{};
+        it->second.id = ev.actor_id;
+      }
+      return;
+    }
+
+    auto it = entries.find(name);
+    if (it == entries.end() || it->second.id != ev.actor_id) {
+      // Only a container turning unhealthy starts a history (if it is opted in).
+      if (!(a == "health_status" && ev.action_detail == "unhealthy")) return;
+      const auto* r = record(name);
+      std::map<std::string, std::string> labels = r ? r->spec.labels : std::map<std::string, std::string>{};
+      for (const auto& [k, v] : ev.attributes) labels.try_emplace(k, v);
+      const std::string project(ev.attribute(engine::kLabelProject)), service(ev.attribute(engine::kLabelService));
+      if (!policy.opted_in(labels, project, service)) return;
+      entry_for(name, ev.actor_id, project, service);
+      it = entries.find(name);
+    }
+    Entry& e = it->second;
+    const auto change = change_of(a, ev.action_detail, ev.attribute("signal"), ours);
+    if (!change) return;
+    if (*change == Change::healthy && (e.history.unhealthy_since || e.history.given_up))
+      log::info("auto-heal: healthy again", {container_field(e), {"project", e.project}, {"service", e.service},
+                                             {"attempt", e.history.episode_attempts}});
+    const std::optional<Reason> suppressed = policy.observe(e.history, *change, at);
+    if (suppressed) count_suppressed(e, *suppressed, "stopped, killed or removed by a user or Compose", a);
+  }
+
+  // After a full listing: what the engine says now, for what no event told (the agent
+  // was down, or the engine could not replay).
+  void follow_listing(Clock::time_point now) {
+    for (const auto& [name, r] : model.containers()) {
+      if (!r.present || !opted_in(r)) continue;
+      const bool live = r.state == "running" || r.state == "paused";
+      auto it = entries.find(name);
+      if (it == entries.end()) {
+        if (!live || r.health != "unhealthy") continue;
+        entry_for(name, r.id, r.project(), r.service());
+        it = entries.find(name);
+      }
+      Entry& e = it->second;
+      if (e.id != r.id) {
+        e.history = History{};
+        e.id = r.id;
+      }
+      if (own.count(r.id)) continue;
+      if (!live) policy.observe(e.history, Change::health_restarted, now);
+      else if (r.health == "unhealthy") policy.observe(e.history, Change::unhealthy, now);  // keeps an earlier since
+      else if (r.health == "healthy") policy.observe(e.history, Change::healthy, now);
+      else policy.observe(e.history, Change::health_restarted, now);
+    }
+  }
+
+  void publish() {
+    // Counters are kept while the model still reports the name (its retention).
+    std::erase_if(entries, [&](const auto& kv) { return record(kv.first) == nullptr && model.snapshot()->engine.ready; });
+    std::vector<state::AutohealRecord> records;
+    for (const auto& [name, e] : entries) records.push_back(to_record(e));
+    if (records == published) return;
+    published = records;
+    model.set_autoheal(std::make_shared<const std::vector<state::AutohealRecord>>(std::move(records)));
+    model.publish();
+  }
+
+  std::vector<Dependent> dependents_of(const Entry& parent) const {
+    std::vector<Dependent> out;
+    std::set<std::string> seen{parent.name};
+    auto add = [&](const state::ContainerRecord& r, const char* reason) {
+      if (!r.present || r.state != "running" || !seen.insert(r.name).second) return;
+      out.push_back({r.name, r.id, r.project(), r.service(), reason});
+    };
+    // network_mode: service:X / container:X: they share X's network namespace and lose it
+    // when X restarts. The engine stores "container:<id>" (Compose) or what was given.
+    for (const auto& [name, r] : model.containers()) {
+      const std::string& mode = r.spec.network_mode;
+      if (mode.rfind("container:", 0) != 0) continue;
+      const std::string target = mode.substr(10);
+      if (target == parent.id || target == parent.name || (target.size() >= 12 && parent.id.rfind(target, 0) == 0))
+        add(r, "network_namespace");
+    }
+    // depends_on: {X: {restart: true}} of the loaded compose project.
+    const auto snap = model.snapshot();
+    if (snap->compose && !parent.project.empty()) {
+      for (const auto& p : snap->compose->projects) {
+        if (p.name != parent.project || !p.model) continue;
+        for (const auto& [svc, s] : p.model->services) {
+          auto d = s.depends_on.find(parent.service);
+          if (d == s.depends_on.end() || !d->second.restart) continue;
+          for (const auto& [name, r] : model.containers())
+            if (r.project() == parent.project && r.service() == svc) add(r, "depends_on");
+        }
+      }
+    }
+    return out;
+  }
+
+  engine::ClientOptions client_options() const {
+    engine::ClientOptions o;
+    o.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.stop_timeout + options.request_margin);
+    return o;
+  }
+
+  // Calls the engine, marked as ours. Returns whether the engine did it.
+  asio::awaitable<bool> call(engine::Client& client, const std::string& name, const std::string& id, Action act) {
+    own[id] = OwnAction{std::string(action_name(act)), Clock::time_point::max()};
+    bool ok = false;
+    try {
+      const Outcome o = co_await carry_out(client, id, act, options.stop_timeout);
+      ok = o == Outcome::done;
+      if (!ok) log::info("auto-heal: nothing to do, the container is gone or stopped", {{"container", name}, {"outcome", outcome_name(o)}});
+    } catch (const engine::EngineError& e) {
+      log::warn("auto-heal action failed", {{"container", name}, {"action", action_name(act)}, {"error", e.what()}});
+    }
+    if (auto it = own.find(id); it != own.end()) it->second.until = Clock::now() + options.own_events_grace;
+    co_return ok;
+  }
+
+  // The last look before acting: the engine's own answer, not the model's.
+  // not_now: the check changed the history (decide again); wait: nothing to do until the
+  // next change (a paused container's unpause).
+  enum class Check { go, not_now, wait, engine_error };
+  asio::awaitable<Check> check(engine::Client& client, Entry& e, Clock::time_point now) {
+    std::optional<engine::ContainerInfo> info;
+    try {
+      info = co_await client.inspect(e.id);
+    } catch (const engine::EngineError& err) {
+      log::warn("auto-heal: cannot inspect the container before acting", {{"container", e.name}, {"error", err.what()}});
+      co_return Check::engine_error;
+    }
+    if (!info || info->name != e.name) {
+      policy.observe(e.history, Change::health_restarted, now);
+      co_return Check::not_now;
+    }
+    if (!policy.opted_in(info->spec.labels, info->project(), info->service())) co_return Check::wait;
+    if (info->state == "paused") co_return Check::wait;  // its pause event is on the way
+    if (info->state != "running") {
+      policy.observe(e.history, Change::health_restarted, now);
+      co_return Check::not_now;
+    }
+    if (info->health == "healthy") {
+      policy.observe(e.history, Change::healthy, now);
+      co_return Check::not_now;
+    }
+    if (info->health != "unhealthy") {
+      policy.observe(e.history, Change::health_restarted, now);
+      co_return Check::not_now;
+    }
+    co_return Check::go;
+  }
+
+  // Decides for one container and carries it out. Returns when to look at it again.
+  asio::awaitable<Clock::time_point> decide(const std::string& name, Clock::time_point now) {
+    auto it = entries.find(name);
+    const auto* r = record(name);
+    if (it == entries.end() || !r || r->id != it->second.id || own.count(r->id)) co_return Clock::time_point::max();
+    Entry& e = it->second;
+    const Facts facts{opted_in(*r), r->present && (r->state == "running" || r->state == "paused"), r->state == "paused"};
+    if (!r->project().empty()) e.project = r->project();
+    if (!r->service().empty()) e.service = r->service();
+    History next = e.history;
+    const Decision d = policy.decide(next, facts, now);
+    const auto unhealthy_for =
+        e.history.unhealthy_since ? std::chrono::duration<double>(now - *e.history.unhealthy_since).count() : 0.0;
+    if (d.kind == Decision::Kind::nothing) {
+      e.history = next;
+      co_return d.next;
+    }
+    if (d.kind == Decision::Kind::suppress) {
+      e.history = next;
+      if (d.reason == Reason::dry_run) {
+        ++e.suppressed[std::string(reason_name(d.reason))];
+        log::info("auto-heal dry run: would act",
+                  {container_field(e), {"project", e.project}, {"service", e.service}, {"reason", "dry_run"},
+                   {"action", policy.settings().action}, {"attempt", d.attempt},
+                   {"unhealthy_seconds", unhealthy_for}});
+        for (const auto& dep : policy.settings().restart_dependents && action() == Action::restart
+                                   ? dependents_of(e)
+                                   : std::vector<Dependent>{})
+          log::info("auto-heal dry run: would restart a dependent",
+                    {{"container", dep.name}, {"project", dep.project}, {"service", dep.service},
+                     {"reason", dep.reason}, {"parent", e.name}});
+      } else if (d.reason == Reason::limit) {
+        ++e.suppressed[std::string(reason_name(d.reason))];
+        log::warn("auto-heal gave up: max_attempts used up in the window; not acting on it until then",
+                  {container_field(e), {"project", e.project}, {"service", e.service}, {"reason", "limit"},
+                   {"attempt", e.history.attempts.size()}, {"max_attempts", policy.settings().max_attempts},
+                   {"window_seconds", std::int64_t(policy.settings().window.count())},
+                   {"retry_at", d.next == Clock::time_point::max() ? 0.0 : epoch(d.next)}});
+      } else {
+        count_suppressed(e, d.reason,
+                         d.reason == Reason::paused ? "the container is paused" : "waiting for the backoff",
+                         {});
+      }
+      co_return d.next;
+    }
+
+    // Act: one more look at the engine first.
+    engine::Client client(ex, endpoint, client_options());
+    Check c = Check::engine_error;
+    try {
+      co_await client.negotiate();
+      c = co_await check(client, e, now);
+    } catch (const engine::EngineError& err) {
+      log::warn("auto-heal: engine unavailable", {{"container", name}, {"error", err.what()}});
+    }
+    if (c == Check::engine_error) co_return Clock::now() + options.retry_after_engine_error;
+    if (c == Check::wait) co_return Clock::time_point::max();
+    if (c == Check::not_now) co_return Clock::now();  // decide again on what the check learnt
+    e.history = next;
+    const Action act = action();
+    const std::string id = e.id;
+    const std::string project = e.project, service = e.service;
+    log::info(act == Action::restart ? "auto-heal: restarting an unhealthy container"
+                                     : "auto-heal: stopping an unhealthy container",
+              {{"container", name}, {"project", project}, {"service", service}, {"reason", "unhealthy"},
+               {"attempt", d.attempt}, {"unhealthy_seconds", unhealthy_for}});
+    const bool done = co_await call(client, name, id, act);
+    // `entries` is not changed while the call runs (events queue until the loop drains
+    // them), so `e` still stands.
+    if (done) ++e.actions[std::string(action_name(act))];
+    if (done && act == Action::restart && policy.settings().restart_dependents) {
+      for (const auto& dep : dependents_of(e)) {
+        log::info("auto-heal: restarting a dependent",
+                  {{"container", dep.name}, {"project", dep.project}, {"service", dep.service},
+                   {"reason", dep.reason}, {"parent", name}, {"attempt", d.attempt}});
+        if (co_await call(client, dep.name, dep.id, Action::restart))
+          ++entry_for(dep.name, dep.id, dep.project, dep.service).actions["restart"];
+      }
+    }
+    co_return d.next;
+  }
+
+  asio::awaitable<void> run() {
+    for (const auto& r : model.autoheal() ? *model.autoheal() : std::vector<state::AutohealRecord>{})
+      entries[r.name] = from_record(r);
+    published = model.autoheal() ? *model.autoheal() : std::vector<state::AutohealRecord>{};
+    if (!entries.empty())
+      log::info("auto-heal histories restored", {{"containers", entries.size()}});
+    listed = model.snapshot()->engine.ready;
+    for (;;) {
+      auto now = Clock::now();
+      expire_own(now);
+      while (!pending.empty()) {
+        engine::Event ev = std::move(pending.front());
+        pending.pop_front();
+        follow(ev);
+      }
+      if (listed) {
+        listed = false;
+        follow_listing(now);
+      }
+      auto next = Clock::time_point::max();
+      std::vector<std::string> names;
+      for (const auto& [name, e] : entries) names.push_back(name);
+      for (const auto& name : names) next = std::min(next, co_await decide(name, Clock::now()));
+      for (const auto& [id, o] : own) next = std::min(next, o.until);
+      publish();
+      if (!pending.empty() || listed) continue;
+      if (next <= Clock::now()) continue;
+      wake.expires_at(next);
+      co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+};
+
+Healer::Healer(asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model,
+               config::AutohealConfig settings, HealerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(ex), std::move(endpoint), model, std::move(settings), options)) {
+  Impl* impl = impl_.get();
+  model.set_observer({.event =
+                          [impl](const engine::Event& e) {
+                            if (!followed(e.action)) return;
+                            impl->pending.push_back(e);
+                            impl->wake.cancel();
+                          },
+                      .listed =
+                          [impl] {
+                            impl->listed = true;
+                            impl->wake.cancel();
+                          }});
+}
+
+Healer::~Healer() { impl_->model.set_observer({}); }
+
+asio::awaitable<void> Healer::run() { return impl_->run(); }
+
+}  // namespace composewatch::autoheal
