@@ -18,7 +18,8 @@ Liveness::Liveness(asio::any_io_executor ex, Client& client, LivenessOptions opt
     : ex_(std::move(ex)), client_(client), options_(options), on_live_(std::move(on_live)) {}
 
 asio::awaitable<void> Liveness::guard(EventStream& stream) {
-  const std::string call = std::string("GET ") + kLivenessProbeTarget;
+  std::string call = "GET ";
+  call += kLivenessProbeTarget;  // (a concatenation here trips GCC 12's -Warray-bounds in the coroutine frame)
   asio::steady_timer timer(ex_);
   int streak = 0;
   for (;;) {
