@@ -260,6 +260,9 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
 
   std::set<std::string> mounted;
   for (const Service* s : all) {
+    // A field whose value depends on a variable the agent lacks (Service::unknown) is not
+    // judged: its empty or partial value is not what the deployer ran.
+    auto known = [s](const char* field) { return !s->unknown.contains(field); };
     bool named_volume = false;
     for (const auto& v : s->volumes) {
       if (v.type == "volume" && !v.source.empty()) {
@@ -268,7 +271,7 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
       }
     }
 
-    if (!has_active_healthcheck(*s)) {
+    if (known("healthcheck") && !has_active_healthcheck(*s)) {
       if (is_stateful_image(s->image))
         add(check_id::stateful_without_healthcheck, s->name, s->location,
             "service " + s->name + " runs " + s->image + " without a healthcheck");
@@ -277,7 +280,7 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
             "service " + s->name + " keeps data in a named volume but has no healthcheck");
     }
 
-    if (!s->memory_limit_bytes)
+    if (!s->memory_limit_bytes && known("memory_limit"))
       add(check_id::no_memory_limit, s->name, s->location, "service " + s->name + " has no memory limit");
 
     for (const auto& [dep, d] : s->depends_on) {
@@ -302,17 +305,17 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
         add(check_id::build_in_production, s->name, s->location,
             "service " + s->name + " builds its image on the host" +
                 (s->build_context.empty() ? std::string() : " from " + s->build_context));
-      else if (is_floating_image(s->image))
+      else if (known("image") && is_floating_image(s->image))
         add(check_id::floating_tag, s->name, s->location,
             "service " + s->name + " runs " + s->image +
                 (s->image.ends_with(":latest") ? ", a floating tag" : ", which has no tag (latest)"));
       const std::string restart = declared_restart(*s);
-      if (!restart.empty() && restart != "always" && restart != "unless-stopped" && !jobs.count(s->name))
+      if (known("restart_policy") && !restart.empty() && restart != "always" && restart != "unless-stopped" && !jobs.count(s->name))
         add(check_id::restart_policy, s->name, s->location,
             "service " + s->name + " has restart policy " + restart + ", not always or unless-stopped");
     }
 
-    if (s->restart.empty() && !s->deploy_restart_condition && !jobs.count(s->name))
+    if (known("restart_policy") && s->restart.empty() && !s->deploy_restart_condition && !jobs.count(s->name))
       add(check_id::no_restart_policy, s->name, s->location, "service " + s->name + " has no restart policy");
 
     if (s->network_mode != "host") {

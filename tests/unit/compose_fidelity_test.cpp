@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "composewatch/app/check_command.h"
@@ -629,6 +630,49 @@ TEST(ComposeFidelityCli, CheckTakesProjectDirectory) {
   EXPECT_EQ(o.files, std::vector<std::string>{"compose.yaml"});
   EXPECT_THROW(config::parse_command_line({"check", "--project-directory"}), config::UsageError);
   EXPECT_NE(config::help_text("check").find("--project-directory=DIR"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// The checklist does not judge a field the agent could not resolve: `mem_limit: ${MEM}`
+// with MEM missing is not "no memory limit", `restart: ${RESTART}` is not "no restart
+// policy", `image: app:${TAG}` is not a floating tag. With the variables given, the same
+// file is judged on its values.
+TEST_F(ComposeFidelity, LintDoesNotJudgeFieldsTheAgentCannotResolve) {
+  write("docker-compose.prod.yml", R"(services:
+  web:
+    image: app:${TAG}
+    mem_limit: ${MEM}
+    restart: ${RESTART}
+  db:
+    image: postgres:16
+    healthcheck:
+      test: ["CMD", "pg_isready", "-p", "${PGPORT}"]
+)");
+  auto checks = [](const cc::Project& p) {
+    std::set<std::string> out;
+    for (const auto& f : cc::lint_project(p)) out.insert(f.check + ":" + f.service);
+    return out;
+  };
+  cc::LoadOptions o;
+  o.files = {path("docker-compose.prod.yml")};
+  o.interpolation = cc::Environment::agent;
+  const auto unknown = checks(load(o));
+  EXPECT_FALSE(unknown.contains("no-memory-limit:web"));
+  EXPECT_FALSE(unknown.contains("no-restart-policy:web"));
+  EXPECT_FALSE(unknown.contains("restart-policy:web"));
+  EXPECT_FALSE(unknown.contains("floating-tag:web"));
+  EXPECT_FALSE(unknown.contains("stateful-without-healthcheck:db"));
+  EXPECT_TRUE(unknown.contains("no-memory-limit:db"));  // a field that is simply absent still counts
+
+  o.environment = {{"TAG", "latest"}, {"MEM", "64m"}, {"RESTART", "on-failure"}, {"PGPORT", "5432"}};
+  const auto given = checks(load(o));
+  EXPECT_FALSE(given.contains("no-memory-limit:web"));
+  EXPECT_TRUE(given.contains("restart-policy:web"));
+  EXPECT_TRUE(given.contains("floating-tag:web"));
+  EXPECT_FALSE(given.contains("stateful-without-healthcheck:db"));
 }
 
 }  // namespace
