@@ -66,7 +66,7 @@ long find_line(const std::vector<std::string>& lines, std::initializer_list<std:
 }
 
 const std::vector<std::string> kJobs = {"events", "oom-folder", "compose-watcher", "disk",
-                                        "prune",  "systemd",    "heartbeat",       "expiry"};
+                                        "prune",  "systemd",    "heartbeat",       "expiry", "autoheal"};
 
 void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -152,8 +152,9 @@ TEST(JobSupervision, EveryJobOfRunIsStartedAgainAfterAFaultAndResumesItsWork) {
         return false;
       },
       5s, "WATCHDOG=1 after the systemd job's restart"));
-  // heartbeat, expiry, oom-folder and prune have no effect a test can see in seconds (a
-  // 15 s stale heartbeat, a 15 min retention, a kill the events missed, a 24 h schedule):
+  // heartbeat, expiry, oom-folder, prune and autoheal have no effect a test can see in
+  // seconds (a 15 s stale heartbeat, a 15 min retention, a kill the events missed, a 24 h
+  // schedule, nothing opted in; auto-heal's own restarts are Autoheal.*):
   // their restart line above and a clean stop are what is checked.
   EXPECT_TRUE(agent.running());
   for (const auto& job : kJobs) {
