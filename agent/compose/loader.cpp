@@ -135,6 +135,12 @@ std::string resolve_host_path(const std::string& source, const std::string& base
   return (fs::path(base_dir) / source).lexically_normal().string();
 }
 
+// A build context Compose fetches instead of reading from the host.
+bool is_remote_context(const std::string& context) {
+  return context.find("://") != std::string::npos || context.starts_with("git@") ||
+         context.starts_with("github.com/");
+}
+
 void normalise_service(Node& svc, const std::string& name, const std::string& base_dir,
                        const std::map<std::string, std::string>& vars) {
   if (svc.is_null()) {  // "svc:" with nothing: an empty service, reported later if it stays so
@@ -166,6 +172,29 @@ void normalise_service(Node& svc, const std::string& name, const std::string& ba
     map.key_line = ext->key_line;
     map.set("service", *ext);
     *ext = std::move(map);
+  }
+  if (Node* build = svc.find("build"); build && !build->is_null()) {
+    // `build: DIR` is `build: {context: DIR}`; a context on the host resolves against this
+    // file's directory, as volumes do; a remote one (git, https) stays as written.
+    if (build->is_scalar()) {
+      Node map;
+      map.kind = Node::Kind::mapping;
+      map.location = build->location;
+      map.key_line = build->key_line;
+      map.set("context", *build);
+      *build = std::move(map);
+    }
+    if (!build->is_mapping()) fail(build->location, "build must be a string or a mapping, got " + build->kind_name());
+    if (Node* args = build->find("args")) list_to_mapping(*args, "build.args", false);
+    Node* context = build->find("context");
+    if (!context) {
+      build->set("context", scalar_node(".", build->location));
+      context = build->find("context");
+    }
+    if (context->is_scalar() && !is_remote_context(context->scalar)) {
+      context->scalar = resolve_host_path(context->scalar.empty() ? "." : context->scalar, base_dir, vars);
+      if (context->scalar.size() > 1 && context->scalar.ends_with("/")) context->scalar.pop_back();
+    }
   }
   if (Node* vols = svc.find("volumes"); vols && vols->is_sequence()) {
     for (Node& v : vols->items) {
@@ -576,12 +605,33 @@ std::vector<std::string> string_list(const Node& n, const std::string& what) {
   return out;
 }
 
+// `build:` after normalise_service: a mapping whose context is resolved.
+Service::Build build_value(const Node& n) {
+  Service::Build b;
+  b.location = n.location;
+  if (const Node* c = n.find("context"); c && !c->is_null()) b.context = expect_string(*c, "build.context");
+  b.remote = is_remote_context(b.context);
+  if (const Node* d = n.find("dockerfile"); d && !d->is_null()) b.dockerfile = expect_string(*d, "build.dockerfile");
+  if (const Node* d = n.find("dockerfile_inline"); d && !d->is_null())
+    b.dockerfile_inline = expect_string(*d, "build.dockerfile_inline");
+  if (const Node* t = n.find("target"); t && !t->is_null()) b.target = expect_string(*t, "build.target");
+  if (const Node* args = n.find("args"); args && !args->is_null()) {
+    if (!args->is_mapping()) fail(args->location, "build.args must be a list or a mapping, got " + args->kind_name());
+    for (const auto& [k, v] : args->entries)
+      if (!v.is_null()) b.args[k] = expect_string(v, "build.args." + k);
+  }
+  return b;
+}
+
 Service service_value(const std::string& name, const Node& svc) {
   Service s;
   s.name = name;
   s.location = svc.key_location();
   if (const Node* n = svc.find("image"); n && !n->is_null()) s.image = expect_string(*n, "image");
-  if (const Node* n = svc.find("build"); n && !n->is_null()) s.has_build = true;
+  if (const Node* n = svc.find("build"); n && !n->is_null()) {
+    s.has_build = true;
+    s.build = build_value(*n);
+  }
   if (s.image.empty() && !s.has_build) {
     fail(s.location, "service '" + name + "' has neither an image nor a build context");
   }

@@ -65,6 +65,19 @@ struct Service {
   std::string network_mode;
   std::map<std::string, std::string> labels;
   std::map<std::string, EnvironmentEntry> environment;
+  // `build:` (has_build). A string is the context alone. A context on the host is an
+  // absolute path, resolved like volumes against the declaring file's directory; a remote
+  // one (git URL, https://…) is kept as written and `remote` is set.
+  struct Build {
+    std::string context;
+    bool remote = false;
+    std::string dockerfile;         // as written, relative to the context; empty: Dockerfile
+    std::string dockerfile_inline;  // the Dockerfile's text when given inline
+    std::string target;             // the stage built; empty: the last
+    std::map<std::string, std::string> args;  // build args with a value (values may be secrets: never print them)
+    SourceLocation location;
+  };
+  std::optional<Build> build;  // set when has_build
 };
 
 struct VolumeDecl {
