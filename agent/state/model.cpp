@@ -321,6 +321,7 @@ void StateModel::count_stream_errors(const StreamErrors& more) {
 void StateModel::set_compose(std::shared_ptr<const compose::ComposeState> compose) { compose_ = std::move(compose); }
 void StateModel::set_disk(std::shared_ptr<const disk::DiskReport> disk) { disk_ = std::move(disk); }
 void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { prune_ = std::move(prune); }
+void StateModel::set_images(std::shared_ptr<const images::ImageReport> images) { images_ = std::move(images); }
 
 void StateModel::expire(Clock::time_point now) {
   for (auto it = by_name_.begin(); it != by_name_.end();) {
@@ -342,6 +343,7 @@ void StateModel::publish(Clock::time_point now) {
   snap->compose = compose_;
   snap->disk = disk_;
   snap->prune = prune_;
+  snap->images = images_;
   snap->api_stats = api_stats_;
   snap->taken_at = now;
   snap->sequence = ++published_count_;

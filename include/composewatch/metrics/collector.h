@@ -75,6 +75,8 @@ std::unique_ptr<Collector> make_compose_collector();
 std::unique_ptr<Collector> make_disk_collector();
 // Per-policy prune figures from Snapshot::prune.
 std::unique_ptr<Collector> make_prune_collector();
+// Image and Dockerfile findings from Snapshot::images.
+std::unique_ptr<Collector> make_image_collector();
 std::unique_ptr<Collector> make_disk_collector(
     std::function<std::optional<disk::FilesystemUsage>(const std::string&)> statfs);
 

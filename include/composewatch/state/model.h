@@ -26,6 +26,9 @@ struct DiskReport;  // disk/report.h
 namespace composewatch::prune {
 struct PruneStatus;  // prune/status.h
 }  // namespace composewatch::prune
+namespace composewatch::images {
+struct ImageReport;  // images/report.h
+}  // namespace composewatch::images
 
 namespace composewatch::state {
 
@@ -107,6 +110,7 @@ struct Snapshot {
   std::shared_ptr<const compose::ComposeState> compose;  // null until compose projects are known
   std::shared_ptr<const disk::DiskReport> disk;          // null until the disk collector has run
   std::shared_ptr<const prune::PruneStatus> prune;       // null unless prune policies are configured
+  std::shared_ptr<const ::composewatch::images::ImageReport> images;  // null until the image checker has run
   Clock::time_point taken_at{};
   // 1, 2, … for the snapshots a StateModel publishes; 0 for one built by hand (tests).
   std::uint64_t sequence = 0;
@@ -173,6 +177,8 @@ class StateModel {
   // What the disk collector and the prune scheduler last reported, carried likewise.
   void set_disk(std::shared_ptr<const disk::DiskReport> disk);
   void set_prune(std::shared_ptr<const prune::PruneStatus> prune);
+  // What the image checker last found (images/checker.h), carried likewise.
+  void set_images(std::shared_ptr<const images::ImageReport> images);
 
   // Drops removed containers whose retention has passed. Writer only.
   void expire(Clock::time_point now = Clock::now());
@@ -199,6 +205,7 @@ class StateModel {
   std::shared_ptr<const compose::ComposeState> compose_;
   std::shared_ptr<const disk::DiskReport> disk_;
   std::shared_ptr<const prune::PruneStatus> prune_;
+  std::shared_ptr<const images::ImageReport> images_;
   std::shared_ptr<const ApiStats> api_stats_;
   std::uint64_t published_count_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
