@@ -95,6 +95,13 @@ std::vector<ServiceReport> join_reports(std::vector<ServiceReport> builds, std::
   return out;
 }
 
+namespace {
+asio::awaitable<std::vector<ServiceReport>> check_builds_async(std::vector<compose::ProjectState> projects,
+                                                               BuildOptions options) {
+  co_return check_builds(projects, options);
+}
+}  // namespace
+
 ImageChecker::ImageChecker(asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model,
                            CheckerOptions options, engine::ClientOptions client)
     : ex_(std::move(ex)),
@@ -127,16 +134,12 @@ asio::awaitable<void> ImageChecker::check_once() {
   const auto snap = model_.snapshot();
   const auto t0 = std::chrono::steady_clock::now();
 
-  // The files, on a thread of their own: a context walk can take a while.
+  // The files, on a thread of their own: a context walk can take a while. (A plain
+  // coroutine function, not a capturing lambda: GCC 12 mishandles the latter's frame.)
   std::vector<compose::ProjectState> projects;
   if (snap->compose) projects = snap->compose->projects;
-  const BuildOptions build_options = options_.build;
-  std::vector<ServiceReport> builds = co_await asio::co_spawn(
-      *files_,
-      [projects = std::move(projects), build_options]() -> asio::awaitable<std::vector<ServiceReport>> {
-        co_return check_builds(projects, build_options);
-      },
-      asio::use_awaitable);
+  auto work = check_builds_async(std::move(projects), options_.build);
+  std::vector<ServiceReport> builds = co_await asio::co_spawn(*files_, std::move(work), asio::use_awaitable);
 
   std::vector<ServiceReport> images;
   std::string error;
