@@ -186,3 +186,34 @@ TEST(ImageChecksCatalogue, EveryCheckHasWhyAndFix) {
 }
 
 }  // namespace
+
+#include <sstream>
+
+#include "composewatch/app/diagnose_command.h"
+
+namespace {
+
+TEST(ImageDiagnose, TheChecklistSectionInTextAndJson) {
+  composewatch::app::HostFacts f;
+  img::ServiceReport s;
+  s.project = "shop";
+  s.service = "api";
+  s.build = img::BuildReport{};
+  s.build->context = "/srv/shop/api";
+  s.build->context_size = {.bytes = 3u << 20, .files = 12, .complete = true, .error = {}};
+  s.findings = {{"dockerignore-missing", "/srv/shop/api", "the build context /srv/shop/api has no .dockerignore"}};
+  f.image_checks = {s};
+  const auto report = composewatch::app::build_report(f);
+  std::ostringstream text, json;
+  composewatch::app::render_text(report, text);
+  composewatch::app::render_json(report, json);
+  EXPECT_NE(text.str().find("== Image and Dockerfile checklist\n  shop/api: context /srv/shop/api sends 3 MiB\n"
+                            "    dockerignore-missing: the build context /srv/shop/api has no .dockerignore"),
+            std::string::npos)
+      << text.str();
+  EXPECT_NE(json.str().find(R"("image_checklist":{"error":null,"services":[{"project":"shop","service":"api","context":"/srv/shop/api","context_bytes":3145728,"context_complete":true,"image":null,"image_bytes":null,"findings":[{"check":"dockerignore-missing")"),
+            std::string::npos)
+      << json.str();
+}
+
+}  // namespace

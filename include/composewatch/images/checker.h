@@ -39,11 +39,6 @@ namespace composewatch::images {
 // name), by project and service.
 std::vector<RunningService> running_services(const std::vector<state::ContainerRecord>& containers);
 
-// The build reports of the services of `projects` (their last good models) whose build
-// context is on the host. Reads files (bounded); never throws.
-std::vector<ServiceReport> check_builds(const std::vector<compose::ProjectState>& projects,
-                                        const BuildOptions& options = {});
-
 // What is read once per image id.
 struct ImageFacts {
   ImageConfig config;

@@ -10,6 +10,10 @@
 #include "composewatch/images/build_checks.h"
 #include "composewatch/images/image_checks.h"
 
+namespace composewatch::compose {
+struct ProjectState;  // compose/discovery.h
+}  // namespace composewatch::compose
+
 namespace composewatch::images {
 
 // A running service and the one container of it that is inspected.
@@ -33,6 +37,11 @@ struct ImageReport {
   bool last_ok = true;                  // the last check reached the engine
   std::string last_error;
 };
+
+// The build reports of the services of `projects` (their last good models) whose build
+// context is on the host. Reads files (bounded); never throws.
+std::vector<ServiceReport> check_builds(const std::vector<compose::ProjectState>& projects,
+                                        const BuildOptions& options = {});
 
 // The services of `reports` with `project`'s name.
 std::vector<const ServiceReport*> services_of(const std::vector<ServiceReport>& reports, const std::string& project);
