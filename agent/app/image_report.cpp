@@ -1,6 +1,8 @@
 #include "composewatch/app/image_report.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "composewatch/images/checker.h"
 #include "oneshot.h"
@@ -29,7 +31,11 @@ HostImageReport host_image_report(const config::AgentConfig& cfg, const std::vec
   HostImageReport out;
   std::vector<images::ServiceReport> builds = images::check_builds(projects);
   std::vector<images::ServiceReport> running;
-  const auto services = running_services(containers);
+  // Only the services of the projects being checked (`check -f` names one).
+  std::set<std::string> names;
+  for (const auto& p : projects) names.insert(p.name);
+  auto services = running_services(containers);
+  std::erase_if(services, [&](const images::RunningService& s) { return !names.contains(s.project); });
   if (!services.empty()) {
     try {
       const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
