@@ -180,6 +180,11 @@ asio::awaitable<void> ImageChecker::check_once() {
     }
   }
 
+  // An engine that did not answer leaves the last images read, so their findings stay.
+  if (error.empty())
+    last_images_ = images;
+  else
+    images = last_images_;
   auto report = std::make_shared<ImageReport>();
   report->services = join_reports(std::move(builds), std::move(images), options_.growth);
   report->checked_at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -200,11 +205,11 @@ asio::awaitable<void> ImageChecker::check_once() {
 asio::awaitable<void> ImageChecker::run() {
   asio::steady_timer timer(ex_);
   std::string last;
-  auto last_check = std::chrono::steady_clock::time_point::min();
+  std::optional<std::chrono::steady_clock::time_point> last_check;  // none: never checked
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     const std::string current = fingerprint(*model_.snapshot());
-    if (current != last || now - last_check >= options_.interval) {
+    if (!last_check || current != last || now - *last_check >= options_.interval) {
       co_await check_once();
       last = current;
       last_check = now;

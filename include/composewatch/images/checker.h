@@ -20,6 +20,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,6 +89,7 @@ class ImageChecker {
   std::unique_ptr<boost::asio::thread_pool> files_;  // the build checks' file reading
   ImageCache cache_;
   std::map<std::pair<std::string, std::string>, PreviousImage> current_, previous_;
+  std::vector<ServiceReport> last_images_;  // of the last check the engine answered
   std::string last_error_;
 };
 
