@@ -29,6 +29,7 @@
 #include "composewatch/disk/collector.h"
 #include "composewatch/engine/stats_poller.h"
 #include "composewatch/engine/tracker.h"
+#include "composewatch/images/checker.h"
 #include "composewatch/log/log.h"
 #include "composewatch/prune/host_lock.h"
 #include "composewatch/prune/scheduler.h"
@@ -324,6 +325,8 @@ int run_agent(const config::AgentConfig& cfg) {
   jobs.start("compose-watcher", [&] { return compose_projects.run(); });
   disk::DiskCollector disk_usage(ex, endpoint, model, {.interval = cfg.disk_interval, .timeout = cfg.disk_timeout});
   jobs.start("disk", [&] { return disk_usage.run(); });
+  images::ImageChecker image_checks(ex, endpoint, model);
+  jobs.start("images", [&] { return image_checks.run(); });
   prune::PruneScheduler prune_policies(ex, endpoint, model, cfg.prune_policies,
                                        {.lock_path = prune::lock_path(cfg.state_dir),
                                         .df_timeout = cfg.disk_timeout,

@@ -8,6 +8,7 @@
 
 #include "composewatch/app/compose_command.h"
 #include "composewatch/app/host.h"
+#include "composewatch/app/image_report.h"
 #include "composewatch/disk/findings.h"
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/cli.h"
@@ -61,8 +62,10 @@ struct Report {
   compose::ProjectDrift drift;
   std::vector<disk::VolumeFinding> volumes;
   std::string unknown_fix;  // how to give the agent the variables of unknown fields; empty when none is
+  std::vector<const images::ServiceReport*> images;  // the image and build checklist
   std::size_t findings() const {
     std::size_t n = project->findings.size() + drift.orphans.size() + volumes.size();
+    for (const auto* i : images) n += i->findings.size();
     for (const auto& s : drift.services) n += s.details.size();
     return n;
   }
@@ -72,6 +75,86 @@ std::string files_of(const compose::ProjectState& p) {
   std::string s;
   for (std::size_t i = 0; i < p.source.files.size(); ++i) s += (i ? ", " : "") + p.source.files[i];
   return s;
+}
+
+std::string context_size_text(const images::ContextSize& c) {
+  if (!c.error.empty()) return "size unknown (" + c.error + ")";
+  return std::string(c.complete ? "" : "at least ") + images::human_bytes(c.bytes) + " in " + std::to_string(c.files) +
+         " files" + (c.complete ? "" : " (counting stopped at the walk's limit)");
+}
+
+std::string image_text(const images::ServiceImage& i) {
+  std::string s = (i.image.empty() ? std::string("?") : i.image) + " (" +
+                  engine::short_id(i.config.id.starts_with("sha256:") ? i.config.id.substr(7) : i.config.id) + "), " +
+                  images::human_bytes(std::uint64_t(std::max<std::int64_t>(0, i.config.size)));
+  const std::string user = i.has_container_user ? i.container_user : i.config.user;
+  s += ", runs as " + (user.empty() ? std::string("root (no user set)") : user);
+  return s;
+}
+
+void print_image_reports(std::ostream& out, const std::vector<const images::ServiceReport*>& reports) {
+  for (const auto* r : reports) {
+    if (r->build)
+      out << "  build " << r->service << ": context " << r->build->context << " sends "
+          << context_size_text(r->build->context_size)
+          << (r->build->dockerfile.empty() ? std::string() : ", Dockerfile " + r->build->dockerfile) << "\n";
+    if (r->image) {
+      out << "  image " << r->service << ": " << image_text(*r->image) << "\n";
+      for (const auto& l : r->image->largest_layers)
+        out << "      layer " << images::human_bytes(std::uint64_t(l.size)) << ": " << l.created_by << "\n";
+    } else if (!r->image_error.empty()) {
+      out << "  image " << r->service << ": not read: " << r->image_error << "\n";
+    }
+    for (const auto& f : r->findings) {
+      const auto& check = images::check(f.check);
+      out << "  " << (f.location.empty() ? r->service : f.location) << ": " << f.check << ": service " << r->service
+          << ": " << f.message << "\n      why: " << check.why << "\n      fix: " << check.fix << "\n";
+    }
+  }
+}
+
+json::array image_reports_json(const std::vector<const images::ServiceReport*>& reports) {
+  json::array out;
+  for (const auto* r : reports) {
+    json::object o{{"service", r->service}};
+    if (r->build) {
+      const auto& c = r->build->context_size;
+      o["build"] = json::object{{"context", r->build->context},
+                                {"dockerfile", r->build->dockerfile},
+                                {"context_bytes", c.error.empty() ? json::value(c.bytes) : json::value(nullptr)},
+                                {"context_files", c.error.empty() ? json::value(c.files) : json::value(nullptr)},
+                                {"context_complete", c.complete}};
+    } else {
+      o["build"] = nullptr;
+    }
+    if (r->image) {
+      const auto& i = *r->image;
+      json::array layers;
+      for (const auto& l : i.largest_layers)
+        layers.push_back(json::object{{"size_bytes", l.size}, {"created_by", l.created_by}});
+      o["image"] = json::object{{"container", i.container},
+                                {"image", i.image},
+                                {"id", i.config.id},
+                                {"size_bytes", i.config.size},
+                                {"user", i.has_container_user ? i.container_user : i.config.user},
+                                {"largest_layers", std::move(layers)}};
+    } else {
+      o["image"] = nullptr;
+    }
+    o["image_error"] = r->image_error.empty() ? json::value(nullptr) : json::value(r->image_error);
+    json::array findings;
+    for (const auto& f : r->findings) {
+      const auto& check = images::check(f.check);
+      findings.push_back(json::object{{"check", f.check},
+                                      {"location", f.location},
+                                      {"message", f.message},
+                                      {"why", check.why},
+                                      {"fix", check.fix}});
+    }
+    o["findings"] = std::move(findings);
+    out.push_back(std::move(o));
+  }
+  return out;
 }
 
 constexpr const char* kDriftFix = "run 'docker-compose up -d' (or 'docker compose up -d') to apply the file, "
@@ -143,6 +226,7 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
     for (const auto& v : r.volumes)
       out << "  volume " << v.volume << ": " << v.check << ": " << v.detail << "\n      why: " << v.why
           << "\n      fix: " << v.fix << "\n";
+    print_image_reports(out, r.images);
     const std::size_t n = r.findings();
     out << "  " << (n == 0 ? std::string("clean") : std::to_string(n) + (n == 1 ? " finding" : " findings"));
     if (unknown > 0) out << "; " << unknown << (unknown == 1 ? " field" : " fields") << " unknown";
@@ -152,7 +236,7 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
 }
 
 void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_code, bool from_flags,
-                const std::string& volumes_error) {
+                const std::string& volumes_error, const std::string& images_error) {
   json::array projects;
   std::size_t total = 0;
   for (const auto& r : reports) {
@@ -207,11 +291,13 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
       volumes.push_back(json::object{
           {"volume", v.volume}, {"check", v.check}, {"detail", v.detail}, {"why", v.why}, {"fix", v.fix}});
     o["volumes"] = std::move(volumes);
+    o["images"] = image_reports_json(r.images);
     total += p.valid ? r.findings() : 0;
     projects.push_back(std::move(o));
   }
   json::object doc{{"projects", std::move(projects)}, {"findings", total}, {"exit_code", exit_code}};
   doc["volumes_error"] = volumes_error.empty() ? json::value(nullptr) : json::value(volumes_error);
+  doc["images_error"] = images_error.empty() ? json::value(nullptr) : json::value(images_error);
   out << json::serialize(doc) << "\n";
 }
 
@@ -241,6 +327,8 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   } catch (const std::exception& e) {
     volumes_error = e.what();
   }
+  // The build checks of every loaded project; the image checks of what runs.
+  const HostImageReport image_checks = host_image_report(cfg, projects, infos);
   std::vector<Report> reports;
   bool could_not = false;
   std::size_t findings = 0;
@@ -248,6 +336,7 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
     Report r{&p, {}, {}, {}};
     for (const auto& v : volume_findings)
       if (v.project == p.name) r.volumes.push_back(v);
+    if (p.valid) r.images = images::services_of(image_checks.services, p.name);
     if (p.valid && p.model) {
       r.drift = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
       if (const auto vars = unknown_variables(r.drift); !vars.empty())
@@ -260,10 +349,12 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   }
   const int code = could_not ? 2 : findings > 0 ? 1 : 0;
   if (options.format == "json")
-    print_json(out, reports, code, !options.files.empty() || !options.project_directory.empty(), volumes_error);
+    print_json(out, reports, code, !options.files.empty() || !options.project_directory.empty(), volumes_error,
+               image_checks.error);
   else
     print_text(out, reports);
   if (!volumes_error.empty()) err << "composewatch: volume findings not checked: " << volumes_error << "\n";
+  if (!image_checks.error.empty()) err << "composewatch: running images not checked: " << image_checks.error << "\n";
   for (const auto& p : projects)
     if (!p.valid && !skipped(p)) err << "composewatch: could not check project " << p.name << ": " << p.error << "\n";
   return code;

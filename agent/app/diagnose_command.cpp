@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "composewatch/app/host.h"
+#include "composewatch/app/image_report.h"
 #include "composewatch/cgroup/source.h"
 #include "composewatch/engine/client.h"
 #include "oneshot.h"
@@ -209,6 +210,15 @@ HostFacts gather_host_facts(const config::AgentConfig& cfg, const DiagnoseOption
     f.projects = known_projects(cfg, live_containers(f.containers ? *f.containers : none));
   } catch (const std::exception& e) {
     f.projects_error = e.what();
+  }
+  if (f.projects && f.engine_error.empty()) {
+    static const std::vector<engine::ContainerInfo> none;
+    HostImageReport images = host_image_report(cfg, *f.projects, f.containers ? *f.containers : none);
+    f.image_checks = std::move(images.services);
+    f.image_checks_error = std::move(images.error);
+  } else if (f.projects) {
+    f.image_checks = images::check_builds(*f.projects);  // the files can still be read
+    f.image_checks_error = "the engine did not answer";
   }
   return f;
 }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "composewatch/app/diagnose_command.h"
+#include "composewatch/images/checks.h"
 
 namespace composewatch::app {
 
@@ -406,6 +407,33 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
     table(out, rows, {false, true, true, true, false});
   }
 
+  heading(out, "Image and Dockerfile checklist");
+  if (r.image_checklist.services.empty()) {
+    out << "  no service builds from a context here or runs\n";
+  } else {
+    for (const auto& s : r.image_checklist.services) {
+      std::string line = s.project + "/" + s.service + ":";
+      if (s.build) {
+        const auto& c = s.build->context_size;
+        line += " context " + s.build->context + " sends " +
+                (c.error.empty() ? std::string(c.complete ? "" : "at least ") + images::human_bytes(c.bytes)
+                                 : std::string("?"));
+      }
+      if (s.image)
+        line += std::string(s.build ? ";" : "") + " image " + s.image->image + " " +
+                images::human_bytes(std::uint64_t(std::max<std::int64_t>(0, s.image->config.size)));
+      out << "  " << wrap(line, 4) << "\n";
+      if (s.image)
+        for (const auto& l : s.image->largest_layers)
+          out << "      layer " << images::human_bytes(std::uint64_t(l.size)) << ": " << l.created_by << "\n";
+      for (const auto& f : s.findings)
+        out << "    " << f.check << ": " << wrap(f.message + (f.location.empty() ? "" : " (" + f.location + ")"), 6)
+            << "\n      fix: " << wrap(std::string(images::check(f.check).fix), 11) << "\n";
+    }
+  }
+  if (!r.image_checklist.error.empty())
+    out << "  " << wrap("(running images not checked: " + r.image_checklist.error + ")", 2) << "\n";
+
   heading(out, "Next steps");
   if (r.next_steps.empty()) {
     out << "  nothing stands out\n";
@@ -566,6 +594,33 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
                                     {"lint", p.valid ? json::value(p.lint) : json::value(nullptr)}});
   }
   doc["compose"] = json::object{{"error", str_or_null(r.compose.error)}, {"projects", std::move(projects)}};
+
+  json::array checklist;
+  for (const auto& s : r.image_checklist.services) {
+    json::object o{{"project", s.project}, {"service", s.service}};
+    if (s.build) {
+      const auto& c = s.build->context_size;
+      o["context"] = s.build->context;
+      o["context_bytes"] = c.error.empty() ? json::value(c.bytes) : json::value(nullptr);
+      o["context_complete"] = c.complete;
+    } else {
+      o["context"] = nullptr;
+      o["context_bytes"] = nullptr;
+      o["context_complete"] = nullptr;
+    }
+    o["image"] = s.image ? json::value(s.image->image) : json::value(nullptr);
+    o["image_bytes"] = s.image ? json::value(s.image->config.size) : json::value(nullptr);
+    json::array findings;
+    for (const auto& f : s.findings)
+      findings.push_back(json::object{{"check", f.check},
+                                      {"location", f.location},
+                                      {"message", f.message},
+                                      {"fix", images::check(f.check).fix}});
+    o["findings"] = std::move(findings);
+    checklist.push_back(std::move(o));
+  }
+  doc["image_checklist"] =
+      json::object{{"error", str_or_null(r.image_checklist.error)}, {"services", std::move(checklist)}};
 
   json::array steps;
   for (const auto& s : r.next_steps)

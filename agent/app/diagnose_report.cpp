@@ -448,6 +448,7 @@ DiagnoseReport build_report(const HostFacts& facts, const DiagnoseRules& rules, 
   r.volumes = volumes_section(facts, rules);
   r.containers = containers_section(facts, rules);
   r.compose = compose_section(facts);
+  r.image_checklist = {facts.image_checks_error, facts.image_checks};
   r.next_steps = next_steps(r, facts.prune_policies_configured, rules);
   return r;
 }

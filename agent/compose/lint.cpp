@@ -230,6 +230,11 @@ bool is_secret_key(std::string_view key) {
   return false;
 }
 
+namespace {
+// The build context on the host; empty without build: or when Compose fetches it (git, URL).
+std::string local_context(const Service& s) { return s.build && !s.build->remote ? s.build->context : std::string(); }
+}  // namespace
+
 std::vector<LintFinding> lint_project(const Project& project, const LintOptions& options) {
   std::vector<LintFinding> out;
   const bool production = !production_reason(project, options.production).empty();
@@ -292,7 +297,7 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
     }
 
     if (production) {
-      const std::vector<std::string> code_roots = {project.working_dir, s->build_context};
+      const std::vector<std::string> code_roots = {project.working_dir, local_context(*s)};
       for (const auto& v : s->volumes) {
         if (is_dev_mount(v, code_roots))
           add(check_id::dev_mount, s->name, s->location,
@@ -304,7 +309,7 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
       if (s->has_build)
         add(check_id::build_in_production, s->name, s->location,
             "service " + s->name + " builds its image on the host" +
-                (s->build_context.empty() ? std::string() : " from " + s->build_context));
+                (local_context(*s).empty() ? std::string() : " from " + local_context(*s)));
       else if (known("image") && is_floating_image(s->image))
         add(check_id::floating_tag, s->name, s->location,
             "service " + s->name + " runs " + s->image +

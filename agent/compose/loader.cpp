@@ -143,9 +143,10 @@ std::string resolve_host_path(const std::string& source, const std::string& base
   return (fs::path(base_dir) / source).lexically_normal().string();
 }
 
-bool is_local_context(const std::string& context) {
-  return context.find("://") == std::string::npos && !context.starts_with("git@") &&
-         !context.starts_with("github.com/");
+// A build context Compose fetches instead of reading from the host.
+bool is_remote_context(const std::string& context) {
+  return context.find("://") != std::string::npos || context.starts_with("git@") ||
+         context.starts_with("github.com/");
 }
 
 void normalise_service(Node& svc, const std::string& name, const std::string& base_dir,
@@ -180,12 +181,27 @@ void normalise_service(Node& svc, const std::string& name, const std::string& ba
     map.set("service", *ext);
     *ext = std::move(map);
   }
-  // A local build context resolves against the file's directory, as Compose does; a
-  // remote one (git URL, https://...) stays as written.
-  if (Node* build = svc.find("build")) {
-    Node* context = build->is_scalar() ? build : build->is_mapping() ? build->find("context") : nullptr;
-    if (context && context->is_scalar() && !context->scalar.empty() && is_local_context(context->scalar)) {
-      context->scalar = resolve_host_path(context->scalar, base_dir, vars);
+  if (Node* build = svc.find("build"); build && !build->is_null()) {
+    // `build: DIR` is `build: {context: DIR}`; a context on the host resolves against this
+    // file's directory, as volumes do; a remote one (git, https) stays as written.
+    if (build->is_scalar()) {
+      Node map;
+      map.kind = Node::Kind::mapping;
+      map.location = build->location;
+      map.key_line = build->key_line;
+      map.set("context", *build);
+      *build = std::move(map);
+    }
+    if (!build->is_mapping()) fail(build->location, "build must be a string or a mapping, got " + build->kind_name());
+    if (Node* args = build->find("args")) list_to_mapping(*args, "build.args", false);
+    Node* context = build->find("context");
+    if (!context) {
+      build->set("context", scalar_node(".", build->location));
+      context = build->find("context");
+    }
+    if (context->is_scalar() && !is_remote_context(context->scalar)) {
+      context->scalar = resolve_host_path(context->scalar.empty() ? "." : context->scalar, base_dir, vars);
+      if (context->scalar.size() > 1 && context->scalar.ends_with("/")) context->scalar.pop_back();
     }
   }
   if (Node* vols = svc.find("volumes"); vols && vols->is_sequence()) {
@@ -754,6 +770,24 @@ std::vector<std::string> string_list(const Node& n, const std::string& what) {
   return out;
 }
 
+// `build:` after normalise_service: a mapping whose context is resolved.
+Service::Build build_value(const Node& n) {
+  Service::Build b;
+  b.location = n.location;
+  if (const Node* c = n.find("context"); c && !c->is_null()) b.context = expect_string(*c, "build.context");
+  b.remote = is_remote_context(b.context);
+  if (const Node* d = n.find("dockerfile"); d && !d->is_null()) b.dockerfile = expect_string(*d, "build.dockerfile");
+  if (const Node* d = n.find("dockerfile_inline"); d && !d->is_null())
+    b.dockerfile_inline = expect_string(*d, "build.dockerfile_inline");
+  if (const Node* t = n.find("target"); t && !t->is_null()) b.target = expect_string(*t, "build.target");
+  if (const Node* args = n.find("args"); args && !args->is_null()) {
+    if (!args->is_mapping()) fail(args->location, "build.args must be a list or a mapping, got " + args->kind_name());
+    for (const auto& [k, v] : args->entries)
+      if (!v.is_null()) b.args[k] = expect_string(v, "build.args." + k);
+  }
+  return b;
+}
+
 void restart_policy_value(const Node& svc, const Node* deploy, Service& s) {
   if (const Node* n = svc.find("restart"); n && !n->is_null()) s.restart = restart_value(*n);
   if (const Node* policy = deploy ? mapping_field(*deploy, "restart_policy", "deploy.restart_policy") : nullptr) {
@@ -820,7 +854,10 @@ Service service_value(const std::string& name, const Node& svc, bool tolerate_un
     }
   };
   if (const Node* n = svc.find("image"); n && !n->is_null()) s.image = expect_string(*n, "image");
-  if (const Node* n = svc.find("build"); n && !n->is_null()) s.has_build = true;
+  if (const Node* n = svc.find("build"); n && !n->is_null()) {
+    s.has_build = true;
+    s.build = build_value(*n);
+  }
   if (s.image.empty() && !s.has_build && !(tolerate_unknown && s.unknown.contains("image"))) {
     fail(s.location, "service '" + name + "' has neither an image nor a build context");
   }
@@ -897,10 +934,6 @@ Service service_value(const std::string& name, const Node& svc, bool tolerate_un
     for (const Node& v : vols->items) s.volumes.push_back(volume_value(v));
   }
   if (const Node* ports = svc.find("ports"); ports && !ports->is_null()) s.ports = ports_value(*ports);
-  if (const Node* build = svc.find("build"); build && !build->is_null()) {
-    const Node* context = build->is_scalar() ? build : build->find("context");
-    if (context && context->is_scalar() && is_local_context(context->scalar)) s.build_context = context->scalar;
-  }
   if (const Node* n = svc.find("profiles")) s.profiles = string_list(*n, "profiles");
   if (const Node* n = svc.find("network_mode"); n && !n->is_null()) s.network_mode = expect_string(*n, "network_mode");
   if (const Node* labels = svc.find("labels"); labels && !labels->is_null()) {
@@ -1168,8 +1201,6 @@ Project load_project(const LoadOptions& options) {
   }
   for (const auto& [name, node] : services->entries) {
     Service s = service_value(name, node, agent);
-    if (const Node* build = node.find("build"); build && build->is_mapping() && !build->find("context"))
-      s.build_context = project.working_dir;  // the default context, "."
     apply_env_files(node, s, agent, project.warnings);
     env_files_read.insert(env_files_read.end(), s.env_files.begin(), s.env_files.end());
     for (const VolumeMount& m : s.volumes) {

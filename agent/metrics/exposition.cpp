@@ -57,6 +57,7 @@ std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const
   v.push_back(make_disk_collector());
   v.push_back(make_prune_collector());
   v.push_back(make_autoheal_collector());
+  v.push_back(make_image_collector());
   v.push_back(make_resource_collector(std::move(resources)));
   v.push_back(make_process_collector());
   return v;

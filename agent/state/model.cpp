@@ -334,6 +334,7 @@ void StateModel::set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>>
   autoheal_ = std::move(records);
 }
 void StateModel::set_observer(Observer observer) { observer_ = std::move(observer); }
+void StateModel::set_images(std::shared_ptr<const images::ImageReport> images) { images_ = std::move(images); }
 
 void StateModel::expire(Clock::time_point now) {
   for (auto it = by_name_.begin(); it != by_name_.end();) {
@@ -356,6 +357,7 @@ void StateModel::publish(Clock::time_point now) {
   snap->disk = disk_;
   snap->prune = prune_;
   snap->autoheal = autoheal_;
+  snap->images = images_;
   snap->api_stats = api_stats_;
   snap->taken_at = now;
   snap->sequence = ++published_count_;

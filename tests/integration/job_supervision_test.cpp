@@ -65,8 +65,8 @@ long find_line(const std::vector<std::string>& lines, std::initializer_list<std:
   return -1;
 }
 
-const std::vector<std::string> kJobs = {"events", "oom-folder", "compose-watcher", "disk",
-                                        "prune",  "systemd",    "heartbeat",       "expiry", "autoheal"};
+const std::vector<std::string> kJobs = {"events", "oom-folder", "compose-watcher", "disk",  "prune",   "images",
+                                        "systemd", "heartbeat",  "expiry",          "autoheal"};
 
 void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
 

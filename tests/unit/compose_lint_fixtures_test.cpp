@@ -94,10 +94,12 @@ TEST(LintFixtures, ProductionChecksStayQuietOutsideProduction) {
 TEST(LintFixtures, BuildContextIsResolvedForDevMounts) {
   const cc::Project p = load({"production/docker-compose.prod.yml"});
   const fs::path dir = kLint / "production";
-  EXPECT_EQ(p.services.at("built").build_context, (dir / "api").lexically_normal().string());
-  EXPECT_EQ(p.services.at("built_no_image").build_context, (dir / "worker").lexically_normal().string());
-  EXPECT_EQ(p.services.at("built_remote").build_context, "");
-  EXPECT_EQ(p.services.at("pinned").build_context, "");
+  ASSERT_TRUE(p.services.at("built").build && p.services.at("built_no_image").build && p.services.at("built_remote").build);
+  EXPECT_EQ(p.services.at("built").build->context, (dir / "api").lexically_normal().string());
+  EXPECT_EQ(p.services.at("built_no_image").build->context, (dir / "worker").lexically_normal().string());
+  EXPECT_TRUE(p.services.at("built_remote").build->remote);
+  EXPECT_FALSE(p.services.at("built").build->remote);
+  EXPECT_FALSE(p.services.at("pinned").build.has_value());
 }
 
 TEST(LintFixtures, ProductionFileNames) {

@@ -299,7 +299,7 @@ TEST(Lint, DevMountReplacesBindMountInProduction) {
   p.working_dir = "/srv/shop";
   auto with_mount = [&](std::string source, std::string target, std::string context = "") {
     Service s = good("api");
-    s.build_context = std::move(context);
+    if (!context.empty()) s.build = Service::Build{.context = std::move(context)};
     s.volumes.push_back({"bind", std::move(source), std::move(target), false});
     Project q = p;
     q.services["api"] = s;

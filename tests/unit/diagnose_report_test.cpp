@@ -582,7 +582,8 @@ TEST(DiagnoseRender, JsonKeysAreStable) {
   };
   using S = std::set<std::string>;
   EXPECT_EQ(keys(doc), (S{"generated_at", "docker_host", "engine", "disk", "filesystem", "images", "volumes",
-                          "containers", "compose", "next_steps"}));
+                          "containers", "compose", "image_checklist", "next_steps"}));
+  EXPECT_EQ(keys(doc.at("image_checklist").as_object()), (S{"error", "services"}));
   EXPECT_EQ(doc.at("generated_at").as_string(), "2027-01-15T08:00:00Z");
   EXPECT_EQ(keys(doc.at("engine").as_object()), (S{"reachable", "error", "version", "api_version", "root_dir", "info_error"}));
   EXPECT_EQ(keys(doc.at("disk").as_object()), (S{"error", "kinds", "reclaimable_bytes"}));

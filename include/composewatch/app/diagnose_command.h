@@ -36,6 +36,7 @@
 #include "composewatch/disk/report.h"
 #include "composewatch/engine/container.h"
 #include "composewatch/engine/objects.h"
+#include "composewatch/images/report.h"
 
 namespace composewatch::app {
 
@@ -127,6 +128,11 @@ struct HostFacts {
 
   std::optional<std::vector<compose::ProjectState>> projects;  // known_projects
   std::string projects_error;
+
+  // The image and build checklist (app/image_report.h): build checks of the loaded
+  // projects, image checks of the running services.
+  std::vector<images::ServiceReport> image_checks;
+  std::string image_checks_error;  // why the running images were not checked
 };
 
 // Asks the engine at cfg.docker_host and reads this host. Never throws.
@@ -230,6 +236,12 @@ struct ComposeSection {
   std::vector<ProjectRow> projects;
 };
 
+// The image and build checklist, per service (docs/images.md).
+struct ImageChecklistSection {
+  std::string error;  // the running images were not checked
+  std::vector<images::ServiceReport> services;
+};
+
 // A command to run next, with why. `caution` is set for every command that deletes or
 // changes something: what to check before running it.
 struct NextStep {
@@ -249,6 +261,7 @@ struct DiagnoseReport {
   VolumesSection volumes;
   ContainersSection containers;
   ComposeSection compose;
+  ImageChecklistSection image_checklist;
   std::vector<NextStep> next_steps;
 };
 

@@ -80,15 +80,28 @@ struct Service {
   std::map<std::string, std::string> labels;
   std::map<std::string, EnvironmentEntry> environment;
 
-  // Published ports and where the build context is, for the checklist (compose/lint.h).
+  // Published ports, for the checklist (compose/lint.h).
   std::vector<PortMapping> ports;  // merged -f files de-duplicated as Compose does
-  std::string build_context;       // build.context as an absolute path; empty without build or when remote (git, URL)
 
   // Fields whose value depends on a variable that had no value where the project was
   // loaded: the name drift gives the field (image, memory_limit, memory_reservation,
   // healthcheck, restart_policy, replicas) → those variables. Drift does not compare them.
   std::map<std::string, std::vector<std::string>> unknown;
   std::vector<std::string> env_files;  // env_file entries that were read, absolute, in order
+
+  // `build:` (has_build). A string is the context alone. A context on the host is an
+  // absolute path, resolved like volumes against the declaring file's directory; a remote
+  // one (git URL, https://…) is kept as written and `remote` is set.
+  struct Build {
+    std::string context;
+    bool remote = false;
+    std::string dockerfile;         // as written, relative to the context; empty: Dockerfile
+    std::string dockerfile_inline;  // the Dockerfile's text when given inline
+    std::string target;             // the stage built; empty: the last
+    std::map<std::string, std::string> args;  // build args with a value (values may be secrets: never print them)
+    SourceLocation location;
+  };
+  std::optional<Build> build;  // set when has_build
 };
 
 struct VolumeDecl {

@@ -77,6 +77,8 @@ std::unique_ptr<Collector> make_disk_collector();
 std::unique_ptr<Collector> make_prune_collector();
 // Per-container auto-heal actions, suppressions and given-up from Snapshot::autoheal.
 std::unique_ptr<Collector> make_autoheal_collector();
+// Image and Dockerfile findings from Snapshot::images.
+std::unique_ptr<Collector> make_image_collector();
 std::unique_ptr<Collector> make_disk_collector(
     std::function<std::optional<disk::FilesystemUsage>(const std::string&)> statfs);
 

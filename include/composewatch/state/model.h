@@ -27,6 +27,9 @@ struct DiskReport;  // disk/report.h
 namespace composewatch::prune {
 struct PruneStatus;  // prune/status.h
 }  // namespace composewatch::prune
+namespace composewatch::images {
+struct ImageReport;  // images/report.h
+}  // namespace composewatch::images
 
 namespace composewatch::state {
 
@@ -111,6 +114,7 @@ struct Snapshot {
   // What the healer last published (or the state file kept), by container name; null
   // until either has anything.
   std::shared_ptr<const std::vector<AutohealRecord>> autoheal;
+  std::shared_ptr<const ::composewatch::images::ImageReport> images;  // null until the image checker has run
   Clock::time_point taken_at{};
   // 1, 2, … for the snapshots a StateModel publishes; 0 for one built by hand (tests).
   std::uint64_t sequence = 0;
@@ -177,6 +181,8 @@ class StateModel {
   // What the disk collector and the prune scheduler last reported, carried likewise.
   void set_disk(std::shared_ptr<const disk::DiskReport> disk);
   void set_prune(std::shared_ptr<const prune::PruneStatus> prune);
+  // What the image checker last found (images/checker.h), carried likewise.
+  void set_images(std::shared_ptr<const images::ImageReport> images);
 
   // The healer's records (autoheal/healer.h), carried into every later snapshot and the
   // state file; autoheal() gives back the current ones (restored or last set). Writer only.
@@ -219,6 +225,7 @@ class StateModel {
   std::shared_ptr<const compose::ComposeState> compose_;
   std::shared_ptr<const disk::DiskReport> disk_;
   std::shared_ptr<const prune::PruneStatus> prune_;
+  std::shared_ptr<const images::ImageReport> images_;
   std::shared_ptr<const ApiStats> api_stats_;
   std::shared_ptr<const std::vector<AutohealRecord>> autoheal_;
   Observer observer_;
