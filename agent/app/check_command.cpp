@@ -333,7 +333,7 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   bool could_not = false;
   std::size_t findings = 0;
   for (const auto& p : projects) {
-    Report r{&p, {}, {}, {}};
+    Report r{&p, {}, {}, {}, {}};
     for (const auto& v : volume_findings)
       if (v.project == p.name) r.volumes.push_back(v);
     if (p.valid) r.images = images::services_of(image_checks.services, p.name);
