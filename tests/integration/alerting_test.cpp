@@ -266,6 +266,7 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
       {"ComposewatchAgentAbsent", "the agent is up"},
       {"ComposewatchEventStreamReconnecting", "the stream does not break"},
       {"ComposewatchEventsMissed", "the agent misses no event"},
+      {"ComposewatchAutohealGaveUp", "nothing is opted in to auto-heal"},
       {"ComposewatchCollectorFailing", "every collector succeeds"},
       {"ComposewatchContainerExitedNonZero", "the OOM-killed container may not have been exited for long"},
   };
