@@ -267,6 +267,7 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
       {"ComposewatchEventStreamReconnecting", "the stream does not break"},
       {"ComposewatchEventsMissed", "the agent misses no event"},
       {"ComposewatchAutohealGaveUp", "nothing is opted in to auto-heal"},
+      {"Auto-heal in range", "nothing is opted in to auto-heal"},
       {"ComposewatchCollectorFailing", "every collector succeeds"},
       {"ComposewatchContainerExitedNonZero", "the OOM-killed container may not have been exited for long"},
   };
