@@ -6,7 +6,7 @@
 #   sudo scripts/dev.sh run [ARGS]   setup, then run the agent in the foreground
 #                                    (http://127.0.0.1:9469/metrics)
 #   sudo scripts/dev.sh test         setup, then every test (ctest), then the sanitizer
-#                                    builds (scripts/sanitize.sh asan, tsan) and 30 s of
+#                                    builds (scripts/sanitize.sh asan, tsan) and 20 s of
 #                                    fuzzing per harness (scripts/fuzz.sh --ci)
 #   sudo scripts/dev.sh test ARGS    setup, then ctest ARGS in build/ only
 #

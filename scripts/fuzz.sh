@@ -3,7 +3,7 @@
 # fuzzes each one for a bounded time.
 #
 #   scripts/fuzz.sh                       every harness, 60 s each
-#   scripts/fuzz.sh --ci                  every harness, 30 s each (what CI runs)
+#   scripts/fuzz.sh --ci                  every harness, 20 s each (what CI runs)
 #   scripts/fuzz.sh --time 3600 compose_loader     one harness for an hour
 #   scripts/fuzz.sh --replay              build, then only replay corpora and regressions (ctest -L fuzz)
 #
@@ -22,7 +22,7 @@ replay_only=false
 harnesses=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
-    --ci) time_per_harness=${FUZZ_TIME:-30} ;;
+    --ci) time_per_harness=${FUZZ_TIME:-20} ;;
     --time) time_per_harness=$2; shift ;;
     --replay) replay_only=true ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
