@@ -9,13 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "composewatch/compose/lint.h"
+
 namespace composewatch::images {
 
-struct Check {
-  std::string_view id;
-  std::string_view why;
-  std::string_view fix;
-};
+// A checklist entry (id, why, fix): the same value type as the compose checklist's.
+using Check = compose::LintCheck;
 
 namespace check_id {
 // The build context and its .dockerignore.
