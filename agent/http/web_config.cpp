@@ -219,6 +219,15 @@ class Parser {
           if (!bcrypt || crypt_checksalt(hash.c_str()) != CRYPT_SALT_OK) {
             fail(line, key, "not a bcrypt hash (make one with htpasswd -nBC 10 \"\")");
           }
+          // "$2b$NN$": every new credential costs 2^NN rounds on the server; one at cost
+          // 31 takes days, and even the bounded password worker (basic_auth.h) must not
+          // be held that long by a single guess.
+          const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+          if (cost > kMaxBcryptCost) {
+            fail(line, key,
+                 "bcrypt cost " + std::to_string(cost) + " is above " + std::to_string(kMaxBcryptCost) +
+                     ": each check would take seconds of CPU (make the hash with htpasswd -nBC 10 \"\")");
+          }
           if (user.find(':') != std::string::npos)
             fail(line, key, "user names can not contain ':'");
           config.basic_auth_users[user] = hash;

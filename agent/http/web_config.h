@@ -32,16 +32,20 @@ struct TlsServerConfig {
   bool prefer_server_cipher_suites = true;
 };
 
+// The highest bcrypt cost basic_auth_users may use. Cost 14 is about a second per check
+// on a small VPS; the toolkit's htpasswd advice is 10.
+inline constexpr int kMaxBcryptCost = 14;
+
 struct WebConfig {
   std::optional<TlsServerConfig> tls;                        // none: plain HTTP
   std::map<std::string, std::string> basic_auth_users;       // user -> bcrypt hash; empty: no auth
   std::vector<std::pair<std::string, std::string>> headers;  // added to every response
 };
 
-// Parses the YAML text of a web config. Unknown keys, wrong types, bad values and options
-// of the toolkit that composewatch does not implement are errors; throws
-// std::runtime_error "FILE:LINE: key: reason". Relative paths are resolved against
-// `base_dir` when it is not empty.
+// Parses the YAML text of a web config. Unknown keys, wrong types, bad values (a bcrypt
+// cost above kMaxBcryptCost among them) and options of the toolkit that composewatch does
+// not implement are errors; throws std::runtime_error "FILE:LINE: key: reason". Relative
+// paths are resolved against `base_dir` when it is not empty.
 WebConfig parse_web_config(const std::string& text, const std::string& file_name,
                            const std::string& base_dir = "");
 

@@ -129,6 +129,26 @@ TEST(HttpWebConfig, BadValues) {
   EXPECT_THAT(error_of("tls_server_config: [\n"), HasSubstr("web.yml:2: "));  // YAML syntax
 }
 
+// A hash of a high cost makes every check of a new credential take seconds to days of CPU
+// (cost 31: 2^31 rounds): refused where the file is loaded, not discovered under load.
+TEST(HttpWebConfig, BcryptCostsAbove14AreRefused) {
+  auto hash_of_cost = [](const char* cost) {
+    std::string h = kHash;
+    return h.replace(4, 2, cost);
+  };
+  EXPECT_EQ(parse_web_config("basic_auth_users:\n  alice: " + hash_of_cost("14") + "\n", "web.yml")
+                .basic_auth_users.at("alice"),
+            hash_of_cost("14"));
+  EXPECT_EQ(parse_web_config("basic_auth_users:\n  alice: " + hash_of_cost("04") + "\n", "web.yml")
+                .basic_auth_users.size(),
+            1u);
+  for (const char* cost : {"15", "20", "31"}) {
+    EXPECT_EQ(error_of("basic_auth_users:\n  bob: " + kHash + "\n  alice: " + hash_of_cost(cost) + "\n"),
+              std::string("web.yml:3: basic_auth_users.alice: bcrypt cost ") + cost +
+                  " is above 14: each check would take seconds of CPU (make the hash with htpasswd -nBC 10 \"\")");
+  }
+}
+
 TEST(HttpWebConfig, IncompleteTls) {
   EXPECT_THAT(error_of("tls_server_config:\n  key_file: b\n"),
               HasSubstr("web.yml:1: tls_server_config: missing cert_file"));
