@@ -85,10 +85,34 @@ BasicAuth::BasicAuth(std::map<std::string, std::string> users)
   if (users_.empty()) throw std::invalid_argument("basic auth without users");
 }
 
-bool BasicAuth::allows(std::string_view authorization) const {
+namespace {
+
+// A NUL would cut the password short for crypt; no real password has one.
+std::optional<BasicCredentials> usable_credentials(std::string_view authorization) {
   auto credentials = parse_basic_authorization(authorization);
-  // A NUL would cut the password short for crypt; no real password has one.
-  if (!credentials || credentials->password.find('\0') != std::string::npos) return false;
+  if (!credentials || credentials->password.find('\0') != std::string::npos) return std::nullopt;
+  return credentials;
+}
+
+std::string remembered_key(const BasicCredentials& credentials) {
+  return sha256(credentials.user + '\0' + credentials.password);
+}
+
+}  // namespace
+
+BasicAuth::Verdict BasicAuth::remembered(std::string_view authorization) const {
+  auto credentials = usable_credentials(authorization);
+  if (!credentials) return Verdict::denied;
+  // Only credentials that passed are kept, so a stranger's guesses neither fill nor evict
+  // the set, and a hit can only be a right password.
+  auto key = remembered_key(*credentials);
+  std::lock_guard lock(mutex_);
+  return verified_.contains(key) ? Verdict::allowed : Verdict::unverified;
+}
+
+bool BasicAuth::verify(std::string_view authorization) const {
+  auto credentials = usable_credentials(authorization);
+  if (!credentials) return false;
 
   // Look at every user, so the time taken does not depend on where the name matches.
   const std::string* hash = nullptr;
@@ -98,16 +122,21 @@ bool BasicAuth::allows(std::string_view authorization) const {
   const bool known = hash != nullptr;
   if (!known) hash = &users_.front().second;  // same work as for a real user; result ignored
 
-  auto key = sha256(credentials->user + '\0' + credentials->password);
-  if (known) {
-    std::lock_guard lock(mutex_);
-    if (verified_.contains(key)) return true;
-  }
   if (!bcrypt_matches(credentials->password, *hash) || !known) return false;
+  auto key = remembered_key(*credentials);
   std::lock_guard lock(mutex_);
   if (verified_.size() >= kMaxRemembered) verified_.clear();
   verified_.insert(key);
   return true;
+}
+
+bool BasicAuth::allows(std::string_view authorization) const {
+  switch (remembered(authorization)) {
+    case Verdict::allowed: return true;
+    case Verdict::denied: return false;
+    case Verdict::unverified: break;
+  }
+  return verify(authorization);
 }
 
 }  // namespace composewatch::http

@@ -89,5 +89,22 @@ TEST(HttpBasicAuth, UnknownUsersCostAsMuchAsKnownOnes) {
   EXPECT_GT(unknown, known / 3);  // both do a cost-8 bcrypt; a shortcut would be ~1000x faster
 }
 
+// What the server asks on its I/O thread, without a bcrypt: only credentials that passed
+// verify() are allowed; anything else is either refused outright or left to verify().
+TEST(HttpBasicAuth, RemembersOnlyCredentialsThatPassed) {
+  BasicAuth auth({{"alice", bcrypt("s3cr3t")}});
+  using V = BasicAuth::Verdict;
+  EXPECT_EQ(auth.remembered(""), V::denied);
+  EXPECT_EQ(auth.remembered("Bearer abc"), V::denied);
+  EXPECT_EQ(auth.remembered(header("alice:s3cr3t")), V::unverified);
+  EXPECT_FALSE(auth.verify(header("alice:wrong")));
+  EXPECT_EQ(auth.remembered(header("alice:wrong")), V::unverified) << "a failure is not remembered";
+  EXPECT_FALSE(auth.verify(header("mallory:s3cr3t")));
+  EXPECT_EQ(auth.remembered(header("mallory:s3cr3t")), V::unverified);
+  EXPECT_TRUE(auth.verify(header("alice:s3cr3t")));
+  EXPECT_EQ(auth.remembered(header("alice:s3cr3t")), V::allowed);
+  EXPECT_EQ(auth.remembered(header("alice:s3cr3t!")), V::unverified);
+}
+
 }  // namespace
 }  // namespace composewatch::http
