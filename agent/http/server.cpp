@@ -26,6 +26,8 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <spdlog/spdlog.h>
 
+#include "composewatch/log/log.h"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -35,6 +37,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace composewatch::http {
@@ -106,24 +109,53 @@ boost::system::error_code bind_and_listen(tcp::acceptor& acceptor, const tcp::en
   return ec;
 }
 
-// Counts a request against max_requests for as long as it lives.
-class InFlightSlot {
+// Counts against a limit from try_acquire() to release() or destruction.
+class Admission {
  public:
-  InFlightSlot(std::atomic<std::size_t>& count, std::size_t limit) : count_(count) {
-    acquired_ = count_.fetch_add(1) < limit || limit == 0;
-    if (!acquired_) count_.fetch_sub(1);
+  Admission() = default;
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+  ~Admission() { release(); }
+
+  // False, counting nothing, when `limit` (0: none) are already counted.
+  bool try_acquire(std::atomic<std::size_t>& count, std::size_t limit) {
+    release();
+    if (count.fetch_add(1) >= limit && limit != 0) {
+      count.fetch_sub(1);
+      return false;
+    }
+    count_ = &count;
+    return true;
   }
-  ~InFlightSlot() {
-    if (acquired_) count_.fetch_sub(1);
+  void release() {
+    if (count_) count_->fetch_sub(1);
+    count_ = nullptr;
   }
-  InFlightSlot(const InFlightSlot&) = delete;
-  InFlightSlot& operator=(const InFlightSlot&) = delete;
-  explicit operator bool() const { return acquired_; }
 
  private:
-  std::atomic<std::size_t>& count_;
-  bool acquired_;
+  std::atomic<std::size_t>* count_ = nullptr;
 };
+
+// An open connection, counted against max_connections for as long as its session lives
+// (the coroutine frame owns it, so a session destroyed by stop() releases it too).
+class ConnectionCount {
+ public:
+  explicit ConnectionCount(std::atomic<std::size_t>& count) : count_(&count) { count_->fetch_add(1); }
+  ConnectionCount(ConnectionCount&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+  ConnectionCount& operator=(ConnectionCount&&) = delete;
+  ~ConnectionCount() {
+    if (count_) count_->fetch_sub(1);
+  }
+
+ private:
+  std::atomic<std::size_t>* count_;
+};
+
+HttpResponse unauthorized() {
+  auto res = text_response(bhttp::status::unauthorized, "Unauthorized\n");
+  res.set(bhttp::field::www_authenticate, "Basic");
+  return res;
+}
 
 void log_connection_end(const beast::error_code& ec) {
   if (ec == beast::error::timeout) {
@@ -157,20 +189,27 @@ struct Server::Impl {
   Impl(ServerOptions options_in, Handler handler_in)
       : options(std::move(options_in)), handler(std::move(handler_in)) {}
 
-  void open();
+  void open(const Supervise& supervise);
   void shut_down();
   void run_io();
 
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> run_session(beast::tcp_stream stream);
+  void note_refused_connection();
+  asio::awaitable<void> run_session(beast::tcp_stream stream, ConnectionCount counted);
   template <class Stream>
   asio::awaitable<void> serve(Stream& stream);
-  asio::awaitable<HttpResponse> respond(const HttpRequest& request);
+  asio::awaitable<HttpResponse> respond(const HttpRequest& request, Admission& slot);
+  asio::awaitable<std::optional<HttpResponse>> check_credentials(const HttpRequest& request);
   HttpResponse handle(const HttpRequest& request);  // on a handler thread
 
   const ServerOptions options;
   const Handler handler;
   std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> password_checks{0};
+  // Connections closed beyond max_connections, logged at most once a minute (accept loop only).
+  std::uint64_t refused_unlogged = 0;
+  std::optional<std::chrono::steady_clock::time_point> refused_logged_at;
   // From the web config file, set by open().
   std::optional<asio::ssl::context> tls;
   std::optional<BasicAuth> auth;
@@ -185,10 +224,13 @@ struct Server::Impl {
   std::optional<asio::io_context> io;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::thread_pool> handler_pool;
+  // One thread for bcrypt, with basic auth only: a stranger's guesses queue here, never
+  // on the handler threads that serve the scrapes.
+  std::optional<asio::thread_pool> password_worker;
   std::vector<std::thread> io_threads;
 };
 
-void Server::Impl::open() {
+void Server::Impl::open(const Supervise& supervise) {
   auto fail = [&](const std::string& reason) {
     return std::runtime_error("listen " + options.listen_address + ": " + reason);
   };
@@ -252,14 +294,21 @@ void Server::Impl::open() {
   bound = format_endpoint(acceptor->local_endpoint());
 
   handler_pool.emplace(std::max(1u, options.handler_threads));
-  asio::co_spawn(*io, accept_loop(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      spdlog::error("http: accept loop ended: {}", x.what());
-    }
-  });
+  if (auth) password_worker.emplace(1);
+  if (supervise) {
+    // Started again by the supervisor when it fails; it resumes on the same listening
+    // socket, where connections made meanwhile wait in the backlog.
+    supervise("http", io->get_executor(), [this] { return accept_loop(); });
+  } else {
+    asio::co_spawn(*io, accept_loop(), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        log::error("accept loop ended; no new connections are accepted", {{"error", x.what()}});
+      }
+    });
+  }
   for (unsigned i = 0; i < io_thread_count; ++i) io_threads.emplace_back([this] { run_io(); });
 }
 
@@ -284,6 +333,11 @@ void Server::Impl::shut_down() {
   handler_pool->stop();
   handler_pool->join();
   handler_pool.reset();
+  if (password_worker) {
+    password_worker->stop();
+    password_worker->join();
+    password_worker.reset();
+  }
   acceptor.reset();
   io.reset();
 }
@@ -298,8 +352,17 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       co_await pause.async_wait(use_tuple);
       continue;
     }
+    // The descriptors are shared with the engine client, the cgroup reads and the state
+    // saves: idle connections must not take them all.
+    if (options.max_connections != 0 && connections.load() >= options.max_connections) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      note_refused_connection();
+      continue;
+    }
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, run_session(beast::tcp_stream(std::move(socket))),
+    asio::co_spawn(executor,
+                   run_session(beast::tcp_stream(std::move(socket)), ConnectionCount(connections)),
                    [](std::exception_ptr e) {
                      if (!e) return;
                      try {
@@ -311,7 +374,17 @@ asio::awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
-asio::awaitable<void> Server::Impl::run_session(beast::tcp_stream stream) {
+void Server::Impl::note_refused_connection() {
+  ++refused_unlogged;
+  const auto now = std::chrono::steady_clock::now();
+  if (refused_logged_at && now - *refused_logged_at < std::chrono::minutes(1)) return;
+  log::warn("http: connections closed at once: too many open",
+            {{"max_connections", options.max_connections}, {"closed", refused_unlogged}});
+  refused_logged_at = now;
+  refused_unlogged = 0;
+}
+
+asio::awaitable<void> Server::Impl::run_session(beast::tcp_stream stream, ConnectionCount) {
   if (!tls) {
     co_await serve(stream);
     co_return;
@@ -364,7 +437,8 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream) {
     }
 
     const HttpRequest& request = parser.get();
-    HttpResponse response = co_await respond(request);
+    Admission slot;  // held until the response is written: bounds the bodies in memory too
+    HttpResponse response = co_await respond(request, slot);
     response.version(request.version());
     response.keep_alive(request.keep_alive());
     for (const auto& [name, value] : extra_headers) response.set(name, value);
@@ -372,6 +446,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream) {
     if (request.method() == bhttp::verb::head) response.body().clear();
     socket.expires_after(options.write_timeout);
     auto [write_ec, write_n] = co_await bhttp::async_write(stream, response, use_tuple);
+    slot.release();
     if (write_ec) {
       log_connection_end(write_ec);
       co_return;
@@ -383,14 +458,15 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream) {
   }
 }
 
-asio::awaitable<HttpResponse> Server::Impl::respond(const HttpRequest& request) {
+asio::awaitable<HttpResponse> Server::Impl::respond(const HttpRequest& request, Admission& slot) {
   if (request.method() != bhttp::verb::get && request.method() != bhttp::verb::head) {
     auto res = text_response(bhttp::status::method_not_allowed, "method not allowed\n");
     res.set(bhttp::field::allow, "GET, HEAD");
     co_return res;
   }
-  InFlightSlot slot(in_flight, options.max_requests);
-  if (!slot) {
+  // Before a slot is taken: a stranger's request must not hold one.
+  if (auto refused = co_await check_credentials(request)) co_return std::move(*refused);
+  if (!slot.try_acquire(in_flight, options.max_requests)) {
     co_return text_response(bhttp::status::service_unavailable,
                             "too many concurrent requests, try again later\n");
   }
@@ -402,16 +478,37 @@ asio::awaitable<HttpResponse> Server::Impl::respond(const HttpRequest& request) 
       asio::use_awaitable);
 }
 
+// None when the request may go on; else the answer: 401, or 429 when the password worker
+// has max_password_checks already.
+asio::awaitable<std::optional<HttpResponse>> Server::Impl::check_credentials(const HttpRequest& request) {
+  if (!auth) co_return std::nullopt;
+  const std::string authorization(request[bhttp::field::authorization]);
+  switch (auth->remembered(authorization)) {
+    case BasicAuth::Verdict::allowed: co_return std::nullopt;
+    case BasicAuth::Verdict::denied: co_return unauthorized();
+    case BasicAuth::Verdict::unverified: break;
+  }
+  Admission check;
+  if (!check.try_acquire(password_checks, options.max_password_checks)) {
+    auto res = text_response(bhttp::status::too_many_requests,
+                             "too many password checks in progress, try again later\n");
+    res.set(bhttp::field::retry_after, "1");
+    co_return res;
+  }
+  // The bcrypt runs on the password worker, whatever the user name (an unknown one costs
+  // a bcrypt of a real hash, so that timing reveals no names): within the same bound.
+  const bool verified = co_await asio::co_spawn(
+      password_worker->get_executor(),
+      [this, &authorization]() -> asio::awaitable<bool> { co_return auth->verify(authorization); },
+      asio::use_awaitable);
+  if (!verified) co_return unauthorized();
+  co_return std::nullopt;
+}
+
 HttpResponse Server::Impl::handle(const HttpRequest& request) {
   const auto target = request.target();
   Request req{std::string(request.method_string()), std::string(target),
               std::string(target.substr(0, target.find('?')))};
-  // Here rather than on the I/O thread: checking a password is a deliberately slow bcrypt.
-  if (auth && !auth->allows(request[bhttp::field::authorization])) {
-    auto res = text_response(bhttp::status::unauthorized, "Unauthorized\n");
-    res.set(bhttp::field::www_authenticate, "Basic");
-    return res;
-  }
   try {
     Response out = handler(req);
     if (out.status < 200 || out.status > 999) {
@@ -420,6 +517,7 @@ HttpResponse Server::Impl::handle(const HttpRequest& request) {
     HttpResponse res;
     res.result(out.status);
     if (!out.content_type.empty()) res.set(bhttp::field::content_type, out.content_type);
+    for (const auto& [name, value] : out.headers) res.set(name, value);
     if (out.compressible && out.body.size() >= options.gzip_min_bytes) {
       // The representation depends on Accept-Encoding, whichever one this client gets.
       res.set(bhttp::field::vary, "Accept-Encoding");
@@ -444,12 +542,12 @@ Server::Server(ServerOptions options, Handler handler)
 
 Server::~Server() { stop(); }
 
-void Server::start() {
+void Server::start(const Supervise& supervise) {
   std::lock_guard lock(impl_->mutex);
   if (impl_->state != Impl::State::idle) {
     throw std::logic_error("http server: start() after start() or stop()");
   }
-  impl_->open();
+  impl_->open(supervise);
   impl_->state = Impl::State::running;
 }
 

@@ -23,6 +23,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <array>
@@ -35,7 +38,9 @@
 #include <future>
 #include <mutex>
 #include <stdexcept>
+#include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace composewatch::http {
@@ -607,9 +612,9 @@ asio::ssl::context trusting(const std::string& cert) {
   return context;
 }
 
-std::string bcrypt(const std::string& password) {
+std::string bcrypt(const std::string& password, unsigned long cost = 10) {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (!crypt_gensalt_rn("$2b$", 10, nullptr, 0, salt, sizeof salt))
+  if (!crypt_gensalt_rn("$2b$", cost, nullptr, 0, salt, sizeof salt))
     throw std::runtime_error("gensalt");
   auto data = std::make_unique<crypt_data>();
   const char* hash = crypt_rn(password.c_str(), salt, data.get(), sizeof(crypt_data));
@@ -718,6 +723,169 @@ TEST(HttpServer, StartFailsOnABadWebConfig) {
       dir.write("web.yml", "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n");
   Server wrong_key(options, [](const Request&) { return Response{}; });
   EXPECT_THROW(wrong_key.start(), std::runtime_error);
+}
+
+// "Authorization: Basic base64(user:password)\r\n".
+std::string authorization(const std::string& user_and_password) {
+  std::string encoded(4 * ((user_and_password.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                reinterpret_cast<const unsigned char*>(user_and_password.data()),
+                                static_cast<int>(user_and_password.size()));
+  encoded.resize(static_cast<std::size_t>(n));
+  return "Authorization: Basic " + encoded + "\r\n";
+}
+
+// Strangers guessing passwords (any user name) must not take what an authorised scrape
+// needs: each guess costs a bcrypt, but on the password worker, at most
+// max_password_checks at once, beyond that 429 at once, and never a request slot or a
+// handler thread; a credential that passed before is let through on a hash lookup.
+TEST(HttpServer, PasswordGuessesNeverHoldTheSlotsOfARememberedCredential) {
+  TempDir dir;
+  auto options = loopback();
+  options.max_requests = 4;
+  options.max_password_checks = 2;
+  // Cost 12: a quarter of a second or more per check, so that the guesses pile up.
+  options.web_config_file =
+      dir.write("web.yml", "basic_auth_users:\n  prometheus: " + bcrypt("correct horse", 12) + "\n");
+  std::atomic<int> calls{0};
+  Server server(options, [&](const Request&) {
+    ++calls;
+    return Response{200, "text/plain", "ok"};
+  });
+  server.start();
+  const auto address = server.local_address();
+  const auto right = authorization("prometheus:correct horse");
+  ASSERT_EQ(get(address, "/metrics", right).result_int(), 200);  // checked once, remembered
+
+  // 24 guesses at once, a wrong password for the real user or an unknown user each.
+  std::vector<std::unique_ptr<Client>> strangers;
+  for (int i = 0; i < 24; ++i) {
+    strangers.push_back(std::make_unique<Client>(address));
+    const std::string guess = (i % 2 ? "prometheus:guess-" : "mallory:guess-") + std::to_string(i);
+    strangers.back()->send(get_request("/metrics", authorization(guess)));
+  }
+  std::this_thread::sleep_for(100ms);  // all of them read by the server
+
+  // Before: the guesses held all four slots, each waiting for a bcrypt on a handler
+  // thread, and this got 503.
+  auto scrape = get(address, "/metrics", right);
+  EXPECT_EQ(scrape.result_int(), 200);
+  EXPECT_EQ(scrape.body(), "ok");
+
+  std::map<int, int> answers;
+  for (auto& s : strangers) ++answers[s->read().result_int()];
+  EXPECT_EQ(answers[401] + answers[429], 24) << "only 401 and 429";
+  EXPECT_GE(answers[401], 2) << "the first two were checked";
+  EXPECT_GE(answers[429], 12) << "beyond two queued checks, 429 at once";
+  EXPECT_EQ(calls.load(), 2) << "no guess reached the handler";
+  // The worker is free again: a guess is checked (401), not turned away.
+  EXPECT_EQ(get(address, "/metrics", authorization("prometheus:late")).result_int(), 401);
+}
+
+TEST(HttpServer, A429SaysWhenToTryAgain) {
+  TempDir dir;
+  auto options = loopback();
+  options.max_password_checks = 1;
+  options.web_config_file =
+      dir.write("web.yml", "basic_auth_users:\n  prometheus: " + bcrypt("correct horse", 12) + "\n");
+  Server server(options, [](const Request&) { return Response{200, "text/plain", "ok"}; });
+  server.start();
+  Client first(server.local_address());
+  first.send(get_request("/", authorization("prometheus:one")));
+  std::this_thread::sleep_for(50ms);
+  auto second = get(server.local_address(), "/", authorization("prometheus:two"));
+  EXPECT_EQ(second.result_int(), 429);
+  EXPECT_EQ(second[bhttp::field::retry_after], "1");
+  EXPECT_EQ(first.read().result_int(), 401);
+}
+
+// Idle connections must not take every descriptor of the process (the engine client and
+// the state saves need some): beyond max_connections a new one is closed at once.
+TEST(HttpServer, ClosesNewConnectionsBeyondMaxConnectionsAtOnce) {
+  auto options = loopback();
+  options.max_connections = 3;
+  Server server(options, [](const Request&) { return Response{200, "text/plain", "ok"}; });
+  server.start();
+  const auto address = server.local_address();
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<Client>(address));
+    ASSERT_EQ(held.back()->request(get_request("/")).result_int(), 200);  // accepted, kept alive
+  }
+  Client extra(address);  // the kernel completes the handshake; the server closes it
+  EXPECT_LT(extra.wait_closed(), 500ms);
+  EXPECT_EQ(held[0]->request(get_request("/")).result_int(), 200) << "the open ones are served";
+
+  held.pop_back();  // one closes: a new connection is served again
+  EXPECT_TRUE([&] {
+    for (auto until = Clock::now() + 2s; Clock::now() < until; std::this_thread::sleep_for(20ms)) {
+      try {
+        if (get(address, "/").result_int() == 200) return true;
+      } catch (const std::exception&) {
+      }
+    }
+    return false;
+  }());
+}
+
+// A response waiting for a slow reader keeps its slot: max_requests bounds the bodies
+// held in memory, not only the handlers running.
+TEST(HttpServer, ARequestHoldsItsSlotUntilItsResponseIsWritten) {
+  auto options = loopback();
+  options.max_requests = 1;
+  const std::string big(32 << 20, 'x');  // more than the kernel buffers of both ends hold
+  std::atomic<bool> big_served{false};
+  Server server(options, [&](const Request& request) {
+    if (request.path != "/big") return Response{200, "text/plain", "ok"};
+    big_served = true;
+    return Response{200, "text/plain", big, false};
+  });
+  server.start();
+  const auto endpoint = endpoint_of(server.local_address());
+
+  // A client with a tiny receive window that never reads.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  struct Closer {
+    int fd;
+    void close() {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+    ~Closer() { close(); }
+  } closer{fd};
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(endpoint.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string request = get_request("/big");
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  for (auto until = Clock::now() + 2s; !big_served && Clock::now() < until;) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(big_served);
+  std::this_thread::sleep_for(100ms);
+
+  EXPECT_EQ(get(server.local_address(), "/small").result_int(), 503);
+  closer.close();  // the slow reader goes (a reset, its data unread): its slot comes back
+  EXPECT_TRUE([&] {
+    for (auto until = Clock::now() + 2s; Clock::now() < until; std::this_thread::sleep_for(20ms))
+      if (get(server.local_address(), "/small").result_int() == 200) return true;
+    return false;
+  }());
+}
+
+TEST(HttpServer, SendsTheHandlersHeaderFields) {
+  Server server(loopback(), [](const Request&) {
+    Response r{200, "text/html; charset=utf-8", "<p>hi</p>"};
+    r.headers = {{"Cache-Control", "no-store"}, {"X-Frame-Options", "DENY"}};
+    return r;
+  });
+  server.start();
+  auto reply = get(server.local_address(), "/");
+  EXPECT_EQ(reply[bhttp::field::cache_control], "no-store");
+  EXPECT_EQ(reply["X-Frame-Options"], "DENY");
 }
 
 }  // namespace
