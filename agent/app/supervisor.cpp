@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 
 #include "composewatch/log/log.h"
 
@@ -50,7 +51,7 @@ Supervisor::Supervisor(asio::any_io_executor ex, std::function<void(int)> exit_a
       exit_agent_(std::move(exit_agent)),
       options_(options),
       health_(std::make_shared<Health>()),
-      alive_(std::make_shared<bool>(true)) {}
+      alive_(std::make_shared<std::atomic<bool>>(true)) {}
 
 Supervisor::Supervisor(asio::any_io_executor ex, std::function<void(int)> exit_agent)
     : Supervisor(std::move(ex), std::move(exit_agent), Options{}) {}
@@ -62,8 +63,25 @@ void Supervisor::start(std::string name, Job job, OnFailure on_failure) {
     std::lock_guard lock(health_->mu);
     health_->jobs.try_emplace(name);
   }
+  const int faults = take_faults(name);
   // supervise() catches everything its job throws, so detached loses nothing.
-  asio::co_spawn(ex_, supervise(std::move(name), std::move(job), on_failure), asio::detached);
+  asio::co_spawn(ex_, supervise(std::move(name), std::move(job), on_failure, faults), asio::detached);
+}
+
+void Supervisor::start_on(asio::any_io_executor ex, std::string name, Job job) {
+  {
+    std::lock_guard lock(health_->mu);
+    health_->jobs.try_emplace(name);
+  }
+  const int faults = take_faults(name);
+  asio::co_spawn(std::move(ex), supervise(std::move(name), std::move(job), OnFailure::restart, faults),
+                 asio::detached);
+}
+
+int Supervisor::take_faults(const std::string& name) {
+  auto it = faults_.find(name);
+  if (it == faults_.end()) return 0;
+  return std::exchange(it->second, 0);
 }
 
 void Supervisor::inject_faults(std::string_view spec) {
@@ -120,17 +138,16 @@ std::vector<std::string> Supervisor::unhealthy() const {
   return out;
 }
 
-asio::awaitable<void> Supervisor::supervise(std::string name, Job job, OnFailure on_failure) {
+asio::awaitable<void> Supervisor::supervise(std::string name, Job job, OnFailure on_failure, int faults) {
   auto alive = alive_;  // the supervisor may be gone when the context is torn down
-  asio::steady_timer timer(ex_);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
   auto backoff = options_.backoff_initial;
   for (;;) {
     const auto started = SteadyClock::now();
     std::string error;
     try {
-      auto fault = faults_.find(name);
-      if (fault != faults_.end() && fault->second > 0) {
-        --fault->second;
+      if (faults > 0) {
+        --faults;
         co_await with_fault(job, options_.fault_after);
       } else {
         co_await job();

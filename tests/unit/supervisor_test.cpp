@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "composewatch/app/supervisor.h"
 
@@ -161,4 +163,34 @@ TEST(Supervisor, AMalformedFaultSpecIsRefused) {
   EXPECT_THROW(jobs.inject_faults("disk:x"), std::invalid_argument);
   EXPECT_THROW(jobs.inject_faults("disk:0"), std::invalid_argument);
   EXPECT_NO_THROW(jobs.inject_faults(""));
+}
+
+// The HTTP accept loop runs on the server's own thread: start_on() supervises a job there,
+// its backoff timer included, and the crash-loop health is the same as for the others.
+TEST(Supervisor, AJobStartedOnAnotherExecutorRunsAndIsRestartedThere) {
+  asio::io_context writer, other;
+  auto o = quick();
+  o.fault_after = 20ms;
+  o.crash_loop_failures = 2;
+  app::Supervisor jobs(writer.get_executor(), [](int) {}, o);
+  jobs.inject_faults("accept:2");
+  std::mutex mu;
+  std::vector<std::thread::id> ran_on;
+  jobs.start_on(other.get_executor(), "accept", [&]() -> asio::awaitable<void> {
+    {
+      std::lock_guard lock(mu);
+      ran_on.push_back(std::this_thread::get_id());
+    }
+    co_await sleep_for(10s);
+  });
+  std::thread other_thread([&] { other.run_for(400ms); });
+  const auto other_id = other_thread.get_id();
+  writer.run_for(100ms);  // nothing of it runs on the writer's loop
+  other_thread.join();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(ran_on.size(), 3u) << "two faulted runs, then one that stays up";
+  for (const auto& id : ran_on) EXPECT_EQ(id, other_id);
+  EXPECT_EQ(jobs.restarts("accept"), 2u);
+  ASSERT_EQ(jobs.unhealthy().size(), 1u);
+  EXPECT_EQ(jobs.unhealthy()[0].rfind("accept: failed 2 times", 0), 0u) << jobs.unhealthy()[0];
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Starts and supervises the agent's long-lived jobs (event follower, OOM folder, stats
 // poller, compose watcher, disk collector, prune scheduler, housekeeping): each one
-// coroutine on the writer's executor. A job is not expected to end: when it does, by an
+// coroutine on the writer's executor, but for the HTTP accept loop, which runs on the
+// HTTP server's own threads (start_on). A job is not expected to end: when it does, by an
 // exception or by returning, the supervisor logs it (job=… error=…) and starts it again
 // after a capped exponential backoff, or, for a job started with OnFailure::exit, asks
 // the agent to exit non-zero. Nothing ends silently.
@@ -10,11 +11,14 @@
 // unhealthy() names it, and /healthz answers 503 with that name until the failures are
 // older than the window.
 //
-// Thread-safety: start(), inject_faults() and the constructor on the executor's thread
-// (or before it runs); restarts() and unhealthy() from any thread.
+// Thread-safety: start(), start_on(), inject_faults() and the constructor on the
+// executor's thread (or before it runs); restarts() and unhealthy() from any thread. A job
+// started with start_on() touches only the shared health records (under a mutex) from its
+// executor's threads.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -50,6 +54,10 @@ class Supervisor {
 
   // Starts `job` now under `name` (the job= field of its log lines).
   void start(std::string name, Job job, OnFailure on_failure = OnFailure::restart);
+  // The same, the job (and its backoff) running on `ex` instead of the writer's executor;
+  // it is always restarted. The executor's context must not outlive the supervisor
+  // unless it is stopped first.
+  void start_on(boost::asio::any_io_executor ex, std::string name, Job job);
 
   // TEST ONLY (COMPOSEWATCH_TEST_FAULT, read once by `composewatch run`): makes the
   // named jobs fail. `spec` is a comma-separated list of `job` or `job:N`: that job's
@@ -67,7 +75,10 @@ class Supervisor {
 
  private:
   struct Health;
-  boost::asio::awaitable<void> supervise(std::string name, Job job, OnFailure on_failure);
+  // `faults`: how many of the first runs fail (inject_faults), taken out of faults_ by
+  // start() so that a job on another executor does not share the map.
+  boost::asio::awaitable<void> supervise(std::string name, Job job, OnFailure on_failure, int faults);
+  int take_faults(const std::string& name);
   void record_failure(const std::string& name, const std::string& error);
 
   boost::asio::any_io_executor ex_;
@@ -75,7 +86,7 @@ class Supervisor {
   Options options_;
   std::map<std::string, int> faults_;  // job name -> runs left to fail
   std::shared_ptr<Health> health_;     // restarts and failure times, under a mutex
-  std::shared_ptr<bool> alive_;
+  std::shared_ptr<std::atomic<bool>> alive_;
 };
 
 }  // namespace composewatch::app
