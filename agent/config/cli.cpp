@@ -22,7 +22,7 @@ struct FlagSpec {
   bool for_status;  // status talks to the engine and reads the config too; web.* is agent-only
 };
 
-const std::array<FlagSpec, 11> kFlags = {{
+const std::array<FlagSpec, 12> kFlags = {{
     {"web.listen-address", "ADDR",
      "Address to serve /metrics on: host:port, [ipv6]:port or :port for all interfaces. "
      "Default 127.0.0.1:9469.",
@@ -34,6 +34,9 @@ const std::array<FlagSpec, 11> kFlags = {{
      &FlagValues::web_config_file, false},
     {"web.max-requests", "N", "Concurrent HTTP requests served; beyond that 503. Default 40.",
      &FlagValues::max_requests, false},
+    {"web.max-connections", "N",
+     "Open HTTP connections; beyond that a new connection is closed at once. Default 256.",
+     &FlagValues::max_connections, false},
     {"docker.host", "URL",
      "Docker engine: unix:///path/to/docker.sock or tcp://host:port. Default $DOCKER_HOST, "
      "else unix:///var/run/docker.sock.",

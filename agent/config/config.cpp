@@ -100,6 +100,11 @@ AgentConfig resolve_config(const FlagValues& flags, const Environment& env,
       return detail::parse_count(*flags.max_requests, 1, std::numeric_limits<std::size_t>::max());
     });
   }
+  if (flags.max_connections) {
+    cfg.max_connections = detail::located("--web.max-connections", [&] {
+      return detail::parse_count(*flags.max_connections, 1, std::numeric_limits<std::size_t>::max());
+    });
+  }
   return cfg;
 }
 
@@ -116,6 +121,7 @@ std::vector<std::string> changes_needing_restart(const AgentConfig& a, const Age
   note("web.telemetry_path", a.telemetry_path != b.telemetry_path);
   note("web.config_file", a.web_config_file != b.web_config_file);
   note("web.max_requests", a.max_requests != b.max_requests);
+  note("web.max_connections", a.max_connections != b.max_connections);
   note("docker.host", a.docker_host != b.docker_host);
   note("stats.source", a.stats_source != b.stats_source);
   note("--path.procfs", a.procfs != b.procfs);

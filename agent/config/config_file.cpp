@@ -260,7 +260,8 @@ class FileLoader {
 
   void web(const Entry& section) {
     for (const Entry& e : entries(section.value, "web",
-                                  {"listen_address", "telemetry_path", "config_file", "max_requests"},
+                                  {"listen_address", "telemetry_path", "config_file", "max_requests",
+                                   "max_connections"},
                                   section.mark())) {
       if (e.key == "listen_address") {
         cfg_.listen_address = text(e);
@@ -272,6 +273,8 @@ class FileLoader {
         cfg_.web_config_file = file_path(e);
       } else if (e.key == "max_requests") {
         cfg_.max_requests = count(e, 1, std::numeric_limits<std::size_t>::max());
+      } else if (e.key == "max_connections") {
+        cfg_.max_connections = count(e, 1, std::numeric_limits<std::size_t>::max());
       }
     }
   }

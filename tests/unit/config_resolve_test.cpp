@@ -208,3 +208,23 @@ TEST(ConfigResolve, PathProcfs) {
   EXPECT_EQ(resolve_error(f), "--path.procfs: 'host/proc' is not an absolute path");
   EXPECT_EQ(cfg::parse_command_line({"--path.procfs=/host/proc"}).flags.path_procfs, "/host/proc");
 }
+
+// --web.max-connections / web.max_connections: the cap on open HTTP connections.
+TEST(ConfigResolve, MaxConnections) {
+  EXPECT_EQ(cfg::resolve_config({}, {}, kNoDefaultFile).max_connections, 256u);
+  EXPECT_EQ(cfg::parse_config_text("web: {max_connections: 32}\n", "config.yml", {}).max_connections, 32u);
+  cfg::FlagValues f = cfg::parse_command_line({"--web.max-connections=1000"}).flags;
+  EXPECT_EQ(f.max_connections, "1000");
+  EXPECT_EQ(cfg::resolve_config(f, {}, kNoDefaultFile).max_connections, 1000u);
+  f.max_connections = "0";
+  EXPECT_EQ(resolve_error(f), "--web.max-connections: '0' is out of range (at least 1)");
+  try {
+    cfg::parse_config_text("web:\n  max_connections: lots\n", "config.yml", {});
+    ADD_FAILURE() << "no error";
+  } catch (const cfg::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "config.yml:2: web.max_connections: 'lots' is not a whole number");
+  }
+  cfg::AgentConfig a, b;
+  b.max_connections = 512;
+  EXPECT_EQ(cfg::changes_needing_restart(a, b), std::vector<std::string>{"web.max_connections"});
+}

@@ -33,6 +33,7 @@ struct FlagValues {
   std::optional<std::string> telemetry_path;  // --web.telemetry-path
   std::optional<std::string> web_config_file;  // --web.config.file
   std::optional<std::string> max_requests;    // --web.max-requests
+  std::optional<std::string> max_connections;  // --web.max-connections
   std::optional<std::string> docker_host;     // --docker.host
   std::optional<std::string> config_file;     // --config.file
   std::optional<std::string> stats_source;    // --stats.source
@@ -92,6 +93,7 @@ struct AgentConfig {
   std::string telemetry_path = "/metrics";
   std::string web_config_file;  // empty: none
   std::size_t max_requests = 40;
+  std::size_t max_connections = 256;
   // docker
   std::string docker_host;  // resolved: flag, file, $DOCKER_HOST, else unix:///var/run/docker.sock
   // stats
