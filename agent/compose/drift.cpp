@@ -71,10 +71,12 @@ std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, st
 
 namespace {
 
-std::string join_test(const std::vector<std::string>& test) {
+// A test as drift details show it, without the project's secrets (the declared test
+// carries interpolated values, the container's the same values written into it).
+std::string join_test(const std::vector<std::string>& test, const SecretMask& mask) {
   std::string s = "[";
   for (std::size_t i = 0; i < test.size(); ++i) s += (i ? ", " : "") + test[i];
-  return s + "]";
+  return mask.apply(s + "]");
 }
 
 std::int64_t seconds_to_ns(double s) { return static_cast<std::int64_t>(std::llround(s * 1e9)); }
@@ -98,13 +100,15 @@ std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& d
       declared->disabled || (!declared->test.empty() && declared->test.front() == "NONE");
   if (declared_disabled) {
     if (!live_has_check(live)) return std::nullopt;
-    return "declared disabled, container checks " + join_test(live->test);
+    return "declared disabled, container checks " + join_test(live->test, declared->mask);
   }
-  if (!live_has_check(live)) return "declared " + join_test(declared->test) + ", container has no healthcheck";
+  if (!live_has_check(live))
+    return "declared " + join_test(declared->test, declared->mask) + ", container has no healthcheck";
 
   std::vector<std::string> diffs;
   if (!declared->test.empty() && declared->test != live->test)
-    diffs.push_back("test " + join_test(declared->test) + " vs " + join_test(live->test));
+    diffs.push_back("test " + join_test(declared->test, declared->mask) + " vs " +
+                    join_test(live->test, declared->mask));
   auto duration = [&](const char* what, std::optional<double> want_s, std::int64_t live_ns, std::int64_t dflt) {
     const std::int64_t want = want_s ? seconds_to_ns(*want_s) : dflt;
     const std::int64_t have = live_ns != 0 ? live_ns : dflt;

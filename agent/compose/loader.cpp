@@ -15,7 +15,9 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "composewatch/compose/lint.h"
 #include "composewatch/compose/loader.h"
+#include "composewatch/compose/mask.h"
 #include "loader_merge.h"
 #include "yaml_tree.h"
 
@@ -54,11 +56,32 @@ std::string display_relative(const std::string& from_display, const std::string&
 
 // ---- interpolation -------------------------------------------------------------------
 
+// The variables `text` refers to ($NAME, ${NAME…}; "$$" is no reference): their values
+// become secrets of the project (mask.h), found before interpolating so that an error
+// quoting one is masked too.
+void note_referenced_values(std::string_view text, const std::map<std::string, std::string>& vars,
+                            SecretMask& secrets) {
+  auto name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '$') continue;
+    if (text[i + 1] == '$') {
+      ++i;
+      continue;
+    }
+    const std::size_t begin = i + (text[i + 1] == '{' ? 2 : 1);
+    std::size_t end = begin;
+    while (end < text.size() && name_char(text[end])) ++end;
+    if (end == begin) continue;
+    if (auto it = vars.find(std::string(text.substr(begin, end - begin))); it != vars.end()) secrets.add(it->second);
+  }
+}
+
 void interpolate_tree(Node& n, const std::map<std::string, std::string>& vars, bool missing_required_fails,
-                      std::vector<std::string>& warnings) {
+                      std::vector<std::string>& warnings, SecretMask& secrets) {
   switch (n.kind) {
     case Node::Kind::scalar: {
       if (n.scalar.find('$') == std::string::npos) return;
+      note_referenced_values(n.scalar, vars, secrets);
       Interpolated r;
       try {
         r = interpolate(n.scalar, vars, missing_required_fails);
@@ -75,10 +98,10 @@ void interpolate_tree(Node& n, const std::map<std::string, std::string>& vars, b
       return;
     }
     case Node::Kind::sequence:
-      for (Node& item : n.items) interpolate_tree(item, vars, missing_required_fails, warnings);
+      for (Node& item : n.items) interpolate_tree(item, vars, missing_required_fails, warnings, secrets);
       return;
     case Node::Kind::mapping:
-      for (auto& [key, value] : n.entries) interpolate_tree(value, vars, missing_required_fails, warnings);
+      for (auto& [key, value] : n.entries) interpolate_tree(value, vars, missing_required_fails, warnings, secrets);
       return;
     case Node::Kind::null:
       return;
@@ -254,8 +277,8 @@ struct ComposeFile {
 
 class ProjectReader {
  public:
-  ProjectReader(std::map<std::string, std::string> process_env, bool missing_required_fails)
-      : process_env_(std::move(process_env)), missing_required_fails_(missing_required_fails) {}
+  ProjectReader(std::map<std::string, std::string> process_env, bool missing_required_fails, SecretMask& secrets)
+      : process_env_(std::move(process_env)), missing_required_fails_(missing_required_fails), secrets_(secrets) {}
 
   std::vector<std::string> warnings;
   std::vector<std::string> env_files_read;  // by include entries
@@ -280,7 +303,9 @@ class ProjectReader {
       fail(file->root.location, "the top level must be a mapping, got " + file->root.kind_name());
     }
     std::erase_if(file->root.entries, [](const auto& e) { return e.first.starts_with("x-"); });
-    interpolate_tree(file->root, vars, missing_required_fails_, warnings);
+    for (const auto& [k, v] : vars)
+      if (is_secret_key(k)) secrets_.add(v);
+    interpolate_tree(file->root, vars, missing_required_fails_, warnings, secrets_);
     if (Node* services = file->root.find("services")) {
       if (services->is_null()) {
         services->kind = Node::Kind::mapping;
@@ -483,6 +508,7 @@ class ProjectReader {
 
   std::map<std::string, std::string> process_env_;
   bool missing_required_fails_;
+  SecretMask& secrets_;
   std::map<std::string, std::shared_ptr<ComposeFile>> cache_;
 };
 
@@ -1114,9 +1140,8 @@ std::vector<std::string> compose_file_variable(const std::map<std::string, std::
   return out;
 }
 
-}  // namespace
-
-Project load_project(const LoadOptions& options) {
+// load_project, filling `secrets` as it goes (for the error message, should one come).
+Project load_project_collecting(const LoadOptions& options, SecretMask& secrets) {
   const bool agent = options.interpolation == Environment::agent;
   const std::string project_dir =
       options.project_directory.empty() ? "" : absolute_path(options.project_directory);
@@ -1150,7 +1175,7 @@ Project load_project(const LoadOptions& options) {
   const std::map<std::string, std::string> vars =
       project_variables(options, project.working_dir, env_files_read, variable_warnings);
 
-  ProjectReader reader(options.environment, /*missing_required_fails=*/!agent);
+  ProjectReader reader(options.environment, /*missing_required_fails=*/!agent, secrets);
   std::vector<std::string> include_stack = paths;
   Node root = reader.load_files(paths, given, project.working_dir, vars, include_stack);
   project.warnings = std::move(variable_warnings);
@@ -1202,6 +1227,8 @@ Project load_project(const LoadOptions& options) {
   for (const auto& [name, node] : services->entries) {
     Service s = service_value(name, node, agent);
     apply_env_files(node, s, agent, project.warnings);
+    for (const auto& [key, e] : s.environment)
+      if (e.has_value && is_secret_key(key)) secrets.add(e.value);
     env_files_read.insert(env_files_read.end(), s.env_files.begin(), s.env_files.end());
     for (const VolumeMount& m : s.volumes) {
       if (m.type == "volume" && !m.source.empty() && !project.volumes.contains(m.source)) {
@@ -1233,7 +1260,26 @@ Project load_project(const LoadOptions& options) {
   for (const std::string& f : reader.files_read()) dependencies.insert(f);
   for (const std::string& f : paths) dependencies.erase(f);
   project.dependencies.assign(dependencies.begin(), dependencies.end());
+  for (auto* services : {&project.services, &project.inactive_services})
+    for (auto& [name, s] : *services)
+      if (s.healthcheck) s.healthcheck->mask = secrets;
   return project;
+}
+
+}  // namespace
+
+Project load_project(const LoadOptions& options) {
+  SecretMask secrets;
+  try {
+    return load_project_collecting(options, secrets);
+  } catch (const LoadError& e) {
+    // The message may quote a value that came from the environment ("invalid memory
+    // size 'hunter2'"); the status page, the log and `check` show it.
+    const std::string what = e.what();
+    const std::string where = e.location.str();
+    const std::string reason = where.empty() ? what : what.substr(where.size() + 2);
+    throw LoadError(e.location, secrets.apply(reason));
+  }
 }
 
 }  // namespace composewatch::compose

@@ -50,7 +50,8 @@ std::string normalize_image_ref(std::string_view ref);
 std::vector<std::string> service_image_refs(const std::string& project, const Service& service);
 
 // Per-field comparisons. Each returns nullopt when the container matches the
-// declaration, else a one-line account of the difference (never an environment value).
+// declaration, else a one-line account of the difference (never an environment value: a
+// healthcheck's tests are shown through its mask, mask.h).
 //
 // Image: the declared `image`, or for a build-only service the name Compose gives the
 // built image, `<project>_<service>` (v1) or `<project>-<service>` (v2).

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "composewatch/compose/mask.h"
+
 namespace composewatch::compose {
 
 // Where a thing was declared, for messages ("docker-compose.yml:12").
@@ -25,6 +27,9 @@ struct Healthcheck {
   std::optional<double> start_period_seconds;
   bool disabled = false;  // `disable: true` or test ["NONE"]
   std::optional<double> start_interval_seconds;  // checks during the start period (Compose 2.20+, API 1.44+)
+  // What must not be shown of this check's test, nor of the container's (drift details):
+  // the project's secrets as the loader knows them (mask.h).
+  SecretMask mask;
 };
 
 struct DependsOn {
