@@ -151,6 +151,25 @@ class ConnectionCount {
   std::atomic<std::size_t>* count_;
 };
 
+// A warning that can repeat many times a second (a flood of connections, a process out of
+// descriptors): logged the first time, then at most once a minute with how many there were.
+class RepeatedWarning {
+ public:
+  // Whether to log now; `count` is then the number since the last line, this one included.
+  bool due(std::uint64_t& count) {
+    ++unlogged_;
+    const auto now = std::chrono::steady_clock::now();
+    if (logged_at_ && now - *logged_at_ < std::chrono::minutes(1)) return false;
+    logged_at_ = now;
+    count = std::exchange(unlogged_, 0);
+    return true;
+  }
+
+ private:
+  std::uint64_t unlogged_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> logged_at_;
+};
+
 HttpResponse unauthorized() {
   auto res = text_response(bhttp::status::unauthorized, "Unauthorized\n");
   res.set(bhttp::field::www_authenticate, "Basic");
@@ -207,9 +226,8 @@ struct Server::Impl {
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> password_checks{0};
-  // Connections closed beyond max_connections, logged at most once a minute (accept loop only).
-  std::uint64_t refused_unlogged = 0;
-  std::optional<std::chrono::steady_clock::time_point> refused_logged_at;
+  // Accept loop only.
+  RepeatedWarning refused_warning, accept_warning;
   // From the web config file, set by open().
   std::optional<asio::ssl::context> tls;
   std::optional<BasicAuth> auth;
@@ -347,7 +365,9 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(*io), use_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
-      spdlog::warn("http: accept on {}: {}", bound, ec.message());
+      // EMFILE and friends last: ten lines a second would flood the journal.
+      if (std::uint64_t failures = 0; accept_warning.due(failures))
+        log::warn("http: accept failed", {{"address", bound}, {"error", ec.message()}, {"failures", failures}});
       asio::steady_timer pause(acceptor->get_executor(), kAcceptRetryPause);
       co_await pause.async_wait(use_tuple);
       continue;
@@ -375,13 +395,10 @@ asio::awaitable<void> Server::Impl::accept_loop() {
 }
 
 void Server::Impl::note_refused_connection() {
-  ++refused_unlogged;
-  const auto now = std::chrono::steady_clock::now();
-  if (refused_logged_at && now - *refused_logged_at < std::chrono::minutes(1)) return;
+  std::uint64_t closed = 0;
+  if (!refused_warning.due(closed)) return;
   log::warn("http: connections closed at once: too many open",
-            {{"max_connections", options.max_connections}, {"closed", refused_unlogged}});
-  refused_logged_at = now;
-  refused_unlogged = 0;
+            {{"max_connections", options.max_connections}, {"closed", closed}});
 }
 
 asio::awaitable<void> Server::Impl::run_session(beast::tcp_stream stream, ConnectionCount) {
