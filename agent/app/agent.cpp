@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
@@ -71,6 +72,10 @@ StatusPageOptions status_page_options(const config::AgentConfig& cfg) {
   return o;
 }
 
+using HeaderField = std::pair<std::string, std::string>;
+const HeaderField kNoStore{"Cache-Control", "no-store"};
+const HeaderField kNoSniff{"X-Content-Type-Options", "nosniff"};
+
 class Routes {
  public:
   // `cgroups` null: --stats.source=api; `helper` runs part of a large cgroup read on
@@ -91,6 +96,7 @@ class Routes {
     http::Response res;
     if (req.path == telemetry_path_) {
       res.content_type = std::string(metrics::kContentType);
+      res.headers = {kNoStore, kNoSniff};
       res.body = exposition_.render(*model_.snapshot());
       return res;
     }
@@ -119,6 +125,10 @@ class Routes {
     }
     if (req.path == "/") {
       res.content_type = "text/html; charset=utf-8";
+      // The page has no script and no frame of its own; it must not be framed, sniffed or
+      // kept in a cache (it names containers and their state).
+      res.headers = {kNoStore, kNoSniff, {"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"},
+                     {"X-Frame-Options", "DENY"}};
       const auto snap = model_.snapshot();
       StatusPageOptions o = status_page_;
       if (resources_)
@@ -205,6 +215,24 @@ std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfi
                                      cfg.procfs);
 }
 
+// The descriptors besides HTTP connections: the engine client's connections, cgroup and
+// /proc reads, the state file and its directory, compose files and inotify, the prune lock,
+// listeners, epoll and timers. Measured well below this on a busy host.
+constexpr std::uint64_t kDescriptorsBesidesConnections = 128;
+
+// A limit below --web.max-connections plus the rest would let idle connections starve the
+// engine client and the state saves of descriptors: say so at start (LimitNOFILE= in the unit).
+void warn_if_too_few_descriptors(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  const std::uint64_t needed = max_connections + kDescriptorsBesidesConnections;
+  if (limit.rlim_cur >= needed) return;
+  log::warn("the open-files limit is below what --web.max-connections needs; raise LimitNOFILE= or lower it",
+            {{"open_files_limit", std::uint64_t(limit.rlim_cur)},
+             {"max_connections", max_connections},
+             {"needed", needed}});
+}
+
 const sigset_t& agent_signals() {
   static const sigset_t set = [] {
     sigset_t s;
@@ -282,6 +310,7 @@ int run_agent(const config::AgentConfig& cfg) {
   http::ServerOptions server_options;
   server_options.listen_address = cfg.listen_address;
   server_options.max_requests = cfg.max_requests;
+  server_options.max_connections = cfg.max_connections;
   server_options.web_config_file = cfg.web_config_file;
   std::shared_ptr<const Routes> routes;  // set before start(), the first call of the handler
   http::Server server(server_options, [&routes](const http::Request& r) { return (*routes)(r); });
@@ -289,7 +318,12 @@ int run_agent(const config::AgentConfig& cfg) {
                                           [&server](std::function<void()> task) {
                                             server.post_to_handler_pool(std::move(task));
                                           });
-  server.start();  // throws with a one-line reason (address in use, bad web config)
+  // Throws with a one-line reason (address in use, bad web config). The accept loop runs
+  // on the server's thread, supervised like the writer's jobs.
+  server.start([&jobs](std::string name, asio::any_io_executor on, Supervisor::Job job) {
+    jobs.start_on(std::move(on), std::move(name), std::move(job));
+  });
+  warn_if_too_few_descriptors(cfg.max_connections);
 
   spdlog::info("composewatch {} (revision {}) listening on {}, engine {}{}", kVersion, kRevision,
                server.local_address(), endpoint.text,
