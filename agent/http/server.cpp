@@ -33,6 +33,7 @@
 #include <atomic>
 #include <exception>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -151,6 +152,67 @@ class ConnectionCount {
   std::atomic<std::size_t>* count_;
 };
 
+// Admission to the password worker: at most `total` checks queued or running, and at most
+// `per_client` of them for one client (an IPv4 address, or an IPv6 /64 as one host holds),
+// so that strangers on one host cannot fill the queue a scraper on another needs for a new
+// credential. Thread-safe.
+class PasswordCheckAdmission {
+ public:
+  PasswordCheckAdmission(std::size_t total, std::size_t per_client) : total_(total), per_client_(per_client) {}
+
+  // Counts one check of `client` until the ticket goes; an empty ticket when refused.
+  class Ticket {
+   public:
+    Ticket() = default;
+    Ticket(PasswordCheckAdmission* owner, std::string client) : owner_(owner), client_(std::move(client)) {}
+    Ticket(Ticket&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)), client_(std::move(other.client_)) {}
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket() {
+      if (owner_) owner_->leave(client_);
+    }
+    explicit operator bool() const { return owner_ != nullptr; }
+
+   private:
+    PasswordCheckAdmission* owner_ = nullptr;
+    std::string client_;
+  };
+
+  Ticket enter(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    auto& mine = by_client_[client];
+    if ((total_ != 0 && count_ >= total_) || (per_client_ != 0 && mine >= per_client_)) {
+      if (mine == 0) by_client_.erase(client);
+      return {};
+    }
+    ++count_;
+    ++mine;
+    return {this, client};
+  }
+
+ private:
+  void leave(const std::string& client) {
+    std::lock_guard lock(mutex_);
+    --count_;
+    if (auto it = by_client_.find(client); it != by_client_.end() && --it->second == 0) by_client_.erase(it);
+  }
+
+  const std::size_t total_, per_client_;
+  std::mutex mutex_;
+  std::size_t count_ = 0;
+  std::map<std::string, std::size_t> by_client_;
+};
+
+// The client a password check is counted against.
+std::string client_of(const tcp::endpoint& peer) {
+  const auto address = peer.address();
+  if (address.is_v4()) return address.to_string();
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
 // A warning that can repeat many times a second (a flood of connections, a process out of
 // descriptors): logged the first time, then at most once a minute with how many there were.
 class RepeatedWarning {
@@ -217,15 +279,16 @@ struct Server::Impl {
   asio::awaitable<void> run_session(beast::tcp_stream stream, ConnectionCount counted);
   template <class Stream>
   asio::awaitable<void> serve(Stream& stream);
-  asio::awaitable<HttpResponse> respond(const HttpRequest& request, Admission& slot);
-  asio::awaitable<std::optional<HttpResponse>> check_credentials(const HttpRequest& request);
+  asio::awaitable<HttpResponse> respond(const HttpRequest& request, const std::string& client, Admission& slot);
+  asio::awaitable<std::optional<HttpResponse>> check_credentials(const HttpRequest& request,
+                                                                 const std::string& client);
   HttpResponse handle(const HttpRequest& request);  // on a handler thread
 
   const ServerOptions options;
   const Handler handler;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> connections{0};
-  std::atomic<std::size_t> password_checks{0};
+  PasswordCheckAdmission password_checks{options.max_password_checks, options.max_password_checks_per_client};
   // Accept loop only.
   RepeatedWarning refused_warning, accept_warning;
   // From the web config file, set by open().
@@ -419,6 +482,10 @@ asio::awaitable<void> Server::Impl::run_session(beast::tcp_stream stream, Connec
 template <class Stream>
 asio::awaitable<void> Server::Impl::serve(Stream& stream) {
   auto& socket = beast::get_lowest_layer(stream);
+  beast::error_code peer_ec;
+  const auto peer = socket.socket().remote_endpoint(peer_ec);
+  if (peer_ec) co_return;  // already gone
+  const std::string client = client_of(peer);
   beast::flat_buffer buffer;
   for (bool first = true;; first = false) {
     if (!first && buffer.size() == 0) {
@@ -455,7 +522,7 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream) {
 
     const HttpRequest& request = parser.get();
     Admission slot;  // held until the response is written: bounds the bodies in memory too
-    HttpResponse response = co_await respond(request, slot);
+    HttpResponse response = co_await respond(request, client, slot);
     response.version(request.version());
     response.keep_alive(request.keep_alive());
     for (const auto& [name, value] : extra_headers) response.set(name, value);
@@ -475,14 +542,15 @@ asio::awaitable<void> Server::Impl::serve(Stream& stream) {
   }
 }
 
-asio::awaitable<HttpResponse> Server::Impl::respond(const HttpRequest& request, Admission& slot) {
+asio::awaitable<HttpResponse> Server::Impl::respond(const HttpRequest& request, const std::string& client,
+                                                    Admission& slot) {
   if (request.method() != bhttp::verb::get && request.method() != bhttp::verb::head) {
     auto res = text_response(bhttp::status::method_not_allowed, "method not allowed\n");
     res.set(bhttp::field::allow, "GET, HEAD");
     co_return res;
   }
   // Before a slot is taken: a stranger's request must not hold one.
-  if (auto refused = co_await check_credentials(request)) co_return std::move(*refused);
+  if (auto refused = co_await check_credentials(request, client)) co_return std::move(*refused);
   if (!slot.try_acquire(in_flight, options.max_requests)) {
     co_return text_response(bhttp::status::service_unavailable,
                             "too many concurrent requests, try again later\n");
@@ -496,8 +564,9 @@ asio::awaitable<HttpResponse> Server::Impl::respond(const HttpRequest& request, 
 }
 
 // None when the request may go on; else the answer: 401, or 429 when the password worker
-// has max_password_checks already.
-asio::awaitable<std::optional<HttpResponse>> Server::Impl::check_credentials(const HttpRequest& request) {
+// has max_password_checks already, or max_password_checks_per_client of this client.
+asio::awaitable<std::optional<HttpResponse>> Server::Impl::check_credentials(const HttpRequest& request,
+                                                                             const std::string& client) {
   if (!auth) co_return std::nullopt;
   const std::string authorization(request[bhttp::field::authorization]);
   switch (auth->remembered(authorization)) {
@@ -505,8 +574,8 @@ asio::awaitable<std::optional<HttpResponse>> Server::Impl::check_credentials(con
     case BasicAuth::Verdict::denied: co_return unauthorized();
     case BasicAuth::Verdict::unverified: break;
   }
-  Admission check;
-  if (!check.try_acquire(password_checks, options.max_password_checks)) {
+  const auto ticket = password_checks.enter(client);
+  if (!ticket) {
     auto res = text_response(bhttp::status::too_many_requests,
                              "too many password checks in progress, try again later\n");
     res.set(bhttp::field::retry_after, "1");

@@ -80,8 +80,14 @@ class BasicClient {
   }
 
  public:
-  explicit BasicClient(const std::string& address) requires std::same_as<Stream, beast::tcp_stream>
+  // `from`: the local address to connect from (another loopback address is another client).
+  explicit BasicClient(const std::string& address, const std::string& from = "")
+    requires std::same_as<Stream, beast::tcp_stream>
       : stream_(io_) {
+    if (!from.empty()) {
+      socket().socket().open(tcp::v4());
+      socket().socket().bind({asio::ip::make_address(from), 0});
+    }
     connect(address);
   }
 
@@ -780,6 +786,32 @@ TEST(HttpServer, PasswordGuessesNeverHoldTheSlotsOfARememberedCredential) {
   EXPECT_EQ(calls.load(), 2) << "no guess reached the handler";
   // The worker is free again: a guess is checked (401), not turned away.
   EXPECT_EQ(get(address, "/metrics", authorization("prometheus:late")).result_int(), 401);
+}
+
+// Strangers on one host fill at most their share of the password worker's queue: a
+// scraper on another host with a credential not seen yet still gets it checked.
+TEST(HttpServer, StrangersOnOneHostLeavePlacesForANewCredentialFromAnother) {
+  TempDir dir;
+  auto options = loopback();
+  options.max_password_checks = 6;
+  options.max_password_checks_per_client = 2;
+  options.web_config_file =
+      dir.write("web.yml", "basic_auth_users:\n  prometheus: " + bcrypt("correct horse", 12) + "\n");
+  Server server(options, [](const Request&) { return Response{200, "text/plain", "ok"}; });
+  server.start();
+  const auto address = server.local_address();
+  std::vector<std::unique_ptr<Client>> strangers;
+  for (int i = 0; i < 8; ++i) {
+    strangers.push_back(std::make_unique<Client>(address));
+    strangers.back()->send(get_request("/", authorization("prometheus:guess-" + std::to_string(i))));
+  }
+  std::this_thread::sleep_for(100ms);
+  Client scraper(address, "127.0.0.2");  // before: 429, the queue held the strangers' guesses
+  EXPECT_EQ(scraper.request(get_request("/", authorization("prometheus:correct horse"))).result_int(), 200);
+  std::map<int, int> answers;
+  for (auto& s : strangers) ++answers[s->read().result_int()];
+  EXPECT_EQ(answers[401], 2) << "two checked, the share of their host";
+  EXPECT_EQ(answers[429], 6);
 }
 
 TEST(HttpServer, A429SaysWhenToTryAgain) {

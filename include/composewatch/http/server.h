@@ -12,7 +12,8 @@
 //
 // Basic auth costs a stranger's request no handler thread and no request slot: credentials
 // that passed once are remembered (a hash lookup on the I/O thread); others are checked
-// with bcrypt on the password worker, at most max_password_checks queued or running.
+// with bcrypt on the password worker, at most max_password_checks queued or running (and
+// max_password_checks_per_client of one client).
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -55,8 +56,11 @@ struct ServerOptions {
   // Open connections; beyond that a new connection is closed at once; 0: no limit.
   std::size_t max_connections = 256;
   // Credentials not yet verified, queued or being checked on the password worker (one
-  // thread); beyond that 429 at once. Bounds a stranger's bcrypt work.
+  // thread), in all and of one client (an IPv4 address or an IPv6 /64); beyond either 429
+  // at once. Bounds a stranger's bcrypt work, and keeps strangers on one host from
+  // taking every place a scraper on another needs for a new credential. 0: no limit.
   std::size_t max_password_checks = 16;
+  std::size_t max_password_checks_per_client = 4;
   std::chrono::milliseconds read_timeout{10'000};  // TLS handshake; then each whole request
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive between requests
