@@ -1,7 +1,8 @@
 // The HTTP request path without sockets: the bytes through Beast's request parser with the
 // server's limits (ServerOptions: 8 KiB of headers, 64 KiB of body), then what the server
 // does with a parsed request before the handler: the method check, the target split, the
-// Authorization header (basic auth) and Accept-Encoding (gzip). The router itself lives in
+// Authorization header (basic auth, and the lookup of remembered credentials) and
+// Accept-Encoding (gzip). The router itself lives in
 // agent/app/agent.cpp and is not reachable without the state model.
 
 #include <boost/beast/core/error.hpp>
@@ -39,6 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view target = request.target();
   const std::string path(target.substr(0, target.find('?')));
   (void)composewatch::http::parse_basic_authorization(request[bhttp::field::authorization]);
+  // What the I/O thread does with every request's credentials before any bcrypt.
+  static const composewatch::http::BasicAuth auth(std::map<std::string, std::string>{
+      {"prometheus", "$2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG"}});
+  (void)auth.remembered(request[bhttp::field::authorization]);
   if (composewatch::http::accepts_gzip(request[bhttp::field::accept_encoding])) {
     (void)composewatch::http::gzip_compress(path);
   }
