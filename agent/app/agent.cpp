@@ -217,7 +217,8 @@ std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfi
 
 // The descriptors besides HTTP connections: the engine client's connections, cgroup and
 // /proc reads, the state file and its directory, compose files and inotify, the prune lock,
-// listeners, epoll and timers. Measured well below this on a busy host.
+// listeners, epoll and timers: 16 to 18 through the 30-minute soak (docs/benchmarks.md),
+// so this leaves a wide margin.
 constexpr std::uint64_t kDescriptorsBesidesConnections = 128;
 
 // A limit below --web.max-connections plus the rest would let idle connections starve the
