@@ -810,8 +810,8 @@ TEST(HttpServer, StrangersOnOneHostLeavePlacesForANewCredentialFromAnother) {
   EXPECT_EQ(scraper.request(get_request("/", authorization("prometheus:correct horse"))).result_int(), 200);
   std::map<int, int> answers;
   for (auto& s : strangers) ++answers[s->read().result_int()];
-  EXPECT_EQ(answers[401], 2) << "two checked, the share of their host";
-  EXPECT_EQ(answers[429], 6);
+  EXPECT_EQ(answers[401] + answers[429], 8) << "only 401 and 429";
+  EXPECT_GE(answers[429], 4) << "beyond the share of their host (2), 429 at once";
 }
 
 TEST(HttpServer, A429SaysWhenToTryAgain) {
@@ -824,7 +824,7 @@ TEST(HttpServer, A429SaysWhenToTryAgain) {
   server.start();
   Client first(server.local_address());
   first.send(get_request("/", authorization("prometheus:one")));
-  std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(100ms);
   auto second = get(server.local_address(), "/", authorization("prometheus:two"));
   EXPECT_EQ(second.result_int(), 429);
   EXPECT_EQ(second[bhttp::field::retry_after], "1");
