@@ -45,6 +45,9 @@ namespace composewatch::app {
 
 namespace asio = boost::asio;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// How long a stop signal waits for a prune run's deletion in flight (under the unit's
+// TimeoutStopSec=40s).
+constexpr std::chrono::seconds kPruneStopGrace{25};
 
 namespace {
 
@@ -268,11 +271,14 @@ int run_agent(const config::AgentConfig& cfg) {
   asio::signal_set stop_signals(ioc, SIGINT, SIGTERM);
   asio::signal_set reload_signal(ioc, SIGHUP);
   pthread_sigmask(SIG_UNBLOCK, &agent_signals(), nullptr);
+  // What a stop signal does; once the prune scheduler exists, it first lets a run in
+  // flight finish its deletion in flight.
+  std::function<void()> stop_agent = [&] { ioc.stop(); };
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     stop_requested = true;
-    ioc.stop();
+    stop_agent();
   });
 
   auto stats_source_or_stop = choose_stats_source(cfg, endpoint, ioc, stop_requested);  // throws for an unreadable forced cgroup
@@ -366,6 +372,28 @@ int run_agent(const config::AgentConfig& cfg) {
                                        {.lock_path = prune::lock_path(cfg.state_dir),
                                         .df_timeout = cfg.disk_timeout,
                                         .random = {}});
+  // A stop signal during an applied run: the deletion in flight finishes (an image's every
+  // untag included), logged and counted, within kPruneStopGrace; the unit's
+  // TimeoutStopSec leaves room for it.
+  asio::steady_timer prune_stop_grace(ioc);
+  stop_agent = [&] {
+    if (!prune_policies.request_stop([&] {
+          log::info("prune run stopped; shutting down");
+          ioc.stop();
+        })) {
+      ioc.stop();
+      return;
+    }
+    log::info("waiting for the prune run in flight to finish its deletion in flight",
+              {{"bound_seconds", std::int64_t(kPruneStopGrace.count())}});
+    prune_stop_grace.expires_after(kPruneStopGrace);
+    prune_stop_grace.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      log::warn("prune run still deleting at the bound; shutting down anyway",
+                {{"bound_seconds", std::int64_t(kPruneStopGrace.count())}});
+      ioc.stop();
+    });
+  };
   bool prune_started = !cfg.prune_policies.empty();
   if (prune_started) {
     jobs.start("prune", [&] { return prune_policies.run(); });

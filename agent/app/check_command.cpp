@@ -12,6 +12,7 @@
 #include "composewatch/disk/findings.h"
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/cli.h"
+#include "composewatch/prune/plan.h"
 
 namespace composewatch::app {
 
@@ -186,6 +187,17 @@ std::string production_of(const compose::ProjectState& p) {
   return p.model ? compose::production_reason(*p.model, p.source.production) : "";
 }
 
+constexpr const char* kPruneBlockedFix =
+    "make the compose files readable by the agent (or list the project under compose.projects with files it can "
+    "read), and give it the variables its images need (compose.projects[].env_file)";
+
+void print_prune_blocked(std::ostream& out, const std::vector<std::string>& blocked) {
+  if (blocked.empty()) return;
+  out << "prune: policies on images and containers do not run while what the compose projects need is unknown:\n";
+  for (const auto& why : blocked) out << "  " << why << "\n";
+  out << "      fix: " << kPruneBlockedFix << "\n";
+}
+
 void print_text(std::ostream& out, const std::vector<Report>& reports) {
   for (const auto& r : reports) {
     const auto& p = *r.project;
@@ -236,7 +248,8 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
 }
 
 void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_code, bool from_flags,
-                const std::string& volumes_error, const std::string& images_error) {
+                const std::string& volumes_error, const std::string& images_error,
+                const std::vector<std::string>& prune_blocked) {
   json::array projects;
   std::size_t total = 0;
   for (const auto& r : reports) {
@@ -298,6 +311,9 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
   json::object doc{{"projects", std::move(projects)}, {"findings", total}, {"exit_code", exit_code}};
   doc["volumes_error"] = volumes_error.empty() ? json::value(nullptr) : json::value(volumes_error);
   doc["images_error"] = images_error.empty() ? json::value(nullptr) : json::value(images_error);
+  json::array blocked;
+  for (const auto& why : prune_blocked) blocked.emplace_back(why);
+  doc["prune_blocked"] = json::object{{"reasons", std::move(blocked)}, {"fix", prune_blocked.empty() ? json::value(nullptr) : json::value(kPruneBlockedFix)}};
   out << json::serialize(doc) << "\n";
 }
 
@@ -348,11 +364,20 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
     reports.push_back(std::move(r));
   }
   const int code = could_not ? 2 : findings > 0 ? 1 : 0;
-  if (options.format == "json")
-    print_json(out, reports, code, !options.files.empty() || !options.project_directory.empty(), volumes_error,
-               image_checks.error);
-  else
+  // What keeps the config file's image and container policies from running (not for a
+  // project given with -f: the agent's prune does not see that one).
+  const bool from_flags = !options.files.empty() || !options.project_directory.empty();
+  std::vector<std::string> prune_blocked;
+  if (!from_flags && std::any_of(cfg.prune_policies.begin(), cfg.prune_policies.end(), [](const auto& p) {
+        return p.target == "images" || p.target == "containers";
+      }))
+    prune_blocked = prune::ComposeKnowledge::from(projects).blockers;
+  if (options.format == "json") {
+    print_json(out, reports, code, from_flags, volumes_error, image_checks.error, prune_blocked);
+  } else {
     print_text(out, reports);
+    print_prune_blocked(out, prune_blocked);
+  }
   if (!volumes_error.empty()) err << "composewatch: volume findings not checked: " << volumes_error << "\n";
   if (!image_checks.error.empty()) err << "composewatch: running images not checked: " << image_checks.error << "\n";
   for (const auto& p : projects)

@@ -3,6 +3,8 @@
 
 #include "composewatch/app/diagnose_command.h"
 
+#include <algorithm>
+
 #include <boost/asio/this_coro.hpp>
 #include <charconv>
 #include <chrono>
@@ -181,6 +183,9 @@ HostFacts gather_host_facts(const config::AgentConfig& cfg, const DiagnoseOption
   f.now = epoch_now();
   f.docker_host = cfg.docker_host;
   f.prune_policies_configured = !cfg.prune_policies.empty();
+  f.image_or_container_policies = std::any_of(cfg.prune_policies.begin(), cfg.prune_policies.end(), [](const auto& p) {
+    return p.target == "images" || p.target == "containers";
+  });
   try {
     const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
     f.engine_is_local = ep.kind == engine::Endpoint::Kind::unix_socket;

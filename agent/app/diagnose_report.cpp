@@ -8,6 +8,7 @@
 
 #include "composewatch/app/diagnose_command.h"
 #include "composewatch/compose/drift.h"
+#include "composewatch/prune/plan.h"
 
 namespace composewatch::app {
 
@@ -372,6 +373,11 @@ std::vector<NextStep> next_steps(const DiagnoseReport& r, bool prune_policies_co
 
   for (const auto& t : r.containers.troubled) container_steps(t, steps);
 
+  for (const auto& why : r.prune_blocked)
+    steps.push_back({"prune policies on images and containers do not run: " + why +
+                         " (make the files readable by the agent, or give it the variables: compose.projects[].env_file)",
+                     "composewatch check", ""});
+
   if (r.filesystem.low && r.filesystem.usage)
     steps.push_back({"the Docker filesystem has " + config::format_size(std::int64_t(r.filesystem.usage->avail_bytes)) +
                          " free: see which directories hold the space (container logs live under containers/)",
@@ -449,6 +455,8 @@ DiagnoseReport build_report(const HostFacts& facts, const DiagnoseRules& rules, 
   r.containers = containers_section(facts, rules);
   r.compose = compose_section(facts);
   r.image_checklist = {facts.image_checks_error, facts.image_checks};
+  if (facts.image_or_container_policies && facts.projects)
+    r.prune_blocked = prune::ComposeKnowledge::from(*facts.projects).blockers;
   r.next_steps = next_steps(r, facts.prune_policies_configured, rules);
   return r;
 }

@@ -1,12 +1,17 @@
 #include "composewatch/app/prune_command.h"
 
 #include <algorithm>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <functional>
 #include <ostream>
 
 #include "composewatch/app/host.h"
 #include "composewatch/compose/drift.h"
 #include "composewatch/prune/executor.h"
 #include "composewatch/prune/host_lock.h"
+#include "composewatch/state/store.h"
 #include "oneshot.h"
 
 namespace composewatch::app {
@@ -166,9 +171,20 @@ int run_prune(const config::AgentConfig& cfg, const PruneOptions& options, std::
     return 2;
   }
 
-  bool could_not = false, failed = false;
+  // Image ages also count when the agent last saw an image used or pulled (its state
+  // file); without it, Created and LastTagTime alone.
+  std::map<std::string, double> image_last_seen;
+  std::string no_history;
+  if (auto saved = state::StateFile(cfg.state_dir).peek(no_history)) image_last_seen = std::move(saved->images_seen);
+
+  bool could_not = false, failed = false, stopped = false;
+  prune::StopRequest stop;
   const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
   for (const auto* policy : chosen) {
+    if (stop.requested) {
+      err << "composewatch: policy " << policy->name << " not run: stopped by a signal\n";
+      continue;
+    }
     std::string why;
     auto lock = prune::HostLock::try_take(prune::lock_path(cfg.state_dir), why);
     if (!lock) {
@@ -180,12 +196,44 @@ int run_prune(const config::AgentConfig& cfg, const PruneOptions& options, std::
       // Deletions and /system/df run under the longer of the disk timeout and the usual deadline.
       engine::ClientOptions copts = detail::oneshot_client_options();
       copts.request_timeout = std::max<std::chrono::milliseconds>(cfg.disk_timeout, copts.request_timeout);
+      auto ropts = prune::RunOptions::for_endpoint(ep, options.dry_run);
+      ropts.image_last_seen = image_last_seen;
+      ropts.stop = &stop;
       const auto run = detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<prune::PolicyRun> {
+        // SIGTERM or ^C: the deletion in flight finishes (an image's every untag included),
+        // then the run stops; a second one ends the command at once.
+        boost::asio::signal_set signals(ex, SIGINT, SIGTERM);
+        std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                                   int) {
+          if (ec) return;
+          if (stop.requested) std::_Exit(130);
+          stop.requested = true;
+          err << "composewatch: stopping after the deletion in flight (again to stop at once)\n";
+          signals.async_wait(on_signal);
+        };
+        signals.async_wait(on_signal);
         engine::Client client(ex, ep, copts);
-        co_await client.negotiate();
-        co_return co_await prune::run_policy(client, *policy, compose, prune::RunOptions::for_endpoint(ep, options.dry_run));
+        std::optional<prune::PolicyRun> r;
+        std::exception_ptr error;
+        try {
+          co_await client.negotiate();
+          r = co_await prune::run_policy(client, *policy, compose, ropts);
+        } catch (...) {
+          error = std::current_exception();
+        }
+        boost::system::error_code ignored;
+        signals.cancel(ignored);
+        if (error) std::rethrow_exception(error);
+        co_return std::move(*r);
       });
       print_run(out, *policy, run, options.dry_run);
+      if (run.result.not_attempted > 0) {
+        out << "  stopped by a signal: " << run.result.not_attempted << " not attempted\n";
+        stopped = true;
+      }
+      if (policy->target == "images" && !no_history.empty())
+        out << "  image ages from Created and LastTagTime only: the agent's record of image use cannot be read ("
+            << no_history << ")\n";
       if (!run.plan.refused.empty()) could_not = true;
       if (run.result.count(Outcome::Result::failed) > 0) failed = true;
     } catch (const std::exception& e) {
@@ -193,7 +241,7 @@ int run_prune(const config::AgentConfig& cfg, const PruneOptions& options, std::
       could_not = true;
     }
   }
-  return could_not ? 2 : failed ? 1 : 0;
+  return could_not ? 2 : (failed || stopped) ? 1 : 0;
 }
 
 }  // namespace composewatch::app

@@ -27,24 +27,6 @@ LiveContainer live_container(const engine::ContainerInfo& info) {
 }
 
 
-std::string normalize_image_ref(std::string_view ref) {
-  std::string r(ref);
-  for (std::string_view prefix : {"docker.io/", "index.docker.io/", "registry-1.docker.io/"}) {
-    if (r.starts_with(prefix)) {
-      r.erase(0, prefix.size());
-      if (r.starts_with("library/")) r.erase(0, 8);
-      break;
-    }
-  }
-  if (r.starts_with("library/") && r.find('/', 8) == std::string::npos) r.erase(0, 8);
-  if (r.find('@') != std::string::npos) return r;
-  // A ':' after the last '/' is a tag; one before it belongs to a registry's port.
-  auto slash = r.rfind('/');
-  auto colon = r.rfind(':');
-  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) r += ":latest";
-  return r;
-}
-
 std::vector<std::string> service_image_refs(const std::string& project, const Service& service) {
   if (!service.image.empty()) return {normalize_image_ref(service.image)};
   if (service.has_build)

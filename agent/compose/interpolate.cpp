@@ -47,12 +47,16 @@ class Expander {
         i += 2;
       } else if (next == '{') {
         const std::size_t close = matching_brace(s, i + 2);
+        const std::size_t unset_before = result_.unset.size(), at = out.size();
         out += braced(s.substr(i + 2, close - (i + 2)), depth);
+        note_first_unknown(depth, unset_before, at);
         i = close + 1;
       } else if (is_name_start(next)) {
         std::size_t end = i + 1;
         while (end < s.size() && is_name_char(s[end])) ++end;
+        const std::size_t unset_before = result_.unset.size(), at = out.size();
         out += lookup(std::string(s.substr(i + 1, end - (i + 1))));
+        note_first_unknown(depth, unset_before, at);
         i = end;
       } else {
         throw std::invalid_argument("invalid interpolation: '$" + std::string(1, next) + "' in \"" +
@@ -85,6 +89,12 @@ class Expander {
     if (it != vars_.end()) return it->second;
     note_unset(name);
     return "";
+  }
+
+  // At the top level, where the output stops being what the file wrote: the first
+  // reference that used a variable without a value starts at `at`.
+  void note_first_unknown(int depth, std::size_t unset_before, std::size_t at) {
+    if (depth == 0 && !result_.first_unknown && result_.unset.size() > unset_before) result_.first_unknown = at;
   }
 
   void note_unset(const std::string& name) {

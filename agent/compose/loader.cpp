@@ -95,6 +95,7 @@ void interpolate_tree(Node& n, const std::map<std::string, std::string>& vars, b
       n.scalar = std::move(r.value);
       n.substituted = r.substituted;
       n.unset = std::move(r.unset);
+      n.first_unknown = r.first_unknown;
       return;
     }
     case Node::Kind::sequence:
@@ -879,7 +880,10 @@ Service service_value(const std::string& name, const Node& svc, bool tolerate_un
     } catch (const LoadError&) {
     }
   };
-  if (const Node* n = svc.find("image"); n && !n->is_null()) s.image = expect_string(*n, "image");
+  if (const Node* n = svc.find("image"); n && !n->is_null()) {
+    s.image = expect_string(*n, "image");
+    if (n->first_unknown) s.image_known_prefix = s.image.substr(0, std::min(*n->first_unknown, s.image.size()));
+  }
   if (const Node* n = svc.find("build"); n && !n->is_null()) {
     s.has_build = true;
     s.build = build_value(*n);

@@ -6,6 +6,7 @@
 // Error policy: every function here throws compose::LoadError ("FILE:LINE: reason").
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,7 @@ struct Node {
   bool quoted = false;                              // the scalar was written in quotes
   bool substituted = false;                         // interpolation replaced a variable in it
   std::vector<std::string> unset;                   // variables it used that had no value
+  std::optional<std::size_t> first_unknown;         // where text from such a variable begins in `scalar`
   std::vector<Node> items;                          // Kind::sequence
   std::vector<NodeEntry> entries;                    // Kind::mapping, in file order
   SourceLocation location;

@@ -119,7 +119,10 @@ std::vector<ServiceImage> service_images(const engine::SystemDf& df,
     for (const auto& [name, svc] : p.model->services) {
       if (out.count({p.name, name})) continue;
       for (const auto& ref : compose::service_image_refs(p.name, svc)) {
-        auto img = by_ref.find(ref);
+        // name:tag@sha256:… is pulled by its digest alone: the image has name@sha256:…
+        // among its RepoDigests and maybe no tag at all.
+        const compose::ImageRef parsed = compose::parse_image_ref(ref);
+        auto img = by_ref.find(parsed.digest.empty() ? ref : parsed.repository + "@" + parsed.digest);
         if (img == by_ref.end()) continue;
         out.emplace(std::pair{p.name, name},
                     ServiceImage{p.name, name, svc.image.empty() ? ref : svc.image, img->second->size});

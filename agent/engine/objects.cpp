@@ -77,6 +77,19 @@ std::int64_t int_at(const json::object& o, std::string_view key, std::string_vie
   fail(where, std::string(key) + " is not an integer");
 }
 
+// A size or count: an integer from 0 to kMaxObjectBytes, or -1 where the engine uses it for
+// "not computed" (`unknown_allowed`). Anything else is not what an engine sends: a negative
+// size would pass a prune's max_bytes brake and a huge one overflow its sums, so it is a
+// protocol error, never a number to compute with.
+std::int64_t size_at(const json::object& o, std::string_view key, std::string_view where, std::int64_t fallback,
+                     bool unknown_allowed = false) {
+  const std::int64_t n = int_at(o, key, where, fallback);
+  if (n == -1 && unknown_allowed) return n;
+  if (n < 0) fail(where, std::string(key) + " is negative (" + std::to_string(n) + ")");
+  if (n > kMaxObjectBytes) fail(where, std::string(key) + " is beyond any disk (" + std::to_string(n) + ")");
+  return n;
+}
+
 bool bool_at(const json::object& o, std::string_view key, std::string_view where) {
   const json::value* v = field(o, key);
   if (!v) return false;
@@ -128,9 +141,10 @@ ImageSummary image_from(const json::value& v, std::string_view where) {
   drop_placeholder(img.repo_digests, "<none>@<none>");
   img.created = static_cast<double>(int_at(o, "Created", where, 0));
   // VirtualSize (removed in API 1.44) equals Size wherever both exist.
-  img.size = int_at(o, "Size", where, int_at(o, "VirtualSize", where, 0));
-  img.shared_size = int_at(o, "SharedSize", where, -1);
-  img.containers = int_at(o, "Containers", where, -1);
+  img.size = size_at(o, "Size", where, size_at(o, "VirtualSize", where, 0));
+  img.shared_size = size_at(o, "SharedSize", where, -1, true);
+  img.containers = size_at(o, "Containers", where, -1, true);
+  if (img.shared_size > img.size) fail(where, "SharedSize is larger than Size");
   img.labels = labels_at(o, "Labels", where);
   return img;
 }
@@ -148,7 +162,7 @@ ContainerSummary container_from(const json::value& v, std::string_view where) {
   c.image_id = string_at(o, "ImageID", where);
   c.state = string_at(o, "State", where);
   c.created = static_cast<double>(int_at(o, "Created", where, 0));
-  c.size_rw = int_at(o, "SizeRw", where, -1);
+  c.size_rw = size_at(o, "SizeRw", where, -1, true);
   c.labels = labels_at(o, "Labels", where);
   if (const json::array* mounts = array_at(o, "Mounts", where)) {
     for (std::size_t i = 0; i < mounts->size(); ++i) {
@@ -180,8 +194,8 @@ VolumeSummary volume_from(const json::value& v, std::string_view where) {
   vol.created_at = time_at(o, "CreatedAt", where);
   vol.labels = labels_at(o, "Labels", where);
   if (const json::object* usage = object_at(o, "UsageData", where)) {
-    vol.size = int_at(*usage, "Size", where, -1);
-    vol.ref_count = int_at(*usage, "RefCount", where, -1);
+    vol.size = size_at(*usage, "Size", where, -1, true);
+    vol.ref_count = size_at(*usage, "RefCount", where, -1, true);
   }
   return vol;
 }
@@ -199,10 +213,10 @@ BuildCacheRecord build_cache_from(const json::value& v, std::string_view where) 
   r.description = string_at(o, "Description", where);
   r.in_use = bool_at(o, "InUse", where);
   r.shared = bool_at(o, "Shared", where);
-  r.size = int_at(o, "Size", where, 0);
+  r.size = size_at(o, "Size", where, 0);
   r.created_at = time_at(o, "CreatedAt", where);
   r.last_used_at = time_at(o, "LastUsedAt", where);
-  r.usage_count = int_at(o, "UsageCount", where, 0);
+  r.usage_count = size_at(o, "UsageCount", where, 0);
   return r;
 }
 
@@ -266,8 +280,10 @@ ImageSummary parse_image_inspect(std::string_view text) {
   drop_placeholder(img.repo_tags, "<none>:<none>");
   drop_placeholder(img.repo_digests, "<none>@<none>");
   img.created = time_at(o, "Created", where).value_or(0);  // RFC 3339 here, unlike the listing
-  img.size = int_at(o, "Size", where, 0);
+  img.size = size_at(o, "Size", where, 0);
   if (const json::object* config = object_at(o, "Config", where)) img.labels = labels_at(*config, "Labels", where);
+  if (const json::object* metadata = object_at(o, "Metadata", where))
+    img.last_tag_time = time_at(*metadata, "LastTagTime", where);
   return img;
 }
 
@@ -278,7 +294,7 @@ std::vector<ImageLayer> parse_image_history(std::string_view text) {
     layer.id = required_string(o, "Id", where);
     layer.created = static_cast<double>(int_at(o, "Created", where, 0));
     layer.created_by = string_at(o, "CreatedBy", where);
-    layer.size = int_at(o, "Size", where, 0);
+    layer.size = size_at(o, "Size", where, 0);
     layer.tags = strings_at(o, "Tags", where);
     return layer;
   });
@@ -314,12 +330,22 @@ SystemDf parse_system_df(std::string_view text) {
   json::value v = parse_json(text, where);
   const json::object& o = as_object(v, where);
   SystemDf df;
-  df.layers_size = int_at(o, "LayersSize", where, 0);
+  df.layers_size = size_at(o, "LayersSize", where, 0);
   df.images = list_of<ImageSummary>(field(o, "Images"), "system df: Images", image_from);
   df.containers = list_of<ContainerSummary>(field(o, "Containers"), "system df: Containers", container_from);
   df.volumes = list_of<VolumeSummary>(field(o, "Volumes"), "system df: Volumes", volume_from);
   df.build_cache = list_of<BuildCacheRecord>(field(o, "BuildCache"), "system df: BuildCache", build_cache_from);
   return df;
+}
+
+BuildPruneAnswer parse_build_prune(std::string_view text) {
+  constexpr std::string_view where = "build prune";
+  json::value v = parse_json(text, where);
+  const json::object& o = as_object(v, where);
+  BuildPruneAnswer a;
+  a.deleted = strings_at(o, "CachesDeleted", where);
+  a.reclaimed = size_at(o, "SpaceReclaimed", where, 0);
+  return a;
 }
 
 std::string parse_docker_root_dir(std::string_view text) {

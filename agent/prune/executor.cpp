@@ -1,7 +1,8 @@
 #include "composewatch/prune/executor.h"
 
-#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <algorithm>
 #include <chrono>
 
 #include "composewatch/compose/drift.h"
@@ -55,26 +56,29 @@ engine::ContainerSummary summary_of(const engine::ContainerInfo& info) {
   c.image_id = info.image_id;
   c.state = info.state;
   c.labels = info.spec.labels;
+  c.finished_at = info.finished_at;
   return c;
 }
 
-struct BuildPruneAnswer {
-  std::vector<std::string> deleted;
-  std::int64_t reclaimed = 0;
-};
+// What ids, volume names and image references are made of (image references add '/').
+// Anything else from the engine is not put in a request path: a '?', '#', '%' or ".."
+// would make the request mean something else than the object planned.
+bool path_safe(std::string_view s, bool reference = false) {
+  if (s.empty() || s.size() > 512 || s.find("..") != std::string_view::npos) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-' || c == ':' || c == '@' || (reference && c == '/');
+  });
+}
 
-BuildPruneAnswer parse_build_prune(std::string_view body) {
-  BuildPruneAnswer a;
-  boost::json::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) throw engine::ParseError("POST /build/prune: not a JSON object");
-  const auto& o = v.get_object();
-  if (auto* d = o.if_contains("CachesDeleted"); d && d->is_array())
-    for (const auto& id : d->get_array())
-      if (id.is_string()) a.deleted.emplace_back(id.get_string());
-  if (auto* r = o.if_contains("SpaceReclaimed"); r && (r->is_int64() || r->is_uint64()))
-    a.reclaimed = r->is_int64() ? r->get_int64() : std::int64_t(r->get_uint64());
-  return a;
+void require_path_safe(std::string_view s, bool reference = false) {
+  if (!path_safe(s, reference))
+    throw engine::ParseError("the engine named an object \"" + std::string(s.substr(0, 80)) +
+                             "\", which is not an id or a name: not used in a request");
+}
+
+bool is_status(const engine::EngineError& e, unsigned status) {
+  return e.kind == engine::EngineError::Kind::http_status && e.http_status == status;
 }
 
 void log_outcome(const config::PrunePolicyConfig& policy, const Outcome& o) {
@@ -88,53 +92,71 @@ void log_outcome(const config::PrunePolicyConfig& policy, const Outcome& o) {
   }
 }
 
+// Why an image's deletion stopped short; the tags already removed are put back first.
+struct ImageKept {
+  std::string why;
+  bool failed = false;  // the engine failed (not a refusal, not a moved tag)
+};
+
 class Executor {
  public:
   Executor(engine::Client& client, const config::PrunePolicyConfig& policy, const Inventory& fresh,
            const ComposeKnowledge& compose)
-      : client_(client), guard_(fresh, compose, policy) {}
+      : client_(client), policy_(policy), guard_(fresh, compose, policy) {}
 
   // One candidate: re-inspect, guard again, delete. Returns the outcome.
   asio::awaitable<Outcome> apply(const Entry& e) {
     Outcome o{e, Result::skipped, "", 0};
     try {
-      std::optional<std::string> protection;
-      std::vector<std::string> targets;  // what to DELETE, in order
+      require_path_safe(e.id);
       switch (e.kind) {
         case Kind::images: {
           const auto img = engine::parse_image_inspect(co_await client_.get("/images/" + e.id + "/json"));
-          protection = guard_.image(img);
-          // Several tags: untag one by one (the last removes the image); deleting by id
-          // would need force.
-          if (img.repo_tags.size() > 1)
-            for (const auto& t : img.repo_tags) targets.push_back("/images/" + t);
-          else
-            targets.push_back("/images/" + e.id);
+          if (auto why = guard_.image(img)) {
+            o.detail = "protected since the plan: " + *why;
+            co_return o;
+          }
+          if (auto kept = co_await delete_image(img)) {
+            if (kept->failed) o.result = Result::failed;
+            o.detail = std::move(kept->why);
+            co_return o;
+          }
           break;
         }
         case Kind::containers: {
           auto info = co_await client_.inspect(e.id);
           if (!info) throw engine::EngineError(engine::EngineError::Kind::http_status, "no such container", 404);
-          protection = guard_.container(summary_of(*info));
-          targets.push_back("/containers/" + e.id);
+          if (auto why = guard_.container(summary_of(*info))) {
+            o.detail = "protected since the plan: " + *why;
+            co_return o;
+          }
+          co_await client_.del("/containers/" + e.id);
           break;
         }
         case Kind::volumes: {
           const auto v = engine::parse_volume(co_await client_.get("/volumes/" + e.id));
-          protection = guard_.volume(v);
-          targets.push_back("/volumes/" + e.id);
+          if (auto why = guard_.volume(v)) {
+            o.detail = "protected since the plan: " + *why;
+            co_return o;
+          }
+          co_await client_.del("/volumes/" + e.id);
           break;
         }
         case Kind::networks: {
           const auto n = engine::parse_network(co_await client_.get("/networks/" + e.id));
-          protection = guard_.network(n);
-          targets.push_back("/networks/" + e.id);
+          if (auto why = guard_.network(n)) {
+            o.detail = "protected since the plan: " + *why;
+            co_return o;
+          }
+          co_await client_.del("/networks/" + e.id);
           break;
         }
         case Kind::build_cache: {
           // Records cannot be inspected one by one; buildkit never prunes a record in use.
-          const auto answer = parse_build_prune(
-              co_await client_.post("/build/prune?filters=" + query_escape("{\"id\":[\"" + e.id + "\"]}")));
+          // The id goes into the filter as a JSON string, escaped by the serializer.
+          const std::string filter = boost::json::serialize(boost::json::object{{"id", boost::json::array{e.id}}});
+          const auto answer =
+              engine::parse_build_prune(co_await client_.post("/build/prune?filters=" + query_escape(filter)));
           if (std::find(answer.deleted.begin(), answer.deleted.end(), e.id) == answer.deleted.end()) {
             o.detail = "the engine kept it (another record still refers to it)";
           } else {
@@ -145,18 +167,13 @@ class Executor {
           co_return o;
         }
       }
-      if (protection) {
-        o.detail = "protected since the plan: " + *protection;
-        co_return o;
-      }
-      for (const auto& t : targets) co_await client_.del(t);
       o.result = Result::deleted;
       o.reclaimed = e.size;
       o.detail = e.reason;
     } catch (const engine::EngineError& err) {
-      if (err.kind == engine::EngineError::Kind::http_status && err.http_status == 404) {
+      if (is_status(err, 404)) {
         o.detail = "already gone";
-      } else if (err.kind == engine::EngineError::Kind::http_status && err.http_status == 409) {
+      } else if (is_status(err, 409)) {
         o.detail = std::string("the engine refused: ") + err.what();
       } else {
         o.result = Result::failed;
@@ -170,14 +187,74 @@ class Executor {
   }
 
  private:
+  // Untags all tags but one by name, each checked right before, then deletes by id (the
+  // engine then removes the last tag and the digests with it, and refuses when a tag was
+  // added meanwhile). nullopt when deleted; else why not, with every removed tag back.
+  asio::awaitable<std::optional<ImageKept>> delete_image(const engine::ImageSummary& img) {
+    for (const auto& t : img.repo_tags) require_path_safe(t, true);
+    std::vector<std::string> removed;
+    std::optional<ImageKept> kept;
+    try {
+      for (std::size_t i = 0; i + 1 < img.repo_tags.size() && !kept; ++i) {
+        const std::string& tag = img.repo_tags[i];
+        std::optional<engine::ImageSummary> now;
+        try {
+          now = engine::parse_image_inspect(co_await client_.get("/images/" + tag + "/json"));
+        } catch (const engine::EngineError& e) {
+          if (!is_status(e, 404)) throw;  // gone: nothing to untag
+        }
+        if (!now) continue;
+        if (now->id != img.id) {
+          kept = ImageKept{"tag " + tag + " now names another image (" + now->id.substr(0, 19) +
+                           "): pulled or built since the plan"};
+          break;
+        }
+        co_await client_.del("/images/" + tag);
+        removed.push_back(tag);
+      }
+      if (!kept) co_await client_.del("/images/" + img.id);
+    } catch (const engine::EngineError& e) {
+      if (removed.empty()) throw;
+      const bool refused = is_status(e, 409) || is_status(e, 404);
+      kept = ImageKept{std::string(refused ? "the engine refused: " : "") + e.what(), !refused};
+    }
+    if (kept) co_await restore_tags(img, removed);
+    co_return kept;
+  }
+
+  // Puts back the tags this run removed, unless a tag names another image by now.
+  asio::awaitable<void> restore_tags(const engine::ImageSummary& img, const std::vector<std::string>& tags) {
+    for (const auto& tag : tags) {
+      const auto colon = tag.rfind(':');
+      const std::string repo = tag.substr(0, colon), name = tag.substr(colon + 1);
+      try {
+        try {
+          co_await client_.get("/images/" + tag + "/json");
+          log::warn("prune could not put back a tag: it names another image now",
+                    {{"policy", policy_.name}, {"id", img.id.substr(0, 19)}, {"tag", tag}});
+          continue;
+        } catch (const engine::EngineError& e) {
+          if (!is_status(e, 404)) throw;
+        }
+        co_await client_.post("/images/" + img.id + "/tag?repo=" + query_escape(repo) + "&tag=" + query_escape(name));
+        log::info("prune put a tag back", {{"policy", policy_.name}, {"id", img.id.substr(0, 19)}, {"tag", tag}});
+      } catch (const std::exception& e) {
+        log::warn("prune could not put back a tag",
+                  {{"policy", policy_.name}, {"id", img.id.substr(0, 19)}, {"tag", tag}, {"error", e.what()}});
+      }
+    }
+  }
+
   engine::Client& client_;
+  const config::PrunePolicyConfig& policy_;
   Guard guard_;
 };
 
 }  // namespace
 
 asio::awaitable<RunResult> execute(engine::Client& client, const config::PrunePolicyConfig& policy,
-                                   const PrunePlan& plan, const Inventory& planned, const ComposeKnowledge& compose) {
+                                   const PrunePlan& plan, const Inventory& planned, const ComposeKnowledge& compose,
+                                   const StopRequest* stop) {
   RunResult result;
   if (plan.candidates.empty()) co_return result;
   // What uses what may have changed since the plan: list again before deleting anything.
@@ -186,11 +263,41 @@ asio::awaitable<RunResult> execute(engine::Client& client, const config::PrunePo
   if (plan.kind == Kind::networks) fresh.networks = engine::parse_networks(co_await client.get("/networks"));
   Executor executor(client, policy, fresh, compose);
   for (const auto& e : plan.candidates) {
+    if (stop && stop->requested) {
+      result.not_attempted = plan.candidates.size() - result.outcomes.size();
+      log::warn("prune stopped: the agent is stopping",
+                {{"policy", policy.name}, {"done", result.outcomes.size()}, {"not_attempted", result.not_attempted}});
+      break;
+    }
     Outcome o = co_await executor.apply(e);
     log_outcome(policy, o);
     result.outcomes.push_back(std::move(o));
   }
   co_return result;
+}
+
+// For the grace period: when each image the guard would let go was last tagged, when each
+// such stopped container finished. Neither is in /system/df.
+asio::awaitable<void> read_ages(engine::Client& client, Inventory& inv, const ComposeKnowledge& compose,
+                                const config::PrunePolicyConfig& policy, Kind kind) {
+  const Guard guard(inv, compose, policy);
+  if (kind == Kind::images) {
+    for (auto& img : inv.df.images) {
+      if ((policy.images == "dangling" && !img.dangling()) || guard.image(img) || !path_safe(img.id)) continue;
+      try {
+        img.last_tag_time = engine::parse_image_inspect(co_await client.get("/images/" + img.id + "/json")).last_tag_time;
+      } catch (const engine::EngineError& e) {
+        if (!is_status(e, 404)) throw;  // gone since the listing: the executor will see
+      }
+    }
+  } else if (kind == Kind::containers) {
+    for (auto& c : inv.df.containers) {
+      if (c.state == "running" || c.state == "paused" || c.state == "restarting" || guard.container(c) ||
+          !path_safe(c.id))
+        continue;
+      if (auto info = co_await client.inspect(c.id)) c.finished_at = info->finished_at;
+    }
+  }
 }
 
 RunOptions RunOptions::for_endpoint(const engine::Endpoint& ep, bool dry_run) {
@@ -208,7 +315,10 @@ asio::awaitable<PolicyRun> run_policy(engine::Client& client, const config::Prun
   if (auto fs = options.statfs ? options.statfs(root) : std::nullopt) run.disk_free_percent = fs->free_percent();
   Inventory inv;
   inv.df = engine::parse_system_df(co_await client.get("/system/df"));
-  if (target_kind(policy.target) == Kind::networks) inv.networks = engine::parse_networks(co_await client.get("/networks"));
+  inv.image_last_seen = options.image_last_seen;
+  const Kind kind = target_kind(policy.target);
+  if (kind == Kind::networks) inv.networks = engine::parse_networks(co_await client.get("/networks"));
+  if (compose.blockers.empty()) co_await read_ages(client, inv, compose, policy, kind);
   run.plan = make_plan(policy, inv, compose, epoch_now());
 
   if (!run.plan.refused.empty()) {
@@ -238,7 +348,7 @@ asio::awaitable<PolicyRun> run_policy(engine::Client& client, const config::Prun
     log::debug("prune keeps", {{"policy", policy.name}, {"kind", kind_name(e.kind)}, {"id", e.id.substr(0, 19)},
                                {"name", e.name}, {"reason", e.reason}});
   if (!run.applied()) co_return run;
-  run.result = co_await execute(client, policy, run.plan, inv, compose);
+  run.result = co_await execute(client, policy, run.plan, inv, compose, options.stop);
   co_return run;
 }
 

@@ -10,22 +10,20 @@
 
 namespace composewatch::prune {
 
-std::string lock_path(const std::string& state_dir) {
-  return (std::filesystem::path(state_dir) / "prune.lock").string();
-}
+std::string lock_path(const std::string& state_dir) { return std::filesystem::path(state_dir).lexically_normal().string(); }
 
 std::optional<HostLock> HostLock::try_take(const std::string& path, std::string& why) {
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  std::filesystem::create_directories(path, ec);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    why = "cannot open the prune lock " + path + ": " + std::strerror(errno);
+    why = "cannot open the state directory " + path + " to take the prune lock: " + std::strerror(errno);
     return std::nullopt;
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int e = errno;
     ::close(fd);
-    why = e == EWOULDBLOCK ? "another prune is running on this host (lock " + path + ")"
+    why = e == EWOULDBLOCK ? "another prune is running on this host (it holds the lock on " + path + ")"
                            : "cannot lock " + path + ": " + std::strerror(e);
     return std::nullopt;
   }

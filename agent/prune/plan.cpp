@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <tuple>
 
@@ -43,23 +44,71 @@ ComposeKnowledge ComposeKnowledge::from(const std::vector<compose::ProjectState>
   for (const auto& p : projects) {
     Project& info = k.projects[p.name];
     for (std::size_t i = 0; i < p.source.files.size(); ++i) info.files += (i ? ", " : "") + p.source.files[i];
-    if (!p.model) {
-      info.error = p.error;
-      if (p.source.configured) k.unknown.push_back(p.name + ": " + p.error);
+    if (!p.valid || !p.model) {
+      // The last good model may name other images than the files do now: unknown.
+      info.error = p.error.empty() ? p.source.problem : p.error;
+      k.blockers.push_back("compose project " + p.name + ": its files do not load (" +
+                           (info.files.empty() ? std::string() : info.files + ": ") + info.error +
+                           "), so the images and containers it needs are not known");
       continue;
     }
     info.loaded = true;
     auto add = [&](const std::map<std::string, compose::Service>& services) {
       for (const auto& [name, svc] : services) {
         info.services.insert(name);
-        for (const auto& ref : compose::service_image_refs(p.name, svc))
-          k.images.try_emplace(ref, "service " + name + " of compose project " + p.name + " (" + svc.location.str() + ")");
+        const std::string who = "service " + name + " of compose project " + p.name + " (" + svc.location.str() + ")";
+        if (auto it = svc.unknown.find("image"); it != svc.unknown.end()) {
+          // app:${TAG}: any tag of the repository may be the one deployed. When the
+          // repository itself depends on the variable, nothing can be matched.
+          const std::string known = svc.image_known_prefix.value_or("");
+          const auto slash = known.rfind('/');
+          const auto sep = known.find_first_of(":@", slash == std::string::npos ? 0 : slash + 1);
+          if (sep != std::string::npos && sep > 0) {
+            k.repositories.try_emplace(compose::parse_image_ref(known.substr(0, sep)).repository, who);
+          } else {
+            std::string vars;
+            for (const auto& v : it->second) vars += (vars.empty() ? "" : ", ") + v;
+            k.blockers.push_back(who + ": the repository of its image depends on " + vars +
+                                 ", which the agent lacks, so which images it needs is not known");
+          }
+          continue;
+        }
+        for (const auto& ref : compose::service_image_refs(p.name, svc)) {
+          const compose::ImageRef parsed = compose::parse_image_ref(ref);
+          if (!parsed.digest.empty()) k.digests.try_emplace(parsed.digest, who);
+          if (!parsed.tag.empty()) k.images.try_emplace(parsed.repository + ":" + parsed.tag, who);
+        }
       }
     };
     add(p.model->services);
     add(p.model->inactive_services);
   }
   return k;
+}
+
+ComposeKnowledge ComposeKnowledge::not_loaded_yet() {
+  ComposeKnowledge k;
+  k.blockers = {"the compose projects are not loaded yet"};
+  return k;
+}
+
+std::optional<double> image_since(const engine::ImageSummary& img, const Inventory& inventory) {
+  // Docker appeared in 2013: an earlier Created is a reproducible build's fixed stamp
+  // (the epoch for ko and jib, 1 for nix), not when the image was made or arrived.
+  constexpr double kFirstDockerImage = 1356998400;  // 2013-01-01T00:00:00Z
+  std::optional<double> since;
+  auto later = [&](std::optional<double> t) {
+    if (t && *t > 0 && (!since || *t > *since)) since = t;
+  };
+  if (img.created >= kFirstDockerImage) later(img.created);
+  later(img.last_tag_time);
+  auto seen = [&](const std::string& key) {
+    if (auto it = inventory.image_last_seen.find(key); it != inventory.image_last_seen.end()) later(it->second);
+  };
+  seen(img.id);
+  for (const auto& t : img.repo_tags) seen(compose::normalize_image_ref(t));
+  for (const auto& d : img.repo_digests) seen(compose::normalize_image_ref(d));
+  return since;
 }
 
 namespace {
@@ -103,14 +152,23 @@ std::optional<std::string> Guard::image(const engine::ImageSummary& img) const {
   for (const auto& c : inventory_.df.containers)
     if (c.image_id == img.id) return "used by container " + c.name + " (" + c.state + ")";
   if (img.containers > 0) return "used by " + std::to_string(img.containers) + " container(s)";
-  auto named = [&](const std::vector<std::string>& refs) -> std::optional<std::string> {
-    for (const auto& r : refs)
-      if (auto it = compose_.images.find(compose::normalize_image_ref(r)); it != compose_.images.end())
+  auto named = [&](const std::string& r) -> std::optional<std::string> {
+    const compose::ImageRef ref = compose::parse_image_ref(r);
+    if (!ref.tag.empty())
+      if (auto it = compose_.images.find(ref.repository + ":" + ref.tag); it != compose_.images.end())
         return "named by " + it->second;
+    if (!ref.digest.empty())
+      if (auto it = compose_.digests.find(ref.digest); it != compose_.digests.end())
+        return "pinned by digest by " + it->second;
+    if (auto it = compose_.repositories.find(ref.repository); it != compose_.repositories.end())
+      return "of repository " + ref.repository + ", whose tag " + it->second +
+             " takes from a variable the agent lacks";
     return std::nullopt;
   };
-  if (auto why = named(img.repo_tags)) return why;
-  if (auto why = named(img.repo_digests)) return why;
+  for (const auto& r : img.repo_tags)
+    if (auto why = named(r)) return why;
+  for (const auto& r : img.repo_digests)
+    if (auto why = named(r)) return why;
   return std::nullopt;
 }
 
@@ -169,9 +227,17 @@ std::optional<std::string> Guard::build_cache(const engine::BuildCacheRecord& r)
   return std::nullopt;
 }
 
+std::int64_t add_bytes(std::int64_t a, std::int64_t b) {
+  // Sizes are 0..engine::kMaxObjectBytes (the parser refuses others); saturate rather
+  // than wrap all the same, so that no sum can slip under a brake.
+  a = std::max<std::int64_t>(a, 0);
+  b = std::max<std::int64_t>(b, 0);
+  return a > std::numeric_limits<std::int64_t>::max() - b ? std::numeric_limits<std::int64_t>::max() : a + b;
+}
+
 std::int64_t PrunePlan::candidate_bytes() const {
   std::int64_t n = 0;
-  for (const auto& e : candidates) n += e.size;
+  for (const auto& e : candidates) n = add_bytes(n, e.size);
   return n;
 }
 
@@ -260,7 +326,7 @@ class Planner {
         held = "held back: the policy's brakes were reached";
       } else if (policy_.max_objects && chosen.size() >= *policy_.max_objects) {
         held = "held back: max_objects " + std::to_string(*policy_.max_objects) + " reached";
-      } else if (policy_.max_bytes && std::uint64_t(bytes + e.size) > *policy_.max_bytes) {
+      } else if (policy_.max_bytes && std::uint64_t(add_bytes(bytes, e.size)) > *policy_.max_bytes) {
         held = "held back: max_bytes " + config::format_size(std::int64_t(*policy_.max_bytes)) + " reached";
       }
       if (!held.empty()) {
@@ -269,7 +335,7 @@ class Planner {
         plan_.kept.push_back(std::move(e));
         continue;
       }
-      bytes += e.size;
+      bytes = add_bytes(bytes, e.size);
       chosen.push_back(std::move(e));
     }
     plan_.candidates = std::move(chosen);
@@ -281,6 +347,16 @@ class Planner {
   PrunePlan& plan_;
 };
 
+// 0 is how the engine says "not known" (and no object here is from 1970): no age.
+std::optional<double> known_time(double t) { return t > 0 ? std::optional<double>(t) : std::nullopt; }
+
+std::optional<double> latest(std::initializer_list<std::optional<double>> times) {
+  std::optional<double> out;
+  for (const auto& t : times)
+    if (t && (!out || *t > *out)) out = t;
+  return out;
+}
+
 Entry entry(Kind kind, std::string id, std::string name, std::int64_t size) {
   Entry e;
   e.kind = kind;
@@ -290,9 +366,9 @@ Entry entry(Kind kind, std::string id, std::string name, std::int64_t size) {
   return e;
 }
 
-std::string join(const std::vector<std::string>& v) {
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
   return s;
 }
 
@@ -303,9 +379,9 @@ PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& in
   PrunePlan plan;
   plan.policy = policy.name;
   plan.kind = target_kind(policy.target);
-  if ((plan.kind == Kind::images || plan.kind == Kind::containers) && !compose.unknown.empty()) {
-    plan.refused = "what the compose projects of compose.projects reference is not known, so no " +
-                   std::string(kind_name(plan.kind)) + " are pruned until they load: " + join(compose.unknown);
+  if ((plan.kind == Kind::images || plan.kind == Kind::containers) && !compose.blockers.empty()) {
+    plan.refused = "what the compose projects reference is not fully known, so no " + std::string(kind_name(plan.kind)) +
+                   " are pruned until it is: " + join(compose.blockers, "; ");
     return plan;
   }
   const Guard guard(inv, compose, policy);
@@ -315,9 +391,9 @@ PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& in
       for (const auto& img : inv.df.images) {
         if (policy.images == "dangling" && !img.dangling()) continue;
         Entry e = entry(Kind::images, img.id, img.repo_tags.empty() ? "<none>" : join(img.repo_tags),
-                        img.shared_size >= 0 ? img.size - img.shared_size : img.size);
+                        img.shared_size >= 0 ? std::max<std::int64_t>(img.size - img.shared_size, 0) : img.size);
         e.tags = img.repo_tags;
-        p.consider(std::move(e), guard.image(img), img.created,
+        p.consider(std::move(e), guard.image(img), image_since(img, inv),
                    img.dangling() ? "dangling image" : "image no container uses and no known compose file names");
       }
       break;
@@ -325,7 +401,9 @@ PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& in
       for (const auto& c : inv.df.containers) {
         if (!stopped(c.state)) continue;  // running ones are not what this target is about
         Entry e = entry(Kind::containers, c.id, c.name, std::max<std::int64_t>(c.size_rw, 0));
-        p.consider(std::move(e), guard.container(c), c.created, "stopped container (" + c.state + ")");
+        // From when it last ran: one made a month ago that crashed a minute ago is not old.
+        p.consider(std::move(e), guard.container(c), latest({known_time(c.created), c.finished_at}),
+                   "stopped container (" + c.state + ")");
       }
       break;
     case Kind::volumes:
@@ -337,12 +415,12 @@ PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& in
     case Kind::networks:
       for (const auto& n : inv.networks) {
         Entry e = entry(Kind::networks, n.id, n.name, 0);
-        p.consider(std::move(e), guard.network(n), n.created, "network no container uses");
+        p.consider(std::move(e), guard.network(n), known_time(n.created), "network no container uses");
       }
       break;
     case Kind::build_cache: {
       std::int64_t total = 0;
-      for (const auto& r : inv.df.build_cache) total += r.size;
+      for (const auto& r : inv.df.build_cache) total = add_bytes(total, r.size);
       for (const auto& r : inv.df.build_cache) {
         Entry e = entry(Kind::build_cache, r.id, r.description.empty() ? r.type : r.description, r.size);
         e.parents = r.parents;

@@ -1,5 +1,7 @@
 #include "composewatch/state/model.h"
 
+#include "composewatch/engine/image_ref.h"
+
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -46,8 +48,41 @@ Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
   return f;
 }
 
+void StateModel::note_image_seen(const std::string& key, double t) {
+  if (key.empty() || t <= 0) return;
+  auto [it, inserted] = images_seen_.try_emplace(key, t);
+  if (!inserted) {
+    if (it->second >= t) return;
+    it->second = t;
+  }
+  images_seen_changed_ = true;
+  if (images_seen_.size() > kMaxImagesSeen) {
+    auto oldest = std::min_element(images_seen_.begin(), images_seen_.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+    images_seen_.erase(oldest);
+  }
+}
+
+namespace {
+// An image event's actor is an id ("sha256:…") or a reference as pulled ("x:1", "x@sha256:…").
+std::string image_key(std::string_view actor) {
+  if (actor.starts_with("sha256:")) return std::string(actor);
+  return engine::normalize_image_ref(actor);
+}
+}  // namespace
+
 Followup StateModel::apply_event(const engine::Event& e, Clock::time_point now) {
   ++events_[{e.type, e.action}];
+  const double t = static_cast<double>(e.time_nano) / 1e9;
+  if (e.type == "image" && !e.actor_id.empty()) {
+    const std::string& a = e.action;
+    if (a == "pull" || a == "tag" || a == "load" || a == "import") {
+      note_image_seen(image_key(e.actor_id), t);
+      // `tag` names the new reference in `name`; `pull` names only the repository there.
+      if (a == "tag" && !e.attribute("name").empty()) note_image_seen(image_key(e.attribute("name")), t);
+    }
+    return Followup::none;
+  }
   if (e.type != "container" || e.actor_id.empty()) return Followup::none;
 
   // Events carry the name; without one (never seen from real engines) fall back to the id.
@@ -74,8 +109,12 @@ Followup StateModel::apply_event(const engine::Event& e, Clock::time_point now) 
   if (e.has_attribute(engine::kLabelService))
     rec->spec.compose.service = std::string(e.attribute(engine::kLabelService));
 
-  const double t = static_cast<double>(e.time_nano) / 1e9;
   const std::string& a = e.action;
+  if (a == "create" || a == "start" || a == "die" || a == "destroy") {
+    note_image_seen(rec->image_id, t);
+    if (!rec->spec.image.empty() && !rec->spec.image.starts_with("sha256:"))
+      note_image_seen(engine::normalize_image_ref(rec->spec.image), t);
+  }
   if (a == "create") {
     rec->state = "created";
     rec->health = "none";
@@ -167,6 +206,7 @@ void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info
   r.present = true;
   r.id = info.id;
   r.spec = info.spec;
+  r.image_id = info.image_id;
   if (with_state) {
     r.state = info.state;
     r.health = info.health.empty() ? "none" : info.health;
@@ -298,6 +338,7 @@ void StateModel::save_to(SavedState& out) const {
     out.containers.push_back(std::move(c));
   }
   out.autoheal = autoheal_ ? *autoheal_ : std::vector<AutohealRecord>{};
+  out.images_seen = images_seen_;
 }
 
 void StateModel::restore(const SavedState& saved) {
@@ -320,6 +361,7 @@ void StateModel::restore(const SavedState& saved) {
     if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;
   }
   if (!saved.autoheal.empty()) autoheal_ = std::make_shared<const std::vector<AutohealRecord>>(saved.autoheal);
+  for (const auto& [key, t] : saved.images_seen) note_image_seen(key, t);
 }
 
 void StateModel::count_stream_errors(const StreamErrors& more) {
@@ -358,6 +400,11 @@ void StateModel::publish(Clock::time_point now) {
   snap->prune = prune_;
   snap->autoheal = autoheal_;
   snap->images = images_;
+  if (images_seen_changed_) {
+    images_seen_published_ = std::make_shared<const std::map<std::string, double>>(images_seen_);
+    images_seen_changed_ = false;
+  }
+  snap->image_last_seen = images_seen_published_;
   snap->api_stats = api_stats_;
   snap->taken_at = now;
   snap->sequence = ++published_count_;

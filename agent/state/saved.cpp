@@ -76,6 +76,11 @@ std::string encode_saved_state(const SavedState& s) {
     }
     root["autoheal"] = std::move(heal);
   }
+  if (!s.images_seen.empty()) {
+    json::object seen;
+    for (const auto& [key, t] : s.images_seen) seen[key] = t;
+    root["images_seen"] = std::move(seen);
+  }
   return json::serialize(root) + "\n";
 }
 
@@ -237,6 +242,16 @@ DecodedState decode_saved_state(std::string_view text_in) {
       for (std::size_t i = 0; i < heal.size(); ++i) {
         const std::string where = "autoheal[" + std::to_string(i) + "].";
         s.autoheal.push_back(autoheal_record(object(heal[i], where), where));
+      }
+    }
+    // Optional too: files of agents before prune read image ages from events have none.
+    if (auto it = root.find("images_seen"); it != root.end()) {
+      for (const auto& kv : object(it->value(), "images_seen")) {
+        const std::string where = "images_seen." + std::string(kv.key());
+        const double t = number(kv.value(), where);
+        if (!(t >= 0)) throw Bad(where + ": not a time");
+        if (s.images_seen.size() >= kMaxImagesSeen) throw Bad("images_seen: more than " + std::to_string(kMaxImagesSeen));
+        s.images_seen.emplace(std::string(kv.key()), t);
       }
     }
     out.state = std::move(s);

@@ -17,13 +17,8 @@ namespace fs = std::filesystem;
 
 StateFile::StateFile(fs::path dir) : dir_(std::move(dir)), path_(dir_ / "state.json") {}
 
-std::optional<SavedState> StateFile::load() const {
+std::optional<SavedState> StateFile::read(std::string& why) const {
   std::error_code ec;
-  if (!fs::exists(path_, ec)) {
-    log::info("no saved state: counting from zero", {{"file", path_.string()}});
-    return std::nullopt;
-  }
-  std::string why;
   std::optional<SavedState> state;
   const auto size = fs::file_size(path_, ec);
   if (ec) {
@@ -44,6 +39,28 @@ std::optional<SavedState> StateFile::load() const {
         why = decoded.error;
     }
   }
+  return state;
+}
+
+std::optional<SavedState> StateFile::peek(std::string& why) const {
+  std::error_code ec;
+  if (!fs::exists(path_, ec)) {
+    why = ec ? "cannot read " + path_.string() + ": " + ec.message() : "no " + path_.string();
+    return std::nullopt;
+  }
+  auto state = read(why);
+  if (!state) why = path_.string() + ": " + why;
+  return state;
+}
+
+std::optional<SavedState> StateFile::load() const {
+  std::error_code ec;
+  if (!fs::exists(path_, ec)) {
+    log::info("no saved state: counting from zero", {{"file", path_.string()}});
+    return std::nullopt;
+  }
+  std::string why;
+  std::optional<SavedState> state = read(why);
   if (state) return state;
   // Set aside, never deleted: it may be the only record of what was counted.
   const fs::path aside = path_.string() + ".bad-" + std::to_string(std::time(nullptr));

@@ -78,6 +78,26 @@ class Prune : public ::testing::Test {
                 docker("import" + changes + " - " + tag) + "; rm -f /tmp/cwpe-blob-$$");
   }
 
+  // An image as `docker load` takes it, with the Created of our choosing: how
+  // reproducible builds (ko and jib: the epoch; SOURCE_DATE_EPOCH: a commit's date) make
+  // them. Random content, so every one is an image of its own.
+  static std::string load_image(const std::string& tag, const std::string& created) {
+    const std::string script =
+        "set -e; t=$(mktemp -d); cd \"$t\"; mkdir layer; head -c 64K /dev/urandom > layer/blob; "
+        "tar -C layer -cf layer.tar .; diff=$(sha256sum layer.tar | cut -d' ' -f1); "
+        "printf '{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"%s\",\"config\":{},"
+        "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]}}' " + quote(created) + " \"$diff\" > c.json; "
+        "cfg=$(sha256sum c.json | cut -d' ' -f1); mv c.json \"$cfg.json\"; "
+        "printf '[{\"Config\":\"%s.json\",\"RepoTags\":[\"%s\"],\"Layers\":[\"layer.tar\"]}]' \"$cfg\" " +
+        quote(tag) + " > manifest.json; tar -cf image.tar manifest.json \"$cfg.json\" layer.tar; " +
+        docker("load -q -i image.tar") + " >/dev/null; cd /; rm -rf \"$t\"";
+    must(script);
+    return id_of("image", tag);
+  }
+
+  // The network namespace the private engine runs in: a registry for it listens there.
+  static std::string engine_netns() { return "/run/netns/cw-private-" + fs::path(dir_).filename().string(); }
+
   fs::path write(const std::string& name, const std::string& text) {
     fs::path p = work_ / name;
     fs::create_directories(p.parent_path());
@@ -245,7 +265,6 @@ TEST_F(Prune, ContainersOnlyStoppedOnesOfNoDeclaredService) {
   const std::string orphan =
       run("cwp-orphan", compose_labels("cwpstack", "gone"), "dd if=/dev/urandom of=/blob bs=1M count=2");
   run("cwp-declared", compose_labels("cwpstack", "db"), "dd if=/dev/urandom of=/blob bs=1M count=1");
-  run("cwp-unknown", compose_labels("cwpelse", "web"), "true");
   run("cwp-kept", "--label composewatch.keep=true", "true");
   run("cwp-pinned", "--label com.example.pinned=1", "true");
   d("create --name cwp-created --network none " + img + " true");
@@ -258,13 +277,25 @@ TEST_F(Prune, ContainersOnlyStoppedOnesOfNoDeclaredService) {
   EXPECT_EQ(a.run.code, 0) << describe(a.run);
   EXPECT_EQ(a.deleted(&Objects::containers), (std::set<std::string>{plain, orphan, created})) << describe(a.run);
   expect_within_5_percent(reclaimed(a.run), a.df_before.containers.total_bytes - a.df_after.containers.total_bytes);
-  for (const char* kept : {"cwp-declared", "cwp-unknown", "cwp-kept", "cwp-pinned", "cwp-running", "cwpe-anchor"})
+  for (const char* kept : {"cwp-declared", "cwp-kept", "cwp-pinned", "cwp-running", "cwpe-anchor"})
     EXPECT_EQ(sh(docker(std::string("container inspect ") + kept)).code, 0) << kept << " must still be there";
-  for (const char* why : {"of service db, which compose project cwpstack declares",
-                          "of compose project cwpelse, whose files are not known", "labelled composewatch.keep=true"})
+  for (const char* why : {"of service db, which compose project cwpstack declares", "labelled composewatch.keep=true"})
     EXPECT_NE(a.run.out.find(why), std::string::npos) << why << "\n" << describe(a.run);
   EXPECT_EQ(a.after.images, a.before.images);
   EXPECT_EQ(a.after.volumes, a.before.volumes) << "containers go without their volumes";
+
+  // A container of a compose project whose files are not known (no config_files label
+  // here; on a host, files the agent cannot read): which containers and images that
+  // project needs cannot be told, so the policy does not run at all.
+  run("cwp-unknown", compose_labels("cwpelse", "web"), "true");
+  run("cwp-stopped-again", "", "true");
+  const ShResult refused = prune(configs("containers", "", section).second);
+  EXPECT_EQ(refused.code, 2) << describe(refused);
+  EXPECT_NE(refused.out.find("refused: what the compose projects reference is not fully known"), std::string::npos)
+      << describe(refused);
+  EXPECT_NE(refused.out.find("compose project cwpelse: its files do not load"), std::string::npos) << describe(refused);
+  for (const char* kept : {"cwp-unknown", "cwp-stopped-again"})
+    EXPECT_EQ(sh(docker(std::string("container inspect ") + kept)).code, 0) << kept << " must still be there";
 }
 
 TEST_F(Prune, VolumesOnlyAnonymousUnreferencedNeverNamed) {
@@ -471,7 +502,7 @@ TEST_F(Prune, OnePruneAtATimeOnTheHost) {
   random_image("cwp/lock:1", 1);
   const fs::path cfg = write("lock.yml", "prune:\n  policies:\n    - {name: a, schedule: every 1h, target: images}\n");
   fs::create_directories(state_);
-  const int fd = ::open((state_ / "prune.lock").c_str(), O_RDWR | O_CREAT, 0600);
+  const int fd = ::open(state_.c_str(), O_RDONLY | O_DIRECTORY);  // the lock is the state directory
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
   const ShResult held = prune(cfg);
@@ -479,6 +510,278 @@ TEST_F(Prune, OnePruneAtATimeOnTheHost) {
   EXPECT_NE(held.err.find("another prune is running on this host"), std::string::npos) << describe(held);
   ::close(fd);
   EXPECT_EQ(prune(cfg).code, 0);
+}
+
+
+// A registry (Debian's docker-registry, distribution 2.8) on the private engine's
+// loopback, in its network namespace, where that dockerd pushes and pulls; the engine
+// trusts 127.0.0.0/8 without TLS.
+class LocalRegistry {
+ public:
+  LocalRegistry(const fs::path& dir, const std::string& netns)
+      : port_(free_port()), netns_(netns), config_(write_config(dir, port_)),
+        process_("registry", {"/usr/bin/nsenter", "--net=" + netns, "/usr/bin/docker-registry", "serve", config_.string()}) {
+    if (!eventually([&] { return sh(probe()).code == 0; }, 20s, "the registry answers",
+                    [&] { return process_.log_tail(); }))
+      throw std::runtime_error("registry on 127.0.0.1:" + std::to_string(port_) + " did not start");
+  }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  static fs::path write_config(const fs::path& dir, int port) {
+    fs::create_directories(dir / "data");
+    const fs::path cfg = dir / "registry.yml";
+    std::ofstream(cfg) << "version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem:\n    rootdirectory: "
+                       << (dir / "data").string() << "\nhttp:\n  addr: 127.0.0.1:" << port << "\n";
+    return cfg;
+  }
+  std::string probe() const {
+    return "nsenter --net=" + netns_ + " curl -sf --max-time 2 http://127.0.0.1:" + std::to_string(port_) + "/v2/";
+  }
+  int port_;
+  std::string netns_;
+  fs::path config_;
+  ServiceProcess process_;
+};
+
+// image: name:tag@sha256:… (the pin Renovate and Dependabot write) and image: name@sha256:…,
+// pulled by digest: the image has RepoDigests and no RepoTags. With its project down,
+// no images policy deletes it; an image no compose file pins goes.
+TEST_F(Prune, DigestPinnedImagesStayWhileTheirProjectIsDown) {
+  LocalRegistry registry(work_ / "registry", engine_netns());
+  const std::string reg = registry.host();
+  auto publish = [&](const std::string& repo) {
+    random_image(reg + "/" + repo + ":1", 1);
+    d("push -q " + reg + "/" + repo + ":1", 120s);
+    const std::string digest = d("image inspect -f '{{index .RepoDigests 0}}' " + reg + "/" + repo + ":1");
+    d("rmi " + reg + "/" + repo + ":1");
+    d("pull -q " + digest, 120s);  // by digest: no tag here
+    return digest;                  // REG/REPO@sha256:…
+  };
+  const std::string api = publish("cwpd/api"), db = publish("cwpd/db"), loose = publish("cwpd/loose");
+  const std::string api_digest = api.substr(api.find('@') + 1);
+  ASSERT_EQ(d("image inspect -f '{{len .RepoTags}}' " + api), "0") << "pulled by digest: dangling";
+  const fs::path compose = write("pinned/docker-compose.yml",
+                                 "services:\n  api:\n    image: " + reg + "/cwpd/api:1.4@" + api_digest +
+                                     "\n  db:\n    image: " + db + "\n");
+  const std::string section = "compose:\n  projects:\n    - {name: cwpdigest, files: [" + compose.string() + "]}\n";
+  for (const char* mode : {"dangling", "unused"}) {
+    const auto cfg = configs("images", std::string("images: ") + mode, section);
+    const ShResult r = prune(cfg.second);
+    EXPECT_EQ(r.code, 0) << mode << "\n" << describe(r);
+    for (const auto& pinned : {api, db}) {
+      EXPECT_EQ(sh(docker("image inspect " + pinned)).code, 0) << pinned << " deleted by " << mode << "\n" << describe(r);
+    }
+    EXPECT_NE(r.out.find("pinned by digest by service api of compose project cwpdigest"), std::string::npos)
+        << describe(r);
+    EXPECT_NE(r.out.find("pinned by digest by service db of compose project cwpdigest"), std::string::npos)
+        << describe(r);
+  }
+  EXPECT_NE(sh(docker("image inspect " + loose)).code, 0) << "an image pulled by digest that no file pins goes";
+}
+
+// image: app:${TAG} under systemd, where TAG is the deployer's: any tag of the repository
+// may be the one deployed, so all stay; a repository that depends on a variable makes the
+// policy refuse, saying which project, file and variable.
+TEST_F(Prune, AnImageFromAVariableTheAgentLacksIsProtectedOrThePolicyRefuses) {
+  random_image("cwpv/app:1", 1);
+  random_image("cwpv/app:2", 1);
+  random_image("cwpv/other:1", 1);
+  const std::string other = id_of("image", "cwpv/other:1");
+  const fs::path tagged = write("var/docker-compose.yml", "services:\n  app:\n    image: cwpv/app:${CWPV_TAG}\n");
+  const auto cfg = configs("images", "images: unused",
+                           "compose:\n  projects:\n    - {name: cwpvar, files: [" + tagged.string() + "]}\n");
+  const ShResult r = prune(cfg.second);
+  EXPECT_EQ(r.code, 0) << describe(r);
+  for (const char* kept : {"cwpv/app:1", "cwpv/app:2"})
+    EXPECT_EQ(sh(docker(std::string("image inspect ") + kept)).code, 0) << kept << "\n" << describe(r);
+  EXPECT_NE(r.out.find("of repository cwpv/app, whose tag service app of compose project cwpvar"), std::string::npos)
+      << describe(r);
+  EXPECT_NE(sh(docker("image inspect " + other)).code, 0) << describe(r);
+
+  random_image("cwpv/more:1", 1);
+  const fs::path repo = write("var2/docker-compose.yml", "services:\n  app:\n    image: ${CWPV_REGISTRY}/app:1\n");
+  const auto refusing = configs("images", "images: unused",
+                                "compose:\n  projects:\n    - {name: cwpvar2, files: [" + repo.string() + "]}\n");
+  const ShResult refused = prune(refusing.second);
+  EXPECT_EQ(refused.code, 2) << describe(refused);
+  EXPECT_NE(refused.out.find("service app of compose project cwpvar2 (" + repo.string() +
+                             ":2): the repository of its image depends on CWPV_REGISTRY"),
+            std::string::npos)
+      << describe(refused);
+  EXPECT_EQ(sh(docker("image inspect cwpv/more:1")).code, 0) << describe(refused);
+  // check says it too, with what to do.
+  const ShResult check = sh(quote(agent_binary().string()) + " check --docker.host=" + host_ +
+                            " --config.file=" + refusing.second.string() + " --state.dir=" + state_.string());
+  EXPECT_NE(check.out.find("prune: policies on images and containers do not run while"), std::string::npos)
+      << describe(check);
+  EXPECT_NE(check.out.find("depends on CWPV_REGISTRY"), std::string::npos) << describe(check);
+}
+
+// A project found from its containers' labels whose files the agent cannot read (under
+// the unit's ProtectHome=, or a directory since deleted) protected only its containers:
+// the images of its services that have none were fair game. Now the policy refuses.
+TEST_F(Prune, AProjectWhoseFilesDoNotLoadStopsImagePolicies) {
+  random_image("cwpu/web:1", 1);
+  random_image("cwpu/worker:1", 1);  // its service has no container now
+  const fs::path gone = work_ / "gone";
+  d("create --name cwpu-web --network none " + compose_labels("cwpunread", "web") +
+    " --label com.docker.compose.project.working_dir=" + gone.string() +
+    " --label com.docker.compose.project.config_files=" + (gone / "docker-compose.yml").string() +
+    " cwpu/web:1 true");
+  const auto cfg = configs("images", "images: unused");
+  const ShResult r = prune(cfg.second);
+  EXPECT_EQ(r.code, 2) << describe(r);
+  EXPECT_NE(r.out.find("compose project cwpunread: its files do not load (" + (gone / "docker-compose.yml").string()),
+            std::string::npos)
+      << describe(r);
+  EXPECT_EQ(sh(docker("image inspect cwpu/worker:1")).code, 0) << describe(r);
+  const ShResult diagnose = sh(quote(agent_binary().string()) + " diagnose --docker.host=" + host_ +
+                               " --config.file=" + cfg.second.string() + " --state.dir=" + state_.string());
+  EXPECT_NE(diagnose.out.find("prune policies on images and containers do not run: compose project cwpunread"),
+            std::string::npos)
+      << describe(diagnose);
+  // An agent counts each refused run as a failure.
+  const fs::path agent_cfg = write("agent.yml", "prune:\n  policies:\n    - {name: blocked, schedule: every 10s, "
+                                                "target: images, images: unused, older_than: 0s, dry_run: false}\n");
+  AgentProcess agent({.args = {"--docker.host=" + host_, "--config.file=" + agent_cfg.string()}});
+  EXPECT_TRUE(metric_eventually(agent, "composewatch_prune_failures_total", {{"policy", "blocked"}},
+                                [](std::optional<double> v) { return v && *v >= 1; }, ">= 1", 40s))
+      << agent.log_tail();
+  EXPECT_EQ(sh(docker("image inspect cwpu/worker:1")).code, 0);
+  EXPECT_NE(agent.log().find("compose project cwpunread: its files do not load"), std::string::npos)
+      << agent.log_tail();
+}
+
+// Reproducible builds stamp Created with the epoch (ko, jib) or a commit's date
+// (SOURCE_DATE_EPOCH): such an image pulled a minute ago is not 24 hours old. Its age runs
+// from the latest of Created, LastTagTime and when the agent saw it pulled or used
+// (events, kept in the state file that `composewatch prune` reads too); unknown is kept.
+TEST_F(Prune, AnImagesAgeIsNotItsBuildDate) {
+  const std::string epoch = load_image("cwpr/epoch:1", "1970-01-01T00:00:00Z");
+  const std::string control = load_image("cwpr/control:1", "2020-01-01T00:00:00Z");
+  LocalRegistry registry(work_ / "registry", engine_netns());
+  const std::string reg = registry.host();
+  load_image(reg + "/cwpr/bytag:1", "2020-01-01T00:00:00Z");
+  load_image(reg + "/cwpr/bydigest:1", "2020-01-01T00:00:00Z");
+  const std::string used = load_image("cwpr/used:1", "2020-01-01T00:00:00Z");
+  for (const char* repo : {"cwpr/bytag", "cwpr/bydigest"}) d("push -q " + reg + "/" + repo + ":1", 120s);
+  const std::string by_digest = d("image inspect -f '{{index .RepoDigests 0}}' " + reg + "/cwpr/bydigest:1");
+  d("rmi " + reg + "/cwpr/bytag:1 " + reg + "/cwpr/bydigest:1");
+
+  // The agent, watching: the pulls now, a container of cwpr/used:1 made and removed.
+  {
+    AgentProcess agent({.args = {"--docker.host=" + host_}, .state_dir = state_});
+    ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_engine_up", {}, 1)) << agent.log_tail();
+    d("pull -q " + reg + "/cwpr/bytag:1", 120s);
+    d("pull -q " + by_digest, 120s);
+    d("run --rm --network none cwpr/used:1 /blob 2>/dev/null || true");
+    ASSERT_TRUE(eventually([&] { return agent.log().find("action=destroy") != std::string::npos ||
+                                        agent.scrape().value("composewatch_events_total",
+                                                             {{"type", "container"}, {"action", "destroy"}})
+                                                .value_or(0) >= 1; },
+                           20s, "the container's removal seen", [&] { return agent.log_tail(); }));
+    EXPECT_EQ(agent.stop(), 0);  // saves the state file
+  }
+  const fs::path cfg = write("day.yml", "prune:\n  policies:\n    - {name: day, schedule: every 1h, target: images, "
+                                        "images: unused, older_than: 24h, dry_run: false}\n");
+  const ShResult r = prune(cfg);
+  EXPECT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(sh(docker("image inspect " + control)).code, 0) << "built in 2020, never seen here: old\n" << describe(r);
+  EXPECT_EQ(sh(docker("image inspect " + epoch)).code, 0) << describe(r);
+  EXPECT_NE(r.out.find("its age is unknown"), std::string::npos) << describe(r);
+  for (const std::string& young : {reg + "/cwpr/bytag:1", by_digest, used})
+    EXPECT_EQ(sh(docker("image inspect " + young)).code, 0) << young << " is minutes old here\n" << describe(r);
+  EXPECT_NE(r.out.find("younger than the grace period"), std::string::npos) << describe(r);
+}
+
+// `composewatch prune` run by root and the service's own (dynamic) user share one lock:
+// the state directory itself, which both can open. A lock file root made (0600) used to
+// keep the service from ever running a policy again, without a word. A lock that cannot
+// be taken is a failure, counted.
+TEST_F(Prune, TheHostLockServesRootAndTheServiceUserAndABusyLockIsAFailure) {
+  constexpr int kServiceUid = 61'000;  // as systemd's DynamicUser= would pick
+  random_image("cwpl/x:1", 1);
+  const std::string first = id_of("image", "cwpl/x:1");
+  random_image("cwpl/x:1", 1);  // `first` is dangling now
+  fs::permissions(work_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+  const fs::path state = work_ / "service-state";  // as StateDirectory= makes it: the user's, 0750
+  fs::create_directories(state);
+  must("chown " + std::to_string(kServiceUid) + ":" + std::to_string(kServiceUid) + " " + quote(state.string()) +
+       " && chmod 0750 " + quote(state.string()));
+  // The operator's one-shot run first, as root.
+  const fs::path dry = write("dry.yml", "prune:\n  policies:\n    - {name: p, schedule: every 1h, target: images}\n");
+  const ShResult root_run = sh(quote(agent_binary().string()) + " prune --docker.host=" + host_ +
+                               " --config.file=" + dry.string() + " --state.dir=" + state.string());
+  ASSERT_EQ(root_run.code, 0) << describe(root_run);
+  // The service's user may use the engine's socket (the docker group, on a real host).
+  const std::string socket = dir_ + "/docker.sock";
+  must("chmod 0666 " + quote(socket));
+  cleanup_.add([socket] { sh("chmod 0660 " + quote(socket)); });
+  const fs::path cfg = write("service.yml", "prune:\n  policies:\n    - {name: p, schedule: every 10s, target: images, "
+                                            "older_than: 0s, dry_run: false}\n");
+  fs::permissions(cfg, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  const int port = free_port();
+  ServiceProcess agent("agent-service-user",
+                       {"/usr/bin/setpriv", "--reuid=" + std::to_string(kServiceUid),
+                        "--regid=" + std::to_string(kServiceUid), "--clear-groups", agent_binary().string(), "run",
+                        "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=debug",
+                        "--state.dir=" + state.string(), "--docker.host=" + host_, "--config.file=" + cfg.string()},
+                       {.wait_port = port});
+  auto value = [&](const std::string& name, const Labels& labels) {
+    return Metrics::parse(http_get("127.0.0.1", port, "/metrics").body).value(name, labels);
+  };
+  EXPECT_TRUE(eventually([&] { return value("composewatch_prune_runs_total", {{"policy", "p"}, {"mode", "apply"}}).value_or(0) >= 1; },
+                         40s, "the service user's scheduled run applied", [&] { return agent.log_tail(); }));
+  EXPECT_EQ(value("composewatch_prune_failures_total", {{"policy", "p"}}), 0) << agent.log_tail();
+  EXPECT_NE(sh(docker("image inspect " + first)).code, 0) << agent.log_tail();
+
+  // Now someone holds the lock when the policy is due: a failure, logged and counted.
+  const int fd = ::open(state.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  EXPECT_TRUE(eventually([&] { return value("composewatch_prune_failures_total", {{"policy", "p"}}).value_or(0) >= 1; },
+                         30s, "the busy lock counted as a failure", [&] { return agent.log_tail(); }));
+  ::close(fd);
+  EXPECT_NE(agent.log().find("prune policy not run: the host's prune lock cannot be taken"), std::string::npos)
+      << agent.log_tail();
+}
+
+// SIGTERM while an applied run untags an image with many tags: the agent finishes that
+// image (every tag, then the image), attempts nothing more, says so, and exits 0. Before,
+// it stopped at once and left the image half untagged.
+TEST_F(Prune, SigtermDuringAnAppliedRunFinishesTheImageInFlightAndNothingMore) {
+  constexpr int kTags = 60;
+  random_image("cwps/many-0:1", 1);
+  const std::string many = id_of("image", "cwps/many-0:1");
+  // One repository each: deleting by id alone would need force, so every tag is untagged.
+  for (int i = 1; i < kTags; ++i) d("tag cwps/many-0:1 cwps/many-" + std::to_string(i) + ":1");
+  std::this_thread::sleep_for(1100ms);  // the rest are younger: deleted after it
+  std::vector<std::string> rest;
+  for (int i = 0; i < 4; ++i) {
+    random_image("cwps/rest-" + std::to_string(i) + ":1", 1);
+    rest.push_back(id_of("image", "cwps/rest-" + std::to_string(i) + ":1"));
+  }
+  const fs::path cfg = write("agent.yml", "prune:\n  policies:\n    - {name: p, schedule: every 10s, target: images, "
+                                          "images: unused, older_than: 0s, dry_run: false}\n");
+  AgentProcess agent({.args = {"--docker.host=" + host_, "--config.file=" + cfg.string()}});
+  ASSERT_TRUE(eventually([&] {
+                const ShResult n = sh(docker("image inspect -f '{{len .RepoTags}}' " + many));
+                return n.code == 0 && n.out != std::to_string(kTags) + "\n";
+              },
+                         40s, "the untagging under way", [&] { return agent.log_tail(); }, 10ms));
+  const int code = agent.stop();
+  EXPECT_EQ(code, 0) << agent.log_tail();
+  EXPECT_NE(sh(docker("image inspect " + many)).code, 0) << "the image in flight is finished\n" << agent.log_tail();
+  for (int i = 0; i < kTags; ++i)
+    EXPECT_NE(sh(docker("image inspect cwps/many-" + std::to_string(i) + ":1")).code, 0) << i;
+  int still_there = 0;
+  for (const auto& id : rest) still_there += sh(docker("image inspect " + id)).code == 0;
+  EXPECT_GT(still_there, 0) << "nothing after the image in flight\n" << agent.log_tail();
+  EXPECT_NE(agent.log().find("waiting for the prune run in flight to finish its deletion in flight"), std::string::npos)
+      << agent.log_tail();
+  EXPECT_NE(agent.log().find("msg=\"prune stopped: the agent is stopping\""), std::string::npos) << agent.log_tail();
 }
 
 }  // namespace

@@ -114,6 +114,9 @@ TEST_F(ComposeFidelity, FieldsUsingUnsetVariablesAreUnknown) {
   EXPECT_EQ(web.unknown.at("memory_reservation"), std::vector<std::string>{"RES"});
   EXPECT_EQ(web.unknown.at("replicas"), std::vector<std::string>{"REPLICAS"});
   EXPECT_EQ(web.unknown.at("healthcheck"), std::vector<std::string>{"PORT"});
+  // What of the image the file itself gives: prune protects that repository's images.
+  EXPECT_EQ(web.image_known_prefix, std::optional<std::string>("app:"));
+  EXPECT_FALSE(p.services.at("db").image_known_prefix) << "a default is known";
   // A default is Compose's own value when the variable is unset: known.
   EXPECT_FALSE(web.unknown.contains("memory_limit"));
   EXPECT_FALSE(web.unknown.contains("restart_policy"));
@@ -127,6 +130,17 @@ TEST_F(ComposeFidelity, FieldsUsingUnsetVariablesAreUnknown) {
   EXPECT_TRUE(q.services.at("web").unknown.empty());
   EXPECT_EQ(q.services.at("web").image, "app:1.2");
   EXPECT_EQ(q.services.at("web").replicas, 2);
+}
+
+// Where the first text from an unset variable begins: "app:" of app:${TAG} is known, and
+// nothing of ${REGISTRY}/app:1. Nested defaults count where the outer reference begins.
+TEST(ComposeInterpolate, FirstUnknownMarksWhereTheKnownTextEnds) {
+  EXPECT_EQ(cc::interpolate("reg.example.com/app:${TAG}", {}, false).first_unknown, 20u);
+  EXPECT_EQ(cc::interpolate("${REGISTRY}/app:1", {}, false).first_unknown, 0u);
+  EXPECT_EQ(cc::interpolate("a$X-b", {}, false).first_unknown, 1u);
+  EXPECT_EQ(cc::interpolate("${A:-x}/${B:-${C}}:1", {}, false).first_unknown, 2u) << "A has a default: x/ is known";
+  EXPECT_FALSE(cc::interpolate("app:${TAG:-1}", {}, false).first_unknown);
+  EXPECT_FALSE(cc::interpolate("app:${TAG}", {{"TAG", "2"}}, false).first_unknown);
 }
 
 TEST_F(ComposeFidelity, RequiredVariableFailsForTheUserAndIsUnknownForTheAgent) {

@@ -435,6 +435,45 @@ TEST(EngineObjectsSystemDf, MalformedAnswersNameTheField) {
       std::string::npos);
 }
 
+// A negative size would let a prune slip past its max_bytes brake, a huge one overflow
+// the sums: neither is a number the engine sends, so neither is a number to compute with.
+TEST(EngineObjectsSystemDf, NegativeOrAbsurdSizesAreProtocolErrors) {
+  for (const char* bad : {R"({"Images":[{"Id":"i","Size":-5}]})", R"({"Images":[{"Id":"i","Size":1,"SharedSize":-2}]})",
+                          R"({"Images":[{"Id":"i","Size":10,"SharedSize":11}]})",
+                          R"({"Images":[{"Id":"i","Size":9223372036854775807}]})",
+                          R"({"Containers":[{"Id":"c","SizeRw":-7}]})",
+                          R"({"Volumes":[{"Name":"v","UsageData":{"Size":-9,"RefCount":0}}]})",
+                          R"({"BuildCache":[{"ID":"r","Size":-1}]})", R"({"LayersSize":-1})"}) {
+    EXPECT_THROW(parse_system_df(bad), ParseError) << bad;
+  }
+  EXPECT_NE(parse_error([] { parse_system_df(R"({"Images":[{"Id":"i","Size":-5}]})"); })
+                .find("system df: Images[0]: Size is negative (-5)"),
+            std::string::npos);
+  EXPECT_NE(parse_error([] { parse_system_df(R"({"BuildCache":[{"ID":"r","Size":2251799813685248}]})"); })
+                .find("Size is beyond any disk"),
+            std::string::npos);
+  // -1 is the engine's own "not computed" where it uses it, and stays readable.
+  const auto df = parse_system_df(
+      R"({"Images":[{"Id":"i","Size":5,"SharedSize":-1,"Containers":-1}],"Containers":[{"Id":"c","SizeRw":-1}],
+          "Volumes":[{"Name":"v","UsageData":{"Size":-1,"RefCount":-1}}]})");
+  EXPECT_EQ(df.images[0].shared_size, -1);
+  EXPECT_EQ(df.containers[0].size_rw, -1);
+  EXPECT_EQ(df.volumes[0].size, -1);
+  EXPECT_THROW(parse_build_prune(R"({"CachesDeleted":["a"],"SpaceReclaimed":-100})"), ParseError);
+  EXPECT_THROW(parse_image_inspect(R"({"Id":"sha256:1","Size":-100})"), ParseError);
+}
+
+TEST(EngineObjectsImages, InspectReadsLastTagTime) {
+  const auto img = parse_image_inspect(
+      R"({"Id":"sha256:1","Created":"1970-01-01T00:00:00Z","Metadata":{"LastTagTime":"2026-12-01T10:00:00.5Z"}})");
+  EXPECT_EQ(img.created, 0) << "a reproducible build's Created";
+  ASSERT_TRUE(img.last_tag_time);
+  EXPECT_NEAR(*img.last_tag_time, 1796119200.5, 1e-6);
+  // Engines write Go's zero time for an image never tagged here (pulled by digest).
+  EXPECT_FALSE(parse_image_inspect(R"({"Id":"sha256:1","Metadata":{"LastTagTime":"0001-01-01T00:00:00Z"}})")
+                   .last_tag_time);
+}
+
 // --------------------------------------------------------------------------- summarize
 
 TEST(EngineObjectsSummarize, ComputesEachRowAsTheCliDoes) {

@@ -8,6 +8,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <mutex>
+#include <thread>
+
 #include "composewatch/prune/executor.h"
 #include "fake_engine.h"
 
@@ -98,24 +103,219 @@ TEST(PruneExecutor, OneFailureStopsNothingAndGoneOrRefusedAreSkips) {
   for (const auto& r : reqs) EXPECT_EQ(r.find("prune"), std::string::npos) << "no bulk prune endpoint: " << r;
 }
 
-TEST(PruneExecutor, AnImageWithSeveralTagsIsUntaggedOneByOne) {
+// An engine that keeps one image with several tags, as the real one does: deleting a tag
+// by name removes it, deleting the image by id refuses (409) while more than one tag is
+// left, and a tag put back with POST /images/{id}/tag is there again. What the real
+// engine cannot do on demand: move a tag to another image at a chosen moment (a pull or
+// build racing the prune), or refuse the final deletion.
+class TaggedImageEngine {
+ public:
+  explicit TaggedImageEngine(std::vector<std::string> tags) : tags_(std::move(tags)) {}
+  std::string moved_tag;  // this tag names another image (sha256:new) from the first inspect of it
+  bool refuse_delete_by_id = false;
+  std::function<void(const std::string&)> on_delete_by_id;  // called before it answers
+
+  void respond(int fd, const std::string& target) {
+    auto json = [&](int status, const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(status, body)); };
+    std::lock_guard lock(mu_);
+    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
+    if (target == "/v1.41/containers/json?all=1") return json(200, "[]");
+    const std::string images = "/v1.41/images/";
+    if (target == images + "sha256:multi/json") return json(200, image_json("sha256:multi", tags_json()));
+    if (target == images + "sha256:multi") {
+      if (on_delete_by_id) on_delete_by_id(target);
+      if (refuse_delete_by_id || tags_.size() > 1)
+        return json(409, R"({"message":"conflict: unable to delete sha256:multi (must be forced) - image is referenced in multiple repositories"})");
+      tags_.clear();
+      return json(200, R"([{"Deleted":"sha256:multi"}])");
+    }
+    if (target.starts_with(images + "sha256:multi/tag?")) {  // repo=R&tag=T
+      const auto repo = target.find("repo="), tag = target.find("&tag=");
+      tags_.push_back(unescape(target.substr(repo + 5, tag - repo - 5)) + ":" + unescape(target.substr(tag + 5)));
+      return json(201, "");
+    }
+    for (const auto& t : all_tags_seen()) {
+      if (target == images + t + "/json") {
+        if (t == moved_tag) return json(200, image_json("sha256:new", "[\"" + t + "\"]"));
+        if (std::find(tags_.begin(), tags_.end(), t) == tags_.end()) return json(404, R"({"message":"No such image"})");
+        return json(200, image_json("sha256:multi", tags_json()));
+      }
+      if (target == images + t) {
+        std::erase(tags_, t);
+        return json(200, R"([{"Untagged":"x"}])");
+      }
+    }
+    json(404, R"({"message":"fake: not here"})");
+  }
+  std::vector<std::string> tags() {
+    std::lock_guard lock(mu_);
+    return tags_;
+  }
+
+ private:
+  static std::string unescape(const std::string& q) {
+    std::string out;
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      if (q[i] == '%' && i + 2 < q.size()) {
+        out += char(std::stoi(q.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += q[i];
+      }
+    }
+    return out;
+  }
+  std::string tags_json() const {
+    std::string s = "[";
+    for (std::size_t i = 0; i < tags_.size(); ++i) s += (i ? ",\"" : "\"") + tags_[i] + "\"";
+    return s + "]";
+  }
+  std::vector<std::string> all_tags_seen() {
+    for (const auto& t : tags_)
+      if (std::find(seen_.begin(), seen_.end(), t) == seen_.end()) seen_.push_back(t);
+    return seen_;
+  }
+  std::mutex mu_;
+  std::vector<std::string> tags_, seen_;
+};
+
+std::size_t index_of(const std::vector<std::string>& v, const std::string& s) {
+  return std::size_t(std::find(v.begin(), v.end(), s) - v.begin());
+}
+
+TEST(PruneExecutor, AnImageWithSeveralTagsIsUntaggedByNameEachCheckedRightBeforeThenDeletedById) {
+  TaggedImageEngine engine({"a/b:1", "a/b:2", "c/d:1"});
+  FakeEngine fake([&](int fd, const std::string& target) { engine.respond(fd, target); });
+  prune::PrunePlan plan;
+  plan.kind = prune::Kind::images;
+  plan.candidates = {image_entry("sha256:multi", {"a/b:1", "a/b:2", "c/d:1"})};
+  const auto r = execute(fake, plan);
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  EXPECT_EQ(r.outcomes[0].result, Result::deleted) << r.outcomes[0].detail;
+  EXPECT_TRUE(engine.tags().empty());
+  const auto reqs = fake.requests();
+  for (const char* t : {"a/b:1", "a/b:2"}) {
+    const std::string check = std::string("GET /v1.41/images/") + t + "/json", untag = std::string("DELETE /v1.41/images/") + t;
+    ASSERT_LT(index_of(reqs, untag), reqs.size()) << t;
+    EXPECT_LT(index_of(reqs, check), index_of(reqs, untag)) << "checked right before it is untagged: " << t;
+  }
+  EXPECT_EQ(index_of(reqs, "DELETE /v1.41/images/c/d:1"), reqs.size())
+      << "the last tag goes with the deletion by id, which cannot take a tag that moved";
+  EXPECT_EQ(reqs.back(), "DELETE /v1.41/images/sha256:multi");
+}
+
+TEST(PruneExecutor, ATagMovedToANewImageSinceThePlanIsNotTakenFromItAndNothingIsLeftHalfUntagged) {
+  TaggedImageEngine engine({"app:1", "app:latest", "app:stable"});
+  engine.moved_tag = "app:latest";  // `docker pull app:latest` brought a new image meanwhile
+  FakeEngine fake([&](int fd, const std::string& target) { engine.respond(fd, target); });
+  prune::PrunePlan plan;
+  plan.kind = prune::Kind::images;
+  plan.candidates = {image_entry("sha256:multi", {"app:1", "app:latest", "app:stable"})};
+  const auto r = execute(fake, plan);
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  EXPECT_EQ(r.outcomes[0].result, Result::skipped);
+  EXPECT_NE(r.outcomes[0].detail.find("tag app:latest now names another image (sha256:new)"), std::string::npos)
+      << r.outcomes[0].detail;
+  const auto reqs = fake.requests();
+  EXPECT_EQ(index_of(reqs, "DELETE /v1.41/images/app:latest"), reqs.size()) << "the new image keeps its tag";
+  EXPECT_EQ(index_of(reqs, "DELETE /v1.41/images/sha256:multi"), reqs.size());
+  // app:1 was untagged before the move was seen: it is put back on the planned image.
+  EXPECT_LT(index_of(reqs, "POST /v1.41/images/sha256:multi/tag?repo=app&tag=1"), reqs.size());
+  auto tags = engine.tags();
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (std::vector<std::string>{"app:1", "app:latest", "app:stable"}));
+}
+
+TEST(PruneExecutor, AFinalDeletionRefusedPutsTheRemovedTagsBack) {
+  TaggedImageEngine engine({"x/one:1", "y/two:1"});
+  engine.refuse_delete_by_id = true;  // a tag in a third repository appeared after the last check
+  FakeEngine fake([&](int fd, const std::string& target) { engine.respond(fd, target); });
+  prune::PrunePlan plan;
+  plan.kind = prune::Kind::images;
+  plan.candidates = {image_entry("sha256:multi", {"x/one:1", "y/two:1"})};
+  const auto r = execute(fake, plan);
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  EXPECT_EQ(r.outcomes[0].result, Result::skipped);
+  EXPECT_NE(r.outcomes[0].detail.find("the engine refused"), std::string::npos) << r.outcomes[0].detail;
+  auto tags = engine.tags();
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (std::vector<std::string>{"x/one:1", "y/two:1"}));
+}
+
+// SIGTERM mid-run: the object in flight is finished (every untag and the deletion of
+// that image), the rest is not attempted.
+TEST(PruneExecutor, AStopRequestFinishesTheImageInFlightAndAttemptsNoMore) {
+  TaggedImageEngine engine({"a:1", "a:2"});
+  boost::asio::io_context ioc;
+  prune::StopRequest stop;
+  std::atomic<bool> stop_seen{false};
+  // The stop arrives while the image is half untagged: set on the run's own thread, and
+  // seen there before the engine answers the deletion by id.
+  engine.on_delete_by_id = [&](const std::string&) {
+    boost::asio::post(ioc, [&] {
+      stop.requested = true;
+      stop_seen = true;
+    });
+    for (int i = 0; i < 500 && !stop_seen; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  };
+  FakeEngine fake([&](int fd, const std::string& target) {
+    if (target == "/v1.41/images/sha256:other/json") return FakeEngine::write_all(fd, FakeEngine::json_response(200, image_json("sha256:other")));
+    engine.respond(fd, target);
+  });
+  prune::PrunePlan plan;
+  plan.kind = prune::Kind::images;
+  plan.candidates = {image_entry("sha256:multi", {"a:1", "a:2"}), image_entry("sha256:other"), image_entry("sha256:other")};
+  config::PrunePolicyConfig policy;
+  policy.name = "p";
+  prune::Inventory inv;
+  prune::ComposeKnowledge compose;
+  auto fut = boost::asio::co_spawn(
+      ioc,
+      [&]() -> boost::asio::awaitable<prune::RunResult> {
+        engine::Client client(co_await boost::asio::this_coro::executor, engine::parse_endpoint(fake.docker_host()));
+        co_await client.negotiate();
+        co_return co_await prune::execute(client, policy, plan, inv, compose, &stop);
+      },
+      boost::asio::use_future);
+  ioc.run();
+  const auto r = fut.get();
+  ASSERT_TRUE(stop_seen);
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  EXPECT_EQ(r.outcomes[0].result, Result::deleted) << "the image in flight is finished: " << r.outcomes[0].detail;
+  EXPECT_TRUE(engine.tags().empty());
+  EXPECT_EQ(r.not_attempted, 2u);
+  const auto reqs = fake.requests();
+  EXPECT_EQ(index_of(reqs, "GET /v1.41/images/sha256:other/json"), reqs.size()) << "nothing after the stop";
+}
+
+// Ids come from the engine's answers: one that is not made like an id never reaches a
+// request path, where "?force=1" or "../" would change what is deleted.
+TEST(PruneExecutor, AnIdOrTagThatIsNotOneIsNeverPutInARequest) {
   FakeEngine fake([](int fd, const std::string& target) {
     auto json = [&](int status, const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(status, body)); };
     if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
     if (target == "/v1.41/containers/json?all=1") return json(200, "[]");
-    if (target == "/v1.41/images/sha256:multi/json") return json(200, image_json("sha256:multi", R"(["a/b:1","a/b:2"])"));
-    json(200, R"([{"Untagged":"x"}])");
+    if (target == "/v1.41/images/sha256:t/json") return json(200, image_json("sha256:t", R"(["a:1","../../containers/c?force=1"])"));
+    json(200, "[]");
   });
   prune::PrunePlan plan;
   plan.kind = prune::Kind::images;
-  plan.candidates = {image_entry("sha256:multi", {"a/b:1", "a/b:2"})};
+  plan.candidates = {image_entry("sha256:x?force=1"), image_entry("sha256:t", {"a:1"})};
+  prune::Entry cache;
+  cache.kind = prune::Kind::build_cache;
+  cache.id = R"(r1"],"all":["1)";
+  plan.candidates.push_back(cache);
   const auto r = execute(fake, plan);
-  ASSERT_EQ(r.outcomes.size(), 1u);
-  EXPECT_EQ(r.outcomes[0].result, Result::deleted);
-  const auto reqs = fake.requests();
-  EXPECT_NE(std::find(reqs.begin(), reqs.end(), "DELETE /v1.41/images/a/b:1"), reqs.end());
-  EXPECT_NE(std::find(reqs.begin(), reqs.end(), "DELETE /v1.41/images/a/b:2"), reqs.end());
-  EXPECT_EQ(std::find(reqs.begin(), reqs.end(), "DELETE /v1.41/images/sha256:multi"), reqs.end());
+  ASSERT_EQ(r.outcomes.size(), 3u);
+  for (const auto& o : r.outcomes) {
+    EXPECT_EQ(o.result, Result::failed) << o.entry.id;
+    EXPECT_NE(o.detail.find("which is not an id or a name"), std::string::npos) << o.detail;
+  }
+  for (const auto& req : fake.requests()) {
+    EXPECT_EQ(req.find("force"), std::string::npos) << req;
+    EXPECT_EQ(req.find("DELETE"), std::string::npos) << req;
+    EXPECT_EQ(req.find("build/prune"), std::string::npos) << req;
+  }
 }
 
 TEST(PruneExecutor, BuildCacheIsPrunedByIdOneRecordAtATime) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "composewatch/prune/plan.h"
 
@@ -219,7 +220,7 @@ TEST(PrunePlan, ContainersOfDeclaredServicesOrUnknownProjectsStay) {
   EXPECT_TRUE(guard.container(inv.df.containers[0]).has_value());
 }
 
-TEST(PrunePlan, ImagesAndContainersRefuseWhileAConfiguredProjectDoesNotLoad) {
+TEST(PrunePlan, ImagesAndContainersRefuseWhileAProjectDoesNotLoad) {
   prune::Inventory inv;
   inv.df.images = {image("sha256:x", {}, 9)};
   compose::ProjectState broken;
@@ -230,16 +231,141 @@ TEST(PrunePlan, ImagesAndContainersRefuseWhileAConfiguredProjectDoesNotLoad) {
   for (const char* target : {"images", "containers"}) {
     const auto plan = prune::make_plan(policy(target), inv, knowledge, kNow);
     EXPECT_TRUE(plan.candidates.empty()) << target;
-    EXPECT_NE(plan.refused.find("shop: /srv/shop/docker-compose.yml:4"), std::string::npos) << plan.refused;
+    EXPECT_NE(plan.refused.find("compose project shop: its files do not load"), std::string::npos) << plan.refused;
+    EXPECT_NE(plan.refused.find("/srv/shop/docker-compose.yml:4"), std::string::npos) << plan.refused;
   }
-  // A project only discovered from labels whose files are gone refuses nothing: its
-  // containers are protected one by one instead.
+  // Discovered from labels, with files the agent cannot read (ProtectHome, a deleted
+  // directory): the images of its services that have no container are unknown all the
+  // same, so it refuses too (it used to protect only the project's containers).
   broken.source.configured = false;
-  EXPECT_TRUE(prune::make_plan(policy("images"), inv, prune::ComposeKnowledge::from({broken}), kNow).refused.empty());
+  broken.source.files = {"/home/someone/app/compose.yml"};
+  broken.error = "/home/someone/app/compose.yml: cannot read: Permission denied";
+  const auto discovered = prune::make_plan(policy("images"), inv, prune::ComposeKnowledge::from({broken}), kNow);
+  EXPECT_TRUE(discovered.candidates.empty());
+  EXPECT_NE(discovered.refused.find("compose project shop: its files do not load (/home/someone/app/compose.yml:"),
+            std::string::npos)
+      << discovered.refused;
+  // A project whose last good model is kept but whose files broke since: what they name
+  // now is unknown.
+  auto was_good = project("shop", {{"web", "app:1"}});
+  was_good.valid = false;
+  was_good.error = "/srv/shop/docker-compose.yml:9: bad indentation";
+  EXPECT_FALSE(prune::make_plan(policy("images"), inv, prune::ComposeKnowledge::from({was_good}), kNow).refused.empty());
+  // Before the compose projects were loaded at all.
+  EXPECT_NE(prune::make_plan(policy("images"), inv, prune::ComposeKnowledge::not_loaded_yet(), kNow)
+                .refused.find("not loaded yet"),
+            std::string::npos);
   // Volumes do not depend on what compose files name.
   auto v = policy("volumes");
   v.allow_volumes = true;
   EXPECT_TRUE(prune::make_plan(v, inv, knowledge, kNow).refused.empty());
+}
+
+// image: name:tag@sha256:… (as Renovate and Dependabot pin) and image: name@sha256:…:
+// pulled by digest, the image has RepoDigests and no RepoTags, so the tag never matched.
+TEST(PrunePlan, DigestPinnedImagesStayForEveryImagesMode) {
+  const std::string d1 = "sha256:" + std::string(64, '1'), d2 = "sha256:" + std::string(64, '2'),
+                    d3 = "sha256:" + std::string(64, '3');
+  prune::Inventory inv;
+  auto pinned_tag = image("sha256:a", {}, 30);
+  pinned_tag.repo_digests = {"127.0.0.1:5000/app@" + d1};
+  auto pinned = image("sha256:b", {}, 30);
+  pinned.repo_digests = {"docker.io/library/postgres@" + d2};
+  auto other = image("sha256:c", {}, 30);
+  other.repo_digests = {"127.0.0.1:5000/app@" + d3};
+  inv.df.images = {pinned_tag, pinned, other};
+  const auto shop = project("shop", {{"api", "127.0.0.1:5000/app:1.4@" + d1}, {"db", "postgres@" + d2}});
+  const auto knowledge = prune::ComposeKnowledge::from({shop});
+  for (const char* mode : {"dangling", "unused"}) {
+    auto p = policy("images");
+    p.images = mode;
+    const auto plan = prune::make_plan(p, inv, knowledge, kNow);
+    EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"sha256:c"}) << mode;
+    EXPECT_KEPT_BECAUSE(plan, "sha256:a", "pinned by digest by service api of compose project shop");
+    EXPECT_KEPT_BECAUSE(plan, "sha256:b", "pinned by digest by service db of compose project shop");
+  }
+  // Tagged too (pulled by tag once, then pinned): the tag alone also protects it.
+  auto both = image("sha256:d", {"127.0.0.1:5000/app:1.4"}, 30);
+  EXPECT_TRUE(prune::Guard(inv, knowledge, policy("images")).image(both));
+}
+
+// image: app:${TAG}, TAG unknown to the agent (set by whoever ran compose up): any tag of
+// the repository may be the deployed one. A repository that itself depends on a variable
+// cannot be matched: the policy refuses.
+TEST(PrunePlan, AnImageWhoseTagIsUnknownProtectsItsRepositoryAndAnUnknownRepositoryRefuses) {
+  prune::Inventory inv;
+  inv.df.images = {image("sha256:app1", {"registry.example.com/app:1"}, 30),
+                   image("sha256:app2", {"registry.example.com/app:2"}, 30),
+                   image("sha256:appx", {"registry.example.com/app-tools:2"}, 30),
+                   image("sha256:free", {"other:1"}, 30)};
+  auto shop = project("shop", {{"api", "registry.example.com/app:"}});
+  auto& api = const_cast<compose::Project&>(*shop.model).services["api"];
+  api.unknown["image"] = {"TAG"};
+  api.image_known_prefix = "registry.example.com/app:";
+  auto p = policy("images");
+  p.images = "unused";
+  auto plan = prune::make_plan(p, inv, prune::ComposeKnowledge::from({shop}), kNow);
+  EXPECT_TRUE(plan.refused.empty()) << plan.refused;
+  EXPECT_EQ(ids(plan.candidates), (std::vector<std::string>{"sha256:free", "sha256:appx"}));
+  EXPECT_KEPT_BECAUSE(plan, "sha256:app1", "of repository registry.example.com/app, whose tag service api");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:app2", "takes from a variable the agent lacks");
+
+  // ${REGISTRY}/app:1 or app${SUFFIX}:1: which repository is unknown.
+  for (const char* prefix : {"", "registry.example.com/app"}) {
+    api.image_known_prefix = prefix;
+    api.unknown["image"] = {"REGISTRY"};
+    plan = prune::make_plan(p, inv, prune::ComposeKnowledge::from({shop}), kNow);
+    EXPECT_TRUE(plan.candidates.empty()) << prefix;
+    EXPECT_NE(plan.refused.find("service api of compose project shop (/srv/shop/docker-compose.yml:3): the repository "
+                                "of its image depends on REGISTRY"),
+              std::string::npos)
+        << plan.refused;
+  }
+}
+
+// Reproducible builds (ko, jib, nix, SOURCE_DATE_EPOCH) stamp Created with the epoch or
+// a fixed date: pulled a minute ago, such an image is not old. Its age runs from the
+// latest of Created, LastTagTime and when the agent last saw it used or named.
+TEST(PrunePlan, ImageAgeRunsFromTheLatestOfCreatedLastTagTimeAndLastSeen) {
+  prune::Inventory inv;
+  auto epoch = image("sha256:epoch", {}, 0);
+  epoch.created = 0;  // ko, jib
+  auto nix = image("sha256:nix", {}, 0);
+  nix.created = 1;  // nix
+  auto tagged = image("sha256:tagged", {}, 2000);  // SOURCE_DATE_EPOCH years ago ...
+  tagged.last_tag_time = kNow - 60;                // ... pulled a minute ago
+  auto used = image("sha256:used", {}, 2000);
+  auto by_digest = image("sha256:bydigest", {}, 2000);
+  by_digest.repo_digests = {"127.0.0.1:5000/app@sha256:" + std::string(64, 'f')};
+  auto old = image("sha256:old", {}, 2000);
+  old.last_tag_time = kNow - 40 * kDay;
+  inv.df.images = {epoch, nix, tagged, used, by_digest, old};
+  inv.image_last_seen = {{"sha256:used", kNow - 3600},  // its last container was removed an hour ago
+                         {"127.0.0.1:5000/app@sha256:" + std::string(64, 'f'), kNow - 120},  // pulled by digest
+                         {"sha256:old", kNow - 30 * kDay}};
+  const auto plan = prune::make_plan(policy("images"), inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"sha256:old"});
+  EXPECT_NE(plan.candidates[0].reason.find("30 days old"), std::string::npos) << plan.candidates[0].reason;
+  EXPECT_KEPT_BECAUSE(plan, "sha256:epoch", "age is unknown");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:nix", "age is unknown");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:tagged", "younger than the grace period (60 seconds");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:used", "younger than the grace period (60 minutes");
+  EXPECT_KEPT_BECAUSE(plan, "sha256:bydigest", "younger than the grace period (2 minutes");
+}
+
+TEST(PrunePlan, AStoppedContainerIsAsOldAsItsLastRunAndOneWithoutTimesIsKept) {
+  prune::Inventory inv;
+  auto crashed = container("crashed", "crashed", "exited", 30);
+  crashed.finished_at = kNow - 3600;
+  auto long_gone = container("gone", "gone", "exited", 30);
+  long_gone.finished_at = kNow - 10 * kDay;
+  auto timeless = container("timeless", "timeless", "created", 0);
+  timeless.created = 0;
+  inv.df.containers = {crashed, long_gone, timeless};
+  const auto plan = prune::make_plan(policy("containers"), inv, {}, kNow);
+  EXPECT_EQ(ids(plan.candidates), std::vector<std::string>{"gone"});
+  EXPECT_KEPT_BECAUSE(plan, "crashed", "younger than the grace period (60 minutes");
+  EXPECT_KEPT_BECAUSE(plan, "timeless", "age is unknown");
 }
 
 TEST(PrunePlan, VolumesOnlyAnonymousUnreferencedAndOnlyWithAllowVolumes) {
@@ -350,6 +476,26 @@ TEST(PrunePlan, BrakesHoldBackTheRestOldestGoFirst) {
   EXPECT_KEPT_BECAUSE(plan, "sha256:1", "held back: max_bytes");
 }
 
+// Sizes come from the engine: the parser refuses negative and absurd ones
+// (engine_objects_test), and the sums a brake compares saturate instead of wrapping.
+TEST(PrunePlan, BrakeSumsNeitherWrapNorGoNegative) {
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(prune::add_bytes(kMax - 1, 5), kMax);
+  EXPECT_EQ(prune::add_bytes(-1'000'000, 5), 5) << "a negative size counts as nothing, never as a credit";
+  prune::Inventory inv;
+  inv.df.images = {image("sha256:big", {}, 12, engine::kMaxObjectBytes), image("sha256:small", {}, 11, 1000)};
+  // SharedSize above Size, as a hostile engine could say: never a negative size.
+  auto odd = image("sha256:odd", {}, 13, 10, 0);
+  odd.shared_size = 10;
+  inv.df.images.push_back(odd);
+  auto p = policy("images");
+  p.max_bytes = 5000;
+  const auto plan = prune::make_plan(p, inv, {}, kNow);
+  for (const auto& e : plan.candidates) EXPECT_GE(e.size, 0) << e.id;
+  EXPECT_LE(plan.candidate_bytes(), 5000);
+  EXPECT_KEPT_BECAUSE(plan, "sha256:big", "held back: max_bytes");
+}
+
 TEST(PrunePlan, AnObjectWithoutACreationTimeIsKept) {
   prune::Inventory inv;
   auto v = volume(kAnon1, 0);
@@ -388,7 +534,7 @@ TEST(PruneGuard, RefusesWhatMustStayWhateverThePolicy) {
   EXPECT_TRUE(guard.image(image("sha256:pg", {"postgres:16"}, 9)));
   auto digest_only = image("sha256:pgd", {}, 9);
   digest_only.repo_digests = {"postgres@sha256:abc"};
-  EXPECT_FALSE(guard.image(digest_only)) << "no compose file names this digest";
+  EXPECT_FALSE(guard.image(digest_only)) << "no compose file names this digest, and none names the tag postgres:latest";
   EXPECT_FALSE(guard.image(image("sha256:free", {"x:1"}, 9)));
 
   EXPECT_TRUE(guard.container(container("r", "r", "running", 9)));

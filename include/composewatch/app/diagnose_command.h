@@ -100,6 +100,7 @@ struct HostFacts {
   std::string docker_host;
   bool engine_is_local = true;  // a unix socket: the root dir's filesystem and cgroups are this host's
   bool prune_policies_configured = false;
+  bool image_or_container_policies = false;  // policies whose target is images or containers
 
   EngineProblem engine_problem = EngineProblem::none;
   std::string engine_error;  // why the engine did not answer at all
@@ -262,6 +263,9 @@ struct DiagnoseReport {
   ContainersSection containers;
   ComposeSection compose;
   ImageChecklistSection image_checklist;
+  // Why policies on images and containers refuse to run now (prune::ComposeKnowledge's
+  // blockers); empty when none is configured or nothing blocks them.
+  std::vector<std::string> prune_blocked;
   std::vector<NextStep> next_steps;
 };
 

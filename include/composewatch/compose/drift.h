@@ -13,6 +13,7 @@
 
 #include "composewatch/compose/model.h"
 #include "composewatch/engine/container.h"
+#include "composewatch/engine/image_ref.h"
 
 namespace composewatch::compose {
 
@@ -40,9 +41,10 @@ inline constexpr std::int64_t kDefaultHealthIntervalNs = 30'000'000'000;
 inline constexpr std::int64_t kDefaultHealthTimeoutNs = 30'000'000'000;
 inline constexpr int kDefaultHealthRetries = 3;
 
-// "busybox" → "busybox:latest", "docker.io/library/x:1" → "x:1": the forms the engine
-// treats as one image compare equal. Digests are kept as written.
-std::string normalize_image_ref(std::string_view ref);
+// Image references are the engine's (engine/image_ref.h); drift, prune and disk read them here too.
+using engine::ImageRef;
+using engine::normalize_image_ref;
+using engine::parse_image_ref;
 
 // The image references a service runs, normalised: its `image`, or for a build-only
 // service the names Compose gives the built image, `<project>_<service>` (v1) and

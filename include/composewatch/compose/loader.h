@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -67,6 +68,9 @@ struct Interpolated {
   std::string value;
   bool substituted = false;         // at least one ${VAR}/$VAR was replaced (not just "$$")
   std::vector<std::string> unset;   // variables used without a value or default (empty string used)
+  // Where in `value` the first text that depends on such a variable begins: value[0,
+  // first_unknown) is known ("app:" of "app:${TAG}"); nullopt when nothing is unknown.
+  std::optional<std::size_t> first_unknown;
 };
 
 // Compose interpolation of one scalar: $VAR, ${VAR}, ${VAR:-d}, ${VAR-d}, ${VAR:?e},

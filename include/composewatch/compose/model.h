@@ -68,6 +68,9 @@ struct Service {
   std::string name;
   SourceLocation location;
   std::string image;          // empty when only `build` is given
+  // When the image depends on a variable without a value (unknown["image"]): the part
+  // written before it ("registry.example.com/app:" of "registry.example.com/app:${TAG}").
+  std::optional<std::string> image_known_prefix;
   bool has_build = false;
   std::string container_name;
   int replicas = 1;  // deploy.replicas, else scale, else 1

@@ -7,7 +7,9 @@
 // field when the text is not what the engine sends (invalid JSON, a missing Id, a field
 // of the wrong type). Optional fields may be absent, and the nulls the engine really
 // sends (Labels, RepoTags, RepoDigests, UsageData, Mounts, Volumes, BuildCache, ...) read
-// as empty. Times are seconds since the epoch.
+// as empty. Times are seconds since the epoch. Sizes and counts are 0 to kMaxObjectBytes
+// (or -1 where the engine itself says "not computed", as noted per field): a negative or
+// larger number is a ParseError, so that no sum of them can overflow or go negative.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +22,10 @@
 #include "composewatch/engine/container.h"
 
 namespace composewatch::engine {
+
+// The largest size an object may report: 1 PiB. Sums of a few thousand stay far from
+// overflowing std::int64_t.
+inline constexpr std::int64_t kMaxObjectBytes = std::int64_t(1) << 50;
 
 // Put by Compose on the volumes it creates for a project's `volumes:`.
 inline constexpr std::string_view kLabelComposeVolume = "com.docker.compose.volume";
@@ -40,7 +46,10 @@ struct ImageSummary {
   std::string id;                         // "sha256:..."
   std::vector<std::string> repo_tags;     // without "<none>:<none>"
   std::vector<std::string> repo_digests;  // without "<none>@<none>"
-  double created = 0;
+  double created = 0;  // 0 when the engine does not say (or says the epoch, as reproducible builds do)
+  // Metadata.LastTagTime: when a tag was last put on it here (a pull, a build, `docker tag`).
+  // Only GET /images/{id}/json has it; nullopt when absent or never tagged.
+  std::optional<double> last_tag_time;
   std::int64_t size = 0;          // all layers, shared ones included
   std::int64_t shared_size = -1;  // -1: not computed (only /system/df computes it)
   std::int64_t containers = -1;   // containers using it, stopped ones included; -1: not computed
@@ -58,6 +67,9 @@ struct ContainerSummary {
   std::string image_id;
   std::string state;  // created, running, paused, restarting, removing, exited, dead
   double created = 0;
+  // State.FinishedAt: only inspect has it (prune reads it for the grace period); nullopt
+  // when absent or never finished.
+  std::optional<double> finished_at;
   std::int64_t size_rw = -1;  // -1 when absent (the engine also omits it when it is 0)
   std::map<std::string, std::string> labels;
   std::vector<Mount> mounts;
@@ -148,6 +160,12 @@ struct LogLine {
   bool operator==(const LogLine&) const = default;
 };
 
+// POST /build/prune: the records deleted and the bytes the engine says it freed.
+struct BuildPruneAnswer {
+  std::vector<std::string> deleted;  // CachesDeleted
+  std::int64_t reclaimed = 0;        // SpaceReclaimed
+};
+
 std::vector<ImageSummary> parse_images(std::string_view json);          // GET /images/json
 ImageSummary parse_image_inspect(std::string_view json);                // GET /images/{id}/json
 std::vector<ImageLayer> parse_image_history(std::string_view json);     // GET /images/{id}/history
@@ -157,6 +175,7 @@ VolumeSummary parse_volume(std::string_view json);                      // GET /
 std::vector<NetworkSummary> parse_networks(std::string_view json);      // GET /networks
 NetworkSummary parse_network(std::string_view json);                    // GET /networks/{id}
 SystemDf parse_system_df(std::string_view json);                        // GET /system/df
+BuildPruneAnswer parse_build_prune(std::string_view json);              // POST /build/prune
 // GET /info: DockerRootDir; throws ParseError when it is missing or empty.
 std::string parse_docker_root_dir(std::string_view info_json);
 

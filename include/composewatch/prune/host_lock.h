@@ -1,7 +1,11 @@
 #pragma once
 // One prune at a time on the host, between the agent and `composewatch prune`: an
-// exclusive flock(2) on <state.dir>/prune.lock, held while a policy runs. The kernel
-// drops it when the process dies, so a crash leaves nothing stale behind.
+// exclusive flock(2) on the state directory itself (--state.dir), held while a policy
+// runs. A directory, not a file in it: the agent runs as systemd's dynamic user and
+// `composewatch prune` as root, and a lock file one of them creates (mode 0600 under the
+// unit's UMask) the other could not open; the directory both can open read-only, and a
+// flock needs no more. The kernel drops the lock when the process dies, so a crash leaves
+// nothing stale behind.
 
 #include <optional>
 #include <string>
@@ -10,8 +14,9 @@ namespace composewatch::prune {
 
 class HostLock {
  public:
-  // Takes the lock without waiting. nullopt with `why` set when another process holds it
-  // or the file cannot be opened (the directory is created when missing).
+  // Takes the lock on directory `path` without waiting (the directory is created when
+  // missing). nullopt with `why` set when another process holds it or the directory
+  // cannot be opened.
   static std::optional<HostLock> try_take(const std::string& path, std::string& why);
 
   HostLock(HostLock&& other) noexcept;
@@ -24,6 +29,7 @@ class HostLock {
   int fd_ = -1;
 };
 
+// What HostLock locks for a --state.dir: the directory itself.
 std::string lock_path(const std::string& state_dir);
 
 }  // namespace composewatch::prune

@@ -31,35 +31,51 @@ inline constexpr std::string_view kKeepLabel = "composewatch.keep";
 
 // The engine as a plan sees it: GET /system/df (images with their shared sizes and
 // container counts, every container with its mounts and networks, volumes with sizes and
-// reference counts, build cache records) and GET /networks.
+// reference counts, build cache records) and GET /networks; for images that may be
+// candidates, Metadata.LastTagTime from their inspect.
 struct Inventory {
   engine::SystemDf df;
   std::vector<engine::NetworkSummary> networks;
+  // When the agent last saw each image in use (a container of it created, started, dying
+  // or removed) or named by an image event (pull, tag, load, import), seconds since the
+  // epoch, by image id or normalised reference (state/model.h keeps it, the state file
+  // across restarts). Part of an image's age: a reproducible build's Created says nothing
+  // of when it arrived here.
+  std::map<std::string, double> image_last_seen;
 };
 
 // What the host's known Compose files reference: the images their services run and the
 // services they declare, including projects that are down and profile-disabled services.
+// A project whose files do not load, or a service whose image's repository depends on a
+// variable the agent lacks, makes what they reference unknown: then `blockers` says why,
+// and policies on images and containers refuse to run (they fail closed).
 struct ComposeKnowledge {
   struct Project {
-    bool loaded = false;             // a model exists (the last good one when the files broke)
+    bool loaded = false;             // its latest load succeeded
     std::set<std::string> services;  // declared, active or not
     std::string files;               // for messages
     std::string error;               // why it could not be loaded, when !loaded
   };
-  std::map<std::string, std::string> images;  // normalised reference -> "service S of compose project P (file:line)"
-  std::map<std::string, Project> projects;    // by name
-  // Projects of compose.projects that never loaded: what they reference is unknown, so
-  // policies on images and containers refuse to run (they fail closed).
-  std::vector<std::string> unknown;  // "shop: docker-compose.yml:3: ..."
+  // Who names what, for messages: "service S of compose project P (file:line)".
+  std::map<std::string, std::string> images;        // normalised "repository:tag"
+  std::map<std::string, std::string> digests;       // "sha256:…" a service pins (image: x@sha256:… or x:t@sha256:…)
+  std::map<std::string, std::string> repositories;  // normalised repository whose tag a variable decides (app:${TAG})
+  std::map<std::string, Project> projects;          // by name
+  // Why images and containers cannot be pruned now ("compose project shop: its files do
+  // not load (docker-compose.yml:3: …)"); empty when everything referenced is known.
+  std::vector<std::string> blockers;
 
   static ComposeKnowledge from(const std::vector<compose::ProjectState>& projects);
+  // Before the compose projects were loaded once: nothing is known.
+  static ComposeKnowledge not_loaded_yet();
 };
 
 // The guardrails, in one place, for every target. Each check returns why the object must
 // not be deleted, or nullopt when this guard allows it (the policy still decides whether
 // it is a candidate). They hold whatever the policy says:
 //   - never an object labelled composewatch.keep=true or matching a protect label;
-//   - never an image a container uses (any state) or a known compose file names;
+//   - never an image a container uses (any state) or a known compose file names: by tag,
+//     by digest (RepoDigests), or any image of a repository whose tag a variable decides;
 //   - never a container that is not stopped, nor one of a service a known compose file
 //     declares (nor of a compose project whose files are unknown);
 //   - never a named volume, nor a volume any container references;
@@ -78,10 +94,17 @@ class Guard {
  private:
   std::optional<std::string> labels(const std::map<std::string, std::string>& labels) const;
 
+  // Not owned: the caller keeps all three alive for as long as the guard (a run owns
+  // its own copies, so that a reload never frees them under it).
   const Inventory& inventory_;
   const ComposeKnowledge& compose_;
   const config::PrunePolicyConfig& policy_;
 };
+
+// An image's age for the grace period, from the latest of its Created (unless 0: unknown,
+// or the epoch of a reproducible build), its LastTagTime and when the agent last saw it
+// used or named; nullopt when none of them is known.
+std::optional<double> image_since(const engine::ImageSummary& img, const Inventory& inventory);
 
 // One object of a plan.
 struct Entry {
@@ -113,6 +136,9 @@ struct PrunePlan {
 // what the guard allows.
 PrunePlan make_plan(const config::PrunePolicyConfig& policy, const Inventory& inventory,
                     const ComposeKnowledge& compose, double now);
+
+// a + b for sizes, negative ones read as 0, saturating at the largest std::int64_t.
+std::int64_t add_bytes(std::int64_t a, std::int64_t b);
 
 // "3 days", "5 hours", "12 minutes".
 std::string format_age(double seconds);

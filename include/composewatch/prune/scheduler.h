@@ -7,6 +7,12 @@
 //
 // Fails closed: reload() with policies that did not validate never happens (the config
 // loader refuses them); instead suspend() stops every run until a valid config arrives.
+// A due run that does not happen (suspended, the host lock taken or unusable, the engine
+// not answering) is logged and counted in composewatch_prune_failures_total.
+//
+// A run owns what it reads: the policy (shared with its slot), the compose knowledge and
+// the image history (copies from the snapshot). reload() may replace every slot while a
+// run is in flight; the run's figures then go to the policy of the same name, if any.
 //
 // One long-lived job on the writer's executor; started and supervised by app::Supervisor.
 // Members on that thread only.
@@ -26,7 +32,7 @@
 namespace composewatch::prune {
 
 struct SchedulerOptions {
-  std::string lock_path;                       // <state.dir>/prune.lock
+  std::string lock_path;                       // the state directory (prune/host_lock.h)
   std::chrono::milliseconds df_timeout{60'000};  // disk.timeout: /system/df walks every layer
   std::function<std::uint64_t()> random;       // jitter source; default: a seeded std::mt19937_64
 };
@@ -46,6 +52,11 @@ class PruneScheduler {
   void reload(std::vector<config::PrunePolicyConfig> policies);
   // SIGHUP with a rejected config: no policy runs until reload().
   void suspend(std::string reason);
+  // SIGTERM: no further run starts, and a run in flight stops after the deletion in
+  // flight (an image's every untag included), logging and counting what it did. Returns
+  // true when a run is in flight: `stopped` is then called once it has ended (the caller
+  // bounds the wait); false when nothing runs (`stopped` is not called).
+  bool request_stop(std::function<void()> stopped);
 
  private:
   struct Impl;

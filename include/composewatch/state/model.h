@@ -71,6 +71,8 @@ struct ContainerRecord {
   OomInstance oom_instance;
   std::uint64_t seq = 0;  // bumped by every event applied to this name
 
+  std::string image_id;  // of the current (or last) container, as the last inspect said
+
   const std::string& project() const { return spec.compose.project; }
   const std::string& service() const { return spec.compose.service; }
 };
@@ -115,6 +117,9 @@ struct Snapshot {
   // until either has anything.
   std::shared_ptr<const std::vector<AutohealRecord>> autoheal;
   std::shared_ptr<const ::composewatch::images::ImageReport> images;  // null until the image checker has run
+  // When each image was last seen in use or named (StateModel::image_last_seen); null
+  // until anything was.
+  std::shared_ptr<const std::map<std::string, double>> image_last_seen;
   Clock::time_point taken_at{};
   // 1, 2, … for the snapshots a StateModel publishes; 0 for one built by hand (tests).
   std::uint64_t sequence = 0;
@@ -199,6 +204,13 @@ class StateModel {
   };
   void set_observer(Observer observer);
 
+  // When each image was last seen in use or named, seconds since the epoch, by image id
+  // ("sha256:…") or normalised reference ("app:1.2", "app@sha256:…"): from the events of
+  // its containers (create, start, die, destroy: the time the event gives) and its own
+  // image events (pull, tag, load, import). Prune reads it as part of an image's age; the
+  // state file keeps it (at most kMaxImagesSeen, the oldest dropped first). Writer only.
+  const std::map<std::string, double>& image_last_seen() const { return images_seen_; }
+
   // Drops removed containers whose retention has passed. Writer only.
   void expire(Clock::time_point now = Clock::now());
 
@@ -212,6 +224,7 @@ class StateModel {
 
  private:
   Followup apply_event(const engine::Event& e, Clock::time_point now);
+  void note_image_seen(const std::string& key, double t);
   ContainerRecord& record_for(const std::string& name);
   ContainerRecord* find_by_id(const std::string& id);
   const ContainerRecord* find_by_id(const std::string& id) const;
@@ -228,6 +241,9 @@ class StateModel {
   std::shared_ptr<const images::ImageReport> images_;
   std::shared_ptr<const ApiStats> api_stats_;
   std::shared_ptr<const std::vector<AutohealRecord>> autoheal_;
+  std::map<std::string, double> images_seen_;
+  std::shared_ptr<const std::map<std::string, double>> images_seen_published_;  // rebuilt when it changed
+  bool images_seen_changed_ = false;
   Observer observer_;
   std::uint64_t published_count_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> published_;

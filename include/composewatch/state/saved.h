@@ -77,7 +77,13 @@ struct SavedState {
   std::vector<SavedContainer> containers;
   // Optional in the file ("autoheal"): files of agents before auto-heal load with none.
   std::vector<AutohealRecord> autoheal;
+  // When each image was last seen used by a container or named by an image event, by
+  // image id or normalised reference (StateModel::image_last_seen); optional in the file
+  // ("images_seen"), at most kMaxImagesSeen entries.
+  std::map<std::string, double> images_seen;
 };
+
+inline constexpr std::size_t kMaxImagesSeen = 10'000;
 
 // The file's text (one JSON object).
 std::string encode_saved_state(const SavedState& s);

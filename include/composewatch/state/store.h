@@ -26,11 +26,15 @@ class StateFile {
   const std::filesystem::path& path() const { return path_; }
 
   std::optional<SavedState> load() const;
+  // Reads the file without touching it (a one-shot command beside a running agent):
+  // nullopt with `why` when it is missing, unreadable or not a state file.
+  std::optional<SavedState> peek(std::string& why) const;
   void save(const SavedState& state) const;
   // The text as save() writes it (for writers that skip unchanged state).
   void save_text(const std::string& text) const;
 
  private:
+  std::optional<SavedState> read(std::string& why) const;  // the file exists
   std::filesystem::path dir_, path_;
 };
 
