@@ -14,10 +14,8 @@ std::string_view outcome_name(Outcome o) {
   return "done";
 }
 
-boost::asio::awaitable<Outcome> carry_out(engine::Client& client, const std::string& id, Action action,
-                                          std::chrono::seconds stop_timeout) {
-  const std::string target =
-      "/containers/" + id + "/" + std::string(action_name(action)) + "?t=" + std::to_string(stop_timeout.count());
+boost::asio::awaitable<Outcome> carry_out(engine::Client& client, const std::string& id, Action action) {
+  const std::string target = "/containers/" + id + "/" + std::string(action_name(action));
   try {
     co_await client.post(target);
   } catch (const engine::EngineError& e) {

@@ -31,6 +31,15 @@ std::string strip_slash(std::string_view name) {
   if (!name.empty() && name.front() == '/') name.remove_prefix(1);
   return std::string(name);
 }
+// An event's labels (in Actor.Attributes with `name`, `image` and the like).
+std::map<std::string, std::string> attribute_map(const engine::Event& e) {
+  return {e.attributes.begin(), e.attributes.end()};
+}
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
 
 // The events the healer follows; the others are not queued.
 bool followed(std::string_view action) {
@@ -45,6 +54,8 @@ struct Entry {
   std::string name, id, project, service;
   History history;
   std::map<std::string, std::uint64_t> actions, suppressed;
+  // The project hold this container's wait was logged for (not saved: a hold is short).
+  std::optional<Clock::time_point> hold_reported;
 };
 
 state::AutohealRecord to_record(const Entry& e) {
@@ -98,13 +109,15 @@ struct Dependent {
 struct Healer::Impl {
   Impl(asio::any_io_executor ex, engine::Endpoint ep, state::StateModel& m, config::AutohealConfig settings,
        HealerOptions o)
-      : ex(ex), endpoint(std::move(ep)), model(m), policy(std::move(settings)), options(o), wake(ex) {}
+      : ex(ex), endpoint(std::move(ep)), model(m), policy(std::move(settings)), options(o),
+        holds(std::chrono::duration_cast<Clock::duration>(o.project_quiet)), wake(ex) {}
 
   asio::any_io_executor ex;
   engine::Endpoint endpoint;
   state::StateModel& model;
   Policy policy;
   HealerOptions options;
+  ProjectHolds holds;
   asio::system_timer wake;
   std::deque<engine::Event> pending;
   bool listed = false;
@@ -159,6 +172,20 @@ struct Healer::Impl {
     auto own_it = own.find(ev.actor_id);
     const bool ours = own_it != own.end() && (a == "kill" || a == "die" || a == "stop" || a == "start" || a == "restart");
     if (ours && a == own_it->second.last_event) own.erase(own_it);
+    const auto labels = attribute_map(ev);
+    const bool one_off = is_one_off(labels);
+
+    // A user or Compose stopping, killing or removing a service container of a project
+    // (`compose down`, `compose stop`): hold off the whole project for a while.
+    if (!one_off && change_of(a, ev.action_detail, ev.attribute("signal"), ours) == Change::user_action) {
+      Clock::duration stopping{};
+      if (a == "kill") {
+        const auto* r = record(name);
+        stopping = std::chrono::duration_cast<Clock::duration>(
+            stop_wait(r ? r->spec.stop_timeout : std::nullopt, options.longest_stop_wait));
+      }
+      holds.observe(std::string(ev.attribute(engine::kLabelProject)), at, stopping);
+    }
 
     if (a == "rename") {
       const std::string old_name = strip_slash(ev.attribute("oldName"));
@@ -173,10 +200,11 @@ struct Healer::Impl {
     }
     if (a == "create") {
       // Compose re-creating a service (up --force-recreate, a changed config) makes a new
-      // container of the same project and service: the old one is being replaced.
+      // container of the same project and service: the old one is being replaced. A
+      // one-off (`compose run`, a cron job's `run --rm`) replaces nothing.
       const std::string project(ev.attribute(engine::kLabelProject));
       const std::string service(ev.attribute(engine::kLabelService));
-      if (!project.empty() && !service.empty()) {
+      if (!project.empty() && !service.empty() && replaces_service_containers(a, one_off)) {
         for (auto& [n, e] : entries) {
           if (n == name || e.project != project || e.service != service) continue;
           if (policy.observe(e.history, Change::user_action, at))
@@ -195,10 +223,10 @@ struct Healer::Impl {
       // Only a container turning unhealthy starts a history (if it is opted in).
       if (!(a == "health_status" && ev.action_detail == "unhealthy")) return;
       const auto* r = record(name);
-      std::map<std::string, std::string> labels = r ? r->spec.labels : std::map<std::string, std::string>{};
-      for (const auto& [k, v] : ev.attributes) labels.try_emplace(k, v);
+      std::map<std::string, std::string> all = r ? r->spec.labels : std::map<std::string, std::string>{};
+      all.insert(labels.begin(), labels.end());
       const std::string project(ev.attribute(engine::kLabelProject)), service(ev.attribute(engine::kLabelService));
-      if (!policy.opted_in(labels, project, service)) return;
+      if (!policy.opted_in(all, project, service)) return;
       entry_for(name, ev.actor_id, project, service);
       it = entries.find(name);
     }
@@ -251,8 +279,10 @@ struct Healer::Impl {
   std::vector<Dependent> dependents_of(const Entry& parent) const {
     std::vector<Dependent> out;
     std::set<std::string> seen{parent.name};
+    // A one-off (`compose run` of a service with network_mode: service:X, or of a
+    // depends_on service) is someone's task or shell, not a replica: never restarted.
     auto add = [&](const state::ContainerRecord& r, const char* reason) {
-      if (!r.present || r.state != "running" || !seen.insert(r.name).second) return;
+      if (!r.present || r.state != "running" || r.spec.compose.oneoff || !seen.insert(r.name).second) return;
       out.push_back({r.name, r.id, r.project(), r.service(), reason});
     };
     // network_mode: service:X / container:X: they share X's network namespace and lose it
@@ -280,22 +310,40 @@ struct Healer::Impl {
     return out;
   }
 
-  engine::ClientOptions client_options() const {
-    engine::ClientOptions o;
-    o.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.stop_timeout + options.request_margin);
-    return o;
+  // What the agent may restart besides `parent`, as one log field: "name(reason),…".
+  static std::string describe(const std::vector<Dependent>& deps) {
+    std::vector<std::string> parts;
+    for (const auto& d : deps) parts.push_back(d.name + "(" + d.reason + ")");
+    return joined(parts);
   }
 
-  // Calls the engine, marked as ours. Returns whether the engine did it.
-  asio::awaitable<bool> call(engine::Client& client, const std::string& name, const std::string& id, Action act) {
+  // A client whose requests may last `deadline`: a restart or stop waits the container's
+  // own stop timeout in the engine.
+  asio::awaitable<engine::Client> client_for(std::chrono::milliseconds deadline) const {
+    engine::ClientOptions o;
+    o.request_timeout = deadline;
+    engine::Client client(ex, endpoint, o);
+    co_await client.negotiate();
+    co_return client;
+  }
+
+  // Calls the engine, marked as ours, without `t`: the engine waits the container's own
+  // stop timeout (`stop_timeout`, from the inspect just before), and the request's
+  // deadline outlasts it. Returns whether the engine did it.
+  asio::awaitable<bool> call(const std::string& name, const std::string& id, Action act,
+                             std::optional<std::int64_t> stop_timeout) {
     own[id] = OwnAction{std::string(action_name(act)), Clock::time_point::max()};
     bool ok = false;
+    const auto deadline = request_deadline(stop_timeout, options.request_margin, options.longest_stop_wait);
     try {
-      const Outcome o = co_await carry_out(client, id, act, options.stop_timeout);
+      engine::Client client = co_await client_for(deadline);
+      const Outcome o = co_await carry_out(client, id, act);
       ok = o == Outcome::done;
       if (!ok) log::info("auto-heal: nothing to do, the container is gone or stopped", {{"container", name}, {"outcome", outcome_name(o)}});
     } catch (const engine::EngineError& e) {
-      log::warn("auto-heal action failed", {{"container", name}, {"action", action_name(act)}, {"error", e.what()}});
+      log::warn("auto-heal action failed",
+                {{"container", name}, {"action", action_name(act)}, {"error", e.what()},
+                 {"deadline_seconds", std::chrono::duration<double>(deadline).count()}});
     }
     if (auto it = own.find(id); it != own.end()) it->second.until = Clock::now() + options.own_events_grace;
     co_return ok;
@@ -305,7 +353,9 @@ struct Healer::Impl {
   // not_now: the check changed the history (decide again); wait: nothing to do until the
   // next change (a paused container's unpause).
   enum class Check { go, not_now, wait, engine_error };
-  asio::awaitable<Check> check(engine::Client& client, Entry& e, Clock::time_point now) {
+  // `stop_timeout`: the container's Config.StopTimeout, as the inspect says.
+  asio::awaitable<Check> check(engine::Client& client, Entry& e, Clock::time_point now,
+                               std::optional<std::int64_t>& stop_timeout) {
     std::optional<engine::ContainerInfo> info;
     try {
       info = co_await client.inspect(e.id);
@@ -331,6 +381,7 @@ struct Healer::Impl {
       policy.observe(e.history, Change::health_restarted, now);
       co_return Check::not_now;
     }
+    stop_timeout = info->spec.stop_timeout;
     co_return Check::go;
   }
 
@@ -351,6 +402,17 @@ struct Healer::Impl {
       e.history = next;
       co_return d.next;
     }
+    const bool would_act = d.kind == Decision::Kind::act || d.reason == Reason::dry_run;
+    if (const auto held = holds.held_until(e.project, now); held && would_act) {
+      // Its project is being stopped or brought down: no attempt now (none is counted);
+      // decided again when the hold ends.
+      if (e.hold_reported != held)
+        log::info("auto-heal: waiting, containers of its project are being stopped or removed",
+                  {container_field(e), {"project", e.project}, {"service", e.service},
+                   {"held_seconds", std::chrono::duration<double>(*held - now).count()}});
+      e.hold_reported = held;
+      co_return *held;
+    }
     if (d.kind == Decision::Kind::suppress) {
       e.history = next;
       if (d.reason == Reason::dry_run) {
@@ -359,12 +421,11 @@ struct Healer::Impl {
                   {container_field(e), {"project", e.project}, {"service", e.service}, {"reason", "dry_run"},
                    {"action", policy.settings().action}, {"attempt", d.attempt},
                    {"unhealthy_seconds", unhealthy_for}});
-        for (const auto& dep : policy.settings().restart_dependents && action() == Action::restart
-                                   ? dependents_of(e)
-                                   : std::vector<Dependent>{})
-          log::info("auto-heal dry run: would restart a dependent",
-                    {{"container", dep.name}, {"project", dep.project}, {"service", dep.service},
-                     {"reason", dep.reason}, {"parent", e.name}});
+        if (policy.settings().restart_dependents && action() == Action::restart)
+          for (const auto& dep : dependents_of(e))
+            log::info("auto-heal dry run: would restart a dependent",
+                      {{"container", dep.name}, {"project", dep.project}, {"service", dep.service},
+                       {"reason", dep.reason}, {"parent", e.name}});
       } else if (d.reason == Reason::limit) {
         ++e.suppressed[std::string(reason_name(d.reason))];
         log::warn("auto-heal gave up: max_attempts used up in the window; not acting on it until then",
@@ -381,11 +442,12 @@ struct Healer::Impl {
     }
 
     // Act: one more look at the engine first.
-    engine::Client client(ex, endpoint, client_options());
+    engine::Client client(ex, endpoint);
     Check c = Check::engine_error;
+    std::optional<std::int64_t> stop_timeout;
     try {
       co_await client.negotiate();
-      c = co_await check(client, e, now);
+      c = co_await check(client, e, now, stop_timeout);
     } catch (const engine::EngineError& err) {
       log::warn("auto-heal: engine unavailable", {{"container", name}, {"error", err.what()}});
     }
@@ -399,21 +461,56 @@ struct Healer::Impl {
     log::info(act == Action::restart ? "auto-heal: restarting an unhealthy container"
                                      : "auto-heal: stopping an unhealthy container",
               {{"container", name}, {"project", project}, {"service", service}, {"reason", "unhealthy"},
-               {"attempt", d.attempt}, {"unhealthy_seconds", unhealthy_for}});
-    const bool done = co_await call(client, name, id, act);
+               {"attempt", d.attempt}, {"unhealthy_seconds", unhealthy_for},
+               {"stop_timeout_seconds", stop_wait(stop_timeout, options.longest_stop_wait).count()}});
+    const bool done = co_await call(name, id, act, stop_timeout);
     // `entries` is not changed while the call runs (events queue until the loop drains
-    // them), so `e` still stands.
+    // them; entry_for below only adds), so `e` still stands.
     if (done) ++e.actions[std::string(action_name(act))];
-    if (done && act == Action::restart && policy.settings().restart_dependents) {
-      for (const auto& dep : dependents_of(e)) {
-        log::info("auto-heal: restarting a dependent",
-                  {{"container", dep.name}, {"project", dep.project}, {"service", dep.service},
-                   {"reason", dep.reason}, {"parent", name}, {"attempt", d.attempt}});
-        if (co_await call(client, dep.name, dep.id, Action::restart))
-          ++entry_for(dep.name, dep.id, dep.project, dep.service).actions["restart"];
-      }
-    }
+    if (done && act == Action::restart) co_await restart_dependents(client, e, d.attempt);
     co_return d.next;
+  }
+
+  // After a restart of `parent`: its dependents, only with restart_dependents: true. Both
+  // ways it says which containers they are, so that a user can check what was touched.
+  asio::awaitable<void> restart_dependents(engine::Client& client, Entry& parent, unsigned attempt) {
+    const std::vector<Dependent> deps = dependents_of(parent);
+    if (deps.empty()) co_return;
+    if (!policy.settings().restart_dependents) {
+      log::info("auto-heal: dependents left alone (restart_dependents is off)",
+                {{"container", parent.name}, {"project", parent.project}, {"service", parent.service},
+                 {"dependents", describe(deps)}});
+      co_return;
+    }
+    log::info("auto-heal: restarting the dependents of a restarted container",
+              {{"container", parent.name}, {"project", parent.project}, {"service", parent.service},
+               {"dependents", describe(deps)}, {"attempt", attempt}});
+    for (const auto& dep : deps) {
+      // The same last look as for the container itself: still that container, running,
+      // not a one-off, its project not being stopped; and its own stop timeout.
+      std::optional<engine::ContainerInfo> info;
+      try {
+        info = co_await client.inspect(dep.id);
+      } catch (const engine::EngineError& err) {
+        log::warn("auto-heal: cannot inspect a dependent before restarting it", {{"container", dep.name}, {"error", err.what()}});
+        continue;
+      }
+      const char* skip = !info || info->name != dep.name ? "gone"
+                         : info->state != "running"     ? "not running"
+                         : info->spec.compose.oneoff    ? "a one-off"
+                         : holds.held_until(dep.project, Clock::now()) ? "its project is being stopped or removed"
+                                                                       : nullptr;
+      if (skip) {
+        log::info("auto-heal: not restarting a dependent", {{"container", dep.name}, {"parent", parent.name}, {"why", skip}});
+        continue;
+      }
+      log::info("auto-heal: restarting a dependent",
+                {{"container", dep.name}, {"project", dep.project}, {"service", dep.service},
+                 {"reason", dep.reason}, {"parent", parent.name}, {"attempt", attempt},
+                 {"stop_timeout_seconds", stop_wait(info->spec.stop_timeout, options.longest_stop_wait).count()}});
+      if (co_await call(dep.name, dep.id, Action::restart, info->spec.stop_timeout))
+        ++entry_for(dep.name, dep.id, dep.project, dep.service).actions["restart"];
+    }
   }
 
   asio::awaitable<void> run() {
@@ -422,10 +519,20 @@ struct Healer::Impl {
     published = model.autoheal() ? *model.autoheal() : std::vector<state::AutohealRecord>{};
     if (!entries.empty())
       log::info("auto-heal histories restored", {{"containers", entries.size()}});
+    // Which containers it may touch besides the opted-in ones, said once at start (and by
+    // name on each heal).
+    if (policy.settings().restart_dependents)
+      log::info("auto-heal: restart_dependents is on: a restart is followed by its dependents' restarts",
+                {{"restart_dependents", true},
+                 {"dependents", "running containers with network_mode service:X or container:X of the restarted X; "
+                                "running containers of services with depends_on X restart: true in a loaded project"},
+                 {"never", "one-offs, containers not running, projects being stopped"}});
+    else
+      log::info("auto-heal: restart_dependents is off: only opted-in containers are touched",
+                {{"restart_dependents", false}});
     listed = model.snapshot()->engine.ready;
     for (;;) {
       auto now = Clock::now();
-      expire_own(now);
       while (!pending.empty()) {
         engine::Event ev = std::move(pending.front());
         pending.pop_front();
@@ -435,6 +542,11 @@ struct Healer::Impl {
         listed = false;
         follow_listing(now);
       }
+      // Only now: the events queued while an action ran (a restart of its dependents after
+      // it, each waiting its own stop timeout, can outlast the grace) are still taken for
+      // the healer's own.
+      expire_own(now);
+      holds.expire(now);
       auto next = Clock::time_point::max();
       std::vector<std::string> names;
       for (const auto& [name, e] : entries) names.push_back(name);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "composewatch/engine/container.h"
+
 namespace composewatch::autoheal {
 
 std::string_view reason_name(Reason r) {
@@ -42,10 +44,30 @@ std::optional<Change> change_of(std::string_view action, std::string_view detail
   return std::nullopt;
 }
 
+bool is_one_off(const std::map<std::string, std::string>& labels) {
+  // The value Compose v1 and v2 both write; the same reading as engine::ComposeLabels.
+  auto it = labels.find(std::string(engine::kLabelOneoff));
+  return it != labels.end() && it->second == "True";
+}
+
+bool replaces_service_containers(std::string_view action, bool one_off) { return action == "create" && !one_off; }
+
+std::chrono::seconds stop_wait(std::optional<std::int64_t> stop_timeout, std::chrono::seconds longest_wait) {
+  if (!stop_timeout) return std::min(kEngineDefaultStopTimeout, longest_wait);
+  if (*stop_timeout < 0 || *stop_timeout > longest_wait.count()) return longest_wait;
+  return std::chrono::seconds(*stop_timeout);
+}
+
+std::chrono::milliseconds request_deadline(std::optional<std::int64_t> stop_timeout, std::chrono::seconds margin,
+                                           std::chrono::seconds longest_wait) {
+  return stop_wait(stop_timeout, longest_wait) + margin;
+}
+
 Policy::Policy(config::AutohealConfig settings) : settings_(std::move(settings)) {}
 
 bool Policy::opted_in(const std::map<std::string, std::string>& labels, const std::string& project,
                       const std::string& service) const {
+  if (is_one_off(labels)) return false;
   if (auto it = labels.find(std::string(kOptInLabel)); it != labels.end() && it->second == "true") return true;
   if (project.empty() || service.empty()) return false;
   return std::any_of(settings_.services.begin(), settings_.services.end(),
@@ -146,6 +168,23 @@ Decision Policy::decide(History& h, const Facts& f, Clock::time_point now) const
     d.kind = Decision::Kind::act;
   }
   return d;
+}
+
+void ProjectHolds::observe(const std::string& project, Clock::time_point at, Clock::duration stopping) {
+  if (project.empty()) return;  // not Compose's: nothing groups it with others
+  const auto until = at + std::max(stopping, Clock::duration::zero()) + quiet_;
+  auto [it, inserted] = until_.try_emplace(project, until);
+  if (!inserted) it->second = std::max(it->second, until);
+}
+
+std::optional<Clock::time_point> ProjectHolds::held_until(const std::string& project, Clock::time_point now) const {
+  auto it = until_.find(project);
+  if (it == until_.end() || it->second <= now) return std::nullopt;
+  return it->second;
+}
+
+void ProjectHolds::expire(Clock::time_point now) {
+  std::erase_if(until_, [&](const auto& kv) { return kv.second <= now; });
 }
 
 }  // namespace composewatch::autoheal

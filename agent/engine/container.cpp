@@ -133,6 +133,8 @@ ContainerInfo parse_inspect(std::string_view text) {
       if (hc->contains("StartInterval")) h.start_interval_ns = int_at(hc, "StartInterval");  // API 1.44+
       spec.healthcheck = std::move(h);
     }
+    if (auto it = config->find("StopTimeout"); it != config->end() && (it->value().is_int64() || it->value().is_uint64()))
+      spec.stop_timeout = int_at(config, "StopTimeout");
     if (const auto* labels = object_at(*config, "Labels")) {
       for (const auto& kv : *labels)
         if (kv.value().is_string()) spec.labels.emplace(std::string(kv.key()), std::string(kv.value().get_string()));

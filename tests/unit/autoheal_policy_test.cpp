@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <unistd.h>
 
 #include "composewatch/app/status_page.h"
 #include "composewatch/autoheal/policy.h"
 #include "composewatch/compose/loader.h"
+#include "composewatch/engine/container.h"
 #include "composewatch/state/model.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/state/saved.h"
@@ -448,4 +450,90 @@ TEST(AutohealSettings, AnyChangeOfTheSectionIsNamedAsNeedingARestartOnSighup) {
   b = a;
   b.autoheal.dry_run = true;
   EXPECT_EQ(config::changes_needing_restart(a, b), (std::vector<std::string>{"autoheal"}));
+}
+
+TEST(AutohealStopTimeout, TheInspectReadsTheContainersOwnStopTimeout) {
+  const std::string with = R"({"Id":"abc","Name":"/db","State":{"Status":"running"},
+                               "Config":{"Image":"pg","StopTimeout":120},"HostConfig":{}})";
+  EXPECT_EQ(engine::parse_inspect(with).spec.stop_timeout, 120);
+  const std::string without = R"({"Id":"abc","Name":"/db","State":{"Status":"running"},
+                                  "Config":{"Image":"pg"},"HostConfig":{}})";
+  EXPECT_EQ(engine::parse_inspect(without).spec.stop_timeout, std::nullopt);
+}
+
+TEST(AutohealStopTimeout, TheRequestOutlastsTheContainersOwnStopTimeout) {
+  using autoheal::request_deadline;
+  using autoheal::stop_wait;
+  // No StopTimeout: the engine waits its default 10 s.
+  EXPECT_EQ(stop_wait(std::nullopt, 600s), 10s);
+  EXPECT_EQ(request_deadline(std::nullopt, 30s, 600s), 40s);
+  // A database's 120 s grace is waited for, and the request outlasts it.
+  EXPECT_EQ(stop_wait(120, 600s), 120s);
+  EXPECT_EQ(request_deadline(120, 30s, 600s), 150s);
+  EXPECT_EQ(request_deadline(0, 30s, 600s), 30s);
+  // Unbounded (negative) or beyond the longest wait: the longest wait.
+  EXPECT_EQ(stop_wait(-1, 600s), 600s);
+  EXPECT_EQ(request_deadline(86400, 30s, 600s), 630s);
+  EXPECT_EQ(request_deadline(std::numeric_limits<std::int64_t>::max(), 30s, 600s), 630s);
+}
+
+TEST(AutohealOneOff, AOneOffIsNeverOptedInWhateverItsLabelsSay) {
+  auto s = settings();
+  s.services = {{"shop", "api"}};
+  Policy p(s);
+  // `compose run` copies the service's labels, the opt-in label included.
+  const std::map<std::string, std::string> run = {{"composewatch.autoheal", "true"},
+                                                  {"com.docker.compose.project", "shop"},
+                                                  {"com.docker.compose.service", "api"},
+                                                  {"com.docker.compose.oneoff", "True"}};
+  EXPECT_TRUE(autoheal::is_one_off(run));
+  EXPECT_FALSE(p.opted_in(run, "shop", "api"));
+  auto replica = run;
+  replica["com.docker.compose.oneoff"] = "False";
+  EXPECT_FALSE(autoheal::is_one_off(replica));
+  EXPECT_TRUE(p.opted_in(replica, "shop", "api"));
+  replica.erase("composewatch.autoheal");
+  EXPECT_TRUE(p.opted_in(replica, "shop", "api"));  // listed under services
+}
+
+TEST(AutohealOneOff, OnlyTheCreateOfAServiceContainerEndsItsSiblingsEpisodes) {
+  using autoheal::replaces_service_containers;
+  EXPECT_TRUE(replaces_service_containers("create", false));   // compose up re-creating or scaling
+  EXPECT_FALSE(replaces_service_containers("create", true));   // compose run, a cron job's run --rm
+  EXPECT_FALSE(replaces_service_containers("destroy", false));
+  EXPECT_FALSE(replaces_service_containers("destroy", true));
+  EXPECT_FALSE(replaces_service_containers("start", false));
+}
+
+TEST(AutohealProjectHolds, AUsersStopInAProjectHoldsItUntilTheStopAndAQuietPeriodAreOver) {
+  autoheal::ProjectHolds holds(15s);
+  EXPECT_FALSE(holds.held_until("shop", T0));
+  // compose down: the first container's stop begins (kill, its own 8 s stop timeout).
+  holds.observe("shop", T0, 8s);
+  EXPECT_EQ(holds.held_until("shop", T0 + 1s), T0 + 23s);
+  EXPECT_FALSE(holds.held_until("blog", T0 + 1s)) << "other projects are not held";
+  // Its stop ends at once; the hold does not shrink.
+  holds.observe("shop", T0 + 1s);
+  EXPECT_EQ(holds.held_until("shop", T0 + 2s), T0 + 23s);
+  // The next container's stop and removal extend it.
+  holds.observe("shop", T0 + 20s, 10s);
+  EXPECT_EQ(holds.held_until("shop", T0 + 21s), T0 + 45s);
+  holds.observe("shop", T0 + 40s);
+  EXPECT_EQ(holds.held_until("shop", T0 + 41s), T0 + 55s);
+  // Over: a container still running and unhealthy may be acted on again.
+  EXPECT_FALSE(holds.held_until("shop", T0 + 55s));
+  holds.expire(T0 + 55s);
+  EXPECT_FALSE(holds.held_until("shop", T0 + 54s)) << "forgotten once over";
+  // Containers not made by Compose belong to no project: nothing groups them.
+  holds.observe("", T0, 10s);
+  EXPECT_FALSE(holds.held_until("", T0 + 1s));
+}
+
+TEST(AutohealSettings, RestartDependentsIsOffUnlessConfigured) {
+  EXPECT_FALSE(config::AutohealConfig{}.restart_dependents);
+  const auto without = config::parse_config_text("autoheal:\n  unhealthy_for: 1m\n", "composewatch.yml");
+  const auto with = config::parse_config_text("autoheal:\n  restart_dependents: true\n", "composewatch.yml");
+  EXPECT_TRUE(without.autoheal.configured);
+  EXPECT_FALSE(without.autoheal.restart_dependents);
+  EXPECT_TRUE(with.autoheal.restart_dependents);
 }

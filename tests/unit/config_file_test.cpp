@@ -105,7 +105,7 @@ TEST(ConfigFile, ContractExampleLoadsWithEveryValue) {
   EXPECT_EQ(a.window, 1h);
   EXPECT_EQ(a.backoff, 30s);
   EXPECT_EQ(a.action, "restart");
-  EXPECT_TRUE(a.restart_dependents);
+  EXPECT_FALSE(a.restart_dependents);
   EXPECT_FALSE(a.dry_run);
   ASSERT_EQ(a.services.size(), 1u);
   EXPECT_EQ(a.services[0].project, "shop");

@@ -6,7 +6,6 @@
 // stop, 304 (already stopped) are answers, not errors.
 
 #include <boost/asio/awaitable.hpp>
-#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -22,10 +21,11 @@ Action parse_action(std::string_view text);  // "stop" → stop, anything else �
 enum class Outcome { done, gone, already_stopped };
 std::string_view outcome_name(Outcome o);
 
-// POST /containers/{id}/restart?t=N or /containers/{id}/stop?t=N: the engine sends the
-// stop signal, waits up to `stop_timeout` and then kills. The client's request deadline
-// must be longer than stop_timeout.
-boost::asio::awaitable<Outcome> carry_out(engine::Client& client, const std::string& id, Action action,
-                                          std::chrono::seconds stop_timeout);
+// POST /containers/{id}/restart or /containers/{id}/stop, without `t`: the engine sends
+// the container's stop signal and waits the container's own stop timeout (Compose's
+// stop_grace_period, `--stop-timeout`: Config.StopTimeout; else its default, 10 s) before
+// SIGKILL — a `t` would override what its owner chose. The client's request deadline must
+// outlast that timeout (policy.h: request_deadline).
+boost::asio::awaitable<Outcome> carry_out(engine::Client& client, const std::string& id, Action action);
 
 }  // namespace composewatch::autoheal

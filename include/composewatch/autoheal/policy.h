@@ -4,7 +4,9 @@
 // the event stream and the state model say (observe) and carries out what it decides.
 //
 // The rules (docs/autoheal.md):
-// - only a running container that is opted in is ever acted on;
+// - only a running container that is opted in is ever acted on, and never a Compose one-off
+//   (`docker compose run`: label com.docker.compose.oneoff=True), whatever its labels say:
+//   it is someone's task or shell, not a service replica, and it copies the service's labels;
 // - not before `unhealthy_for` has passed since the health event that made it unhealthy
 //   (a start or a die starts the count over: health checks begin anew);
 // - within one episode (until the container is healthy again) the attempts are spaced by
@@ -13,12 +15,16 @@
 //   up and reports it until an attempt leaves the window, or the container turns healthy,
 //   or a user acts on it;
 // - a user's kill, stop, destroy or re-create ends the episode (suppressed: user_action);
+//   a one-off's create or destroy is no re-create of its service;
+// - while a user or Compose stops or removes containers of its Compose project (`compose
+//   down`, `compose stop`), it waits (ProjectHolds);
 //   a paused container waits (paused); a dry run counts would-be attempts like real ones
 //   (the same spacing and limit) but acts on nothing (dry_run).
 //
 // Thread-safety: none needed; values and const functions.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +39,31 @@ using Clock = std::chrono::system_clock;
 
 // The container label that opts a container in (value "true").
 inline constexpr std::string_view kOptInLabel = "composewatch.autoheal";
+
+// How long the engine waits for a container to stop before SIGKILL when neither the
+// request's `t` nor the container's Config.StopTimeout says.
+inline constexpr std::chrono::seconds kEngineDefaultStopTimeout{10};
+
+// A Compose one-off (`docker compose run`, `docker-compose run`): the label
+// com.docker.compose.oneoff=True. Never acted on, never a dependent, and its lifecycle
+// says nothing about its service's containers.
+bool is_one_off(const std::map<std::string, std::string>& labels);
+
+// Whether a container event of another container of the same Compose project and service
+// ends this one's episode as a user's action: the create of a service container (Compose
+// re-creating or scaling the service). A one-off's create replaces nothing.
+bool replaces_service_containers(std::string_view action, bool one_off);
+
+// How long the engine waits for a container to stop before SIGKILL when a stop or
+// restart is sent without `t`, as far as auto-heal waits for it: the container's own
+// `stop_timeout` (Config.StopTimeout), absent: the engine's 10 s. A negative one (the
+// engine waits without bound) or one longer than `longest_wait` counts as `longest_wait`.
+std::chrono::seconds stop_wait(std::optional<std::int64_t> stop_timeout, std::chrono::seconds longest_wait);
+
+// The deadline of such a request: stop_wait plus `margin` (a restart also starts the
+// container). Past it the call is reported as failed while the engine carries on.
+std::chrono::milliseconds request_deadline(std::optional<std::int64_t> stop_timeout, std::chrono::seconds margin,
+                                           std::chrono::seconds longest_wait);
 
 enum class Reason { backoff, limit, user_action, dry_run, paused };
 // The `reason` label: backoff, limit, user_action, dry_run, paused.
@@ -95,7 +126,7 @@ class Policy {
   const config::AutohealConfig& settings() const { return settings_; }
 
   // Whether the container is opted in: the label composewatch.autoheal=true, or its
-  // project and service listed in autoheal.services.
+  // project and service listed in autoheal.services; a one-off never is.
   bool opted_in(const std::map<std::string, std::string>& labels, const std::string& project,
                 const std::string& service) const;
 
@@ -112,6 +143,33 @@ class Policy {
 
  private:
   config::AutohealConfig settings_;
+};
+
+// Compose projects a user or Compose is stopping or bringing down. `compose down` stops
+// the project's containers one service after the other (the dependents first, each for up
+// to its stop timeout), then removes them: an unhealthy container whose turn has not come
+// yet must not be restarted in the middle of it (its restart races Compose's stop and
+// remove). So a user's kill, stop or destroy of any service container of a project (not
+// composewatch's own, not a one-off's) holds auto-heal off the whole project until
+// `quiet` after it, and a kill (a stop beginning) until the killed container's stop
+// timeout has also passed. A project that is not going down is only delayed: when the
+// hold ends, a container still running and unhealthy is acted on.
+//
+// Thread-safety: none; the healer's thread only.
+class ProjectHolds {
+ public:
+  explicit ProjectHolds(Clock::duration quiet) : quiet_(quiet) {}
+  // A user's stop, kill or destroy of a container of `project` at `at`; `stopping`: how
+  // long that container may still take to stop (its stop timeout, for a kill; else 0).
+  void observe(const std::string& project, Clock::time_point at, Clock::duration stopping = {});
+  // When auto-heal may act on the project's containers again; nullopt when not held at `now`.
+  std::optional<Clock::time_point> held_until(const std::string& project, Clock::time_point now) const;
+  // Forgets holds that ended by `now`.
+  void expire(Clock::time_point now);
+
+ private:
+  Clock::duration quiet_;
+  std::map<std::string, Clock::time_point> until_;
 };
 
 }  // namespace composewatch::autoheal

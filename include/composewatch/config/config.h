@@ -82,7 +82,7 @@ struct AutohealConfig {
   std::chrono::seconds window{3600};
   std::chrono::seconds backoff{30};
   std::string action = "restart";  // restart | stop
-  bool restart_dependents = true;
+  bool restart_dependents = false;  // opt-in as well: it restarts containers not themselves opted in
   bool dry_run = false;
   std::vector<AutohealServiceConfig> services;
 };

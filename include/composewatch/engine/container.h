@@ -57,6 +57,10 @@ struct ContainerSpec {
   RestartPolicy restart_policy;                  // HostConfig.RestartPolicy
   std::string cgroup_parent;                     // HostConfig.CgroupParent
   std::string network_mode;                      // HostConfig.NetworkMode
+  // Config.StopTimeout in seconds (Compose's stop_grace_period, `docker run --stop-timeout`):
+  // how long a stop or restart without `t` waits before SIGKILL. Absent: the engine's
+  // default, 10 s; negative: it waits without bound.
+  std::optional<std::int64_t> stop_timeout;
   std::map<std::string, std::string> labels;     // Config.Labels
   ComposeLabels compose;                         // from `labels`
 
