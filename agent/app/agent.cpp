@@ -276,7 +276,7 @@ int run_agent(const config::AgentConfig& cfg) {
   std::function<void()> stop_agent = [&] { ioc.stop(); };
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    log::info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    log::info(sig == SIGTERM ? "received SIGTERM, shutting down" : "received SIGINT, shutting down");
     stop_requested = true;
     stop_agent();
   });
