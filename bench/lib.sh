@@ -1,4 +1,4 @@
-# Shell helpers of the bench scripts (bench/run.sh, bench/disk/run.sh, bench/load/run.sh,
+# Shell helpers of the bench scripts (bench/run.sh, bench/disk/run.sh, bench/load/run.sh, bench/auth/run.sh,
 # bench/soak/run.sh); sourced, not run.
 # The sourcing script sets LOG_TAG before sourcing (the prefix of its log lines).
 
@@ -32,4 +32,26 @@ ready_to_run() {
     cmake --build build -j2 --target composewatch >&2
   fi
   [ -x "$BIN" ] || die "no agent binary at $BIN"
+}
+
+# The test image $IMAGE: made when missing, and then removed again by release_test_image.
+CREATED_IMAGE=0
+ensure_test_image() {
+  docker image inspect "$IMAGE" >/dev/null 2>&1 && return 0
+  log "making the test image $IMAGE"
+  CREATED_IMAGE=1
+  scripts/test-image.sh >&2
+}
+release_test_image() {
+  if [ "$CREATED_IMAGE" = 1 ]; then docker rmi "$IMAGE" >/dev/null 2>&1 || true; fi
+}
+
+# start_idle_containers RUN N: N sleeping containers RUN-0001… of one Compose-labelled
+# project RUN, labelled cwchurn.run=RUN so that `bench/churn.py --run RUN cleanup` removes them.
+start_idle_containers() {
+  log "starting $2 containers"
+  seq -f "$1-%04g" 1 "$2" | xargs -P 8 -I{} docker run -d --name {} --network none \
+    --label "cwchurn.run=$1" --label "com.docker.compose.project=$1" \
+    --label com.docker.compose.service=svc --label com.docker.compose.oneoff=False \
+    "$IMAGE" sleep 36000 >/dev/null
 }

@@ -59,30 +59,23 @@ ready_to_run
 
 RUN=cwauth-$(date +%Y%m%d%H%M%S)-$$
 TMP=$(mktemp -d /tmp/cwauth-XXXXXX)
-AGENT_PID="" CREATED_IMAGE=0
+AGENT_PID=""
 
 cleanup() {
   local rc=$?
   set +e
   stop_pid "$AGENT_PID"
   python3 bench/churn.py --run "$RUN" cleanup >/dev/null 2>&1
-  if [ "$CREATED_IMAGE" = 1 ]; then docker rmi "$IMAGE" >/dev/null 2>&1; fi
+  release_test_image
   rm -rf "$TMP"
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  CREATED_IMAGE=1
-  scripts/test-image.sh >&2
-fi
+ensure_test_image
 
-log "starting $CONTAINERS containers"
-seq -f "$RUN-%04g" 1 "$CONTAINERS" | xargs -P 8 -I{} docker run -d --name {} --network none \
-  --label "cwchurn.run=$RUN" --label "com.docker.compose.project=$RUN" \
-  --label com.docker.compose.service=svc --label com.docker.compose.oneoff=False \
-  "$IMAGE" sleep 36000 >/dev/null
+start_idle_containers "$RUN" "$CONTAINERS"
 
 # Two users of the same bcrypt cost: the scraper's, and one first used during the attack.
 PASSWORD=scrape-$RANDOM$RANDOM

@@ -65,7 +65,7 @@ ready_to_run
 
 RUN=cwsoak-$(date +%Y%m%d%H%M%S)-$$
 TMP=$(mktemp -d /tmp/cwsoak-XXXXXX)
-AGENT_PID="" CHURN_PID="" SAMPLER_PID="" CREATED_IMAGE=0
+AGENT_PID="" CHURN_PID="" SAMPLER_PID=""
 
 cleanup() {
   local rc=$?
@@ -74,18 +74,14 @@ cleanup() {
   stop_pid "$CHURN_PID"
   stop_pid "$AGENT_PID"
   python3 bench/churn.py --run "$RUN" cleanup >/dev/null 2>&1
-  if [ "$CREATED_IMAGE" = 1 ]; then docker rmi "$IMAGE" >/dev/null 2>&1; fi
+  release_test_image
   rm -rf "$TMP"
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  log "making the test image $IMAGE"
-  CREATED_IMAGE=1
-  scripts/test-image.sh >&2
-fi
+ensure_test_image
 
 PORT=$(free_port)
 mkdir -p "$TMP/state"
