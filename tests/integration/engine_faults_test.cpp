@@ -37,11 +37,6 @@ constexpr const char* kEngineUp = "composewatch_engine_up";
 constexpr const char* kReconnects = "composewatch_event_stream_reconnects_total";
 constexpr const char* kStreamErrors = "composewatch_event_stream_errors_total";
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 int open_fds(pid_t pid) {
   int n = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
@@ -77,7 +72,7 @@ testing::AssertionResult at_least(const AgentProcess& agent, const std::string& 
 TEST(EngineFaultsAgent, AgainstAFakeEngineNeverCrashesKeepsTheLastStateAndRecovers) {
   // The agent's event line limit is 1 MiB: the oversized line is above it.
   ScriptedEngine fake("62bc51b451bb20757963d208b65b56e948a7074c661e5ddfb06597d4c4d21d01",
-                      read_file(fixtures_dir().parent_path() / "inspect/running_unhealthy.json"), (1 << 20) + 4096);
+                      read_text(fixtures_dir().parent_path() / "inspect/running_unhealthy.json"), (1 << 20) + 4096);
   AgentProcess agent({.args = {"--docker.host=" + fake.docker_host()}, .env = {{"DOCKER_HOST", std::nullopt}}});
   const Labels running = with(container_series("shop", "api", "cw-fixture-inspect"), "state", "running");
   ASSERT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 1));
@@ -170,9 +165,9 @@ TEST(EngineFaultsAgent, PrivateEngineKilledWithSigkillAndRestarted) {
   const int fds_at_start = settled_fds(agent.pid());
 
   // Kill exactly the private dockerd: the pid from its own pidfile, checked.
-  const pid_t dockerd = std::stoi(read_file(dir + "/docker.pid"));
-  ASSERT_EQ(read_file("/proc/" + std::to_string(dockerd) + "/comm"), "dockerd\n");
-  ASSERT_NE(read_file("/proc/" + std::to_string(dockerd) + "/cmdline").find(dir), std::string::npos);
+  const pid_t dockerd = std::stoi(read_text(dir + "/docker.pid"));
+  ASSERT_EQ(read_text("/proc/" + std::to_string(dockerd) + "/comm"), "dockerd\n");
+  ASSERT_NE(read_text("/proc/" + std::to_string(dockerd) + "/cmdline").find(dir), std::string::npos);
   ASSERT_EQ(::kill(dockerd, SIGKILL), 0);
 
   EXPECT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 0, 10s));

@@ -53,14 +53,15 @@ std::string tail_lines(const std::string& text, std::size_t n) {
   return text.substr(pos + 1);
 }
 
-std::string read_file(const fs::path& p) {
+
+}  // namespace
+
+std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------- shell
 
@@ -722,7 +723,7 @@ int ServiceProcess::stop() {
   return status_.value_or(-1);
 }
 
-std::string ServiceProcess::log() const { return read_file(log_path_); }
+std::string ServiceProcess::log() const { return read_text(log_path_); }
 
 std::string ServiceProcess::log_tail(std::size_t lines) const { return tail_lines(log(), lines); }
 

@@ -45,6 +45,9 @@ std::string must(const std::string& cmd, std::chrono::milliseconds timeout = 120
 // Single-quotes `s` for /bin/sh.
 std::string quote(std::string_view s);
 
+// The whole file at `p` as it is; empty when it cannot be read.
+std::string read_text(const std::filesystem::path& p);
+
 // "cwit-<pid>-<prefix>-<n>": unique per process and call. Docker and Compose v1 accept
 // it as a container, network and project name (lower case, digits, '-').
 std::string unique_name(std::string_view prefix);

@@ -25,13 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
 int connect_to(int port, bool blocking) {

@@ -28,13 +28,6 @@ std::string resume_lines(const AgentProcess& agent) {
   return out;
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(Persistence, CountersSurviveAnAgentRestartAndAKillWhileItWasDownIsCounted) {
   Cleanup cleanup;
   const fs::path state = make_temp_dir(cleanup, "persist");

@@ -27,6 +27,5 @@ std::size_t series_count(int prometheus_port, const std::string& expr);
 std::vector<std::string> label_values(int prometheus_port, const std::string& label, const std::string& match);
 
 std::string url_encode(std::string_view s);
-std::string read_text(const std::filesystem::path& p);
 
 }  // namespace itest
