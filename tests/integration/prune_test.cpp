@@ -36,21 +36,30 @@ namespace fs = std::filesystem;
 
 class Prune : public ::testing::Test {
  protected:
+  // The private engine, started once for the suite. What goes wrong here fails every test
+  // in SetUp (an assertion or exception in the suite's own set-up shows in ctest as skipped).
   static void SetUpTestSuite() {
     dir_ = "/tmp/cwpe-" + std::to_string(::getpid());
-    host_ = must(quote((source_dir() / "scripts/private-engine.sh").string()) + " start " + dir_, 150s);
-    must(docker("create --name cwpe-anchor --label composewatch.keep=true --network none " + std::string(kImage)));
+    try {
+      host_ = must(quote((source_dir() / "scripts/private-engine.sh").string()) + " start " + dir_, 150s);
+      must(docker("create --name cwpe-anchor --label composewatch.keep=true --network none " + std::string(kImage)));
+    } catch (const std::exception& e) {
+      suite_error_ = e.what();
+    }
   }
   static void TearDownTestSuite() {
     sh(quote((source_dir() / "scripts/private-engine.sh").string()) + " stop " + dir_, 120s);
   }
 
   void SetUp() override {
+    ASSERT_TRUE(suite_error_.empty()) << "the private engine did not start: " << suite_error_;
     reset();
     work_ = make_temp_dir(cleanup_, "prune");
     state_ = work_ / "state";
   }
-  void TearDown() override { reset(); }
+  void TearDown() override {
+    if (suite_error_.empty()) reset();
+  }
 
   static std::string docker(const std::string& args) { return "docker -H " + host_ + " " + args; }
   static std::string d(const std::string& args, std::chrono::milliseconds t = 120s) { return must(docker(args), t); }
@@ -210,13 +219,14 @@ class Prune : public ::testing::Test {
         << "reported " << reported << " bytes freed, /system/df shrank by " << df_difference;
   }
 
-  static std::string dir_, host_;
+  static std::string dir_, host_, suite_error_;
   Cleanup cleanup_;
   fs::path work_, state_;
 };
 
 std::string Prune::dir_;
 std::string Prune::host_;
+std::string Prune::suite_error_;
 
 TEST_F(Prune, ImagesDanglingThenUnusedNeverWhatAContainerOrAComposeFileNeeds) {
   random_image("cwp/app:1", 2);
