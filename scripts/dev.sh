@@ -67,12 +67,25 @@ case "$cmd" in
     ;;
   test)
     setup
-    say "running the tests"
     status=0
-    ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@" || status=1
     # The whole run (no ctest arguments) goes on with the sanitizer builds and a short fuzz
     # run of every harness; COMPOSEWATCH_SANITIZERS=0 skips them.
-    if [ "$#" -eq 0 ] && [ "${COMPOSEWATCH_SANITIZERS:-1}" != 0 ]; then
+    sanitizers=false
+    if [ "$#" -eq 0 ] && [ "${COMPOSEWATCH_SANITIZERS:-1}" != 0 ]; then sanitizers=true; fi
+    builder=""
+    if $sanitizers; then
+      # The integration tests mostly wait on the engine: the sanitizer and fuzz builds use
+      # the idle CPU meanwhile, at the lowest priority so the tests' timing is theirs.
+      say "building the ASan, TSan and fuzz builds in the background (log: sanitizer-builds.log)"
+      ( nice -n 19 scripts/sanitize.sh asan --build-only && nice -n 19 scripts/sanitize.sh tsan --build-only &&
+          nice -n 19 scripts/fuzz.sh --build-only ) >sanitizer-builds.log 2>&1 &
+      builder=$!
+    fi
+    say "running the tests"
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@" || status=1
+    if $sanitizers; then
+      say "waiting for the background builds"
+      wait "$builder" || { tail -n 30 sanitizer-builds.log; status=1; }
       say "ASan + UBSan"
       scripts/sanitize.sh asan || status=1
       say "TSan"

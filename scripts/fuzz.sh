@@ -6,6 +6,7 @@
 #   scripts/fuzz.sh --ci                  every harness, 20 s each (what CI runs)
 #   scripts/fuzz.sh --time 3600 compose_loader     one harness for an hour
 #   scripts/fuzz.sh --replay              build, then only replay corpora and regressions (ctest -L fuzz)
+#   scripts/fuzz.sh --build-only          configure and build the harnesses, run nothing
 #
 # Limits per input: 2 s (-timeout; a quadratic path is a finding), 1 GiB RSS, 512 MiB in
 # one allocation. An input that crashes, times out or runs out of memory is written to
@@ -19,13 +20,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=build-fuzz
 time_per_harness=${FUZZ_TIME:-60}
 replay_only=false
+build_only=false
 harnesses=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --ci) time_per_harness=${FUZZ_TIME:-20} ;;
     --time) time_per_harness=$2; shift ;;
     --replay) replay_only=true ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --build-only) build_only=true ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) harnesses+=("$1") ;;
   esac
@@ -43,6 +46,7 @@ say "building the harnesses"
 start=$SECONDS
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target fuzz_all
 say "built in $((SECONDS - start)) s"
+$build_only && exit 0
 
 if [ "${#harnesses[@]}" -eq 0 ]; then
   mapfile -t harnesses < <(cd "$BUILD_DIR" && ls fuzz/fuzz_* | sed 's|fuzz/fuzz_||')

@@ -12,6 +12,8 @@
 #                                     (label `threads`: HTTP server, state model snapshots,
 #                                     supervisor, engine client/tracker, collectors).
 #   scripts/sanitize.sh MODE [--all] [-- CTEST ARGS]
+#   scripts/sanitize.sh MODE --build-only   configure and build, run nothing (dev.sh test builds
+#                                     both while the main tests run)
 #
 # Integration tests need the engine and the test image: run `sudo scripts/dev.sh setup`
 # first. Suppressions, each with its reason: scripts/sanitizers/*.supp.
@@ -21,10 +23,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mode=${1:-}
 [ "$#" -gt 0 ] && shift
 all=false
+build_only=false
 ctest_args=()
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --all) all=true ;;
+    --build-only) build_only=true ;;
     --) shift; ctest_args=("$@"); break ;;
     *) echo "sanitize.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -71,6 +75,7 @@ fi
 say "building ${targets[*]} in $BUILD_DIR/"
 cmake --build "$BUILD_DIR" -j"${SANITIZE_JOBS:-$(nproc)}" --target "${targets[@]}"
 built=$SECONDS
+$build_only && { say "built in $((built - start)) s"; exit 0; }
 say "built in $((built - start)) s; running ctest -L '$labels'"
 ctest --test-dir "$BUILD_DIR" -L "$labels" --output-on-failure -j"$(nproc)" "${ctest_args[@]}"
 say "$mode: build $((built - start)) s, tests $((SECONDS - built)) s"
