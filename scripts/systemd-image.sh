@@ -11,8 +11,12 @@ deb=${1:?usage: $0 PACKAGE.deb}
 # The package's Depends without versions and alternatives beyond the first; a virtual
 # package (libspdlog1.10-fmt9) becomes the real one that provides it, which debootstrap
 # needs.
+# (The answer is read whole before matching: `apt-cache … | grep -q` under pipefail fails
+# at random when grep exits before apt-cache has written everything.)
 real_package() {
-  if apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: (none)'; then
+  local policy
+  policy=$(apt-cache policy "$1" 2>/dev/null)
+  if [[ $policy == *'Candidate: (none)'* ]]; then
     apt-cache showpkg "$1" | sed -n '/^Reverse Provides:/,$p' | sed -n '2s/ .*//p'
   else
     echo "$1"
