@@ -188,7 +188,7 @@ asio::awaitable<std::string> fetch_info(engine::Endpoint ep, engine::ClientOptio
 // nullopt then.
 std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfig& cfg, const engine::Endpoint& ep,
                                                         asio::io_context& ioc, const bool& stop_requested) {
-  std::optional<cgroup::EngineCgroupInfo> info;
+  std::optional<docker::EngineCgroupInfo> info;
   if (cfg.stats_source != "api") {
     engine::ClientOptions o;
     o.connect_timeout = std::chrono::seconds(2);
@@ -209,7 +209,7 @@ std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfi
     if (stop_requested) return std::nullopt;
     try {
       if (answer->error) std::rethrow_exception(answer->error);
-      info = cgroup::parse_engine_info(answer->body);
+      info = docker::parse_engine_info(answer->body);
     } catch (const std::exception& e) {
       spdlog::debug("stats source: GET /info: {}", e.what());
     }
@@ -347,7 +347,7 @@ int run_agent(const config::AgentConfig& cfg) {
     model.publish();
     log::info("saved state loaded", {{"file", state_file.path().string()},
                                      {"containers", saved->containers.size()},
-                                     {"resume_from", engine::format_since(saved->stream.live_until_nano)}});
+                                     {"resume_from", docker::format_since(saved->stream.live_until_nano)}});
   }
   state::StateSaver state_saver(ex, model, state_file, [&] { return tracker.position(); });
   jobs.start("events", [&] { return tracker.run(); });

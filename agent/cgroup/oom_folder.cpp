@@ -5,7 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "composewatch/cgroup/reader.h"
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::cgroup {
@@ -33,7 +33,7 @@ std::uint64_t OomFolder::fold_once() {
   for (const auto& rd : reads) {
     if (std::uint64_t added = model_.fold_cgroup_oom_kills(rd.id, rd.pid, rd.kills)) {
       log::info("OOM kills in the cgroup that no event reported; counted",
-                {{"container", rd.name}, {"id", engine::short_id(rd.id)}, {"added", added}});
+                {{"container", rd.name}, {"id", docker::short_id(rd.id)}, {"added", added}});
       total += added;
     }
   }

@@ -22,7 +22,7 @@ std::string_view field_name(DriftField f) {
   return "unknown";
 }
 
-LiveContainer live_container(const engine::ContainerInfo& info) {
+LiveContainer live_container(const docker::ContainerInfo& info) {
   return LiveContainer{.name = info.name, .state = info.state, .spec = info.spec};
 }
 
@@ -69,14 +69,14 @@ std::string format_ns(std::int64_t ns) {
   return buf;
 }
 
-bool live_has_check(const std::optional<engine::HealthcheckConfig>& live) {
+bool live_has_check(const std::optional<docker::HealthcheckConfig>& live) {
   return live && !live->test.empty() && live->test.front() != "NONE";
 }
 
 }  // namespace
 
 std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& declared,
-                                             const std::optional<engine::HealthcheckConfig>& live) {
+                                             const std::optional<docker::HealthcheckConfig>& live) {
   if (!declared) return std::nullopt;
   const bool declared_disabled =
       declared->disabled || (!declared->test.empty() && declared->test.front() == "NONE");
@@ -115,7 +115,7 @@ std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& d
   return out;
 }
 
-engine::RestartPolicy declared_restart_policy(const Service& service) {
+docker::RestartPolicy declared_restart_policy(const Service& service) {
   std::string r = service.restart;
   if (r.empty() && service.deploy_restart_condition) {
     // deploy.restart_policy as Compose v2 maps it onto the engine's policy.
@@ -139,11 +139,11 @@ engine::RestartPolicy declared_restart_policy(const Service& service) {
   return {r, 0};
 }
 
-std::optional<std::string> restart_drift(const Service& service, const engine::RestartPolicy& live) {
-  const engine::RestartPolicy want = declared_restart_policy(service);
-  engine::RestartPolicy have = live;
+std::optional<std::string> restart_drift(const Service& service, const docker::RestartPolicy& live) {
+  const docker::RestartPolicy want = declared_restart_policy(service);
+  docker::RestartPolicy have = live;
   if (have.name.empty()) have.name = "no";
-  auto show = [](const engine::RestartPolicy& p) {
+  auto show = [](const docker::RestartPolicy& p) {
     return p.name == "on-failure" && p.maximum_retry_count > 0 ? p.name + ":" + std::to_string(p.maximum_retry_count)
                                                                : p.name;
   };

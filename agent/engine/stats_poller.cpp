@@ -5,7 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "composewatch/cgroup/api_stats.h"
+#include "composewatch/docker/api_stats.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::engine {
@@ -48,10 +48,10 @@ asio::awaitable<void> ApiStatsPoller::round() {
       const Target& t = (*ts)[rd->next++];
       try {
         std::string body = co_await c->get("/containers/" + t.id + "/stats?stream=false&one-shot=true");
-        if (auto s = cgroup::parse_api_stats(body, t.network_mode)) rd->out->by_id[t.id] = *s;
+        if (auto s = docker::parse_api_stats(body, t.network_mode)) rd->out->by_id[t.id] = *s;
       } catch (const EngineError& e) {
         ++rd->failed;
-        log::debug("stats from the engine API failed", {{"id", short_id(t.id)}, {"error", e.what()}});
+        log::debug("stats from the engine API failed", {{"id", docker::short_id(t.id)}, {"error", e.what()}});
       }
     }
   };

@@ -68,13 +68,13 @@ void Tracker::enqueue_inspect(const std::string& id) {
 }
 
 void Tracker::on_line(std::string_view line) {
-  auto parsed = parse_event(line);
+  auto parsed = docker::parse_event(line);
   if (!parsed.event) {
     ++parse_errors_;
     log::warn("engine event stream: skipped a line", {{"error", parsed.error}, {"bytes", line.size()}});
     return;
   }
-  const Event& e = *parsed.event;
+  const docker::Event& e = *parsed.event;
   if (!dedup_.first_time(e)) return;  // replayed after a reconnect: already counted
   if (model_.apply(e) == state::Followup::inspect) enqueue_inspect(e.actor_id);
 }
@@ -97,7 +97,7 @@ asio::awaitable<void> Tracker::inspector() {
       }
     } catch (const EngineError& e) {
       // The stream notices a dead engine too; the re-list after reconnecting repairs this.
-      log::debug("inspect failed", {{"id", short_id(id)}, {"error", e.what()}});
+      log::debug("inspect failed", {{"id", docker::short_id(id)}, {"error", e.what()}});
     }
   }
 }
@@ -122,10 +122,10 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   std::int64_t replay_first = 0, until = now_nano();
   std::size_t replayed = 0;
   if (since) {
-    const std::string body = co_await client->get("/events?since=" + format_since(*since) + "&until=" + format_since(until));
-    LineSplitter lines(options_.client.event_line_limit);
+    const std::string body = co_await client->get("/events?since=" + docker::format_since(*since) + "&until=" + docker::format_since(until));
+    docker::LineSplitter lines(options_.client.event_line_limit);
     lines.feed(body, [&](std::string_view line) {
-      if (auto parsed = parse_event(line); parsed.event) {
+      if (auto parsed = docker::parse_event(line); parsed.event) {
         if (replayed++ == 0) replay_first = parsed.event->time_nano;
       }
       on_line(line);
@@ -163,7 +163,7 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
       std::string started;
       for (const auto& n : check.missed_starts) started += (started.empty() ? "" : ",") + n;
       log::warn("events were missed while the stream was down: the engine could not replay them all",
-                {{"since", format_since(*since)},
+                {{"since", docker::format_since(*since)},
                  {"gap_seconds", check.gap_seconds},
                  {"replayed", replayed},
                  {"buffer_overrun", check.buffer_overrun},
@@ -180,7 +180,7 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
              {"host", endpoint_.text},
              {"api_version", client->api_version()},
              {"containers", infos.size()},
-             {"resumed_since", since ? format_since(*since) : std::string()},
+             {"resumed_since", since ? docker::format_since(*since) : std::string()},
              {"replayed", replayed}});
   connected_before_ = true;
   established = true;

@@ -31,7 +31,7 @@ std::shared_ptr<const cgroup::Reader> v1_reader() {
 
 void start(state::StateModel& m, const std::string& id, int pid) {
   m.apply(test_support::container_event("start", id, "api", 1000, "img:1", {}));
-  engine::ContainerInfo c;
+  docker::ContainerInfo c;
   c.id = id;
   c.name = "api";
   c.state = "running";

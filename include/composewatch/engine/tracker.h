@@ -14,7 +14,7 @@
 #include <unordered_set>
 
 #include "composewatch/engine/client.h"
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/event.h"
 #include "composewatch/engine/liveness.h"
 #include "composewatch/state/model.h"
 #include "composewatch/state/saved.h"
@@ -69,7 +69,7 @@ class Tracker {
   state::StateModel& model_;
   TrackerOptions options_;
   std::shared_ptr<Client> client_;  // of the current connection; null while disconnected
-  EventDeduplicator dedup_;
+  docker::EventDeduplicator dedup_;
   std::deque<std::string> inspect_queue_;
   std::unordered_set<std::string> inspect_pending_;
   std::unique_ptr<Wakeup> wakeup_;

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 
 inline constexpr std::string_view kLabelProject = "com.docker.compose.project";
 inline constexpr std::string_view kLabelService = "com.docker.compose.service";
@@ -107,4 +107,4 @@ std::optional<double> parse_rfc3339(std::string_view s);
 // 12-hex short id.
 inline std::string short_id(std::string_view id) { return std::string(id.substr(0, 12)); }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker
