@@ -1,4 +1,4 @@
-#include "composewatch/cgroup/oom_folder.h"
+#include "composewatch/jobs/oom_folder.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -8,11 +8,11 @@
 #include "composewatch/docker/container.h"
 #include "composewatch/log/log.h"
 
-namespace composewatch::cgroup {
+namespace composewatch::jobs {
 
 namespace asio = boost::asio;
 
-OomFolder::OomFolder(asio::any_io_executor ex, std::shared_ptr<const Reader> reader, state::StateModel& model,
+OomFolder::OomFolder(asio::any_io_executor ex, std::shared_ptr<const cgroup::Reader> reader, state::StateModel& model,
                      std::chrono::seconds every)
     : ex_(std::move(ex)), reader_(std::move(reader)), model_(model), every_(every) {}
 
@@ -50,4 +50,4 @@ asio::awaitable<void> OomFolder::run() {
   }
 }
 
-}  // namespace composewatch::cgroup
+}  // namespace composewatch::jobs
