@@ -29,7 +29,7 @@ CheckOptions check_options(const config::CommandLine& cl) {
 namespace {
 
 std::vector<compose::ProjectState> load_projects(const config::AgentConfig& cfg, const CheckOptions& o,
-                                                 const std::vector<compose::LiveContainer>& live) {
+                                                 const std::vector<docker::LiveContainer>& live) {
   if (o.files.empty() && o.project_directory.empty()) return known_projects(cfg, live);
   const auto env = process_environment();
   const auto configured = compose::configured_sources(cfg.compose_projects);

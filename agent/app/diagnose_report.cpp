@@ -246,9 +246,9 @@ ComposeSection compose_section(const HostFacts& f) {
     s.error = f.projects_error.empty() ? "not read" : f.projects_error;
     return s;
   }
-  std::vector<compose::LiveContainer> live;
+  std::vector<docker::LiveContainer> live;
   if (f.containers)
-    for (const auto& c : *f.containers) live.push_back(compose::live_container(c));
+    for (const auto& c : *f.containers) live.push_back(docker::live_container(c));
   for (const auto& p : *f.projects) {
     ProjectRow row;
     row.name = p.name;

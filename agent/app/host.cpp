@@ -28,7 +28,7 @@ docker::SystemDf system_df(const config::AgentConfig& cfg) {
 }
 
 std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
-                                                  const std::vector<compose::LiveContainer>& live) {
+                                                  const std::vector<docker::LiveContainer>& live) {
   const auto env = process_environment();
   std::vector<compose::ProjectState> out;
   for (const auto& src : compose::merge_sources(compose::configured_sources(cfg.compose_projects),
@@ -37,10 +37,10 @@ std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg
   return out;
 }
 
-std::vector<compose::LiveContainer> live_containers(const std::vector<docker::ContainerInfo>& infos) {
-  std::vector<compose::LiveContainer> live;
+std::vector<docker::LiveContainer> live_containers(const std::vector<docker::ContainerInfo>& infos) {
+  std::vector<docker::LiveContainer> live;
   live.reserve(infos.size());
-  for (const auto& info : infos) live.push_back(compose::live_container(info));
+  for (const auto& info : infos) live.push_back(docker::live_container(info));
   return live;
 }
 

@@ -221,7 +221,7 @@ struct ProjectView {
 std::map<std::string, ProjectView> group_projects(const state::Snapshot& s) {
   std::map<std::string, ProjectView> projects;
   if (s.compose) {
-    const auto live = compose::live_containers(s.containers);
+    const auto live = state::live_containers(s.containers);
     for (const auto& p : s.compose->projects) {
       ProjectView& v = projects[p.name];
       v.name = p.name;

@@ -411,4 +411,15 @@ void StateModel::publish(Clock::time_point now) {
   published_.store(std::move(snap));
 }
 
+std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records) {
+  std::vector<docker::LiveContainer> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    if (!r.present) continue;
+    docker::LiveContainer c{.name = r.name, .state = r.state, .spec = r.spec};
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace composewatch::state

@@ -7,6 +7,8 @@
 #include "composewatch/compose/drift.h"
 
 using namespace composewatch::compose;
+using composewatch::docker::LiveContainer;
+using composewatch::docker::live_container;
 using composewatch::docker::HealthcheckConfig;
 using composewatch::docker::RestartPolicy;
 

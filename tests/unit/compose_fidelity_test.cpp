@@ -69,8 +69,8 @@ class ComposeFidelity : public ::testing::Test {
   fs::path dir_;
 };
 
-cc::LiveContainer live(const std::string& project, const std::string& service, const std::string& image) {
-  cc::LiveContainer c;
+composewatch::docker::LiveContainer live(const std::string& project, const std::string& service, const std::string& image) {
+  composewatch::docker::LiveContainer c;
   c.name = project + "_" + service + "_1";
   c.state = "running";
   c.spec.compose.project = project;
@@ -564,7 +564,7 @@ TEST_F(ComposeFidelity, EnvFilesTheAgentMayNotReadAreWarnings) {
 // ---- discovery from Compose v2's labels -----------------------------------------------
 
 TEST_F(ComposeFidelity, DiscoveryReadsComposeV2ProjectLabels) {
-  cc::LiveContainer c = live("shop", "web", "app:1");
+  composewatch::docker::LiveContainer c = live("shop", "web", "app:1");
   c.spec.compose.working_dir = "/srv/shop";
   c.spec.compose.config_files = "/srv/shop/compose.yaml,/srv/shop/compose.prod.yaml";
   c.spec.labels["com.docker.compose.project.environment_file"] = "/srv/shop/.env,/srv/shop/prod.env";

@@ -19,11 +19,11 @@ std::vector<docker::ContainerInfo> inspect_containers(const config::AgentConfig&
 // each loaded (and linted) now. Never throws for bad files: a project that cannot be
 // loaded is invalid with the reason.
 std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
-                                                  const std::vector<compose::LiveContainer>& live);
+                                                  const std::vector<docker::LiveContainer>& live);
 
 // GET /system/df under disk.timeout. Throws engine::EngineError or docker::ParseError.
 docker::SystemDf system_df(const config::AgentConfig& cfg);
 
-std::vector<compose::LiveContainer> live_containers(const std::vector<docker::ContainerInfo>& infos);
+std::vector<docker::LiveContainer> live_containers(const std::vector<docker::ContainerInfo>& infos);
 
 }  // namespace composewatch::app

@@ -24,17 +24,6 @@ inline constexpr std::array<DriftField, 6> kDriftFields = {DriftField::image,   
                                                            DriftField::restart_policy, DriftField::replicas};
 std::string_view field_name(DriftField f);
 
-// What drift and discovery read of a live container: from inspect (docker::ContainerInfo)
-// or from the state model's record of it.
-struct LiveContainer {
-  std::string name;
-  std::string state;  // running, exited, ...
-  docker::ContainerSpec spec;
-
-  const std::string& project() const { return spec.compose.project; }
-  const std::string& service() const { return spec.compose.service; }
-};
-LiveContainer live_container(const docker::ContainerInfo& info);
 
 // The engine's defaults for a healthcheck duration or count left at 0.
 inline constexpr std::int64_t kDefaultHealthIntervalNs = 30'000'000'000;
@@ -82,7 +71,7 @@ struct FieldDrift {
 // Every configuration field (all but replicas) of one container against its service,
 // except the fields the service's model does not know (Service::unknown).
 std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
-                                        const LiveContainer& container);
+                                        const docker::LiveContainer& container);
 
 // A field not compared because its declared value depends on variables that had no
 // value where the project was loaded (the agent's environment is not the deployer's).
@@ -125,7 +114,7 @@ struct DriftOptions {
 // project's name are read). Active services are always reported; profile-disabled ones
 // only when they have containers. Containers of services the file does not declare at
 // all are orphans.
-ProjectDrift compare_project(const Project& project, const std::vector<LiveContainer>& containers,
+ProjectDrift compare_project(const Project& project, const std::vector<docker::LiveContainer>& containers,
                              DriftOptions options = {});
 
 

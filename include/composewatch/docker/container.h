@@ -90,6 +90,20 @@ struct ContainerInfo {
   const std::string& service() const { return spec.compose.service; }
 };
 
+// A container as Compose discovery, drift and prune read it: its name, state and spec,
+// from an inspect or from the state model's record of it.
+struct LiveContainer {
+  std::string name;
+  std::string state;  // running, exited, ...
+  ContainerSpec spec;
+
+  const std::string& project() const { return spec.compose.project; }
+  const std::string& service() const { return spec.compose.service; }
+};
+inline LiveContainer live_container(const ContainerInfo& info) {
+  return LiveContainer{.name = info.name, .state = info.state, .spec = info.spec};
+}
+
 struct ParseError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

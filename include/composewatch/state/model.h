@@ -77,6 +77,9 @@ struct ContainerRecord {
   const std::string& service() const { return spec.compose.service; }
 };
 
+// The records of the containers that exist, as Compose discovery and drift read them.
+std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records);
+
 struct EventCount {
   std::string type, action;
   std::uint64_t count = 0;
