@@ -7,7 +7,7 @@
 // drift stays meaningful while composewatch_compose_project_valid says 0.
 //
 // Pure functions here but load_source, which reads files (ProjectWatcher, in
-// compose/watch.h, keeps them loaded in the agent).
+// jobs/compose_watcher.h, keeps them loaded in the agent).
 
 #include <chrono>
 #include <map>

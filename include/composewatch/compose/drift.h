@@ -30,7 +30,7 @@ inline constexpr std::int64_t kDefaultHealthIntervalNs = 30'000'000'000;
 inline constexpr std::int64_t kDefaultHealthTimeoutNs = 30'000'000'000;
 inline constexpr int kDefaultHealthRetries = 3;
 
-// Image references are the engine's (engine/image_ref.h); drift, prune and disk read them here too.
+// Image references are the engine's (docker/image_ref.h); drift, prune and disk read them here too.
 using docker::ImageRef;
 using docker::normalize_image_ref;
 using docker::parse_image_ref;
