@@ -10,9 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)cg::parse_u64(text);
   (void)cg::parse_v1_limit(text);
   (void)cg::parse_v2_limit(text);
-  for (const char* key : {"total_inactive_file", "inactive_file", "oom_kill", "usage_usec", "throttled_time"}) {
-    if (auto v = cg::flat_keyed(text, key)) (void)cg::working_set(*v, cg::flat_keyed(text, "inactive_file"));
-  }
+  for (const char* key : {"total_inactive_file", "inactive_file", "oom_kill", "usage_usec", "throttled_time"})
+    (void)cg::flat_keyed(text, key);
   (void)cg::parse_blkio_v1(text);
   (void)cg::parse_io_stat_v2(text);
   (void)cg::parse_net_dev(text);

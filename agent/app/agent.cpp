@@ -24,17 +24,17 @@
 #include "composewatch/app/systemd_notify.h"
 #include "composewatch/autoheal/healer.h"
 #include "composewatch/autoheal/policy.h"
-#include "composewatch/cgroup/oom_folder.h"
+#include "composewatch/jobs/oom_folder.h"
 #include "composewatch/cgroup/source.h"
-#include "composewatch/compose/watch.h"
+#include "composewatch/jobs/compose_watcher.h"
 #include "composewatch/disk/collector.h"
-#include "composewatch/engine/stats_poller.h"
-#include "composewatch/engine/tracker.h"
+#include "composewatch/jobs/stats_poller.h"
+#include "composewatch/jobs/event_follower.h"
 #include "composewatch/images/checker.h"
 #include "composewatch/log/log.h"
 #include "composewatch/prune/host_lock.h"
 #include "composewatch/prune/scheduler.h"
-#include "composewatch/state/saver.h"
+#include "composewatch/jobs/state_saver.h"
 #include "composewatch/state/store.h"
 #include "composewatch/http/server.h"
 #include "composewatch/metrics/collector.h"
@@ -188,7 +188,7 @@ asio::awaitable<std::string> fetch_info(engine::Endpoint ep, engine::ClientOptio
 // nullopt then.
 std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfig& cfg, const engine::Endpoint& ep,
                                                         asio::io_context& ioc, const bool& stop_requested) {
-  std::optional<cgroup::EngineCgroupInfo> info;
+  std::optional<docker::EngineCgroupInfo> info;
   if (cfg.stats_source != "api") {
     engine::ClientOptions o;
     o.connect_timeout = std::chrono::seconds(2);
@@ -209,7 +209,7 @@ std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfi
     if (stop_requested) return std::nullopt;
     try {
       if (answer->error) std::rethrow_exception(answer->error);
-      info = cgroup::parse_engine_info(answer->body);
+      info = docker::parse_engine_info(answer->body);
     } catch (const std::exception& e) {
       spdlog::debug("stats source: GET /info: {}", e.what());
     }
@@ -287,7 +287,7 @@ int run_agent(const config::AgentConfig& cfg) {
     return 0;
   }
   cgroup::SourceChoice stats_source = std::move(*stats_source_or_stop);
-  engine::ApiStatsOptions api_stats;
+  jobs::ApiStatsOptions api_stats;
   if (stats_source.reader)
     spdlog::info("container resources from cgroups: {}", stats_source.reason);
   else
@@ -336,7 +336,7 @@ int run_agent(const config::AgentConfig& cfg) {
                server.local_address(), endpoint.text,
                cfg.config_file.empty() ? std::string(", no config file") : ", config " + cfg.config_file);
 
-  engine::Tracker tracker(ex, endpoint, model);
+  jobs::EventFollower tracker(ex, endpoint, model);
   // Counters and the stream position of the last run: the first connect resumes there.
   std::error_code dir_error;
   std::filesystem::create_directories(cfg.state_dir, dir_error);
@@ -347,13 +347,13 @@ int run_agent(const config::AgentConfig& cfg) {
     model.publish();
     log::info("saved state loaded", {{"file", state_file.path().string()},
                                      {"containers", saved->containers.size()},
-                                     {"resume_from", engine::format_since(saved->stream.live_until_nano)}});
+                                     {"resume_from", docker::format_since(saved->stream.live_until_nano)}});
   }
-  state::StateSaver state_saver(ex, model, state_file, [&] { return tracker.position(); });
+  jobs::StateSaver state_saver(ex, model, state_file, [&] { return tracker.position(); });
   jobs.start("events", [&] { return tracker.run(); });
   jobs.start("state", [&] { return state_saver.run(); });
-  std::optional<cgroup::OomFolder> oom_folder;
-  std::optional<engine::ApiStatsPoller> stats_poller;
+  std::optional<jobs::OomFolder> oom_folder;
+  std::optional<jobs::ApiStatsPoller> stats_poller;
   if (stats_source.reader) {
     oom_folder.emplace(ex, stats_source.reader, model);
     jobs.start("oom-folder", [&] { return oom_folder->run(); });
@@ -361,7 +361,7 @@ int run_agent(const config::AgentConfig& cfg) {
     stats_poller.emplace(ex, endpoint, model, api_stats);
     jobs.start("stats-poller", [&] { return stats_poller->run(); });
   }
-  compose::ProjectWatcher compose_projects(ex, model, cfg.compose_projects,
+  jobs::ProjectWatcher compose_projects(ex, model, cfg.compose_projects,
                                            {.environment = app::process_environment()});
   jobs.start("compose-watcher", [&] { return compose_projects.run(); });
   disk::DiskCollector disk_usage(ex, endpoint, model, {.interval = cfg.disk_interval, .timeout = cfg.disk_timeout});

@@ -29,7 +29,7 @@ CheckOptions check_options(const config::CommandLine& cl) {
 namespace {
 
 std::vector<compose::ProjectState> load_projects(const config::AgentConfig& cfg, const CheckOptions& o,
-                                                 const std::vector<compose::LiveContainer>& live) {
+                                                 const std::vector<docker::LiveContainer>& live) {
   if (o.files.empty() && o.project_directory.empty()) return known_projects(cfg, live);
   const auto env = process_environment();
   const auto configured = compose::configured_sources(cfg.compose_projects);
@@ -86,7 +86,7 @@ std::string context_size_text(const images::ContextSize& c) {
 
 std::string image_text(const images::ServiceImage& i) {
   std::string s = (i.image.empty() ? std::string("?") : i.image) + " (" +
-                  engine::short_id(i.config.id.starts_with("sha256:") ? i.config.id.substr(7) : i.config.id) + "), " +
+                  docker::short_id(i.config.id.starts_with("sha256:") ? i.config.id.substr(7) : i.config.id) + "), " +
                   images::human_bytes(std::uint64_t(std::max<std::int64_t>(0, i.config.size)));
   const std::string user = i.has_container_user ? i.container_user : i.config.user;
   s += ", runs as " + (user.empty() ? std::string("root (no user set)") : user);
@@ -320,7 +320,7 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
 }  // namespace
 
 int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::ostream& out, std::ostream& err) {
-  std::vector<engine::ContainerInfo> infos;
+  std::vector<docker::ContainerInfo> infos;
   try {
     infos = inspect_containers(cfg);
   } catch (const std::exception& e) {
@@ -386,7 +386,7 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
 }
 
 std::map<std::string, std::vector<std::string>> drift_by_container(const config::AgentConfig& cfg,
-                                                                   const std::vector<engine::ContainerInfo>& containers) {
+                                                                   const std::vector<docker::ContainerInfo>& containers) {
   std::map<std::string, std::vector<std::string>> out;
   try {
     const auto live = live_containers(containers);

@@ -86,17 +86,17 @@ class Gatherer {
       f_.engine_error = e.what();
       co_return;
     }
-    std::optional<cgroup::EngineCgroupInfo> cgroup_info;
+    std::optional<docker::EngineCgroupInfo> cgroup_info;
     co_await section(f_.info_error, [&]() -> asio::awaitable<void> {
       const std::string info = co_await client_.get("/info");
-      cgroup_info = cgroup::parse_engine_info(info);
-      f_.docker_root_dir = engine::parse_docker_root_dir(info);
+      cgroup_info = docker::parse_engine_info(info);
+      f_.docker_root_dir = docker::parse_docker_root_dir(info);
     });
     co_await section(f_.containers_error, [&]() -> asio::awaitable<void> {
       f_.containers = co_await client_.inspect_all();
     });
     co_await section(f_.df_error, [&]() -> asio::awaitable<void> {
-      f_.df = engine::parse_system_df(co_await df_client_.get("/system/df"));
+      f_.df = docker::parse_system_df(co_await df_client_.get("/system/df"));
     });
     read_oom_kills(cgroup_info);
     co_await read_logs();
@@ -121,7 +121,7 @@ class Gatherer {
     }
   }
 
-  void read_oom_kills(const std::optional<cgroup::EngineCgroupInfo>& info) {
+  void read_oom_kills(const std::optional<docker::EngineCgroupInfo>& info) {
     if (!f_.containers) return;
     std::shared_ptr<const cgroup::Reader> reader;
     try {
@@ -151,7 +151,7 @@ class Gatherer {
       co_await section(f_.logs_error[c.id], [&]() -> asio::awaitable<void> {
         const std::string body = co_await client_.get("/containers/" + c.id + "/logs?stdout=1&stderr=1&tail=" +
                                                       std::to_string(options_.log_lines) + "&timestamps=0");
-        f_.logs[c.id] = engine::demux_logs(body, c.tty);
+        f_.logs[c.id] = docker::demux_logs(body, c.tty);
       });
       if (f_.logs_error[c.id].empty()) f_.logs_error.erase(c.id);
     }
@@ -161,7 +161,7 @@ class Gatherer {
     if (!f_.df) co_return;
     for (const auto* img : largest_images(*f_.df, rules_.largest_images)) {
       co_await section(f_.history_error[img->id], [&]() -> asio::awaitable<void> {
-        f_.history[img->id] = engine::parse_image_history(co_await client_.get("/images/" + img->id + "/history"));
+        f_.history[img->id] = docker::parse_image_history(co_await client_.get("/images/" + img->id + "/history"));
       });
       if (f_.history_error[img->id].empty()) f_.history_error.erase(img->id);
     }
@@ -211,13 +211,13 @@ HostFacts gather_host_facts(const config::AgentConfig& cfg, const DiagnoseOption
   }
 
   try {
-    static const std::vector<engine::ContainerInfo> none;
+    static const std::vector<docker::ContainerInfo> none;
     f.projects = known_projects(cfg, live_containers(f.containers ? *f.containers : none));
   } catch (const std::exception& e) {
     f.projects_error = e.what();
   }
   if (f.projects && f.engine_error.empty()) {
-    static const std::vector<engine::ContainerInfo> none;
+    static const std::vector<docker::ContainerInfo> none;
     HostImageReport images = host_image_report(cfg, *f.projects, f.containers ? *f.containers : none);
     f.image_checks = std::move(images.services);
     f.image_checks_error = std::move(images.error);

@@ -226,7 +226,7 @@ std::string duration(double seconds) {
 }
 
 void text_troubled(std::ostream& out, const TroubledContainer& t, std::size_t log_lines, double now) {
-  const engine::ContainerInfo& c = t.container;
+  const docker::ContainerInfo& c = t.container;
   std::string head = c.name;
   if (!c.project().empty()) head += " (project " + c.project() + ", service " + c.service() + ")";
   out << "    " << head << "\n";
@@ -258,7 +258,7 @@ void text_troubled(std::ostream& out, const TroubledContainer& t, std::size_t lo
   } else {
     out << "      last " << t.logs.size() << " log line" << (t.logs.size() == 1 ? "" : "s") << ":\n";
     for (const auto& l : t.logs)
-      out << "        " << (l.stream == engine::LogLine::Stream::stderr_ ? "stderr" : "stdout") << " | "
+      out << "        " << (l.stream == docker::LogLine::Stream::stderr_ ? "stderr" : "stdout") << " | "
           << terminal_safe(l.text) << "\n";
   }
 }
@@ -285,7 +285,7 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
   } else {
     const auto& s = *r.disk.summary;
     std::vector<std::vector<std::string>> rows = {{"KIND", "SIZE", "RECLAIMABLE", "", "OBJECTS", "ACTIVE"}};
-    auto row = [&](const char* kind, const engine::DiskKindUsage& k) {
+    auto row = [&](const char* kind, const docker::DiskKindUsage& k) {
       rows.push_back({kind, config::format_size(k.total_bytes), config::format_size(k.reclaimable_bytes),
                       "(" + percent(double(k.reclaimable_bytes), double(k.total_bytes)) + ")",
                       std::to_string(k.objects), std::to_string(k.active)});
@@ -354,7 +354,7 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
           << (r.volumes.unreferenced == 1 ? "" : "s") << ", " << config::format_size(r.volumes.unreferenced_bytes) << "\n";
       std::vector<std::vector<std::string>> rows;
       for (const auto& v : r.volumes.largest_unreferenced) {
-        std::string name = v.anonymous ? engine::short_id(v.name) + "\xE2\x80\xA6 (anonymous)" : ellipsize(v.name, 60);
+        std::string name = v.anonymous ? docker::short_id(v.name) + "\xE2\x80\xA6 (anonymous)" : ellipsize(v.name, 60);
         if (!v.project.empty()) name += " (project " + v.project + ")";
         rows.push_back({v.size_bytes >= 0 ? config::format_size(v.size_bytes) : std::string("?"), name});
       }
@@ -454,7 +454,7 @@ namespace {
 json::value str_or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
 json::value time_or_null(const std::optional<double>& t) { return t ? json::value(rfc3339(*t)) : json::value(nullptr); }
 
-json::object kind_json(const engine::DiskKindUsage& k) {
+json::object kind_json(const docker::DiskKindUsage& k) {
   return {{"size_bytes", k.total_bytes},
           {"reclaimable_bytes", k.reclaimable_bytes},
           {"objects", k.objects},
@@ -548,7 +548,7 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
     json::array reasons, logs;
     for (auto reason : t.reasons) reasons.emplace_back(trouble_name(reason));
     for (const auto& l : t.logs)
-      logs.push_back(json::object{{"stream", l.stream == engine::LogLine::Stream::stderr_ ? "stderr" : "stdout"},
+      logs.push_back(json::object{{"stream", l.stream == docker::LogLine::Stream::stderr_ ? "stderr" : "stdout"},
                                   {"text", valid_utf8(l.text)}});
     troubled.push_back(json::object{
         {"name", t.container.name},

@@ -24,7 +24,7 @@ std::string_view trouble_name(Trouble t) {
   return "unknown";
 }
 
-std::vector<Trouble> troubles(const engine::ContainerInfo& c, std::optional<std::uint64_t> cgroup_oom_kills,
+std::vector<Trouble> troubles(const docker::ContainerInfo& c, std::optional<std::uint64_t> cgroup_oom_kills,
                               const DiagnoseRules& rules) {
   std::vector<Trouble> out;
   if (c.oom_killed || cgroup_oom_kills.value_or(0) > 0) out.push_back(Trouble::oom_killed);
@@ -38,8 +38,8 @@ std::vector<Trouble> troubles(const engine::ContainerInfo& c, std::optional<std:
   return out;
 }
 
-std::vector<const engine::ImageSummary*> largest_images(const engine::SystemDf& df, std::size_t n) {
-  std::vector<const engine::ImageSummary*> v;
+std::vector<const docker::ImageSummary*> largest_images(const docker::SystemDf& df, std::size_t n) {
+  std::vector<const docker::ImageSummary*> v;
   v.reserve(df.images.size());
   for (const auto& img : df.images) v.push_back(&img);
   std::sort(v.begin(), v.end(),
@@ -82,8 +82,8 @@ std::string short_created_by(std::string_view created_by, std::size_t columns) {
   return s;
 }
 
-std::vector<engine::ImageLayer> largest_layers(const std::vector<engine::ImageLayer>& history, std::size_t n) {
-  std::vector<engine::ImageLayer> v;
+std::vector<docker::ImageLayer> largest_layers(const std::vector<docker::ImageLayer>& history, std::size_t n) {
+  std::vector<docker::ImageLayer> v;
   for (const auto& l : history)
     if (l.size > 0) v.push_back(l);
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.size > b.size; });
@@ -95,7 +95,7 @@ std::string ImageRow::display_name() const {
   if (tags.empty()) {
     std::string_view hex = id;
     if (hex.starts_with("sha256:")) hex.remove_prefix(7);
-    return "<none> " + engine::short_id(hex);
+    return "<none> " + docker::short_id(hex);
   }
   std::string s;
   for (const auto& t : tags) s += (s.empty() ? "" : ", ") + t;
@@ -126,7 +126,7 @@ DiskSection disk_section(const HostFacts& f) {
     d.error = or_reason(f.df_error);
     return d;
   }
-  d.summary = engine::summarize(*f.df);
+  d.summary = docker::summarize(*f.df);
   const auto& s = *d.summary;
   d.reclaimable_bytes = s.images.reclaimable_bytes + s.containers.reclaimable_bytes + s.volumes.reclaimable_bytes +
                         s.build_cache.reclaimable_bytes;
@@ -189,7 +189,7 @@ VolumesSection volumes_section(const HostFacts& f, const DiagnoseRules& rules) {
     if (vol.ref_count != 0) continue;
     ++v.unreferenced;
     if (vol.size > 0) v.unreferenced_bytes += vol.size;
-    auto project = vol.labels.find(std::string(engine::kLabelProject));
+    auto project = vol.labels.find(std::string(docker::kLabelProject));
     v.largest_unreferenced.push_back(
         {vol.name, project == vol.labels.end() ? std::string() : project->second, vol.size, vol.anonymous()});
   }
@@ -246,9 +246,9 @@ ComposeSection compose_section(const HostFacts& f) {
     s.error = f.projects_error.empty() ? "not read" : f.projects_error;
     return s;
   }
-  std::vector<compose::LiveContainer> live;
+  std::vector<docker::LiveContainer> live;
   if (f.containers)
-    for (const auto& c : *f.containers) live.push_back(compose::live_container(c));
+    for (const auto& c : *f.containers) live.push_back(docker::live_container(c));
   for (const auto& p : *f.projects) {
     ProjectRow row;
     row.name = p.name;
@@ -289,13 +289,13 @@ std::string docker_memory(std::int64_t bytes) {
 }
 
 std::string where(const TroubledContainer& t) {
-  const engine::ContainerInfo& c = t.container;
+  const docker::ContainerInfo& c = t.container;
   if (c.project().empty()) return "container " + c.name;
   return "container " + c.name + " (service " + c.service() + " of project " + c.project() + ")";
 }
 
 void container_steps(const TroubledContainer& t, std::vector<NextStep>& steps) {
-  const engine::ContainerInfo& c = t.container;
+  const docker::ContainerInfo& c = t.container;
   const std::string name = quote_sh(c.name);
   switch (t.rule()) {
     case Trouble::oom_killed:

@@ -7,20 +7,20 @@
 
 namespace composewatch::app {
 
-std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig& cfg) {
+std::vector<docker::ContainerInfo> inspect_containers(const config::AgentConfig& cfg) {
   const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
-  return detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::vector<engine::ContainerInfo>> {
+  return detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::vector<docker::ContainerInfo>> {
     engine::Client client(ex, ep, detail::oneshot_client_options());
     co_await client.negotiate();
     co_return co_await client.inspect_all();
   });
 }
 
-engine::SystemDf system_df(const config::AgentConfig& cfg) {
+docker::SystemDf system_df(const config::AgentConfig& cfg) {
   const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
   engine::ClientOptions o = detail::oneshot_client_options();
   o.request_timeout = cfg.disk_timeout;
-  return engine::parse_system_df(detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::string> {
+  return docker::parse_system_df(detail::run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<std::string> {
     engine::Client client(ex, ep, o);
     co_await client.negotiate();
     co_return co_await client.get("/system/df");
@@ -28,7 +28,7 @@ engine::SystemDf system_df(const config::AgentConfig& cfg) {
 }
 
 std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
-                                                  const std::vector<compose::LiveContainer>& live) {
+                                                  const std::vector<docker::LiveContainer>& live) {
   const auto env = process_environment();
   std::vector<compose::ProjectState> out;
   for (const auto& src : compose::merge_sources(compose::configured_sources(cfg.compose_projects),
@@ -37,10 +37,10 @@ std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg
   return out;
 }
 
-std::vector<compose::LiveContainer> live_containers(const std::vector<engine::ContainerInfo>& infos) {
-  std::vector<compose::LiveContainer> live;
+std::vector<docker::LiveContainer> live_containers(const std::vector<docker::ContainerInfo>& infos) {
+  std::vector<docker::LiveContainer> live;
   live.reserve(infos.size());
-  for (const auto& info : infos) live.push_back(compose::live_container(info));
+  for (const auto& info : infos) live.push_back(docker::live_container(info));
   return live;
 }
 

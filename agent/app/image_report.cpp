@@ -11,9 +11,9 @@ namespace composewatch::app {
 
 namespace asio = boost::asio;
 
-std::vector<images::RunningService> running_services(const std::vector<engine::ContainerInfo>& containers) {
+std::vector<images::RunningService> running_services(const std::vector<docker::ContainerInfo>& containers) {
   std::map<std::pair<std::string, std::string>, images::RunningService> by;
-  std::vector<const engine::ContainerInfo*> sorted;
+  std::vector<const docker::ContainerInfo*> sorted;
   for (const auto& c : containers) sorted.push_back(&c);
   std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
   for (const auto* c : sorted) {
@@ -27,7 +27,7 @@ std::vector<images::RunningService> running_services(const std::vector<engine::C
 }
 
 HostImageReport host_image_report(const config::AgentConfig& cfg, const std::vector<compose::ProjectState>& projects,
-                                  const std::vector<engine::ContainerInfo>& containers) {
+                                  const std::vector<docker::ContainerInfo>& containers) {
   HostImageReport out;
   std::vector<images::ServiceReport> builds = images::check_builds(projects);
   std::vector<images::ServiceReport> running;
@@ -53,7 +53,7 @@ HostImageReport host_image_report(const config::AgentConfig& cfg, const std::vec
           } catch (const engine::EngineError& e) {
             if (e.kind != engine::EngineError::Kind::http_status) throw;
             r.image_error = e.what();
-          } catch (const engine::ParseError& e) {
+          } catch (const docker::ParseError& e) {
             r.image_error = e.what();
           }
           reports.push_back(std::move(r));

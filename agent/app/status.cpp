@@ -29,7 +29,7 @@
 
 #include "composewatch/app/check_command.h"
 #include "composewatch/app/commands.h"
-#include "composewatch/cgroup/api_stats.h"
+#include "composewatch/docker/api_stats.h"
 #include "composewatch/cgroup/source.h"
 #include "composewatch/engine/client.h"
 #include "oneshot.h"
@@ -108,22 +108,22 @@ std::optional<AgentCounters> agent_counters(const std::string& listen_address, s
 
 
 struct Inventory {
-  std::vector<engine::ContainerInfo> containers;
+  std::vector<docker::ContainerInfo> containers;
   std::map<std::string, std::uint64_t> memory_used;  // working set, by id, of running containers
 };
 
 // Memory used of running containers: from their cgroups, else (remote or rootless
 // engine, unreadable cgroups) from the engine's one-shot stats.
-std::string memory_cell(const engine::ContainerInfo& c, const std::map<std::string, std::uint64_t>& used) {
+std::string memory_cell(const docker::ContainerInfo& c, const std::map<std::string, std::uint64_t>& used) {
   auto it = used.find(c.id);
   std::string u = it == used.end() ? "-" : config::format_size(std::int64_t(it->second));
   return u + " / " + (c.spec.memory_limit > 0 ? config::format_size(c.spec.memory_limit) : "unlimited");
 }
 
 asio::awaitable<void> read_memory(engine::Client& client, const config::AgentConfig& cfg, Inventory& inv) {
-  std::optional<cgroup::EngineCgroupInfo> info;
+  std::optional<docker::EngineCgroupInfo> info;
   try {
-    info = cgroup::parse_engine_info(co_await client.get("/info"));
+    info = docker::parse_engine_info(co_await client.get("/info"));
   } catch (const engine::EngineError&) {
   }
   std::shared_ptr<const cgroup::Reader> reader;
@@ -142,7 +142,7 @@ asio::awaitable<void> read_memory(engine::Client& client, const config::AgentCon
       continue;
     }
     try {
-      auto s = cgroup::parse_api_stats(co_await client.get("/containers/" + c.id + "/stats?stream=false&one-shot=true"),
+      auto s = docker::parse_api_stats(co_await client.get("/containers/" + c.id + "/stats?stream=false&one-shot=true"),
                                        c.spec.network_mode);
       if (s && s->memory_working_set_bytes) inv.memory_used[c.id] = *s->memory_working_set_bytes;
     } catch (const engine::EngineError&) {
@@ -162,7 +162,7 @@ asio::awaitable<Inventory> inventory(engine::Endpoint ep, const config::AgentCon
 }  // namespace
 
 int run_status(const config::AgentConfig& cfg, const std::string& format, std::ostream& out, std::ostream& err) {
-  std::vector<engine::ContainerInfo> containers;
+  std::vector<docker::ContainerInfo> containers;
   std::map<std::string, std::uint64_t> memory_used;
   try {
     engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
@@ -195,7 +195,7 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
       o["project"] = c.project();
       o["service"] = c.service();
       o["container"] = c.name;
-      o["id"] = engine::short_id(c.id);
+      o["id"] = docker::short_id(c.id);
       o["image"] = c.spec.image;
       o["state"] = c.state;
       o["health"] = c.health;

@@ -221,7 +221,7 @@ struct ProjectView {
 std::map<std::string, ProjectView> group_projects(const state::Snapshot& s) {
   std::map<std::string, ProjectView> projects;
   if (s.compose) {
-    const auto live = compose::live_containers(s.containers);
+    const auto live = state::live_containers(s.containers);
     for (const auto& p : s.compose->projects) {
       ProjectView& v = projects[p.name];
       v.name = p.name;
@@ -269,7 +269,7 @@ std::size_t distinct_checks(const std::vector<const compose::LintFinding*>& find
   return checks.size();
 }
 
-std::optional<cgroup::ResourceStats> resources_of(const state::Snapshot& s, const state::ContainerRecord& r,
+std::optional<docker::ResourceStats> resources_of(const state::Snapshot& s, const state::ContainerRecord& r,
                                                   const StatusPageOptions& o) {
   // The containers the resource collector reports.
   if (!r.present || (r.state != "running" && r.state != "paused")) return std::nullopt;
@@ -277,7 +277,7 @@ std::optional<cgroup::ResourceStats> resources_of(const state::Snapshot& s, cons
   if (!s.api_stats) return std::nullopt;
   const auto it = s.api_stats->by_id.find(r.id);
   if (it == s.api_stats->by_id.end()) return std::nullopt;
-  cgroup::ResourceStats st = it->second;
+  docker::ResourceStats st = it->second;
   // As the collector does: the API's limit is the host's memory when unlimited.
   if (r.spec.memory_limit > 0) st.memory_limit_bytes = std::uint64_t(r.spec.memory_limit);
   return st;
@@ -542,7 +542,7 @@ class Page {
 
     h_.raw("<td data-label=\"Container\"><strong>").text(r.name).raw("</strong>");
     if (r.spec.compose.oneoff) h_.raw(" <span class=\"b mute\">one-off</span>");
-    h_.raw("<div class=\"sub\"><span class=\"mono\">").text(engine::short_id(r.id)).raw("</span> ");
+    h_.raw("<div class=\"sub\"><span class=\"mono\">").text(docker::short_id(r.id)).raw("</span> ");
     h_.text(r.spec.image).raw("</div></td>");
 
     h_.raw("<td data-label=\"State\"><span class=\"b ").raw(state_tone(r.state, r.present)).raw("\">").text(state);
@@ -582,7 +582,7 @@ class Page {
     h_.raw("</td></tr>\n");
   }
 
-  void memory(const state::ContainerRecord& r, const std::optional<cgroup::ResourceStats>& stats) {
+  void memory(const state::ContainerRecord& r, const std::optional<docker::ResourceStats>& stats) {
     const bool live = r.present && (r.state == "running" || r.state == "paused");
     if (!live || !stats || !stats->memory_working_set_bytes) {
       h_.raw("<span class=\"mute\">").raw(live ? "not read" : "—").raw("</span>");

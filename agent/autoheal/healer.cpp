@@ -24,7 +24,7 @@ double epoch(Clock::time_point t) { return std::chrono::duration<double>(t.time_
 Clock::time_point from_epoch(double s) {
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)));
 }
-Clock::time_point event_time(const engine::Event& e) {
+Clock::time_point event_time(const docker::Event& e) {
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(e.time_nano)));
 }
 std::string strip_slash(std::string_view name) {
@@ -32,7 +32,7 @@ std::string strip_slash(std::string_view name) {
   return std::string(name);
 }
 // An event's labels (in Actor.Attributes with `name`, `image` and the like).
-std::map<std::string, std::string> attribute_map(const engine::Event& e) {
+std::map<std::string, std::string> attribute_map(const docker::Event& e) {
   return {e.attributes.begin(), e.attributes.end()};
 }
 std::string joined(const std::vector<std::string>& names) {
@@ -119,7 +119,7 @@ struct Healer::Impl {
   HealerOptions options;
   ProjectHolds holds;
   asio::system_timer wake;
-  std::deque<engine::Event> pending;
+  std::deque<docker::Event> pending;
   bool listed = false;
   std::map<std::string, Entry> entries;
   std::map<std::string, OwnAction> own;  // by container id
@@ -164,7 +164,7 @@ struct Healer::Impl {
   }
 
   // One container event, in order, as the model applied it.
-  void follow(const engine::Event& ev) {
+  void follow(const docker::Event& ev) {
     const auto at = event_time(ev);
     std::string name = strip_slash(ev.attribute("name"));
     const std::string& a = ev.action;
@@ -184,7 +184,7 @@ struct Healer::Impl {
         stopping = std::chrono::duration_cast<Clock::duration>(
             stop_wait(r ? r->spec.stop_timeout : std::nullopt, options.longest_stop_wait));
       }
-      holds.observe(std::string(ev.attribute(engine::kLabelProject)), at, stopping);
+      holds.observe(std::string(ev.attribute(docker::kLabelProject)), at, stopping);
     }
 
     if (a == "rename") {
@@ -202,8 +202,8 @@ struct Healer::Impl {
       // Compose re-creating a service (up --force-recreate, a changed config) makes a new
       // container of the same project and service: the old one is being replaced. A
       // one-off (`compose run`, a cron job's `run --rm`) replaces nothing.
-      const std::string project(ev.attribute(engine::kLabelProject));
-      const std::string service(ev.attribute(engine::kLabelService));
+      const std::string project(ev.attribute(docker::kLabelProject));
+      const std::string service(ev.attribute(docker::kLabelService));
       if (!project.empty() && !service.empty() && replaces_service_containers(a, one_off)) {
         for (auto& [n, e] : entries) {
           if (n == name || e.project != project || e.service != service) continue;
@@ -225,7 +225,7 @@ struct Healer::Impl {
       const auto* r = record(name);
       std::map<std::string, std::string> all = r ? r->spec.labels : std::map<std::string, std::string>{};
       all.insert(labels.begin(), labels.end());
-      const std::string project(ev.attribute(engine::kLabelProject)), service(ev.attribute(engine::kLabelService));
+      const std::string project(ev.attribute(docker::kLabelProject)), service(ev.attribute(docker::kLabelService));
       if (!policy.opted_in(all, project, service)) return;
       entry_for(name, ev.actor_id, project, service);
       it = entries.find(name);
@@ -356,7 +356,7 @@ struct Healer::Impl {
   // `stop_timeout`: the container's Config.StopTimeout, as the inspect says.
   asio::awaitable<Check> check(engine::Client& client, Entry& e, Clock::time_point now,
                                std::optional<std::int64_t>& stop_timeout) {
-    std::optional<engine::ContainerInfo> info;
+    std::optional<docker::ContainerInfo> info;
     try {
       info = co_await client.inspect(e.id);
     } catch (const engine::EngineError& err) {
@@ -488,7 +488,7 @@ struct Healer::Impl {
     for (const auto& dep : deps) {
       // The same last look as for the container itself: still that container, running,
       // not a one-off, its project not being stopped; and its own stop timeout.
-      std::optional<engine::ContainerInfo> info;
+      std::optional<docker::ContainerInfo> info;
       try {
         info = co_await client.inspect(dep.id);
       } catch (const engine::EngineError& err) {
@@ -534,7 +534,7 @@ struct Healer::Impl {
     for (;;) {
       auto now = Clock::now();
       while (!pending.empty()) {
-        engine::Event ev = std::move(pending.front());
+        docker::Event ev = std::move(pending.front());
         pending.pop_front();
         follow(ev);
       }
@@ -566,7 +566,7 @@ Healer::Healer(asio::any_io_executor ex, engine::Endpoint endpoint, state::State
     : impl_(std::make_unique<Impl>(std::move(ex), std::move(endpoint), model, std::move(settings), options)) {
   Impl* impl = impl_.get();
   model.set_observer({.event =
-                          [impl](const engine::Event& e) {
+                          [impl](const docker::Event& e) {
                             if (!followed(e.action)) return;
                             impl->pending.push_back(e);
                             impl->wake.cancel();

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 
 namespace composewatch::autoheal {
 
@@ -45,8 +45,8 @@ std::optional<Change> change_of(std::string_view action, std::string_view detail
 }
 
 bool is_one_off(const std::map<std::string, std::string>& labels) {
-  // The value Compose v1 and v2 both write; the same reading as engine::ComposeLabels.
-  auto it = labels.find(std::string(engine::kLabelOneoff));
+  // The value Compose v1 and v2 both write; the same reading as docker::ComposeLabels.
+  auto it = labels.find(std::string(docker::kLabelOneoff));
   return it != labels.end() && it->second == "True";
 }
 

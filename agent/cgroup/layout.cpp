@@ -52,20 +52,6 @@ std::string expand_slice(std::string_view slice) {
 
 }  // namespace
 
-EngineCgroupInfo parse_engine_info(std::string_view json) {
-  EngineCgroupInfo info;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(json, ec);
-  if (ec || !v.is_object()) return info;
-  const auto& o = v.get_object();
-  if (auto* d = o.if_contains("CgroupDriver"); d && d->is_string()) info.driver = std::string(d->get_string());
-  if (auto* d = o.if_contains("CgroupVersion"); d && d->is_string()) info.version = std::string(d->get_string());
-  if (auto* so = o.if_contains("SecurityOptions"); so && so->is_array())
-    for (const auto& opt : so->get_array())
-      if (opt.is_string() && opt.get_string() == "name=rootless") info.rootless = true;
-  return info;
-}
-
 std::string Layout::describe() const {
   std::string s = version == Version::v1 ? "cgroup v1" : "cgroup v2";
   s += driver == Driver::systemd ? ", systemd driver" : ", cgroupfs driver";
@@ -73,7 +59,7 @@ std::string Layout::describe() const {
   return s;
 }
 
-Layout detect_layout(std::string_view mountinfo, const EngineCgroupInfo& info, std::string_view cgroup_root,
+Layout detect_layout(std::string_view mountinfo, const docker::EngineCgroupInfo& info, std::string_view cgroup_root,
                      std::string proc_root) {
   auto mounts = parse_mountinfo(mountinfo);
   Layout l;

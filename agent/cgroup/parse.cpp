@@ -91,11 +91,6 @@ std::optional<std::uint64_t> flat_keyed(std::string_view text, std::string_view 
   return found;
 }
 
-std::uint64_t working_set(std::uint64_t usage, std::optional<std::uint64_t> inactive_file) {
-  std::uint64_t inactive = inactive_file.value_or(0);
-  return usage > inactive ? usage - inactive : 0;
-}
-
 IoBytes parse_blkio_v1(std::string_view text) {
   IoBytes io;
   for_each_line(text, [&](std::string_view line) {

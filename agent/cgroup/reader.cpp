@@ -105,7 +105,7 @@ std::optional<std::string> from_proc(const Layout& l, int pid, std::string_view 
 
 }  // namespace
 
-std::optional<ResourceStats> Reader::read(const ContainerRef& c) const {
+std::optional<docker::ResourceStats> Reader::read(const ContainerRef& c) const {
   auto p = paths_of(c);
   if (!p) return std::nullopt;
   auto stats = layout_.version == Version::v1 ? read_v1(c, *p) : read_v2(c, *p);
@@ -170,8 +170,8 @@ struct FileReader {
 
 }  // namespace
 
-std::optional<ResourceStats> Reader::read_v1(const ContainerRef& c, const Paths& p) const {
-  ResourceStats s;
+std::optional<docker::ResourceStats> Reader::read_v1(const ContainerRef& c, const Paths& p) const {
+  docker::ResourceStats s;
   FileReader f{before_open_, {}, {}};
   f.path.reserve(256);
 
@@ -181,7 +181,7 @@ std::optional<ResourceStats> Reader::read_v1(const ContainerRef& c, const Paths&
     return std::nullopt;
   if (!f.with(p.memory, "memory.stat", [&](std::string_view t) {
         if (s.memory_usage_bytes)
-          s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(t, "total_inactive_file"));
+          s.memory_working_set_bytes = docker::working_set(*s.memory_usage_bytes, flat_keyed(t, "total_inactive_file"));
       }))
     return std::nullopt;
   if (!f.with(p.cpuacct, "cpuacct.usage", [&](std::string_view t) {
@@ -203,8 +203,8 @@ std::optional<ResourceStats> Reader::read_v1(const ContainerRef& c, const Paths&
   return s;
 }
 
-std::optional<ResourceStats> Reader::read_v2(const ContainerRef& c, const Paths& p) const {
-  ResourceStats s;
+std::optional<docker::ResourceStats> Reader::read_v2(const ContainerRef& c, const Paths& p) const {
+  docker::ResourceStats s;
   FileReader f{before_open_, {}, {}};
   f.path.reserve(256);
   const std::string& dir = p.memory;
@@ -215,7 +215,7 @@ std::optional<ResourceStats> Reader::read_v2(const ContainerRef& c, const Paths&
     return std::nullopt;
   if (!f.with(dir, "memory.stat", [&](std::string_view t) {
         if (s.memory_usage_bytes)
-          s.memory_working_set_bytes = working_set(*s.memory_usage_bytes, flat_keyed(t, "inactive_file"));
+          s.memory_working_set_bytes = docker::working_set(*s.memory_usage_bytes, flat_keyed(t, "inactive_file"));
       }))
     return std::nullopt;
   if (!f.with(dir, "cpu.stat", [&](std::string_view t) {
@@ -234,7 +234,7 @@ std::optional<ResourceStats> Reader::read_v2(const ContainerRef& c, const Paths&
   return s;
 }
 
-void Reader::read_network(const ContainerRef& c, ResourceStats& s) const {
+void Reader::read_network(const ContainerRef& c, docker::ResourceStats& s) const {
   // The host's namespace is not the container's; a container: mode shares another
   // container's, which reports it.
   if (c.pid <= 0 || c.network_mode == "host" || c.network_mode.substr(0, 10) == "container:") return;

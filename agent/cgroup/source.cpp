@@ -22,7 +22,7 @@ std::string read_all(const char* path) {
 }  // namespace
 
 SourceChoice choose_stats_source(std::string_view setting, bool engine_is_local,
-                                 const std::optional<EngineCgroupInfo>& info, const std::string& procfs) {
+                                 const std::optional<docker::EngineCgroupInfo>& info, const std::string& procfs) {
   if (setting == "api") return {nullptr, "--stats.source=api"};
   const bool forced = setting == "cgroup";
   auto refuse = [&](std::string why) -> SourceChoice {
@@ -36,7 +36,7 @@ SourceChoice choose_stats_source(std::string_view setting, bool engine_is_local,
   if (info && info->rootless) return refuse("the engine is rootless");
   if (info && info->driver == "none") return refuse("the engine runs without cgroups (CgroupDriver none)");
   try {
-    auto reader = std::make_shared<const Reader>(detect_layout(read_all("/proc/self/mountinfo"), info.value_or(EngineCgroupInfo{}),
+    auto reader = std::make_shared<const Reader>(detect_layout(read_all("/proc/self/mountinfo"), info.value_or(docker::EngineCgroupInfo{}),
                                                                "/sys/fs/cgroup", procfs));
     if (!reader->readable()) return refuse("cannot read " + reader->layout().describe());
     std::string why = reader->layout().describe();

@@ -50,14 +50,14 @@ std::vector<std::string> split_files(const std::string& joined, const std::strin
 
 }  // namespace
 
-std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& containers) {
+std::vector<ProjectSource> discovered_sources(const std::vector<docker::LiveContainer>& containers) {
   // The container whose labels describe each project: running first, then by name.
-  std::map<std::string, const LiveContainer*> chosen;
+  std::map<std::string, const docker::LiveContainer*> chosen;
   for (const auto& c : containers) {
     if (c.project().empty() || c.spec.compose.oneoff) continue;
     auto [it, inserted] = chosen.try_emplace(c.project(), &c);
     if (inserted) continue;
-    const LiveContainer* cur = it->second;
+    const docker::LiveContainer* cur = it->second;
     const bool c_running = c.state == "running", cur_running = cur->state == "running";
     const bool c_labelled = !c.spec.compose.config_files.empty();
     const bool cur_labelled = !cur->spec.compose.config_files.empty();
@@ -143,17 +143,6 @@ ProjectState load_source(const ProjectSource& source, const ProjectState* previo
     if (st.error.empty()) st.error = "could not load the compose files";
   }
   return st;
-}
-
-std::vector<LiveContainer> live_containers(const std::vector<state::ContainerRecord>& records) {
-  std::vector<LiveContainer> out;
-  out.reserve(records.size());
-  for (const auto& r : records) {
-    if (!r.present) continue;
-    LiveContainer c{.name = r.name, .state = r.state, .spec = r.spec};
-    out.push_back(std::move(c));
-  }
-  return out;
 }
 
 }  // namespace composewatch::compose

@@ -22,10 +22,6 @@ std::string_view field_name(DriftField f) {
   return "unknown";
 }
 
-LiveContainer live_container(const engine::ContainerInfo& info) {
-  return LiveContainer{.name = info.name, .state = info.state, .spec = info.spec};
-}
-
 
 std::vector<std::string> service_image_refs(const std::string& project, const Service& service) {
   if (!service.image.empty()) return {normalize_image_ref(service.image)};
@@ -69,14 +65,14 @@ std::string format_ns(std::int64_t ns) {
   return buf;
 }
 
-bool live_has_check(const std::optional<engine::HealthcheckConfig>& live) {
+bool live_has_check(const std::optional<docker::HealthcheckConfig>& live) {
   return live && !live->test.empty() && live->test.front() != "NONE";
 }
 
 }  // namespace
 
 std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& declared,
-                                             const std::optional<engine::HealthcheckConfig>& live) {
+                                             const std::optional<docker::HealthcheckConfig>& live) {
   if (!declared) return std::nullopt;
   const bool declared_disabled =
       declared->disabled || (!declared->test.empty() && declared->test.front() == "NONE");
@@ -115,7 +111,7 @@ std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& d
   return out;
 }
 
-engine::RestartPolicy declared_restart_policy(const Service& service) {
+docker::RestartPolicy declared_restart_policy(const Service& service) {
   std::string r = service.restart;
   if (r.empty() && service.deploy_restart_condition) {
     // deploy.restart_policy as Compose v2 maps it onto the engine's policy.
@@ -139,11 +135,11 @@ engine::RestartPolicy declared_restart_policy(const Service& service) {
   return {r, 0};
 }
 
-std::optional<std::string> restart_drift(const Service& service, const engine::RestartPolicy& live) {
-  const engine::RestartPolicy want = declared_restart_policy(service);
-  engine::RestartPolicy have = live;
+std::optional<std::string> restart_drift(const Service& service, const docker::RestartPolicy& live) {
+  const docker::RestartPolicy want = declared_restart_policy(service);
+  docker::RestartPolicy have = live;
   if (have.name.empty()) have.name = "no";
-  auto show = [](const engine::RestartPolicy& p) {
+  auto show = [](const docker::RestartPolicy& p) {
     return p.name == "on-failure" && p.maximum_retry_count > 0 ? p.name + ":" + std::to_string(p.maximum_retry_count)
                                                                : p.name;
   };
@@ -161,7 +157,7 @@ std::vector<UnknownField> unknown_fields(const Service& service) {
 }
 
 std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
-                                        const LiveContainer& c) {
+                                        const docker::LiveContainer& c) {
   std::vector<FieldDrift> out;
   auto note = [&](DriftField f, std::optional<std::string> d) {
     if (d && !service.unknown.contains(std::string(field_name(f)))) out.push_back({f, c.name, std::move(*d)});
@@ -174,10 +170,10 @@ std::vector<FieldDrift> container_drift(const std::string& project, const Servic
   return out;
 }
 
-ProjectDrift compare_project(const Project& project, const std::vector<LiveContainer>& containers,
+ProjectDrift compare_project(const Project& project, const std::vector<docker::LiveContainer>& containers,
                              DriftOptions options) {
-  std::map<std::string, std::vector<const LiveContainer*>> by_service;
-  std::vector<const LiveContainer*> unknown;
+  std::map<std::string, std::vector<const docker::LiveContainer*>> by_service;
+  std::vector<const docker::LiveContainer*> unknown;
   for (const auto& c : containers) {
     if (c.project() != project.name || c.spec.compose.oneoff) continue;
     if (project.services.count(c.service()) || project.inactive_services.count(c.service()))
@@ -189,7 +185,7 @@ ProjectDrift compare_project(const Project& project, const std::vector<LiveConta
   ProjectDrift out;
   auto report = [&](const Service& s, bool active) {
     const auto it = by_service.find(s.name);
-    const std::vector<const LiveContainer*> none;
+    const std::vector<const docker::LiveContainer*> none;
     const auto& live = it == by_service.end() ? none : it->second;
     if (!active && live.empty()) return;
     if (!active && !options.profiles_known) active = true;
@@ -198,13 +194,13 @@ ProjectDrift compare_project(const Project& project, const std::vector<LiveConta
     d.location = s.location;
     d.desired = active ? s.replicas : 0;
     d.running = static_cast<int>(
-        std::count_if(live.begin(), live.end(), [](const LiveContainer* c) { return c->state == "running"; }));
+        std::count_if(live.begin(), live.end(), [](const docker::LiveContainer* c) { return c->state == "running"; }));
     d.memory_limit_bytes = s.memory_limit_bytes;
     if (active) d.unknown = unknown_fields(s);
     auto known = [&](DriftField f) { return !s.unknown.contains(std::string(field_name(f))); };
     if (!live.empty()) {
       std::set<DriftField> differing;
-      for (const LiveContainer* c : live) {
+      for (const docker::LiveContainer* c : live) {
         for (auto& f : container_drift(project.name, s, *c)) {
           differing.insert(f.field);
           d.details.push_back(std::move(f));
@@ -228,7 +224,7 @@ ProjectDrift compare_project(const Project& project, const std::vector<LiveConta
   std::sort(out.services.begin(), out.services.end(),
             [](const ServiceDrift& a, const ServiceDrift& b) { return a.service < b.service; });
 
-  for (const LiveContainer* c : unknown) out.orphans.push_back({c->service(), c->name});
+  for (const docker::LiveContainer* c : unknown) out.orphans.push_back({c->service(), c->name});
   std::sort(out.orphans.begin(), out.orphans.end(),
             [](const Orphan& a, const Orphan& b) { return a.container < b.container; });
   return out;

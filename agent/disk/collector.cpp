@@ -38,9 +38,9 @@ asio::awaitable<void> DiskCollector::collect_once() {
     // The root dir's filesystem is this machine's only when the engine is (a unix socket);
     // statvfs on a remote engine's path would measure the wrong disk.
     if (next->docker_root_dir.empty() && endpoint_.kind == engine::Endpoint::Kind::unix_socket)
-      next->docker_root_dir = engine::parse_docker_root_dir(co_await client.get("/info"));
-    auto df = std::make_shared<const engine::SystemDf>(engine::parse_system_df(co_await client.get("/system/df")));
-    next->summary = engine::summarize(*df);
+      next->docker_root_dir = docker::parse_docker_root_dir(co_await client.get("/info"));
+    auto df = std::make_shared<const docker::SystemDf>(docker::parse_system_df(co_await client.get("/system/df")));
+    next->summary = docker::summarize(*df);
     next->df = std::move(df);
     next->df_taken_at = epoch_now();
     next->df_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -51,7 +51,7 @@ asio::awaitable<void> DiskCollector::collect_once() {
     next->last_error.clear();
   } catch (const engine::EngineError& e) {
     error = e.what();
-  } catch (const engine::ParseError& e) {
+  } catch (const docker::ParseError& e) {
     error = e.what();
   }
   if (!error.empty()) {

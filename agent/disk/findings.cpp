@@ -45,18 +45,18 @@ const std::vector<VolumeCheck>& volume_checks() {
   return checks;
 }
 
-std::vector<VolumeFinding> volume_findings(const engine::SystemDf& df, const std::map<std::string, double>& started_at,
+std::vector<VolumeFinding> volume_findings(const docker::SystemDf& df, const std::map<std::string, double>& started_at,
                                            const std::vector<compose::ProjectState>& projects, double now,
                                            VolumeFindingOptions options) {
   const auto& checks = volume_checks();
   std::vector<VolumeFinding> out;
   for (const auto& v : df.volumes) {
-    const std::string project = label(v.labels, engine::kLabelProject);
+    const std::string project = label(v.labels, docker::kLabelProject);
     if (project.empty()) continue;
 
     if (v.size == 0) {
       // The longest-mounted running container that has it.
-      const engine::ContainerSummary* longest = nullptr;
+      const docker::ContainerSummary* longest = nullptr;
       double since = now;
       for (const auto& c : df.containers) {
         if (c.state != "running") continue;
@@ -79,7 +79,7 @@ std::vector<VolumeFinding> volume_findings(const engine::SystemDf& df, const std
       }
     }
 
-    const std::string key = label(v.labels, engine::kLabelComposeVolume);
+    const std::string key = label(v.labels, docker::kLabelComposeVolume);
     const compose::ProjectState* p = project_named(projects, project);
     if (!key.empty() && p && p->model && !p->model->volumes.count(key)) {
       std::string files;
@@ -95,10 +95,10 @@ std::vector<VolumeFinding> volume_findings(const engine::SystemDf& df, const std
   return out;
 }
 
-std::vector<ServiceImage> service_images(const engine::SystemDf& df,
+std::vector<ServiceImage> service_images(const docker::SystemDf& df,
                                          const std::vector<compose::ProjectState>& projects) {
-  std::map<std::string, const engine::ImageSummary*> by_id;
-  std::map<std::string, const engine::ImageSummary*> by_ref;  // normalised tags and digests
+  std::map<std::string, const docker::ImageSummary*> by_id;
+  std::map<std::string, const docker::ImageSummary*> by_ref;  // normalised tags and digests
   for (const auto& img : df.images) {
     by_id[img.id] = &img;
     for (const auto& t : img.repo_tags) by_ref[compose::normalize_image_ref(t)] = &img;
@@ -107,9 +107,9 @@ std::vector<ServiceImage> service_images(const engine::SystemDf& df,
   std::map<std::pair<std::string, std::string>, ServiceImage> out;
   // What runs (or ran) first: the containers say exactly which image.
   for (const auto& c : df.containers) {
-    const std::string project = label(c.labels, engine::kLabelProject);
-    const std::string service = label(c.labels, engine::kLabelService);
-    if (project.empty() || service.empty() || label(c.labels, engine::kLabelOneoff) == "True") continue;
+    const std::string project = label(c.labels, docker::kLabelProject);
+    const std::string service = label(c.labels, docker::kLabelService);
+    if (project.empty() || service.empty() || label(c.labels, docker::kLabelOneoff) == "True") continue;
     auto img = by_id.find(c.image_id);
     if (img == by_id.end()) continue;
     out.try_emplace({project, service}, ServiceImage{project, service, c.image, img->second->size});

@@ -20,7 +20,7 @@
 #include <boost/json/value.hpp>
 #include <variant>
 
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/event.h"
 
 namespace composewatch::engine {
 
@@ -220,7 +220,7 @@ class EventStreamImpl final : public EventStream {
   Stream stream_;
   beast::flat_buffer buf_;
   std::unique_ptr<http::response_parser<http::buffer_body>> parser_;
-  LineSplitter splitter_;
+  docker::LineSplitter splitter_;
   char chunk_[64 * 1024];
 };
 
@@ -304,8 +304,8 @@ asio::awaitable<VersionInfo> Client::version() {
   co_return info;
 }
 
-asio::awaitable<std::vector<ContainerInfo>> Client::inspect_all() {
-  std::vector<ContainerInfo> out;
+asio::awaitable<std::vector<docker::ContainerInfo>> Client::inspect_all() {
+  std::vector<docker::ContainerInfo> out;
   for (const auto& id : co_await list_container_ids())
     if (auto info = co_await inspect(id)) out.push_back(std::move(*info));
   co_return out;
@@ -314,21 +314,21 @@ asio::awaitable<std::vector<ContainerInfo>> Client::inspect_all() {
 asio::awaitable<std::vector<std::string>> Client::list_container_ids() {
   std::string body = co_await get("/containers/json?all=1");
   try {
-    co_return parse_container_ids(body);
-  } catch (const ParseError& e) {
+    co_return docker::parse_container_ids(body);
+  } catch (const docker::ParseError& e) {
     throw EngineError(EngineError::Kind::protocol, std::string("GET /containers/json: ") + e.what());
   }
 }
 
-asio::awaitable<std::optional<ContainerInfo>> Client::inspect(std::string id) {
+asio::awaitable<std::optional<docker::ContainerInfo>> Client::inspect(std::string id) {
   if (prefix_.empty()) co_await negotiate();
   std::string target = prefix_ + "/containers/" + id + "/json";
   auto res = co_await request(ex_, endpoint_, http::verb::get, target, options_);
   if (res.result_int() == 404) co_return std::nullopt;
   if (res.result_int() != 200) throw_status(endpoint_, http::verb::get, target, res.result_int(), res.body());
   try {
-    co_return parse_inspect(res.body());
-  } catch (const ParseError& e) {
+    co_return docker::parse_inspect(res.body());
+  } catch (const docker::ParseError& e) {
     throw EngineError(EngineError::Kind::protocol, "GET " + target + ": " + e.what());
   }
 }
@@ -336,7 +336,7 @@ asio::awaitable<std::optional<ContainerInfo>> Client::inspect(std::string id) {
 asio::awaitable<std::unique_ptr<EventStream>> Client::events(std::optional<std::int64_t> since_nano) {
   if (prefix_.empty()) co_await negotiate();
   std::string target = prefix_ + "/events";
-  if (since_nano) target += "?since=" + format_since(*since_nano);
+  if (since_nano) target += "?since=" + docker::format_since(*since_nano);
   AnyStream stream = co_await connect(ex_, endpoint_, options_);
   if (auto* u = std::get_if<UnixStream>(&stream))
     co_return co_await open_events(std::move(*u), endpoint_, target, options_);

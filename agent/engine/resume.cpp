@@ -4,7 +4,7 @@
 
 namespace composewatch::engine {
 
-ResumeCheck check_resume(const std::vector<ContainerInfo>& listing, std::int64_t since_nano,
+ResumeCheck check_resume(const std::vector<docker::ContainerInfo>& listing, std::int64_t since_nano,
                          std::int64_t replay_first_nano, std::size_t replay_count, std::int64_t until_nano,
                          const SeenEvent& seen) {
   ResumeCheck out;

@@ -65,7 +65,7 @@ asio::awaitable<ServiceImage> inspect_service_image(engine::Client& client, cons
     ImageFacts facts;
     facts.config = parse_image_config(co_await client.get("/images/" + ref.image_id + "/json"));
     facts.largest_layers =
-        largest_layers(engine::parse_image_history(co_await client.get("/images/" + ref.image_id + "/history")), layers);
+        largest_layers(docker::parse_image_history(co_await client.get("/images/" + ref.image_id + "/history")), layers);
     it = cache.emplace(ref.image_id, std::move(facts)).first;
   }
   img.config = it->second.config;
@@ -168,7 +168,7 @@ asio::awaitable<void> ImageChecker::check_once() {
         } catch (const engine::EngineError& e) {
           if (e.kind != engine::EngineError::Kind::http_status) throw;  // the engine itself failed: stop here
           r.image_error = e.what();  // the container went away in between
-        } catch (const engine::ParseError& e) {
+        } catch (const docker::ParseError& e) {
           r.image_error = e.what();
         }
         images.push_back(std::move(r));

@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "composewatch/compose/lint.h"
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/images/build_checks.h"
 
 namespace composewatch::images {
@@ -16,7 +16,7 @@ namespace json = boost::json;
 namespace {
 
 [[noreturn]] void bad(std::string_view where, std::string_view what) {
-  throw engine::ParseError(std::string(where) + ": " + std::string(what));
+  throw docker::ParseError(std::string(where) + ": " + std::string(what));
 }
 
 const json::object& object_of(std::string_view text, std::string_view where, json::value& holder) {
@@ -110,15 +110,15 @@ std::vector<Finding> check_image(const ServiceImage& img, const GrowthRule& rule
                      "the image grew by " + human_bytes(std::uint64_t(grew)) + " (" +
                          human_bytes(std::uint64_t(img.previous->size)) + " → " +
                          human_bytes(std::uint64_t(img.config.size)) + ") from " +
-                         engine::short_id(img.previous->id.starts_with("sha256:") ? img.previous->id.substr(7)
+                         docker::short_id(img.previous->id.starts_with("sha256:") ? img.previous->id.substr(7)
                                                                                    : img.previous->id)});
   }
   return out;
 }
 
-std::vector<engine::ImageLayer> largest_layers(std::vector<engine::ImageLayer> history, std::size_t n,
+std::vector<docker::ImageLayer> largest_layers(std::vector<docker::ImageLayer> history, std::size_t n,
                                                std::size_t columns) {
-  std::erase_if(history, [](const engine::ImageLayer& l) { return l.size <= 0; });
+  std::erase_if(history, [](const docker::ImageLayer& l) { return l.size <= 0; });
   std::stable_sort(history.begin(), history.end(),
                    [](const auto& a, const auto& b) { return a.size > b.size; });
   if (history.size() > n) history.resize(n);

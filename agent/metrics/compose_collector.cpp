@@ -43,7 +43,7 @@ class ComposeCollector final : public Collector {
                                MetricType::Gauge);
 
     if (s.compose) {
-      const auto live = compose::live_containers(s.containers);
+      const auto live = state::live_containers(s.containers);
       for (const auto& p : s.compose->projects) {
         // Labels that do not say where the files are: not a project composewatch can check.
         if (!p.source.configured && !p.source.problem.empty()) continue;

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/metrics/collector.h"
 #include "family.h"
 
@@ -45,7 +45,7 @@ class ContainerStateCollector final : public Collector {
       const auto labels = detail::container_labels(r);
       if (r.present) {
         auto l = labels;
-        l.push_back({"id", engine::short_id(r.id)});
+        l.push_back({"id", docker::short_id(r.id)});
         l.push_back({"image", r.spec.image});
         detail::add(info, std::move(l), 1);
         for (const char* st : kStates) detail::add(state, with(labels, "state", st), r.state == st ? 1 : 0);

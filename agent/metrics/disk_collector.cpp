@@ -38,7 +38,7 @@ class DiskCollector final : public Collector {
       }
     }
     if (!r.df) return;
-    const engine::SystemDf& df = *r.df;
+    const docker::SystemDf& df = *r.df;
 
     auto usage = detail::family("composewatch_disk_usage_bytes",
                                 "Disk used by the engine's objects of a kind, as docker system df counts it.",
@@ -64,7 +64,7 @@ class DiskCollector final : public Collector {
     auto vuse = detail::family("composewatch_volume_in_use",
                                "1 when a container (running or not) mounts the volume, else 0.", MetricType::Gauge);
     for (const auto& v : df.volumes) {
-      const auto it = v.labels.find(std::string(engine::kLabelProject));
+      const auto it = v.labels.find(std::string(docker::kLabelProject));
       const detail::Labels l = {{"volume", v.name}, {"project", it == v.labels.end() ? "" : it->second}};
       if (v.size >= 0) detail::add(vsize, l, double(v.size));
       if (v.ref_count >= 0) detail::add(vuse, l, v.ref_count > 0 ? 1 : 0);

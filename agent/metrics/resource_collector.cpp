@@ -53,7 +53,7 @@ class ResourceCollector final : public Collector {
     std::vector<const state::ContainerRecord*> live;
     for (const auto& r : s.containers)
       if (reports_resources(r)) live.push_back(&r);
-    std::vector<std::optional<cgroup::ResourceStats>> stats(live.size());
+    std::vector<std::optional<docker::ResourceStats>> stats(live.size());
     bool complete = true;
     if (reader_) {
       const auto readings = reader_->get(s);
@@ -71,9 +71,9 @@ class ResourceCollector final : public Collector {
 
     for (std::size_t i = 0; i < live.size(); ++i) {
       const state::ContainerRecord& r = *live[i];
-      const std::optional<cgroup::ResourceStats>& st = stats[i];
+      const std::optional<docker::ResourceStats>& st = stats[i];
       if (!st) {
-        if (reader_) spdlog::debug("resources: the cgroup of {} ({}) is gone; skipped", r.name, engine::short_id(r.id));
+        if (reader_) spdlog::debug("resources: the cgroup of {} ({}) is gone; skipped", r.name, docker::short_id(r.id));
         continue;
       }
       const detail::Labels labels = detail::container_labels(r);

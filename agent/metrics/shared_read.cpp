@@ -19,7 +19,7 @@ namespace composewatch::metrics {
 using SteadyClock = std::chrono::steady_clock;
 using Result = std::shared_ptr<const ResourceReadings>;
 
-std::optional<cgroup::ResourceStats> ResourceReadings::of(std::string_view id) const {
+std::optional<docker::ResourceStats> ResourceReadings::of(std::string_view id) const {
   auto it = by_id.find(id);
   return it == by_id.end() ? std::nullopt : it->second;
 }
@@ -37,7 +37,7 @@ struct Flight {
   std::uint64_t sequence = 0;
   SharedRead::ReadOne read;
   std::vector<const state::ContainerRecord*> items;
-  std::vector<std::optional<cgroup::ResourceStats>> stats;
+  std::vector<std::optional<docker::ResourceStats>> stats;
   std::vector<std::string> errors;  // per item; empty: read fine
   std::atomic<std::size_t> next{0};
   std::mutex mu;

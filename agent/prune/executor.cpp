@@ -48,8 +48,8 @@ double epoch_now() {
 }
 
 // A container as inspect reports it, in the shape the guard reads.
-engine::ContainerSummary summary_of(const engine::ContainerInfo& info) {
-  engine::ContainerSummary c;
+docker::ContainerSummary summary_of(const docker::ContainerInfo& info) {
+  docker::ContainerSummary c;
   c.id = info.id;
   c.name = info.name;
   c.image = info.spec.image;
@@ -73,7 +73,7 @@ bool path_safe(std::string_view s, bool reference = false) {
 
 void require_path_safe(std::string_view s, bool reference = false) {
   if (!path_safe(s, reference))
-    throw engine::ParseError("the engine named an object \"" + std::string(s.substr(0, 80)) +
+    throw docker::ParseError("the engine named an object \"" + std::string(s.substr(0, 80)) +
                              "\", which is not an id or a name: not used in a request");
 }
 
@@ -111,7 +111,7 @@ class Executor {
       require_path_safe(e.id);
       switch (e.kind) {
         case Kind::images: {
-          const auto img = engine::parse_image_inspect(co_await client_.get("/images/" + e.id + "/json"));
+          const auto img = docker::parse_image_inspect(co_await client_.get("/images/" + e.id + "/json"));
           if (auto why = guard_.image(img)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
@@ -134,7 +134,7 @@ class Executor {
           break;
         }
         case Kind::volumes: {
-          const auto v = engine::parse_volume(co_await client_.get("/volumes/" + e.id));
+          const auto v = docker::parse_volume(co_await client_.get("/volumes/" + e.id));
           if (auto why = guard_.volume(v)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
@@ -143,7 +143,7 @@ class Executor {
           break;
         }
         case Kind::networks: {
-          const auto n = engine::parse_network(co_await client_.get("/networks/" + e.id));
+          const auto n = docker::parse_network(co_await client_.get("/networks/" + e.id));
           if (auto why = guard_.network(n)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
@@ -156,7 +156,7 @@ class Executor {
           // The id goes into the filter as a JSON string, escaped by the serializer.
           const std::string filter = boost::json::serialize(boost::json::object{{"id", boost::json::array{e.id}}});
           const auto answer =
-              engine::parse_build_prune(co_await client_.post("/build/prune?filters=" + query_escape(filter)));
+              docker::parse_build_prune(co_await client_.post("/build/prune?filters=" + query_escape(filter)));
           if (std::find(answer.deleted.begin(), answer.deleted.end(), e.id) == answer.deleted.end()) {
             o.detail = "the engine kept it (another record still refers to it)";
           } else {
@@ -179,7 +179,7 @@ class Executor {
         o.result = Result::failed;
         o.detail = err.what();
       }
-    } catch (const engine::ParseError& err) {
+    } catch (const docker::ParseError& err) {
       o.result = Result::failed;
       o.detail = err.what();
     }
@@ -190,16 +190,16 @@ class Executor {
   // Untags all tags but one by name, each checked right before, then deletes by id (the
   // engine then removes the last tag and the digests with it, and refuses when a tag was
   // added meanwhile). nullopt when deleted; else why not, with every removed tag back.
-  asio::awaitable<std::optional<ImageKept>> delete_image(const engine::ImageSummary& img) {
+  asio::awaitable<std::optional<ImageKept>> delete_image(const docker::ImageSummary& img) {
     for (const auto& t : img.repo_tags) require_path_safe(t, true);
     std::vector<std::string> removed;
     std::optional<ImageKept> kept;
     try {
       for (std::size_t i = 0; i + 1 < img.repo_tags.size() && !kept; ++i) {
         const std::string& tag = img.repo_tags[i];
-        std::optional<engine::ImageSummary> now;
+        std::optional<docker::ImageSummary> now;
         try {
-          now = engine::parse_image_inspect(co_await client_.get("/images/" + tag + "/json"));
+          now = docker::parse_image_inspect(co_await client_.get("/images/" + tag + "/json"));
         } catch (const engine::EngineError& e) {
           if (!is_status(e, 404)) throw;  // gone: nothing to untag
         }
@@ -223,7 +223,7 @@ class Executor {
   }
 
   // Puts back the tags this run removed, unless a tag names another image by now.
-  asio::awaitable<void> restore_tags(const engine::ImageSummary& img, const std::vector<std::string>& tags) {
+  asio::awaitable<void> restore_tags(const docker::ImageSummary& img, const std::vector<std::string>& tags) {
     for (const auto& tag : tags) {
       const auto colon = tag.rfind(':');
       const std::string repo = tag.substr(0, colon), name = tag.substr(colon + 1);
@@ -259,8 +259,8 @@ asio::awaitable<RunResult> execute(engine::Client& client, const config::PrunePo
   if (plan.candidates.empty()) co_return result;
   // What uses what may have changed since the plan: list again before deleting anything.
   Inventory fresh = planned;
-  fresh.df.containers = engine::parse_containers(co_await client.get("/containers/json?all=1"));
-  if (plan.kind == Kind::networks) fresh.networks = engine::parse_networks(co_await client.get("/networks"));
+  fresh.df.containers = docker::parse_containers(co_await client.get("/containers/json?all=1"));
+  if (plan.kind == Kind::networks) fresh.networks = docker::parse_networks(co_await client.get("/networks"));
   Executor executor(client, policy, fresh, compose);
   for (const auto& e : plan.candidates) {
     if (stop && stop->requested) {
@@ -285,7 +285,7 @@ asio::awaitable<void> read_ages(engine::Client& client, Inventory& inv, const Co
     for (auto& img : inv.df.images) {
       if ((policy.images == "dangling" && !img.dangling()) || guard.image(img) || !path_safe(img.id)) continue;
       try {
-        img.last_tag_time = engine::parse_image_inspect(co_await client.get("/images/" + img.id + "/json")).last_tag_time;
+        img.last_tag_time = docker::parse_image_inspect(co_await client.get("/images/" + img.id + "/json")).last_tag_time;
       } catch (const engine::EngineError& e) {
         if (!is_status(e, 404)) throw;  // gone since the listing: the executor will see
       }
@@ -311,13 +311,13 @@ asio::awaitable<PolicyRun> run_policy(engine::Client& client, const config::Prun
                                       const ComposeKnowledge& compose, const RunOptions& options) {
   PolicyRun run;
   run.dry_run = options.dry_run || policy.dry_run;
-  const std::string root = engine::parse_docker_root_dir(co_await client.get("/info"));
+  const std::string root = docker::parse_docker_root_dir(co_await client.get("/info"));
   if (auto fs = options.statfs ? options.statfs(root) : std::nullopt) run.disk_free_percent = fs->free_percent();
   Inventory inv;
-  inv.df = engine::parse_system_df(co_await client.get("/system/df"));
+  inv.df = docker::parse_system_df(co_await client.get("/system/df"));
   inv.image_last_seen = options.image_last_seen;
   const Kind kind = target_kind(policy.target);
-  if (kind == Kind::networks) inv.networks = engine::parse_networks(co_await client.get("/networks"));
+  if (kind == Kind::networks) inv.networks = docker::parse_networks(co_await client.get("/networks"));
   if (compose.blockers.empty()) co_await read_ages(client, inv, compose, policy, kind);
   run.plan = make_plan(policy, inv, compose, epoch_now());
 

@@ -92,7 +92,7 @@ ComposeKnowledge ComposeKnowledge::not_loaded_yet() {
   return k;
 }
 
-std::optional<double> image_since(const engine::ImageSummary& img, const Inventory& inventory) {
+std::optional<double> image_since(const docker::ImageSummary& img, const Inventory& inventory) {
   // Docker appeared in 2013: an earlier Created is a reproducible build's fixed stamp
   // (the epoch for ko and jib, 1 for nix), not when the image was made or arrived.
   constexpr double kFirstDockerImage = 1356998400;  // 2013-01-01T00:00:00Z
@@ -120,7 +120,7 @@ std::string label_of(const std::map<std::string, std::string>& labels, std::stri
 
 bool stopped(const std::string& state) { return state == "exited" || state == "dead" || state == "created"; }
 
-bool builtin_network(const engine::NetworkSummary& n) {
+bool builtin_network(const docker::NetworkSummary& n) {
   return n.name == "bridge" || n.name == "host" || n.name == "none" || n.driver == "host" || n.driver == "null";
 }
 
@@ -147,7 +147,7 @@ std::optional<std::string> Guard::labels(const std::map<std::string, std::string
   return std::nullopt;
 }
 
-std::optional<std::string> Guard::image(const engine::ImageSummary& img) const {
+std::optional<std::string> Guard::image(const docker::ImageSummary& img) const {
   if (auto why = labels(img.labels)) return why;
   for (const auto& c : inventory_.df.containers)
     if (c.image_id == img.id) return "used by container " + c.name + " (" + c.state + ")";
@@ -172,12 +172,12 @@ std::optional<std::string> Guard::image(const engine::ImageSummary& img) const {
   return std::nullopt;
 }
 
-std::optional<std::string> Guard::container(const engine::ContainerSummary& c) const {
+std::optional<std::string> Guard::container(const docker::ContainerSummary& c) const {
   if (auto why = labels(c.labels)) return why;
   if (!stopped(c.state)) return "not stopped (" + c.state + ")";
-  const std::string project = label_of(c.labels, engine::kLabelProject);
+  const std::string project = label_of(c.labels, docker::kLabelProject);
   if (!project.empty()) {
-    const std::string service = label_of(c.labels, engine::kLabelService);
+    const std::string service = label_of(c.labels, docker::kLabelService);
     auto it = compose_.projects.find(project);
     if (it == compose_.projects.end() || !it->second.loaded)
       return "of compose project " + project + ", whose files are not known: whether it declares service " + service +
@@ -188,7 +188,7 @@ std::optional<std::string> Guard::container(const engine::ContainerSummary& c) c
   return std::nullopt;
 }
 
-std::optional<std::string> Guard::volume(const engine::VolumeSummary& v) const {
+std::optional<std::string> Guard::volume(const docker::VolumeSummary& v) const {
   if (auto why = labels(v.labels)) return why;
   if (!v.anonymous()) return "named volume: never pruned";
   if (!policy_.allow_volumes) return "the policy does not set allow_volumes: true";
@@ -196,12 +196,12 @@ std::optional<std::string> Guard::volume(const engine::VolumeSummary& v) const {
     for (const auto& m : c.mounts)
       if (m.type == "volume" && m.name == v.name) return "mounted by container " + c.name + " (" + c.state + ")";
   if (v.ref_count > 0) return "in use by " + std::to_string(v.ref_count) + " container(s)";
-  if (const std::string project = label_of(v.labels, engine::kLabelProject); !project.empty())
+  if (const std::string project = label_of(v.labels, docker::kLabelProject); !project.empty())
     return "a volume of compose project " + project;
   return std::nullopt;
 }
 
-std::optional<std::string> Guard::network(const engine::NetworkSummary& n) const {
+std::optional<std::string> Guard::network(const docker::NetworkSummary& n) const {
   if (auto why = labels(n.labels)) return why;
   if (builtin_network(n)) return "built-in network";
   if (n.scope == "swarm") return "a swarm network";
@@ -212,14 +212,14 @@ std::optional<std::string> Guard::network(const engine::NetworkSummary& n) const
     for (const auto& name : c.network_names)
       if (name == n.name) return "used by container " + c.name + " (" + c.state + ")";
   }
-  if (const std::string project = label_of(n.labels, engine::kLabelProject); !project.empty()) {
+  if (const std::string project = label_of(n.labels, docker::kLabelProject); !project.empty()) {
     auto it = compose_.projects.find(project);
     if (it != compose_.projects.end()) return "a network of compose project " + project + ", which is known";
   }
   return std::nullopt;
 }
 
-std::optional<std::string> Guard::build_cache(const engine::BuildCacheRecord& r) const {
+std::optional<std::string> Guard::build_cache(const docker::BuildCacheRecord& r) const {
   if (r.in_use) return "in use by a build";
   // Its layers are an image's too: deleting the record would free nothing while the image
   // stays, and docker system df does not count it as reclaimable either.
@@ -228,7 +228,7 @@ std::optional<std::string> Guard::build_cache(const engine::BuildCacheRecord& r)
 }
 
 std::int64_t add_bytes(std::int64_t a, std::int64_t b) {
-  // Sizes are 0..engine::kMaxObjectBytes (the parser refuses others); saturate rather
+  // Sizes are 0..docker::kMaxObjectBytes (the parser refuses others); saturate rather
   // than wrap all the same, so that no sum can slip under a brake.
   a = std::max<std::int64_t>(a, 0);
   b = std::max<std::int64_t>(b, 0);

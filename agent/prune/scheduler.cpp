@@ -155,7 +155,7 @@ struct PruneScheduler::Impl {
                    {"reclaimed_bytes", r.result.reclaimed_bytes()}});
     } catch (const engine::EngineError& e) {
       fail(name, "prune policy could not run", e.what());
-    } catch (const engine::ParseError& e) {
+    } catch (const docker::ParseError& e) {
       fail(name, "prune policy could not run", e.what());
     } catch (...) {
       running = false;

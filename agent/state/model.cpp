@@ -1,6 +1,6 @@
 #include "composewatch/state/model.h"
 
-#include "composewatch/engine/image_ref.h"
+#include "composewatch/docker/image_ref.h"
 
 #include <algorithm>
 #include <charconv>
@@ -42,7 +42,7 @@ std::string strip_slash(std::string_view name) {
 }
 }  // namespace
 
-Followup StateModel::apply(const engine::Event& e, Clock::time_point now) {
+Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
   const Followup f = apply_event(e, now);
   if (observer_.event && e.type == "container" && !e.actor_id.empty()) observer_.event(e);
   return f;
@@ -67,11 +67,11 @@ namespace {
 // An image event's actor is an id ("sha256:…") or a reference as pulled ("x:1", "x@sha256:…").
 std::string image_key(std::string_view actor) {
   if (actor.starts_with("sha256:")) return std::string(actor);
-  return engine::normalize_image_ref(actor);
+  return docker::normalize_image_ref(actor);
 }
 }  // namespace
 
-Followup StateModel::apply_event(const engine::Event& e, Clock::time_point now) {
+Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) {
   ++events_[{e.type, e.action}];
   const double t = static_cast<double>(e.time_nano) / 1e9;
   if (e.type == "image" && !e.actor_id.empty()) {
@@ -104,16 +104,16 @@ Followup StateModel::apply_event(const engine::Event& e, Clock::time_point now) 
     rec->present = true;  // re-created under a known name: counters carry on
   }
   if (auto img = e.attribute("image"); !img.empty()) rec->spec.image = std::string(img);
-  if (e.has_attribute(engine::kLabelProject))
-    rec->spec.compose.project = std::string(e.attribute(engine::kLabelProject));
-  if (e.has_attribute(engine::kLabelService))
-    rec->spec.compose.service = std::string(e.attribute(engine::kLabelService));
+  if (e.has_attribute(docker::kLabelProject))
+    rec->spec.compose.project = std::string(e.attribute(docker::kLabelProject));
+  if (e.has_attribute(docker::kLabelService))
+    rec->spec.compose.service = std::string(e.attribute(docker::kLabelService));
 
   const std::string& a = e.action;
   if (a == "create" || a == "start" || a == "die" || a == "destroy") {
     note_image_seen(rec->image_id, t);
     if (!rec->spec.image.empty() && !rec->spec.image.starts_with("sha256:"))
-      note_image_seen(engine::normalize_image_ref(rec->spec.image), t);
+      note_image_seen(docker::normalize_image_ref(rec->spec.image), t);
   }
   if (a == "create") {
     rec->state = "created";
@@ -202,7 +202,7 @@ Followup StateModel::apply_event(const engine::Event& e, Clock::time_point now) 
   return Followup::none;
 }
 
-void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info, bool with_state) {
+void StateModel::fill_from(ContainerRecord& r, const docker::ContainerInfo& info, bool with_state) {
   r.present = true;
   r.id = info.id;
   r.spec = info.spec;
@@ -223,7 +223,7 @@ void StateModel::fill_from(ContainerRecord& r, const engine::ContainerInfo& info
   name_by_id_[info.id] = info.name;
 }
 
-void StateModel::update(const engine::ContainerInfo& info, std::uint64_t seq_at_request) {
+void StateModel::update(const docker::ContainerInfo& info, std::uint64_t seq_at_request) {
   if (info.name.empty()) return;
   ContainerRecord* r = find_by_id(info.id);
   // Unknown id or a renamed container: events have moved on (destroy, rename) since the
@@ -243,7 +243,7 @@ void StateModel::update(const engine::ContainerInfo& info, std::uint64_t seq_at_
   }
 }
 
-void StateModel::reconcile(const std::vector<engine::ContainerInfo>& all, Clock::time_point now) {
+void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock::time_point now) {
   std::set<std::string> live;
   for (const auto& info : all) {
     if (info.name.empty()) continue;
@@ -409,6 +409,17 @@ void StateModel::publish(Clock::time_point now) {
   snap->taken_at = now;
   snap->sequence = ++published_count_;
   published_.store(std::move(snap));
+}
+
+std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records) {
+  std::vector<docker::LiveContainer> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    if (!r.present) continue;
+    docker::LiveContainer c{.name = r.name, .state = r.state, .spec = r.spec};
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace composewatch::state

@@ -221,7 +221,7 @@ DecodedState decode_saved_state(std::string_view text_in) {
       const auto& a = array(k, "stream.recent[]");
       if (a.size() != 4 || !a[1].is_string() || !a[2].is_string() || !a[3].is_string())
         throw Bad("stream.recent[]: not [time_nano, type, action, actor]");
-      s.stream.recent.push_back(engine::EventKey{integer(a[0], "stream.recent[].time_nano"),
+      s.stream.recent.push_back(docker::EventKey{integer(a[0], "stream.recent[].time_nano"),
                                                  std::string(a[1].get_string()), std::string(a[2].get_string()),
                                                  std::string(a[3].get_string())});
     }

@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 
 #include "composewatch/engine/client.h"
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 #include "harness.h"
 
 namespace itest {
@@ -18,10 +18,11 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 namespace engine = composewatch::engine;
+namespace docker = composewatch::docker;
 
 std::string bin() { return quote(agent_binary().string()); }
 
-engine::DiskSummary disk_summary_now() {
+docker::DiskSummary disk_summary_now() {
   asio::io_context ioc;
   auto fut = asio::co_spawn(
       ioc,
@@ -32,7 +33,7 @@ engine::DiskSummary disk_summary_now() {
       }(),
       asio::use_future);
   ioc.run();
-  return engine::summarize(engine::parse_system_df(fut.get()));
+  return docker::summarize(docker::parse_system_df(fut.get()));
 }
 
 const json::object* troubled_named(const json::value& doc, const std::string& name) {
@@ -151,11 +152,11 @@ TEST(DiagnoseCommand, ListsTroubledContainersWithLogsAndTheDiskAsSystemDf) {
   // The disk figures are summarize() of /system/df (others' objects may come and go).
   ASSERT_TRUE(doc.at("disk").at("error").is_null()) << json::serialize(doc.at("disk"));
   const auto& kinds = doc.at("disk").at("kinds");
-  const std::pair<const char*, engine::DiskKindUsage engine::DiskSummary::*> rows[] = {
-      {"images", &engine::DiskSummary::images},
-      {"containers", &engine::DiskSummary::containers},
-      {"volumes", &engine::DiskSummary::volumes},
-      {"build_cache", &engine::DiskSummary::build_cache}};
+  const std::pair<const char*, docker::DiskKindUsage docker::DiskSummary::*> rows[] = {
+      {"images", &docker::DiskSummary::images},
+      {"containers", &docker::DiskSummary::containers},
+      {"volumes", &docker::DiskSummary::volumes},
+      {"build_cache", &docker::DiskSummary::build_cache}};
   for (const auto& [kind, member] : rows) {
     const auto& k = kinds.at(kind);
     const auto& b = before.*member;

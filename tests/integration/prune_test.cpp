@@ -24,7 +24,7 @@
 #include <thread>
 
 #include "composewatch/engine/client.h"
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 #include "harness.h"
 
 namespace itest {
@@ -32,6 +32,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace engine = composewatch::engine;
+namespace docker = composewatch::docker;
 namespace fs = std::filesystem;
 
 class Prune : public ::testing::Test {
@@ -78,7 +79,7 @@ class Prune : public ::testing::Test {
     api("POST", "/build/prune?all=1");
   }
 
-  static engine::SystemDf df() { return engine::parse_system_df(api("GET", "/system/df")); }
+  static docker::SystemDf df() { return docker::parse_system_df(api("GET", "/system/df")); }
 
   // A single-layer image of `mib` MiB of random bytes: its size is its own.
   static std::string random_image(const std::string& tag, int mib, const std::string& label = "") {
@@ -186,7 +187,7 @@ class Prune : public ::testing::Test {
   struct Applied {
     ShResult run;
     Objects before, after;
-    engine::DiskSummary df_before, df_after;
+    docker::DiskSummary df_before, df_after;
     std::set<std::string> deleted(std::set<std::string> Objects::*kind) const { return minus(before.*kind, after.*kind); }
   };
 
@@ -205,11 +206,11 @@ class Prune : public ::testing::Test {
     EXPECT_NE(forced.out.find("dry run (--dry-run)"), std::string::npos) << describe(forced);
     EXPECT_EQ(objects(), a.before) << "--dry-run deleted something\n" << describe(forced);
     EXPECT_EQ(plan_rows(forced.out), plan_rows(dry.out)) << "both dry runs plan the same";
-    a.df_before = engine::summarize(df());
+    a.df_before = docker::summarize(df());
     a.run = prune(cfg.second);
     EXPECT_NE(a.run.out.find(": applied"), std::string::npos) << describe(a.run);
     a.after = objects();
-    a.df_after = engine::summarize(df());
+    a.df_after = docker::summarize(df());
     return a;
   }
 
@@ -395,13 +396,13 @@ TEST_F(Prune, BuildCacheKeepStorageKeepsTheNewest) {
   must("DOCKER_BUILDKIT=1 /usr/bin/docker -H " + host_ + " build --network none -q -t cwp/ks:1 " + ctx.string(),
        300s);
   d("rmi cwp/ks:1");
-  const auto before = engine::summarize(df()).build_cache.total_bytes;
+  const auto before = docker::summarize(df()).build_cache.total_bytes;
   ASSERT_GT(before, 1 << 20);
   const auto cfg = configs("build_cache", "keep_storage: 100GB");
   const ShResult r = prune(cfg.second);
   EXPECT_EQ(r.code, 0) << describe(r);
   EXPECT_NE(r.out.find("deleted 0 of 0"), std::string::npos) << describe(r);
-  EXPECT_EQ(engine::summarize(df()).build_cache.total_bytes, before);
+  EXPECT_EQ(docker::summarize(df()).build_cache.total_bytes, before);
 }
 
 TEST_F(Prune, AScheduledPolicyRunsOnItsOwnInTheAgent) {

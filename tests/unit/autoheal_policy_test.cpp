@@ -11,7 +11,7 @@
 #include "composewatch/app/status_page.h"
 #include "composewatch/autoheal/policy.h"
 #include "composewatch/compose/loader.h"
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/state/model.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/state/saved.h"
@@ -377,19 +377,19 @@ TEST(AutohealObserver, TheModelTellsOfContainerEventsAfterApplyingThemAndOfListi
   std::vector<std::string> seen;
   int listings = 0;
   model.set_observer({.event =
-                          [&](const engine::Event& e) {
+                          [&](const docker::Event& e) {
                             // The record already changed when the observer hears of it.
                             seen.push_back(e.action + ":" + model.containers().at("web").health);
                           },
                       .listed = [&] { ++listings; }});
-  engine::Event e;
+  docker::Event e;
   e.type = "container";
   e.action = "health_status";
   e.action_detail = "unhealthy";
   e.actor_id = std::string(64, 'a');
   e.attributes = {{"name", "web"}};
   model.apply(e);
-  engine::Event net;
+  docker::Event net;
   net.type = "network";
   net.action = "connect";
   net.actor_id = "n";
@@ -455,10 +455,10 @@ TEST(AutohealSettings, AnyChangeOfTheSectionIsNamedAsNeedingARestartOnSighup) {
 TEST(AutohealStopTimeout, TheInspectReadsTheContainersOwnStopTimeout) {
   const std::string with = R"({"Id":"abc","Name":"/db","State":{"Status":"running"},
                                "Config":{"Image":"pg","StopTimeout":120},"HostConfig":{}})";
-  EXPECT_EQ(engine::parse_inspect(with).spec.stop_timeout, 120);
+  EXPECT_EQ(docker::parse_inspect(with).spec.stop_timeout, 120);
   const std::string without = R"({"Id":"abc","Name":"/db","State":{"Status":"running"},
                                   "Config":{"Image":"pg"},"HostConfig":{}})";
-  EXPECT_EQ(engine::parse_inspect(without).spec.stop_timeout, std::nullopt);
+  EXPECT_EQ(docker::parse_inspect(without).spec.stop_timeout, std::nullopt);
 }
 
 TEST(AutohealStopTimeout, TheRequestOutlastsTheContainersOwnStopTimeout) {

@@ -6,9 +6,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "composewatch/cgroup/api_stats.h"
+#include "composewatch/docker/api_stats.h"
 
-using namespace composewatch::cgroup;
+using namespace composewatch::docker;
+using namespace composewatch::docker;
 
 namespace {
 std::string fixture(const std::string& name) {

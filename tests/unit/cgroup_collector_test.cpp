@@ -95,7 +95,7 @@ TEST(ResourceCollector, ApiFiguresFromTheSnapshot) {
   s.containers.push_back(r);
   s.containers.push_back(record("shop-api-2", kId2, "running", 4243));  // not polled yet
   auto stats = std::make_shared<state::ApiStats>();
-  cgroup::ResourceStats st;
+  docker::ResourceStats st;
   st.memory_usage_bytes = 1000;
   st.memory_working_set_bytes = 900;
   st.cpu_seconds = 1.5;

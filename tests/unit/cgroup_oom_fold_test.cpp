@@ -11,14 +11,14 @@ using namespace composewatch;
 
 namespace {
 
-engine::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
+docker::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
                  test_support::Attributes extra = {}) {
   return test_support::container_event(std::move(action), std::move(id), std::move(name), t, "img:1",
                                        std::move(extra));
 }
 
-engine::ContainerInfo running(std::string id, std::string name, int pid) {
-  engine::ContainerInfo c;
+docker::ContainerInfo running(std::string id, std::string name, int pid) {
+  docker::ContainerInfo c;
   c.id = std::move(id);
   c.name = std::move(name);
   c.state = "running";

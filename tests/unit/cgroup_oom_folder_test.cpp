@@ -9,7 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "composewatch/cgroup/oom_folder.h"
+#include "composewatch/jobs/oom_folder.h"
 #include "composewatch/cgroup/reader.h"
 #include "container_events.h"
 
@@ -31,7 +31,7 @@ std::shared_ptr<const cgroup::Reader> v1_reader() {
 
 void start(state::StateModel& m, const std::string& id, int pid) {
   m.apply(test_support::container_event("start", id, "api", 1000, "img:1", {}));
-  engine::ContainerInfo c;
+  docker::ContainerInfo c;
   c.id = id;
   c.name = "api";
   c.state = "running";
@@ -47,7 +47,7 @@ TEST(OomFolder, FoldsTheCgroupCounterOnceAndPublishes) {
   state::StateModel model;
   start(model, kId, 4242);
   model.publish();
-  cgroup::OomFolder folder(ioc.get_executor(), v1_reader(), model);
+  jobs::OomFolder folder(ioc.get_executor(), v1_reader(), model);
 
   EXPECT_EQ(folder.fold_once(), 2u);  // the fixture's memory.oom_control says oom_kill 2
   EXPECT_EQ(model.snapshot()->containers.at(0).counters.oom_kills, 2u) << "published";
@@ -60,7 +60,7 @@ TEST(OomFolder, SkipsContainersThatAreNotRunning) {
   state::StateModel model;
   start(model, kId, 4242);
   model.apply(test_support::container_event("die", kId, "api", 2000, "img:1", {{"exitCode", "137"}}));
-  cgroup::OomFolder folder(ioc.get_executor(), v1_reader(), model);
+  jobs::OomFolder folder(ioc.get_executor(), v1_reader(), model);
   EXPECT_EQ(folder.fold_once(), 0u);
   EXPECT_EQ(model.containers().at("api").counters.oom_kills, 0u);
 }

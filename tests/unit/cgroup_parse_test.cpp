@@ -9,6 +9,7 @@
 #include "composewatch/cgroup/reader.h"
 
 using namespace composewatch::cgroup;
+using namespace composewatch::docker;
 
 namespace {
 

@@ -11,6 +11,7 @@
 #include "composewatch/cgroup/reader.h"
 
 using namespace composewatch::cgroup;
+using namespace composewatch::docker;
 namespace fs = std::filesystem;
 
 namespace {

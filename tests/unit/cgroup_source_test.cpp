@@ -6,6 +6,7 @@
 #include "composewatch/cgroup/source.h"
 
 using namespace composewatch::cgroup;
+using namespace composewatch::docker;
 
 TEST(CgroupSource, ApiWhenAsked) {
   auto c = choose_stats_source("api", true, EngineCgroupInfo{"cgroupfs", "1", false});

@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include "composewatch/compose/discovery.h"
+#include "composewatch/state/model.h"
 
 using namespace composewatch::compose;
+using composewatch::docker::LiveContainer;
+using composewatch::docker::live_container;
 namespace fs = std::filesystem;
 
 namespace {
@@ -161,7 +164,7 @@ TEST(Discovery, LiveContainersSkipRemovedRecords) {
   a.spec.restart_policy = {"always", 0};
   b.name = "gone";
   b.present = false;
-  auto live = live_containers({a, b});
+  auto live = composewatch::state::live_containers({a, b});
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(live[0].name, "shop_api_1");
   EXPECT_TRUE(live[0].spec.compose.oneoff);

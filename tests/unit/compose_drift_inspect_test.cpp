@@ -6,10 +6,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "fixture_file.h"
 
-using namespace composewatch::engine;
+using namespace composewatch::docker;
 
 using composewatch::test_support::read_fixture;
 

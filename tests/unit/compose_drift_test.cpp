@@ -7,8 +7,10 @@
 #include "composewatch/compose/drift.h"
 
 using namespace composewatch::compose;
-using composewatch::engine::HealthcheckConfig;
-using composewatch::engine::RestartPolicy;
+using composewatch::docker::LiveContainer;
+using composewatch::docker::live_container;
+using composewatch::docker::HealthcheckConfig;
+using composewatch::docker::RestartPolicy;
 
 namespace {
 
@@ -342,7 +344,7 @@ TEST(DriftProject, ContainersOfUndeclaredServicesAreOrphans) {
 }
 
 TEST(DriftProject, ComposeLabelsAreReadOnceFromTheLabels) {
-  const auto labels = composewatch::engine::ComposeLabels::from({{"com.docker.compose.project", "shop"},
+  const auto labels = composewatch::docker::ComposeLabels::from({{"com.docker.compose.project", "shop"},
                                                                  {"com.docker.compose.service", "api"},
                                                                  {"com.docker.compose.oneoff", "False"},
                                                                  {"com.docker.compose.project.working_dir", "/srv/shop"},
@@ -353,12 +355,12 @@ TEST(DriftProject, ComposeLabelsAreReadOnceFromTheLabels) {
   EXPECT_FALSE(labels.oneoff);
   EXPECT_EQ(labels.working_dir, "/srv/shop");
   EXPECT_EQ(labels.config_files, "docker-compose.yml");
-  EXPECT_TRUE(composewatch::engine::ComposeLabels::from({{"com.docker.compose.oneoff", "True"}}).oneoff);
-  EXPECT_EQ(composewatch::engine::ComposeLabels::from({}), composewatch::engine::ComposeLabels{});
+  EXPECT_TRUE(composewatch::docker::ComposeLabels::from({{"com.docker.compose.oneoff", "True"}}).oneoff);
+  EXPECT_EQ(composewatch::docker::ComposeLabels::from({}), composewatch::docker::ComposeLabels{});
 }
 
 TEST(DriftProject, LiveContainerFromInspectCarriesTheSpec) {
-  composewatch::engine::ContainerInfo info;
+  composewatch::docker::ContainerInfo info;
   info.name = "shop_api_1";
   info.state = "running";
   info.spec.image = "img:1";

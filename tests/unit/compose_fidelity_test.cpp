@@ -69,8 +69,8 @@ class ComposeFidelity : public ::testing::Test {
   fs::path dir_;
 };
 
-cc::LiveContainer live(const std::string& project, const std::string& service, const std::string& image) {
-  cc::LiveContainer c;
+composewatch::docker::LiveContainer live(const std::string& project, const std::string& service, const std::string& image) {
+  composewatch::docker::LiveContainer c;
   c.name = project + "_" + service + "_1";
   c.state = "running";
   c.spec.compose.project = project;
@@ -465,7 +465,7 @@ TEST_F(ComposeFidelity, StartIntervalIsReadAndPrinted) {
 
 TEST(ComposeStartInterval, ReadFromInspectWhereTheEngineHasIt) {
   const auto hc = [](const std::string& extra) {
-    return engine::parse_inspect(R"({"Id":"abc","Name":"/x","State":{"Status":"running"},"HostConfig":{},
+    return docker::parse_inspect(R"({"Id":"abc","Name":"/x","State":{"Status":"running"},"HostConfig":{},
         "Config":{"Image":"img","Healthcheck":{"Test":["CMD","true"],"Interval":1000000000)" + extra + "}}}")
         .spec.healthcheck;
   };
@@ -479,13 +479,13 @@ TEST(ComposeStartInterval, ComparedOnlyWhereTheEngineReportsIt) {
   cc::Healthcheck declared;
   declared.test = {"CMD", "true"};
   declared.start_interval_seconds = 2;
-  engine::HealthcheckConfig old_engine;
+  docker::HealthcheckConfig old_engine;
   old_engine.test = {"CMD", "true"};
   EXPECT_FALSE(cc::healthcheck_drift(declared, old_engine));  // Engine 20.10 has no StartInterval
-  engine::HealthcheckConfig same = old_engine;
+  docker::HealthcheckConfig same = old_engine;
   same.start_interval_ns = 2'000'000'000;
   EXPECT_FALSE(cc::healthcheck_drift(declared, same));
-  engine::HealthcheckConfig other = old_engine;
+  docker::HealthcheckConfig other = old_engine;
   other.start_interval_ns = 0;  // the default, 5 s
   const auto d = cc::healthcheck_drift(declared, other);
   ASSERT_TRUE(d);
@@ -564,7 +564,7 @@ TEST_F(ComposeFidelity, EnvFilesTheAgentMayNotReadAreWarnings) {
 // ---- discovery from Compose v2's labels -----------------------------------------------
 
 TEST_F(ComposeFidelity, DiscoveryReadsComposeV2ProjectLabels) {
-  cc::LiveContainer c = live("shop", "web", "app:1");
+  composewatch::docker::LiveContainer c = live("shop", "web", "app:1");
   c.spec.compose.working_dir = "/srv/shop";
   c.spec.compose.config_files = "/srv/shop/compose.yaml,/srv/shop/compose.prod.yaml";
   c.spec.labels["com.docker.compose.project.environment_file"] = "/srv/shop/.env,/srv/shop/prod.env";

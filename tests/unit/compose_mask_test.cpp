@@ -76,7 +76,7 @@ TEST_F(ComposeMaskLoaded, HealthcheckTestsInDriftDetailsHideTheProjectsSecrets) 
   const cc::Project p = cc::load_project(o);
   const cc::Service& api = p.services.at("api");
   ASSERT_TRUE(api.healthcheck);
-  composewatch::engine::HealthcheckConfig live;
+  composewatch::docker::HealthcheckConfig live;
   live.test = {"CMD-SHELL", "curl -fsu admin:from-dot-env-1 -H 'X-Token: literal-token-9' http://localhost/ready "
                             "env-secret-3 not-referenced"};
   const auto detail = cc::healthcheck_drift(api.healthcheck, live);

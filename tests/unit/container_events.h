@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/event.h"
 
 namespace composewatch::test_support {
 
@@ -13,11 +13,11 @@ using Attributes = std::vector<std::pair<std::string, std::string>>;
 
 // A container event at `t` seconds with Actor.Attributes name, image and `extra`
 // (labels, exitCode, oldName, ...). `action` may carry a detail ("health_status: healthy").
-inline engine::Event container_event(std::string action, std::string id, std::string name, std::int64_t t,
+inline docker::Event container_event(std::string action, std::string id, std::string name, std::int64_t t,
                                      std::string image, Attributes extra = {}) {
-  engine::Event e;
+  docker::Event e;
   e.type = "container";
-  auto [head, detail] = engine::split_action(action);
+  auto [head, detail] = docker::split_action(action);
   e.action = std::string(head);
   e.action_detail = std::string(detail);
   e.actor_id = std::move(id);

@@ -3,11 +3,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "fixture_file.h"
 #include "composewatch/engine/endpoint.h"
 
 using namespace composewatch::engine;
+using namespace composewatch::docker;
 
 using composewatch::test_support::read_fixture;
 

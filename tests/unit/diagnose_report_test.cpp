@@ -25,8 +25,8 @@ constexpr double kNow = 1'800'000'000;  // 2027-01-15T08:00:00Z
 constexpr std::int64_t kMiB = 1 << 20;
 constexpr std::int64_t kGiB = std::int64_t(1) << 30;
 
-engine::ContainerInfo container(std::string name, std::string state, int exit_code = 0) {
-  engine::ContainerInfo c;
+docker::ContainerInfo container(std::string name, std::string state, int exit_code = 0) {
+  docker::ContainerInfo c;
   c.id = name + std::string(64 - std::min<std::size_t>(name.size(), 64), '0');
   c.name = std::move(name);
   c.state = std::move(state);
@@ -37,17 +37,17 @@ engine::ContainerInfo container(std::string name, std::string state, int exit_co
   return c;
 }
 
-engine::ContainerInfo exited_after(std::string name, int exit_code, double seconds) {
+docker::ContainerInfo exited_after(std::string name, int exit_code, double seconds) {
   auto c = container(std::move(name), "exited", exit_code);
   c.started_at = kNow - 100;
   c.finished_at = kNow - 100 + seconds;
   return c;
 }
 
-void compose_labels(engine::ContainerInfo& c, const std::string& project, const std::string& service) {
+void compose_labels(docker::ContainerInfo& c, const std::string& project, const std::string& service) {
   c.spec.labels["com.docker.compose.project"] = project;
   c.spec.labels["com.docker.compose.service"] = service;
-  c.spec.compose = engine::ComposeLabels::from(c.spec.labels);
+  c.spec.compose = docker::ComposeLabels::from(c.spec.labels);
 }
 
 // A reachable engine with nothing on it, a roomy filesystem and no projects.
@@ -58,10 +58,10 @@ HostFacts quiet_host() {
   f.version = "20.10.24+dfsg1";
   f.api_version = "1.41";
   f.docker_root_dir = "/var/lib/docker";
-  f.df = engine::SystemDf{};
+  f.df = docker::SystemDf{};
   f.filesystem_path = "/var/lib/docker";
   f.filesystem = disk::FilesystemUsage{.size_bytes = 100 * std::uint64_t(kGiB), .avail_bytes = 60 * std::uint64_t(kGiB)};
-  f.containers = std::vector<engine::ContainerInfo>{};
+  f.containers = std::vector<docker::ContainerInfo>{};
   f.projects = std::vector<compose::ProjectState>{};
   return f;
 }
@@ -184,9 +184,9 @@ TEST(DiagnoseTroubles, EveryRuleIsKeptTheFirstIsTheRule) {
 // ------------------------------------------------------------------ images and layers
 
 TEST(DiagnoseImages, LargestFirstTiesByIdAtMostN) {
-  engine::SystemDf df;
+  docker::SystemDf df;
   for (int i = 0; i < 12; ++i) {
-    engine::ImageSummary img;
+    docker::ImageSummary img;
     img.id = "sha256:" + std::string(1, char('a' + i));
     img.size = (i % 4) * 100;  // 0, 100, 200, 300, 0, ...
     df.images.push_back(img);
@@ -201,7 +201,7 @@ TEST(DiagnoseImages, LargestFirstTiesByIdAtMostN) {
 }
 
 TEST(DiagnoseImages, ThreeLargestNonEmptyLayersNewestFirstAmongEquals) {
-  std::vector<engine::ImageLayer> h = {{"l1", 5, "CMD [\"sh\"]", 0, {}},       {"l2", 0, "ENV A=b", 0, {}},
+  std::vector<docker::ImageLayer> h = {{"l1", 5, "CMD [\"sh\"]", 0, {}},       {"l2", 0, "ENV A=b", 0, {}},
                                        {"l3", 5, "/bin/sh -c make", 300, {}}, {"l4", 0, "LABEL x=y", 0, {}},
                                        {"l5", 0, "", 900, {}},               {"l6", 0, "", 50, {}}};
   const auto top = largest_layers(h, 3);
@@ -226,15 +226,15 @@ TEST(DiagnoseImages, CreatedByOnOneShortLine) {
 
 TEST(DiagnoseImages, FromTheEngineFixtures) {
   HostFacts f = quiet_host();
-  f.df = engine::parse_system_df(read_fixture("engine/system_df.json"));
+  f.df = docker::parse_system_df(read_fixture("engine/system_df.json"));
   const std::string built = f.df->images[0].id;
   ASSERT_EQ(f.df->images[0].repo_tags, (std::vector<std::string>{"cwobj-built:1", "cwobj-built:alias"}));
-  f.history[built] = engine::parse_image_history(read_fixture("engine/image_history.json"));
+  f.history[built] = docker::parse_image_history(read_fixture("engine/image_history.json"));
   f.history_error[f.df->images[2].id] = "GET /v1.41/images/x/history: engine answered 404: no such image";
   const auto r = build_report(f);
 
   ASSERT_TRUE(r.disk.summary);
-  EXPECT_EQ(*r.disk.summary, engine::summarize(*f.df));
+  EXPECT_EQ(*r.disk.summary, docker::summarize(*f.df));
   const auto& s = *r.disk.summary;
   EXPECT_EQ(r.disk.reclaimable_bytes, s.images.reclaimable_bytes + s.containers.reclaimable_bytes +
                                           s.volumes.reclaimable_bytes + s.build_cache.reclaimable_bytes);
@@ -264,7 +264,7 @@ TEST(DiagnoseImages, FromTheEngineFixtures) {
 
 TEST(DiagnoseVolumes, UnreferencedVolumesLargestFirst) {
   HostFacts f = quiet_host();
-  f.df = engine::parse_system_df(read_fixture("engine/system_df.json"));
+  f.df = docker::parse_system_df(read_fixture("engine/system_df.json"));
   auto r = build_report(f);
   EXPECT_EQ(r.volumes.unreferenced, 1u);
   EXPECT_EQ(r.volumes.unreferenced_bytes, 122880);
@@ -274,7 +274,7 @@ TEST(DiagnoseVolumes, UnreferencedVolumesLargestFirst) {
                                     "      120KiB  cwobj-spare\n"));
 
   for (int i = 0; i < 7; ++i) {
-    engine::VolumeSummary v;
+    docker::VolumeSummary v;
     v.name = std::string(64, char('0' + i));  // hex: anonymous
     v.size = i * 1000;
     v.ref_count = 0;
@@ -296,7 +296,7 @@ TEST(DiagnoseVolumes, UnreferencedVolumesLargestFirst) {
 TEST(DiagnoseNextSteps, PruneDryRunAboveOneGiBOrTenPercentOfTheFilesystem) {
   auto with_reclaimable = [](std::int64_t bytes, std::uint64_t fs_size) {
     HostFacts f = quiet_host();
-    engine::VolumeSummary v;
+    docker::VolumeSummary v;
     v.name = "spare";
     v.size = bytes;
     v.ref_count = 0;
@@ -313,7 +313,7 @@ TEST(DiagnoseNextSteps, PruneDryRunAboveOneGiBOrTenPercentOfTheFilesystem) {
   // No filesystem figures: the absolute threshold alone.
   HostFacts f = quiet_host();
   f.filesystem.reset();
-  engine::VolumeSummary v;
+  docker::VolumeSummary v;
   v.size = 600 * kMiB;
   v.ref_count = 0;
   f.df->volumes.push_back(v);
@@ -379,7 +379,7 @@ TEST(DiagnoseNextSteps, EachTroubledContainerGetsItsCommands) {
 
 TEST(DiagnoseNextSteps, DestructiveCommandsCarryACaution) {
   HostFacts f = quiet_host();
-  engine::VolumeSummary old;
+  docker::VolumeSummary old;
   old.name = "shop_old";
   old.size = 4096;
   old.ref_count = 0;
@@ -524,8 +524,8 @@ TEST(DiagnoseRender, TroubledContainersWithLabelledLogLines) {
   auto quick = exited_after("quick", 3, 0.5);
   compose_labels(quick, "shop", "migrate");
   f.containers = std::vector{quick};
-  f.logs[quick.id] = {{engine::LogLine::Stream::stdout_, "starting migration"},
-                      {engine::LogLine::Stream::stderr_, "\x1b[1mfatal:\x1b[0m table \x01missing"}};
+  f.logs[quick.id] = {{docker::LogLine::Stream::stdout_, "starting migration"},
+                      {docker::LogLine::Stream::stderr_, "\x1b[1mfatal:\x1b[0m table \x01missing"}};
   auto r = build_report(f, {}, 20);
   const std::string text = text_of(r);
   EXPECT_THAT(text, HasSubstr("  Immediate exits\n    quick (project shop, service migrate)\n"
@@ -548,7 +548,7 @@ TEST(DiagnoseRender, LongValuesWrapAt120Columns) {
                 "\"/definitely/not/here/and/a/rather/long/path/to/make/the/line/longer\": stat "
                 "/definitely/not/here: no such file or directory: unknown";
   f.containers = std::vector{never};
-  engine::VolumeSummary old;
+  docker::VolumeSummary old;
   old.name = "shop_old";
   old.size = 1;
   old.ref_count = 0;
@@ -564,13 +564,13 @@ TEST(DiagnoseRender, LongValuesWrapAt120Columns) {
 
 TEST(DiagnoseRender, JsonKeysAreStable) {
   HostFacts f = quiet_host();
-  f.df = engine::parse_system_df(read_fixture("engine/system_df.json"));
-  f.history[f.df->images[0].id] = engine::parse_image_history(read_fixture("engine/image_history.json"));
+  f.df = docker::parse_system_df(read_fixture("engine/system_df.json"));
+  f.history[f.df->images[0].id] = docker::parse_image_history(read_fixture("engine/image_history.json"));
   auto oom = exited_after("oom", 137, 1);
   oom.oom_killed = true;
   oom.spec.memory_limit = 16 * kMiB;
   f.containers = std::vector{oom};
-  f.logs[oom.id] = {{engine::LogLine::Stream::stdout_, "start"}, {engine::LogLine::Stream::stderr_, "bad \xFF byte"}};
+  f.logs[oom.id] = {{docker::LogLine::Stream::stdout_, "start"}, {docker::LogLine::Stream::stderr_, "bad \xFF byte"}};
   compose::Service api;
   f.projects = std::vector{project("shop", {{"api", api}})};
   const auto doc = json_of(build_report(f));

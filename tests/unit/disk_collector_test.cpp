@@ -24,9 +24,9 @@ namespace {
 std::shared_ptr<disk::DiskReport> report_from_fixture() {
   auto r = std::make_shared<disk::DiskReport>();
   r->docker_root_dir = "/var/lib/docker";
-  r->df = std::make_shared<const engine::SystemDf>(
-      engine::parse_system_df(test_support::read_fixture("engine/system_df.json")));
-  r->summary = engine::summarize(*r->df);
+  r->df = std::make_shared<const docker::SystemDf>(
+      docker::parse_system_df(test_support::read_fixture("engine/system_df.json")));
+  r->summary = docker::summarize(*r->df);
   r->last_ok = true;
   return r;
 }

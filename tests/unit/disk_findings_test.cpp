@@ -11,8 +11,8 @@ namespace {
 
 constexpr double kNow = 1'800'000'000;
 
-engine::VolumeSummary volume(std::string name, std::int64_t size, std::map<std::string, std::string> labels = {}) {
-  engine::VolumeSummary v;
+docker::VolumeSummary volume(std::string name, std::int64_t size, std::map<std::string, std::string> labels = {}) {
+  docker::VolumeSummary v;
   v.name = std::move(name);
   v.size = size;
   v.ref_count = 1;
@@ -24,9 +24,9 @@ std::map<std::string, std::string> compose_volume(const std::string& project, co
   return {{"com.docker.compose.project", project}, {"com.docker.compose.volume", key}};
 }
 
-engine::ContainerSummary container(std::string id, std::string name, std::string state,
-                                   std::vector<engine::Mount> mounts = {}) {
-  engine::ContainerSummary c;
+docker::ContainerSummary container(std::string id, std::string name, std::string state,
+                                   std::vector<docker::Mount> mounts = {}) {
+  docker::ContainerSummary c;
   c.id = std::move(id);
   c.name = std::move(name);
   c.state = std::move(state);
@@ -34,7 +34,7 @@ engine::ContainerSummary container(std::string id, std::string name, std::string
   return c;
 }
 
-engine::Mount mount(std::string volume, std::string target) { return {"volume", std::move(volume), "", std::move(target)}; }
+docker::Mount mount(std::string volume, std::string target) { return {"volume", std::move(volume), "", std::move(target)}; }
 
 compose::ProjectState project(std::string name, std::vector<std::string> volumes,
                               std::map<std::string, compose::Service> services = {}) {
@@ -53,7 +53,7 @@ compose::ProjectState project(std::string name, std::vector<std::string> volumes
 }  // namespace
 
 TEST(VolumeFindings, DeadVolumeOnlyAfterAnHourMountedByARunningContainer) {
-  engine::SystemDf df;
+  docker::SystemDf df;
   df.volumes = {volume("shop_uploads", 0, compose_volume("shop", "uploads")),
                 volume("shop_db", 4096, compose_volume("shop", "db")),
                 volume("shop_cache", 0, compose_volume("shop", "cache")),
@@ -77,7 +77,7 @@ TEST(VolumeFindings, DeadVolumeOnlyAfterAnHourMountedByARunningContainer) {
 }
 
 TEST(VolumeFindings, DeadVolumeNeedsAKnownStartTime) {
-  engine::SystemDf df;
+  docker::SystemDf df;
   df.volumes = {volume("shop_uploads", 0, compose_volume("shop", "uploads"))};
   df.containers = {container("c1", "shop_web_1", "running", {mount("shop_uploads", "/srv/uploads")})};
   EXPECT_TRUE(disk::volume_findings(df, {}, {project("shop", {"uploads"})}, kNow).empty());
@@ -86,7 +86,7 @@ TEST(VolumeFindings, DeadVolumeNeedsAKnownStartTime) {
 }
 
 TEST(VolumeFindings, OrphanVolumeOfAProjectWhoseFileDroppedIt) {
-  engine::SystemDf df;
+  docker::SystemDf df;
   df.volumes = {volume("shop_db", 10, compose_volume("shop", "db")),
                 volume("shop_legacy", 10, compose_volume("shop", "legacy")),
                 volume("blog_data", 10, compose_volume("blog", "data")),  // project not known: not judged
@@ -101,7 +101,7 @@ TEST(VolumeFindings, OrphanVolumeOfAProjectWhoseFileDroppedIt) {
 }
 
 TEST(VolumeFindings, AProjectWithoutAModelJudgesNothing) {
-  engine::SystemDf df;
+  docker::SystemDf df;
   df.volumes = {volume("shop_legacy", 10, compose_volume("shop", "legacy"))};
   compose::ProjectState broken;
   broken.name = "shop";
@@ -111,8 +111,8 @@ TEST(VolumeFindings, AProjectWithoutAModelJudgesNothing) {
 }
 
 TEST(ServiceImages, FromContainersAndFromDeclaredImages) {
-  engine::SystemDf df;
-  engine::ImageSummary web, db, built;
+  docker::SystemDf df;
+  docker::ImageSummary web, db, built;
   web.id = "sha256:web";
   web.repo_tags = {"shop/web:2"};
   web.size = 1000;

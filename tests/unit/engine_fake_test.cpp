@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "composewatch/engine/client.h"
-#include "composewatch/engine/tracker.h"
+#include "composewatch/jobs/event_follower.h"
 #include "fake_engine.h"
 
 using namespace composewatch;
@@ -185,9 +185,9 @@ TEST(Tracker, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
 
   state::StateModel model;
   asio::io_context ioc;
-  engine::TrackerOptions opts;
+  jobs::EventFollowerOptions opts;
   opts.backoff_initial = 50ms;
-  engine::Tracker tracker(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, opts);
+  jobs::EventFollower tracker(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, opts);
   asio::co_spawn(ioc, tracker.run(), asio::detached);
   ioc.run_for(1200ms);
 

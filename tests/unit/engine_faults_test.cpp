@@ -25,7 +25,7 @@
 #include <thread>
 
 #include "composewatch/engine/client.h"
-#include "composewatch/engine/tracker.h"
+#include "composewatch/jobs/event_follower.h"
 #include "fixture_file.h"
 #include "scripted_engine.h"
 
@@ -44,14 +44,14 @@ const std::string kName = "cw-fixture-inspect";
 // A tracker on its own io_context, driven in slices from the test's thread (the model is
 // read between slices, on the writer's thread as it must be).
 struct TrackedEngine {
-  explicit TrackedEngine(engine::TrackerOptions opts = fast_options(), std::size_t oversized = 4096)
+  explicit TrackedEngine(jobs::EventFollowerOptions opts = fast_options(), std::size_t oversized = 4096)
       : fake(kId, read_fixture("inspect/running_unhealthy.json"), oversized),
         tracker(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, opts) {
     asio::co_spawn(ioc, tracker.run(), asio::detached);
   }
 
-  static engine::TrackerOptions fast_options() {
-    engine::TrackerOptions o;
+  static jobs::EventFollowerOptions fast_options() {
+    jobs::EventFollowerOptions o;
     o.backoff_initial = 5ms;
     o.backoff_max = 50ms;
     o.client.connect_timeout = 300ms;
@@ -98,7 +98,7 @@ struct TrackedEngine {
   asio::io_context ioc;
   state::StateModel model;
   ScriptedEngine fake;
-  engine::Tracker tracker;
+  jobs::EventFollower tracker;
 };
 
 int open_fds() {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 
-using namespace composewatch::engine;
+using namespace composewatch::docker;
 
 namespace {
 

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/event.h"
 
-using namespace composewatch::engine;
+using namespace composewatch::docker;
 
 namespace {
 std::vector<std::string> fixture_lines(const std::string& name) {

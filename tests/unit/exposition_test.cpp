@@ -12,7 +12,7 @@ using namespace composewatch;
 
 namespace {
 
-engine::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
+docker::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
                  test_support::Attributes extra = {}) {
   return test_support::container_event(std::move(action), std::move(id), std::move(name), t, "shop/api:1.4",
                                   std::move(extra));

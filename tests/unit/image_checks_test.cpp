@@ -22,9 +22,9 @@ TEST(ImageConfig, ParsesUserSizeAndEnvKeysOnly) {
   EXPECT_EQ(c.user, "");
   EXPECT_EQ(c.env_keys, (std::vector<std::string>{"PATH", "DB_PASSWORD", "API_TOKEN_FILE", "GITHUB_TOKEN"}));
   EXPECT_EQ(img::parse_image_config(R"({"Id":"sha256:b","Config":null})").user, "");
-  EXPECT_THROW(img::parse_image_config("{"), composewatch::engine::ParseError);
-  EXPECT_THROW(img::parse_image_config(R"({"Size":1})"), composewatch::engine::ParseError);
-  EXPECT_THROW(img::parse_image_config(R"({"Id":"x","Config":{"Env":"A=1"}})"), composewatch::engine::ParseError);
+  EXPECT_THROW(img::parse_image_config("{"), composewatch::docker::ParseError);
+  EXPECT_THROW(img::parse_image_config(R"({"Size":1})"), composewatch::docker::ParseError);
+  EXPECT_THROW(img::parse_image_config(R"({"Id":"x","Config":{"Env":"A=1"}})"), composewatch::docker::ParseError);
   const auto ref = img::parse_container_image_ref(R"({"Image":"sha256:aaa","Config":{"User":"1000:1000"}})");
   EXPECT_EQ(ref.image_id, "sha256:aaa");
   EXPECT_EQ(ref.user, "1000:1000");
@@ -88,7 +88,7 @@ TEST(ImageChecks, GrowthAboveBothThresholdsOnly) {
 }
 
 TEST(ImageChecks, LargestLayersShortened) {
-  std::vector<composewatch::engine::ImageLayer> h(4);
+  std::vector<composewatch::docker::ImageLayer> h(4);
   h[0] = {"<missing>", 4, "/bin/sh -c #(nop)  CMD [\"app\"]", 0, {}};
   h[1] = {"<missing>", 3, "RUN /bin/sh -c apt-get update &&   apt-get install -y gcc # buildkit", 300, {}};
   h[2] = {"<missing>", 2, "/bin/sh -c pip install -r requirements.txt", 500, {}};

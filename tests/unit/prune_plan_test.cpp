@@ -24,9 +24,9 @@ config::PrunePolicyConfig policy(std::string target) {
   return p;  // older_than 24h, dry_run true: the defaults
 }
 
-engine::ImageSummary image(std::string id, std::vector<std::string> tags, double age_days, std::int64_t size = 1000,
+docker::ImageSummary image(std::string id, std::vector<std::string> tags, double age_days, std::int64_t size = 1000,
                            std::int64_t shared = 0) {
-  engine::ImageSummary i;
+  docker::ImageSummary i;
   i.id = std::move(id);
   i.repo_tags = std::move(tags);
   i.created = kNow - age_days * kDay;
@@ -36,9 +36,9 @@ engine::ImageSummary image(std::string id, std::vector<std::string> tags, double
   return i;
 }
 
-engine::ContainerSummary container(std::string id, std::string name, std::string state, double age_days,
+docker::ContainerSummary container(std::string id, std::string name, std::string state, double age_days,
                                    std::string image_id = "", std::map<std::string, std::string> labels = {}) {
-  engine::ContainerSummary c;
+  docker::ContainerSummary c;
   c.id = std::move(id);
   c.name = std::move(name);
   c.state = std::move(state);
@@ -53,9 +53,9 @@ std::map<std::string, std::string> compose_labels(const std::string& project, co
   return {{"com.docker.compose.project", project}, {"com.docker.compose.service", service}};
 }
 
-engine::VolumeSummary volume(std::string name, double age_days, std::int64_t size = 50,
+docker::VolumeSummary volume(std::string name, double age_days, std::int64_t size = 50,
                              std::map<std::string, std::string> labels = {}) {
-  engine::VolumeSummary v;
+  docker::VolumeSummary v;
   v.name = std::move(name);
   v.created_at = kNow - age_days * kDay;
   v.size = size;
@@ -155,7 +155,7 @@ TEST(PrunePlan, KeepLabelAndProtectLabelsHoldForEveryTarget) {
   inv.df.containers = {container("ck", "ck", "exited", 9, "", keep), container("cp", "cp", "exited", 9, "", pinned),
                        container("cf", "cf", "exited", 9)};
   inv.df.volumes = {volume(kAnon1, 9, 50, keep), volume(kAnon2, 9)};
-  engine::NetworkSummary nk, nf;
+  docker::NetworkSummary nk, nf;
   nk.id = "nk";
   nk.name = "kept-net";
   nk.labels = keep;
@@ -393,7 +393,7 @@ TEST(PrunePlan, VolumesOnlyAnonymousUnreferencedAndOnlyWithAllowVolumes) {
 TEST(PrunePlan, NetworksNeverBuiltInAttachedReferencedOrOfAKnownProject) {
   prune::Inventory inv;
   auto net = [](std::string id, std::string name, std::string driver = "bridge") {
-    engine::NetworkSummary n;
+    docker::NetworkSummary n;
     n.id = std::move(id);
     n.name = std::move(name);
     n.driver = std::move(driver);
@@ -426,7 +426,7 @@ TEST(PrunePlan, NetworksNeverBuiltInAttachedReferencedOrOfAKnownProject) {
 TEST(PrunePlan, BuildCacheKeepsInUseRecordsHonoursKeepStorageAndDeletesChildrenFirst) {
   prune::Inventory inv;
   auto rec = [](std::string id, double age_days, std::int64_t size, std::vector<std::string> parents = {}) {
-    engine::BuildCacheRecord r;
+    docker::BuildCacheRecord r;
     r.id = std::move(id);
     r.type = "regular";
     r.size = size;
@@ -483,7 +483,7 @@ TEST(PrunePlan, BrakeSumsNeitherWrapNorGoNegative) {
   EXPECT_EQ(prune::add_bytes(kMax - 1, 5), kMax);
   EXPECT_EQ(prune::add_bytes(-1'000'000, 5), 5) << "a negative size counts as nothing, never as a credit";
   prune::Inventory inv;
-  inv.df.images = {image("sha256:big", {}, 12, engine::kMaxObjectBytes), image("sha256:small", {}, 11, 1000)};
+  inv.df.images = {image("sha256:big", {}, 12, docker::kMaxObjectBytes), image("sha256:small", {}, 11, 1000)};
   // SharedSize above Size, as a hostile engine could say: never a negative size.
   auto odd = image("sha256:odd", {}, 13, 10, 0);
   odd.shared_size = 10;
@@ -547,7 +547,7 @@ TEST(PruneGuard, RefusesWhatMustStayWhateverThePolicy) {
   EXPECT_TRUE(guard.volume(volume(kAnon1, 9)));
   EXPECT_FALSE(guard.volume(volume(kAnon2, 9)));
 
-  engine::NetworkSummary used, free;
+  docker::NetworkSummary used, free;
   used.id = "net-used";
   used.name = "used";
   free.id = "net-free";
@@ -555,8 +555,8 @@ TEST(PruneGuard, RefusesWhatMustStayWhateverThePolicy) {
   EXPECT_TRUE(guard.network(used));
   EXPECT_FALSE(guard.network(free));
 
-  engine::BuildCacheRecord busy;
+  docker::BuildCacheRecord busy;
   busy.in_use = true;
   EXPECT_TRUE(guard.build_cache(busy));
-  EXPECT_FALSE(guard.build_cache(engine::BuildCacheRecord{}));
+  EXPECT_FALSE(guard.build_cache(docker::BuildCacheRecord{}));
 }

@@ -46,14 +46,14 @@ struct FakeReader {
   bool hold = false;
   std::string throw_for;  // the container name whose read throws
 
-  std::optional<cgroup::ResourceStats> operator()(const state::ContainerRecord& r) {
+  std::optional<docker::ResourceStats> operator()(const state::ContainerRecord& r) {
     ++reads;
     {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return !hold; });
     }
     if (r.name == throw_for) throw std::runtime_error("read failed");
-    cgroup::ResourceStats st;
+    docker::ResourceStats st;
     st.memory_usage_bytes = 1000;
     st.pids = 3;
     return st;
@@ -99,13 +99,13 @@ TEST(SharedRead, AHelperThreadTakesPartOfALargeRead) {
   std::set<std::thread::id> readers;
   std::vector<std::thread> helpers;
   metrics::SharedRead shared(
-      [&](const state::ContainerRecord&) -> std::optional<cgroup::ResourceStats> {
+      [&](const state::ContainerRecord&) -> std::optional<docker::ResourceStats> {
         {
           std::lock_guard lock(mu);
           readers.insert(std::this_thread::get_id());
         }
         std::this_thread::sleep_for(1ms);  // slow enough for the helper to join
-        return cgroup::ResourceStats{};
+        return docker::ResourceStats{};
       },
       {.max_age = 1s, .helper = [&](std::function<void()> task) { helpers.emplace_back(std::move(task)); },
        .help_from = 64});

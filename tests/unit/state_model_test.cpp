@@ -10,13 +10,13 @@ using state::Followup;
 namespace {
 
 // A container event as the engine sends it (labels in Actor.Attributes).
-engine::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
+docker::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
                  test_support::Attributes extra = {}) {
   extra.insert(extra.begin(), {{"com.docker.compose.project", "shop"}, {"com.docker.compose.service", "api"}});
   return test_support::container_event(std::move(action), std::move(id), std::move(name), t, "img:1", std::move(extra));
 }
 
-engine::Event die(std::string id, std::string name, std::int64_t t, int code) {
+docker::Event die(std::string id, std::string name, std::int64_t t, int code) {
   return ev("die", std::move(id), std::move(name), t, {{"exitCode", std::to_string(code)}});
 }
 
@@ -24,15 +24,15 @@ const state::ContainerRecord& rec(const state::StateModel& m, const std::string&
   return m.containers().at(name);
 }
 
-engine::ContainerInfo info(std::string id, std::string name, std::string st) {
-  engine::ContainerInfo c;
+docker::ContainerInfo info(std::string id, std::string name, std::string st) {
+  docker::ContainerInfo c;
   c.id = std::move(id);
   c.name = std::move(name);
   c.state = std::move(st);
   c.spec.image = "img:1";
   c.health = "none";
   c.spec.labels = {{"com.docker.compose.project", "shop"}, {"com.docker.compose.service", "api"}};
-  c.spec.compose = engine::ComposeLabels::from(c.spec.labels);
+  c.spec.compose = docker::ComposeLabels::from(c.spec.labels);
   return c;
 }
 
@@ -170,7 +170,7 @@ TEST(StateModel, RenameMovesTheLiveContainerAndLeavesTheCountersBehind) {
   auto inspected = info("id1", "shop_api_1", "running");
   inspected.spec.memory_limit = 64 << 20;
   inspected.spec.memory_reservation = 32 << 20;
-  inspected.spec.healthcheck = engine::HealthcheckConfig{{"CMD", "true"}, 1'000'000'000, 0, 0, 2};
+  inspected.spec.healthcheck = docker::HealthcheckConfig{{"CMD", "true"}, 1'000'000'000, 0, 0, 2};
   inspected.spec.restart_policy = {"always", 0};
   m.update(inspected, m.sequence_of("id1"));
   m.apply(ev("oom", "id1", "shop_api_1", 3));
@@ -207,7 +207,7 @@ TEST(StateModel, CountsEveryEventByTypeAndAction) {
   state::StateModel m;
   m.apply(ev("exec_start: sh -c x", "id1", "c", 1));
   m.apply(ev("exec_start: ls", "id1", "c", 2));
-  engine::Event net;
+  docker::Event net;
   net.type = "network";
   net.action = "connect";
   net.actor_id = "n";

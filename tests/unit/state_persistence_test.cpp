@@ -66,9 +66,9 @@ state::SavedState sample() {
   return s;
 }
 
-engine::Event event(const std::string& action, const std::string& id, const std::string& name, std::int64_t t,
+docker::Event event(const std::string& action, const std::string& id, const std::string& name, std::int64_t t,
                     std::vector<std::pair<std::string, std::string>> extra = {}) {
-  engine::Event e;
+  docker::Event e;
   e.type = "container";
   e.action = action;
   e.actor_id = id;
@@ -176,7 +176,7 @@ TEST(StateModelPersistence, RestoredCountersCarryOnWithoutCountingTwice) {
   before.apply(event("oom", id, "web", 3));
   before.apply(event("die", id, "web", 4, {{"exitCode", "137"}}));
   before.apply(event("start", id, "web", 5));
-  engine::ContainerInfo info;
+  docker::ContainerInfo info;
   info.id = id;
   info.name = "web";
   info.state = "running";
@@ -223,9 +223,9 @@ TEST(StateModelPersistence, RemovedContainersKeepTheirRemovalTimeAndExpire) {
 }
 
 namespace {
-engine::ContainerInfo listed(const std::string& id, const std::string& name, std::optional<double> started,
+docker::ContainerInfo listed(const std::string& id, const std::string& name, std::optional<double> started,
                              std::optional<double> finished, int code = 0, bool oom = false) {
-  engine::ContainerInfo c;
+  docker::ContainerInfo c;
   c.id = id;
   c.name = name;
   c.started_at = started;
@@ -285,7 +285,7 @@ TEST(ResumeCheck, NothingToResumeOnAFirstStart) {
 }
 
 TEST(EventDeduplicator, RemembersSavedKeysAndFindsEventsNearAState) {
-  engine::EventDeduplicator first;
+  docker::EventDeduplicator first;
   first.first_time(event("start", "a", "web", 10 * kS));
   first.first_time(event("die", "a", "web", 20 * kS));
   first.first_time(event("start", "a", "web", 30 * kS));
@@ -293,7 +293,7 @@ TEST(EventDeduplicator, RemembersSavedKeysAndFindsEventsNearAState) {
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].time_nano, 20 * kS);
 
-  engine::EventDeduplicator next;
+  docker::EventDeduplicator next;
   next.remember(keys);
   EXPECT_FALSE(next.first_time(event("start", "a", "web", 30 * kS))) << "replayed after the restart";
   EXPECT_TRUE(next.first_time(event("oom", "a", "web", 31 * kS)));
@@ -305,7 +305,7 @@ TEST(EventDeduplicator, RemembersSavedKeysAndFindsEventsNearAState) {
 // Under load the engine's buffer is not strictly ordered by time: a replay of events that
 // arrived out of order is still recognised.
 TEST(EventDeduplicator, RecognisesAReplayOfEventsThatArrivedOutOfOrder) {
-  engine::EventDeduplicator d;
+  docker::EventDeduplicator d;
   EXPECT_TRUE(d.first_time(event("die", "a", "web", 20 * kS)));
   EXPECT_TRUE(d.first_time(event("start", "b", "db", 19 * kS)));
   EXPECT_FALSE(d.first_time(event("die", "a", "web", 20 * kS)));
@@ -316,7 +316,7 @@ TEST(EventDeduplicator, RecognisesAReplayOfEventsThatArrivedOutOfOrder) {
 // its die (State.OOMKilled), once; with the event it is not counted twice.
 TEST(StateModelOom, AKillWithoutItsEventIsCountedFromTheInspectAfterTheDie) {
   const std::string id(64, 'e');
-  engine::ContainerInfo info;
+  docker::ContainerInfo info;
   info.id = id;
   info.name = "hog";
   info.state = "exited";

@@ -81,9 +81,9 @@ compose::ProjectState loaded(const std::string& name, std::vector<compose::Servi
 
 // Memory figures as a fixture cgroup reader gives them, by container name.
 struct FakeCgroups {
-  std::map<std::string, cgroup::ResourceStats> by_name;
-  std::function<std::optional<cgroup::ResourceStats>(const state::ContainerRecord&)> reader() const {
-    return [this](const state::ContainerRecord& r) -> std::optional<cgroup::ResourceStats> {
+  std::map<std::string, docker::ResourceStats> by_name;
+  std::function<std::optional<docker::ResourceStats>(const state::ContainerRecord&)> reader() const {
+    return [this](const state::ContainerRecord& r) -> std::optional<docker::ResourceStats> {
       auto it = by_name.find(r.name);
       if (it == by_name.end()) return std::nullopt;
       return it->second;
@@ -91,8 +91,8 @@ struct FakeCgroups {
   }
 };
 
-cgroup::ResourceStats memory(std::uint64_t used, std::optional<std::uint64_t> limit) {
-  cgroup::ResourceStats s;
+docker::ResourceStats memory(std::uint64_t used, std::optional<std::uint64_t> limit) {
+  docker::ResourceStats s;
   s.memory_usage_bytes = used + 1 * MiB;
   s.memory_working_set_bytes = used;
   s.memory_limit_bytes = limit;
@@ -573,7 +573,7 @@ TEST(StatusPage, MemoryFromTheEngineApiWhenCgroupsAreNotRead) {
 std::shared_ptr<disk::DiskReport> disk_report() {
   auto d = std::make_shared<disk::DiskReport>();
   d->docker_root_dir = "/var/lib/docker";
-  d->df = std::make_shared<const engine::SystemDf>();
+  d->df = std::make_shared<const docker::SystemDf>();
   d->summary.images = {3 * 1024 * MiB, 1024 * MiB, 12, 5};
   d->summary.containers = {20 * MiB, 5 * MiB, 7, 6};
   d->summary.volumes = {512 * MiB, 0, 4, 4};

@@ -15,7 +15,7 @@
 
 #include "composewatch/config/cli.h"
 #include "composewatch/config/config.h"
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 
 namespace composewatch::app {
 
@@ -38,6 +38,6 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
 // the config file and the containers' labels. Never throws; projects that cannot be
 // loaded contribute nothing.
 std::map<std::string, std::vector<std::string>> drift_by_container(const config::AgentConfig& cfg,
-                                                                   const std::vector<engine::ContainerInfo>& containers);
+                                                                   const std::vector<docker::ContainerInfo>& containers);
 
 }  // namespace composewatch::app

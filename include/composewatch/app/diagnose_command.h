@@ -34,8 +34,8 @@
 #include "composewatch/config/config.h"
 #include "composewatch/disk/findings.h"
 #include "composewatch/disk/report.h"
-#include "composewatch/engine/container.h"
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/container.h"
+#include "composewatch/docker/objects.h"
 #include "composewatch/images/report.h"
 
 namespace composewatch::app {
@@ -74,11 +74,11 @@ std::string_view trouble_name(Trouble t);  // "oom_killed", "restart_loop", "imm
 //   restart_loop    state "restarting", or RestartCount >= rules.restart_loop_count
 //   immediate_exit  not running and exited non-zero within rules.immediate_exit_seconds of
 //                   its start, or an exit code != 0 with State.Error set (it never started)
-std::vector<Trouble> troubles(const engine::ContainerInfo& c, std::optional<std::uint64_t> cgroup_oom_kills,
+std::vector<Trouble> troubles(const docker::ContainerInfo& c, std::optional<std::uint64_t> cgroup_oom_kills,
                               const DiagnoseRules& rules = {});
 
 // The images of `df` by size, largest first (ties by id), at most `n`.
-std::vector<const engine::ImageSummary*> largest_images(const engine::SystemDf& df, std::size_t n);
+std::vector<const docker::ImageSummary*> largest_images(const docker::SystemDf& df, std::size_t n);
 
 // A layer's command on one line: whitespace runs collapsed, the shell prefix and BuildKit's
 // "# buildkit" dropped ("RUN apt-get …"), cut to `columns` with "…"; "(no command recorded)"
@@ -87,7 +87,7 @@ std::string short_created_by(std::string_view created_by, std::size_t columns);
 
 // The largest `n` layers of a history (size > 0 only), largest first; among equal sizes
 // the newest first.
-std::vector<engine::ImageLayer> largest_layers(const std::vector<engine::ImageLayer>& history, std::size_t n);
+std::vector<docker::ImageLayer> largest_layers(const std::vector<docker::ImageLayer>& history, std::size_t n);
 
 // ---------------------------------------------------------------------- the facts
 
@@ -109,22 +109,22 @@ struct HostFacts {
   std::string docker_root_dir;  // GET /info; empty when unknown
   std::string info_error;
 
-  std::optional<engine::SystemDf> df;  // GET /system/df
+  std::optional<docker::SystemDf> df;  // GET /system/df
   std::string df_error;
 
   std::string filesystem_path;  // statvfs'd: the root dir, or /var/lib/docker when unknown
   std::optional<disk::FilesystemUsage> filesystem;
   std::string filesystem_error;
 
-  std::map<std::string, std::vector<engine::ImageLayer>> history;  // by image id
+  std::map<std::string, std::vector<docker::ImageLayer>> history;  // by image id
   std::map<std::string, std::string> history_error;                // by image id
 
-  std::optional<std::vector<engine::ContainerInfo>> containers;  // inspect_all
+  std::optional<std::vector<docker::ContainerInfo>> containers;  // inspect_all
   std::string containers_error;
   std::map<std::string, std::uint64_t> cgroup_oom_kills;  // by container id, where read
   std::string cgroup_error;                               // why none were read
 
-  std::map<std::string, std::vector<engine::LogLine>> logs;  // by container id
+  std::map<std::string, std::vector<docker::LogLine>> logs;  // by container id
   std::map<std::string, std::string> logs_error;             // by container id
 
   std::optional<std::vector<compose::ProjectState>> projects;  // known_projects
@@ -152,7 +152,7 @@ struct EngineSection {
 
 struct DiskSection {
   std::string error;
-  std::optional<engine::DiskSummary> summary;
+  std::optional<docker::DiskSummary> summary;
   std::int64_t reclaimable_bytes = 0;  // the four kinds together
 };
 
@@ -203,12 +203,12 @@ struct VolumesSection {
 };
 
 struct TroubledContainer {
-  engine::ContainerInfo container;  // as inspected
+  docker::ContainerInfo container;  // as inspected
   std::vector<Trouble> reasons;     // reasons.front() is its rule
   std::optional<std::uint64_t> cgroup_oom_kills;
   std::string compose_location;  // "file:line" of its service, when the compose project is loaded
   std::vector<std::string> compose_files;
-  std::vector<engine::LogLine> logs;
+  std::vector<docker::LogLine> logs;
   std::string logs_error;
 
   Trouble rule() const { return reasons.front(); }

@@ -7,23 +7,23 @@
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/config.h"
-#include "composewatch/engine/container.h"
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/container.h"
+#include "composewatch/docker/objects.h"
 
 namespace composewatch::app {
 
 // Every container, inspected. Throws engine::EngineError when the engine cannot be listed.
-std::vector<engine::ContainerInfo> inspect_containers(const config::AgentConfig& cfg);
+std::vector<docker::ContainerInfo> inspect_containers(const config::AgentConfig& cfg);
 
 // compose.projects of the config file, then the projects named by the labels of `live`,
 // each loaded (and linted) now. Never throws for bad files: a project that cannot be
 // loaded is invalid with the reason.
 std::vector<compose::ProjectState> known_projects(const config::AgentConfig& cfg,
-                                                  const std::vector<compose::LiveContainer>& live);
+                                                  const std::vector<docker::LiveContainer>& live);
 
-// GET /system/df under disk.timeout. Throws engine::EngineError or engine::ParseError.
-engine::SystemDf system_df(const config::AgentConfig& cfg);
+// GET /system/df under disk.timeout. Throws engine::EngineError or docker::ParseError.
+docker::SystemDf system_df(const config::AgentConfig& cfg);
 
-std::vector<compose::LiveContainer> live_containers(const std::vector<engine::ContainerInfo>& infos);
+std::vector<docker::LiveContainer> live_containers(const std::vector<docker::ContainerInfo>& infos);
 
 }  // namespace composewatch::app

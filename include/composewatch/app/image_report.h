@@ -8,7 +8,7 @@
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/config.h"
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/images/report.h"
 
 namespace composewatch::app {
@@ -19,10 +19,10 @@ struct HostImageReport {
 };
 
 // The running, non-one-off Compose containers of `containers`, one per service.
-std::vector<images::RunningService> running_services(const std::vector<engine::ContainerInfo>& containers);
+std::vector<images::RunningService> running_services(const std::vector<docker::ContainerInfo>& containers);
 
 // Never throws: an engine that does not answer leaves `error` set and the image part out.
 HostImageReport host_image_report(const config::AgentConfig& cfg, const std::vector<compose::ProjectState>& projects,
-                                  const std::vector<engine::ContainerInfo>& containers);
+                                  const std::vector<docker::ContainerInfo>& containers);
 
 }  // namespace composewatch::app

@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "composewatch/cgroup/stats.h"
+#include "composewatch/docker/stats.h"
 #include "composewatch/disk/report.h"
 #include "composewatch/state/model.h"
 
@@ -29,7 +29,7 @@ struct StatusPageOptions {
   std::string host_name;                    // shown in the title; empty: not shown
   // A running container's resource figures, read now (the agent passes the cgroup
   // reader). Null: the figures the snapshot carries from --stats.source=api.
-  std::function<std::optional<cgroup::ResourceStats>(const state::ContainerRecord&)> resources;
+  std::function<std::optional<docker::ResourceStats>(const state::ContainerRecord&)> resources;
   // The Docker root dir's filesystem (disk::filesystem_usage in the agent); null: not shown.
   std::function<std::optional<disk::FilesystemUsage>(const std::string&)> statfs;
 };

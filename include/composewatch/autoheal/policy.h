@@ -93,7 +93,7 @@ enum class Change {
 };
 
 // What a container event means for that container's history. `action` and `detail` as
-// engine::Event splits them ("health_status", "unhealthy"), `signal` the kill's attribute,
+// docker::Event splits them ("health_status", "unhealthy"), `signal` the kill's attribute,
 // `ours` whether composewatch asked for it (its own restart's kill/die/stop/start/restart).
 // A kill is a user stopping the container only with SIGKILL, SIGTERM, SIGINT or SIGQUIT
 // (or none given): `docker kill -s HUP` asks a process to reload. nullopt: nothing to

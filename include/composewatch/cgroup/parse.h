@@ -29,8 +29,6 @@ std::optional<std::uint64_t> parse_v1_limit(std::string_view text);
 // value of `key`, nullopt when the key is not there.
 std::optional<std::uint64_t> flat_keyed(std::string_view text, std::string_view key);
 
-// Usage minus inactive file cache, floored at 0 (what docker stats and cAdvisor show).
-std::uint64_t working_set(std::uint64_t usage, std::optional<std::uint64_t> inactive_file);
 
 struct IoBytes {
   std::uint64_t read = 0, write = 0;

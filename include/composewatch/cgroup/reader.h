@@ -19,21 +19,13 @@
 #include <string>
 #include <string_view>
 
-#include "composewatch/cgroup/stats.h"
+#include "composewatch/docker/info.h"
+#include "composewatch/docker/stats.h"
 
 namespace composewatch::cgroup {
 
 enum class Version { v1, v2 };
 enum class Driver { cgroupfs, systemd };
-
-// What GET /info says about the engine's cgroups.
-struct EngineCgroupInfo {
-  std::string driver;   // CgroupDriver: "cgroupfs", "systemd", "none"; empty when unknown
-  std::string version;  // CgroupVersion: "1", "2"; empty when unknown (API < 1.40)
-  bool rootless = false;  // SecurityOptions has "name=rootless"
-};
-// Parses GET /info. Missing fields stay empty; malformed JSON gives an all-empty result.
-EngineCgroupInfo parse_engine_info(std::string_view json);
 
 struct Hierarchy {
   std::string dir;         // where it is mounted (rebased onto the reader's cgroup root)
@@ -56,7 +48,7 @@ struct Layout {
 // guessed from which parent exists ("docker" -> cgroupfs, "system.slice" -> systemd).
 // Mount points under /sys/fs/cgroup are rebased onto `cgroup_root` (tests point it at
 // a fixture tree). Throws std::runtime_error when the needed hierarchy is not mounted.
-Layout detect_layout(std::string_view mountinfo, const EngineCgroupInfo& info,
+Layout detect_layout(std::string_view mountinfo, const docker::EngineCgroupInfo& info,
                      std::string_view cgroup_root = "/sys/fs/cgroup", std::string proc_root = "/proc");
 
 // The container's path inside a hierarchy, as dockerd and runc make it:
@@ -85,7 +77,7 @@ class Reader {
   bool readable() const;
 
   // The container's figures; nullopt when its cgroup is gone.
-  std::optional<ResourceStats> read(const ContainerRef& c) const;
+  std::optional<docker::ResourceStats> read(const ContainerRef& c) const;
 
   // The cgroup's own OOM-kill counter (v1 memory.oom_control, v2 memory.events), only
   // when c.pid is still a member of the cgroup after the counter was read, so that the
@@ -98,9 +90,9 @@ class Reader {
  private:
   struct Paths;
   std::optional<Paths> paths_of(const ContainerRef& c) const;
-  std::optional<ResourceStats> read_v1(const ContainerRef& c, const Paths& p) const;
-  std::optional<ResourceStats> read_v2(const ContainerRef& c, const Paths& p) const;
-  void read_network(const ContainerRef& c, ResourceStats& s) const;
+  std::optional<docker::ResourceStats> read_v1(const ContainerRef& c, const Paths& p) const;
+  std::optional<docker::ResourceStats> read_v2(const ContainerRef& c, const Paths& p) const;
+  void read_network(const ContainerRef& c, docker::ResourceStats& s) const;
 
   Layout layout_;
   std::function<void(const std::string&)> before_open_;

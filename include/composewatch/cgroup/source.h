@@ -23,6 +23,6 @@ struct SourceChoice {
 // then guessed from the tree). `procfs` is where the host's /proc is (--path.procfs).
 // Reads /proc/self/mountinfo.
 SourceChoice choose_stats_source(std::string_view setting, bool engine_is_local,
-                                 const std::optional<EngineCgroupInfo>& info, const std::string& procfs = "/proc");
+                                 const std::optional<docker::EngineCgroupInfo>& info, const std::string& procfs = "/proc");
 
 }  // namespace composewatch::cgroup

@@ -7,7 +7,7 @@
 // drift stays meaningful while composewatch_compose_project_valid says 0.
 //
 // Pure functions here but load_source, which reads files (ProjectWatcher, in
-// compose/watch.h, keeps them loaded in the agent).
+// jobs/compose_watcher.h, keeps them loaded in the agent).
 
 #include <chrono>
 #include <map>
@@ -19,7 +19,6 @@
 #include "composewatch/compose/lint.h"
 #include "composewatch/compose/model.h"
 #include "composewatch/config/config.h"
-#include "composewatch/state/model.h"
 
 namespace composewatch::compose {
 
@@ -51,7 +50,7 @@ std::vector<ProjectSource> configured_sources(const std::vector<config::ComposeP
 // config_files is comma-joined; relative entries (Compose v1) are taken from working_dir;
 // environment_file (Compose v2 only) is comma-joined and absolute.
 // Where containers disagree, a running container's labels win, then the first by name.
-std::vector<ProjectSource> discovered_sources(const std::vector<LiveContainer>& containers);
+std::vector<ProjectSource> discovered_sources(const std::vector<docker::LiveContainer>& containers);
 
 // Configured sources, then discovered ones whose name is not configured; by name.
 std::vector<ProjectSource> merge_sources(const std::vector<ProjectSource>& configured,
@@ -79,7 +78,5 @@ struct ComposeState {
 ProjectState load_source(const ProjectSource& source, const ProjectState* previous,
                          const std::map<std::string, std::string>& environment);
 
-// The present (not removed) containers of a snapshot, as drift reads them.
-std::vector<LiveContainer> live_containers(const std::vector<state::ContainerRecord>& records);
 
 }  // namespace composewatch::compose

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "composewatch/compose/model.h"
-#include "composewatch/engine/container.h"
-#include "composewatch/engine/image_ref.h"
+#include "composewatch/docker/container.h"
+#include "composewatch/docker/image_ref.h"
 
 namespace composewatch::compose {
 
@@ -24,27 +24,16 @@ inline constexpr std::array<DriftField, 6> kDriftFields = {DriftField::image,   
                                                            DriftField::restart_policy, DriftField::replicas};
 std::string_view field_name(DriftField f);
 
-// What drift and discovery read of a live container: from inspect (engine::ContainerInfo)
-// or from the state model's record of it.
-struct LiveContainer {
-  std::string name;
-  std::string state;  // running, exited, ...
-  engine::ContainerSpec spec;
-
-  const std::string& project() const { return spec.compose.project; }
-  const std::string& service() const { return spec.compose.service; }
-};
-LiveContainer live_container(const engine::ContainerInfo& info);
 
 // The engine's defaults for a healthcheck duration or count left at 0.
 inline constexpr std::int64_t kDefaultHealthIntervalNs = 30'000'000'000;
 inline constexpr std::int64_t kDefaultHealthTimeoutNs = 30'000'000'000;
 inline constexpr int kDefaultHealthRetries = 3;
 
-// Image references are the engine's (engine/image_ref.h); drift, prune and disk read them here too.
-using engine::ImageRef;
-using engine::normalize_image_ref;
-using engine::parse_image_ref;
+// Image references are the engine's (docker/image_ref.h); drift, prune and disk read them here too.
+using docker::ImageRef;
+using docker::normalize_image_ref;
+using docker::parse_image_ref;
 
 // The image references a service runs, normalised: its `image`, or for a build-only
 // service the names Compose gives the built image, `<project>_<service>` (v1) and
@@ -66,12 +55,12 @@ std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, st
 // durations and retries compare as the engine's defaults, as do the container's zeros;
 // start_interval only where the engine reports it (API 1.44+).
 std::optional<std::string> healthcheck_drift(const std::optional<Healthcheck>& declared,
-                                             const std::optional<engine::HealthcheckConfig>& live);
+                                             const std::optional<docker::HealthcheckConfig>& live);
 // `restart` (else deploy.restart_policy, else "no") against HostConfig.RestartPolicy;
 // "no" matches "" and "no"; on-failure compares the retry count too.
-std::optional<std::string> restart_drift(const Service& service, const engine::RestartPolicy& live);
+std::optional<std::string> restart_drift(const Service& service, const docker::RestartPolicy& live);
 // The restart policy the engine should hold for `service`.
-engine::RestartPolicy declared_restart_policy(const Service& service);
+docker::RestartPolicy declared_restart_policy(const Service& service);
 
 struct FieldDrift {
   DriftField field;
@@ -82,7 +71,7 @@ struct FieldDrift {
 // Every configuration field (all but replicas) of one container against its service,
 // except the fields the service's model does not know (Service::unknown).
 std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
-                                        const LiveContainer& container);
+                                        const docker::LiveContainer& container);
 
 // A field not compared because its declared value depends on variables that had no
 // value where the project was loaded (the agent's environment is not the deployer's).
@@ -125,7 +114,7 @@ struct DriftOptions {
 // project's name are read). Active services are always reported; profile-disabled ones
 // only when they have containers. Containers of services the file does not declare at
 // all are orphans.
-ProjectDrift compare_project(const Project& project, const std::vector<LiveContainer>& containers,
+ProjectDrift compare_project(const Project& project, const std::vector<docker::LiveContainer>& containers,
                              DriftOptions options = {});
 
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "composewatch/compose/discovery.h"
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 
 namespace composewatch::disk {
 
@@ -34,7 +34,7 @@ struct VolumeFindingOptions {
 // `started_at`: the start time (seconds since the epoch) of running containers, by full
 // id; a container missing from it is not counted as mounted for long. Sorted by project,
 // volume, check.
-std::vector<VolumeFinding> volume_findings(const engine::SystemDf& df, const std::map<std::string, double>& started_at,
+std::vector<VolumeFinding> volume_findings(const docker::SystemDf& df, const std::map<std::string, double>& started_at,
                                            const std::vector<compose::ProjectState>& projects, double now,
                                            VolumeFindingOptions options = {});
 
@@ -48,7 +48,7 @@ struct ServiceImage {
 // for a declared service without containers the local image its `image:` names (build-only
 // services: the name Compose gives the built image). Services whose image is not on the
 // host are left out. Sorted by project, service.
-std::vector<ServiceImage> service_images(const engine::SystemDf& df, const std::vector<compose::ProjectState>& projects);
+std::vector<ServiceImage> service_images(const docker::SystemDf& df, const std::vector<compose::ProjectState>& projects);
 
 // The check ids of volume findings, with why and fix.
 struct VolumeCheck {

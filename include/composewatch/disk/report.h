@@ -9,14 +9,14 @@
 #include <optional>
 #include <string>
 
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 
 namespace composewatch::disk {
 
 struct DiskReport {
   std::string docker_root_dir;                 // GET /info DockerRootDir; empty until known, or when remote
-  std::shared_ptr<const engine::SystemDf> df;  // the last /system/df that answered; null until one did
-  engine::DiskSummary summary;                 // of `df`, as `docker system df` computes it
+  std::shared_ptr<const docker::SystemDf> df;  // the last /system/df that answered; null until one did
+  docker::DiskSummary summary;                 // of `df`, as `docker system df` computes it
   double df_taken_at = 0;                      // when `df` was answered, seconds since the epoch
   double df_seconds = 0;                       // how long that call took
   bool last_ok = false;                        // the latest attempt answered within disk.timeout

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/engine/endpoint.h"
 
 namespace composewatch::engine {
@@ -70,10 +70,10 @@ class Client {
   boost::asio::awaitable<VersionInfo> version();
   boost::asio::awaitable<std::vector<std::string>> list_container_ids();
   // nullopt when the container is gone (404).
-  boost::asio::awaitable<std::optional<ContainerInfo>> inspect(std::string id);
+  boost::asio::awaitable<std::optional<docker::ContainerInfo>> inspect(std::string id);
   // Lists every container and inspects each, one after the other; those removed in
   // between are left out.
-  boost::asio::awaitable<std::vector<ContainerInfo>> inspect_all();
+  boost::asio::awaitable<std::vector<docker::ContainerInfo>> inspect_all();
   // Opens GET /events (optionally since a timeNano); returns once the headers are in.
   boost::asio::awaitable<std::unique_ptr<EventStream>> events(std::optional<std::int64_t> since_nano);
 

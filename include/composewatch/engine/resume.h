@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 
 namespace composewatch::engine {
 
@@ -37,7 +37,7 @@ struct ResumeCheck {
 // an event of that container and action within a couple of seconds of `near_nano` was
 // counted (replayed, or before the resume point).
 using SeenEvent = std::function<bool(std::string_view id, std::string_view action, std::int64_t near_nano)>;
-ResumeCheck check_resume(const std::vector<ContainerInfo>& listing, std::int64_t since_nano,
+ResumeCheck check_resume(const std::vector<docker::ContainerInfo>& listing, std::int64_t since_nano,
                          std::int64_t replay_first_nano, std::size_t replay_count, std::int64_t until_nano,
                          const SeenEvent& seen);
 

@@ -43,12 +43,12 @@ std::vector<RunningService> running_services(const std::vector<state::ContainerR
 // What is read once per image id.
 struct ImageFacts {
   ImageConfig config;
-  std::vector<engine::ImageLayer> largest_layers;
+  std::vector<docker::ImageLayer> largest_layers;
 };
 using ImageCache = std::map<std::string, ImageFacts>;
 
 // Inspects `svc`'s container and its image (config and history, from `cache` when there),
-// through `client`. Throws engine::EngineError or engine::ParseError.
+// through `client`. Throws engine::EngineError or docker::ParseError.
 boost::asio::awaitable<ServiceImage> inspect_service_image(engine::Client& client, const RunningService& svc,
                                                            ImageCache& cache, std::size_t layers = 3);
 

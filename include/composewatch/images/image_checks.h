@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 #include "composewatch/images/checks.h"
 
 namespace composewatch::images {
@@ -21,7 +21,7 @@ struct ImageConfig {
   std::vector<std::string> env_keys;  // Config.Env, the names only
 };
 
-// Throws engine::ParseError naming the field on malformed input.
+// Throws docker::ParseError naming the field on malformed input.
 ImageConfig parse_image_config(std::string_view inspect_json);
 // GET /containers/{id}/json: Config.User ("" when unset) and Image (the image id).
 struct ContainerImageRef {
@@ -53,7 +53,7 @@ struct ServiceImage {
   ImageConfig config;
   bool has_container_user = false;  // the container was inspected; then its user counts
   std::string container_user;
-  std::vector<engine::ImageLayer> largest_layers;  // largest first, created_by shortened
+  std::vector<docker::ImageLayer> largest_layers;  // largest first, created_by shortened
   std::optional<PreviousImage> previous;           // the service's image before this one
 };
 
@@ -61,7 +61,7 @@ std::vector<Finding> check_image(const ServiceImage& img, const GrowthRule& rule
 
 // The `n` largest layers (size > 0) of a history, largest first, with created_by on one
 // line, the shell prefix dropped and cut to `columns`.
-std::vector<engine::ImageLayer> largest_layers(std::vector<engine::ImageLayer> history, std::size_t n,
+std::vector<docker::ImageLayer> largest_layers(std::vector<docker::ImageLayer> history, std::size_t n,
                                                std::size_t columns = 80);
 
 }  // namespace composewatch::images

@@ -27,7 +27,7 @@
 #include <optional>
 #include <string>
 
-#include "composewatch/cgroup/stats.h"
+#include "composewatch/docker/stats.h"
 #include "composewatch/state/model.h"
 
 namespace composewatch::cgroup {
@@ -38,12 +38,12 @@ namespace composewatch::metrics {
 
 // The figures of a snapshot's running and paused containers, by full container id.
 struct ResourceReadings {
-  std::map<std::string, std::optional<cgroup::ResourceStats>, std::less<>> by_id;  // nullopt: the cgroup is gone
+  std::map<std::string, std::optional<docker::ResourceStats>, std::less<>> by_id;  // nullopt: the cgroup is gone
   std::size_t failed = 0;   // reads that threw; those containers are not in by_id
   std::string first_error;  // what the first of them threw
 
   // The figures of `id`, nullopt when there are none (gone, failed, not running).
-  std::optional<cgroup::ResourceStats> of(std::string_view id) const;
+  std::optional<docker::ResourceStats> of(std::string_view id) const;
 };
 
 // The containers whose resources are reported: present, and running or paused.
@@ -51,7 +51,7 @@ bool reports_resources(const state::ContainerRecord& r);
 
 class SharedRead {
  public:
-  using ReadOne = std::function<std::optional<cgroup::ResourceStats>(const state::ContainerRecord&)>;
+  using ReadOne = std::function<std::optional<docker::ResourceStats>(const state::ContainerRecord&)>;
   using Post = std::function<void(std::function<void()>)>;
   struct Options {
     std::chrono::milliseconds max_age{1'000};  // a finished read serves its snapshot this long

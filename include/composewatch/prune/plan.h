@@ -15,7 +15,7 @@
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/config.h"
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 
 namespace composewatch::prune {
 
@@ -34,8 +34,8 @@ inline constexpr std::string_view kKeepLabel = "composewatch.keep";
 // reference counts, build cache records) and GET /networks; for images that may be
 // candidates, Metadata.LastTagTime from their inspect.
 struct Inventory {
-  engine::SystemDf df;
-  std::vector<engine::NetworkSummary> networks;
+  docker::SystemDf df;
+  std::vector<docker::NetworkSummary> networks;
   // When the agent last saw each image in use (a container of it created, started, dying
   // or removed) or named by an image event (pull, tag, load, import), seconds since the
   // epoch, by image id or normalised reference (state/model.h keeps it, the state file
@@ -85,11 +85,11 @@ class Guard {
  public:
   Guard(const Inventory& inventory, const ComposeKnowledge& compose, const config::PrunePolicyConfig& policy);
 
-  std::optional<std::string> image(const engine::ImageSummary& img) const;
-  std::optional<std::string> container(const engine::ContainerSummary& c) const;
-  std::optional<std::string> volume(const engine::VolumeSummary& v) const;
-  std::optional<std::string> network(const engine::NetworkSummary& n) const;
-  std::optional<std::string> build_cache(const engine::BuildCacheRecord& r) const;
+  std::optional<std::string> image(const docker::ImageSummary& img) const;
+  std::optional<std::string> container(const docker::ContainerSummary& c) const;
+  std::optional<std::string> volume(const docker::VolumeSummary& v) const;
+  std::optional<std::string> network(const docker::NetworkSummary& n) const;
+  std::optional<std::string> build_cache(const docker::BuildCacheRecord& r) const;
 
  private:
   std::optional<std::string> labels(const std::map<std::string, std::string>& labels) const;
@@ -104,7 +104,7 @@ class Guard {
 // An image's age for the grace period, from the latest of its Created (unless 0: unknown,
 // or the epoch of a reproducible build), its LastTagTime and when the agent last saw it
 // used or named; nullopt when none of them is known.
-std::optional<double> image_since(const engine::ImageSummary& img, const Inventory& inventory);
+std::optional<double> image_since(const docker::ImageSummary& img, const Inventory& inventory);
 
 // One object of a plan.
 struct Entry {

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "composewatch/cgroup/stats.h"
-#include "composewatch/engine/container.h"
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/stats.h"
+#include "composewatch/docker/container.h"
+#include "composewatch/docker/event.h"
 #include "composewatch/state/saved.h"
 
 namespace composewatch::compose {
@@ -58,7 +58,7 @@ struct ContainerRecord {
   std::string id;    // full id of the current (or last) container with this name
   // As the last inspect reported it; events update the image and the Compose project and
   // service they carry before the inspect that follows them answers.
-  engine::ContainerSpec spec;
+  docker::ContainerSpec spec;
   std::string state;   // created, running, paused, restarting, removing, exited, dead
   std::string health = "none";  // none, starting, healthy, unhealthy
   int failing_streak = 0;
@@ -76,6 +76,9 @@ struct ContainerRecord {
   const std::string& project() const { return spec.compose.project; }
   const std::string& service() const { return spec.compose.service; }
 };
+
+// The records of the containers that exist, as Compose discovery and drift read them.
+std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records);
 
 struct EventCount {
   std::string type, action;
@@ -101,7 +104,7 @@ struct EngineStatus {
 
 // --stats.source=api: the figures the engine thread last polled, by container id.
 struct ApiStats {
-  std::map<std::string, cgroup::ResourceStats> by_id;
+  std::map<std::string, docker::ResourceStats> by_id;
   Clock::time_point polled_at{};
 };
 
@@ -139,11 +142,11 @@ class StateModel {
   // Applies one engine event. Counts it, updates the container it names and says
   // whether the container should be re-inspected (for fields events do not carry).
   // Writer only.
-  Followup apply(const engine::Event& e, Clock::time_point now = Clock::now());
+  Followup apply(const docker::Event& e, Clock::time_point now = Clock::now());
 
   // Replaces what is known of live containers with a full listing (after a connect or
   // reconnect): containers not in it are marked removed. Counters are untouched.
-  void reconcile(const std::vector<engine::ContainerInfo>& all, Clock::time_point now = Clock::now());
+  void reconcile(const std::vector<docker::ContainerInfo>& all, Clock::time_point now = Clock::now());
 
   // The event sequence of the container with this id (0 when unknown): taken before an
   // inspect is sent, handed back to update() with its answer.
@@ -151,7 +154,7 @@ class StateModel {
   // Updates one container from its inspect. When events for it were applied after the
   // inspect was sent (seq differs), its state and health are older than what the events
   // said: only the fields events do not carry are taken. Writer only.
-  void update(const engine::ContainerInfo& info, std::uint64_t seq_at_request);
+  void update(const docker::ContainerInfo& info, std::uint64_t seq_at_request);
 
   // Folds in the cgroup's own OOM-kill counter of the container with this id, read
   // while `pid` was its init: adds to oom_kills_total what the events of this instance
@@ -199,7 +202,7 @@ class StateModel {
   // `listed` after each full listing (reconcile). Either may be empty. The observer must
   // not call back into apply() or reconcile(). Writer only.
   struct Observer {
-    std::function<void(const engine::Event&)> event;
+    std::function<void(const docker::Event&)> event;
     std::function<void()> listed;
   };
   void set_observer(Observer observer);
@@ -223,12 +226,12 @@ class StateModel {
   const std::map<std::string, ContainerRecord>& containers() const { return by_name_; }
 
  private:
-  Followup apply_event(const engine::Event& e, Clock::time_point now);
+  Followup apply_event(const docker::Event& e, Clock::time_point now);
   void note_image_seen(const std::string& key, double t);
   ContainerRecord& record_for(const std::string& name);
   ContainerRecord* find_by_id(const std::string& id);
   const ContainerRecord* find_by_id(const std::string& id) const;
-  void fill_from(ContainerRecord& r, const engine::ContainerInfo& info, bool with_state);
+  void fill_from(ContainerRecord& r, const docker::ContainerInfo& info, bool with_state);
 
   StateOptions options_;
   std::map<std::string, ContainerRecord> by_name_;

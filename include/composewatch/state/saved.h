@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/event.h"
 
 namespace composewatch::state {
 
@@ -27,7 +27,7 @@ inline constexpr int kSavedStateVersion = 1;
 // newest events counted, which a replay from a little earlier will repeat.
 struct StreamPosition {
   std::int64_t live_until_nano = 0;  // 0: the stream was never open
-  std::vector<engine::EventKey> recent;
+  std::vector<docker::EventKey> recent;
 };
 
 struct SavedContainer {

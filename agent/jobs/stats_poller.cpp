@@ -1,20 +1,20 @@
-#include "composewatch/engine/stats_poller.h"
+#include "composewatch/jobs/stats_poller.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "composewatch/cgroup/api_stats.h"
+#include "composewatch/docker/api_stats.h"
 #include "composewatch/log/log.h"
 
-namespace composewatch::engine {
+namespace composewatch::jobs {
 
 namespace asio = boost::asio;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-ApiStatsPoller::ApiStatsPoller(asio::any_io_executor ex, Endpoint endpoint, state::StateModel& model,
-                               ApiStatsOptions options, ClientOptions client)
+ApiStatsPoller::ApiStatsPoller(asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model,
+                               ApiStatsOptions options, engine::ClientOptions client)
     : ex_(std::move(ex)), endpoint_(std::move(endpoint)), model_(model), options_(options), client_(client) {}
 
 asio::awaitable<void> ApiStatsPoller::round() {
@@ -26,10 +26,10 @@ asio::awaitable<void> ApiStatsPoller::round() {
     if (r.present && (r.state == "running" || r.state == "paused") && !r.id.empty())
       targets->push_back({r.id, r.spec.network_mode});
 
-  ClientOptions copts = client_;
+  engine::ClientOptions copts = client_;
   copts.request_timeout = options_.deadline;
   copts.connect_timeout = std::min(copts.connect_timeout, options_.deadline);
-  auto client = std::make_shared<Client>(ex_, endpoint_, copts);
+  auto client = std::make_shared<engine::Client>(ex_, endpoint_, copts);
   co_await client->negotiate();
 
   // A few calls in flight at once; each worker takes the next container until none is left.
@@ -43,15 +43,15 @@ asio::awaitable<void> ApiStatsPoller::round() {
   };
   auto rd = std::make_shared<Round>(ex_);
   auto worker = [](std::shared_ptr<Round> rd, std::shared_ptr<std::vector<Target>> ts,
-                   std::shared_ptr<Client> c) -> asio::awaitable<void> {
+                   std::shared_ptr<engine::Client> c) -> asio::awaitable<void> {
     while (rd->next < ts->size()) {
       const Target& t = (*ts)[rd->next++];
       try {
         std::string body = co_await c->get("/containers/" + t.id + "/stats?stream=false&one-shot=true");
-        if (auto s = cgroup::parse_api_stats(body, t.network_mode)) rd->out->by_id[t.id] = *s;
-      } catch (const EngineError& e) {
+        if (auto s = docker::parse_api_stats(body, t.network_mode)) rd->out->by_id[t.id] = *s;
+      } catch (const engine::EngineError& e) {
         ++rd->failed;
-        log::debug("stats from the engine API failed", {{"id", short_id(t.id)}, {"error", e.what()}});
+        log::debug("stats from the engine API failed", {{"id", docker::short_id(t.id)}, {"error", e.what()}});
       }
     }
   };
@@ -83,7 +83,7 @@ asio::awaitable<void> ApiStatsPoller::run() {
     }
     try {
       co_await round();
-    } catch (const EngineError& e) {
+    } catch (const engine::EngineError& e) {
       log::debug("stats from the engine API: round failed", {{"error", e.what()}});
     }
     timer.expires_at(started + options_.interval);
@@ -91,4 +91,4 @@ asio::awaitable<void> ApiStatsPoller::run() {
   }
 }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::jobs

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 
 inline constexpr std::string_view kLabelProject = "com.docker.compose.project";
 inline constexpr std::string_view kLabelService = "com.docker.compose.service";
@@ -90,6 +90,20 @@ struct ContainerInfo {
   const std::string& service() const { return spec.compose.service; }
 };
 
+// A container as Compose discovery, drift and prune read it: its name, state and spec,
+// from an inspect or from the state model's record of it.
+struct LiveContainer {
+  std::string name;
+  std::string state;  // running, exited, ...
+  ContainerSpec spec;
+
+  const std::string& project() const { return spec.compose.project; }
+  const std::string& service() const { return spec.compose.service; }
+};
+inline LiveContainer live_container(const ContainerInfo& info) {
+  return LiveContainer{.name = info.name, .state = info.state, .spec = info.spec};
+}
+
 struct ParseError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -107,4 +121,4 @@ std::optional<double> parse_rfc3339(std::string_view s);
 // 12-hex short id.
 inline std::string short_id(std::string_view id) { return std::string(id.substr(0, 12)); }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker

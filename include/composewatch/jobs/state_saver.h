@@ -17,7 +17,7 @@
 #include "composewatch/state/model.h"
 #include "composewatch/state/store.h"
 
-namespace composewatch::state {
+namespace composewatch::jobs {
 
 struct StateSaverOptions {
   std::chrono::seconds interval{10};
@@ -26,8 +26,8 @@ struct StateSaverOptions {
 
 class StateSaver {
  public:
-  using Position = std::function<StreamPosition()>;
-  StateSaver(boost::asio::any_io_executor ex, const StateModel& model, StateFile file, Position position,
+  using Position = std::function<state::StreamPosition()>;
+  StateSaver(boost::asio::any_io_executor ex, const state::StateModel& model, state::StateFile file, Position position,
              StateSaverOptions options = {});
 
   boost::asio::awaitable<void> run();
@@ -39,8 +39,8 @@ class StateSaver {
   bool save(bool force);
 
   boost::asio::any_io_executor ex_;
-  const StateModel& model_;
-  StateFile file_;
+  const state::StateModel& model_;
+  state::StateFile file_;
   Position position_;
   StateSaverOptions options_;
   std::string last_counters_;  // the last saved text without the moving parts
@@ -48,4 +48,4 @@ class StateSaver {
   std::string last_error_;
 };
 
-}  // namespace composewatch::state
+}  // namespace composewatch::jobs

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace composewatch::cgroup {
+namespace composewatch::docker {
 
 struct ResourceStats {
   std::optional<std::uint64_t> memory_usage_bytes;
@@ -20,4 +20,11 @@ struct ResourceStats {
   std::optional<std::uint64_t> network_receive_bytes, network_transmit_bytes;
 };
 
-}  // namespace composewatch::cgroup
+// The working set as the engine and cAdvisor count it: usage less inactive file pages,
+// floored at 0.
+inline std::uint64_t working_set(std::uint64_t usage, std::optional<std::uint64_t> inactive_file) {
+  const std::uint64_t inactive = inactive_file.value_or(0);
+  return usage > inactive ? usage - inactive : 0;
+}
+
+}  // namespace composewatch::docker

@@ -14,27 +14,27 @@
 #include <unordered_set>
 
 #include "composewatch/engine/client.h"
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/event.h"
 #include "composewatch/engine/liveness.h"
 #include "composewatch/state/model.h"
 #include "composewatch/state/saved.h"
 
-namespace composewatch::engine {
+namespace composewatch::jobs {
 
-struct TrackerOptions {
+struct EventFollowerOptions {
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{5'000};  // capped exponential backoff between attempts
-  ClientOptions client;
-  LivenessOptions liveness;  // the probe beside the open event stream
+  engine::ClientOptions client;
+  engine::LivenessOptions liveness;  // the probe beside the open event stream
 };
 
 // One long-lived job on the writer's executor, started and supervised by app::Supervisor.
 // Its two follow-up inspectors run inside it: if one fails unexpectedly, run() ends with
 // that exception (the supervisor restarts it; counters and de-duplication carry over).
-class Tracker {
+class EventFollower {
  public:
-  Tracker(boost::asio::any_io_executor ex, Endpoint endpoint, state::StateModel& model, TrackerOptions options = {});
-  ~Tracker();
+  EventFollower(boost::asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model, EventFollowerOptions options = {});
+  ~EventFollower();
 
   // Follows the engine until the executor's context stops. Engine failures are logged
   // and retried with backoff; only unexpected exceptions escape.
@@ -59,17 +59,17 @@ class Tracker {
   boost::asio::awaitable<void> connect_and_follow(bool& established);
   boost::asio::awaitable<void> inspector();
   void on_line(std::string_view line);
-  boost::asio::awaitable<void> read_events(EventStream& stream);
-  void count_stream_errors(const EventStream& stream, bool ended);
+  boost::asio::awaitable<void> read_events(engine::EventStream& stream);
+  void count_stream_errors(const engine::EventStream& stream, bool ended);
   void enqueue_inspect(const std::string& id);
 
   struct Wakeup;
   boost::asio::any_io_executor ex_;
-  Endpoint endpoint_;
+  engine::Endpoint endpoint_;
   state::StateModel& model_;
-  TrackerOptions options_;
-  std::shared_ptr<Client> client_;  // of the current connection; null while disconnected
-  EventDeduplicator dedup_;
+  EventFollowerOptions options_;
+  std::shared_ptr<engine::Client> client_;  // of the current connection; null while disconnected
+  docker::EventDeduplicator dedup_;
   std::deque<std::string> inspect_queue_;
   std::unordered_set<std::string> inspect_pending_;
   std::unique_ptr<Wakeup> wakeup_;
@@ -84,4 +84,4 @@ class Tracker {
   std::int64_t live_until() const;    // the open stream's last moment known live
 };
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::jobs

@@ -1,4 +1,4 @@
-#include "composewatch/engine/event.h"
+#include "composewatch/docker/event.h"
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <limits>
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 namespace json = boost::json;
 
 std::string_view Event::attribute(std::string_view key) const {
@@ -173,4 +173,4 @@ bool EventDeduplicator::first_time(const Event& e) {
   return true;
 }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker

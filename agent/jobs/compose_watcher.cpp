@@ -14,12 +14,12 @@
 #include <filesystem>
 #include <set>
 
-#include "composewatch/compose/watch.h"
+#include "composewatch/jobs/compose_watcher.h"
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/log/log.h"
 
-namespace composewatch::compose {
+namespace composewatch::jobs {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -31,8 +31,8 @@ namespace {
 // What a project's load depends on: its files, its env files (explicit, recorded on its
 // containers, or the default .env in the project directory), and the files its last good
 // model was also read from (extends and include files, services' env_file).
-std::set<std::string> watched_paths(const ProjectState& p) {
-  const ProjectSource& s = p.source;
+std::set<std::string> watched_paths(const compose::ProjectState& p) {
+  const compose::ProjectSource& s = p.source;
   std::set<std::string> out(s.files.begin(), s.files.end());
   out.insert(s.label_env_files.begin(), s.label_env_files.end());
   if (!s.env_file.empty())
@@ -55,12 +55,12 @@ std::string join(const std::vector<std::string>& v) {
 
 struct ProjectWatcher::Impl {
   Impl(asio::any_io_executor ex, state::StateModel& m, std::vector<config::ComposeProjectConfig> cfg, Options o)
-      : model(m), configured(configured_sources(cfg)), options(std::move(o)), wake(ex), inotify(ex) {}
+      : model(m), configured(compose::configured_sources(cfg)), options(std::move(o)), wake(ex), inotify(ex) {}
 
   state::StateModel& model;
-  std::vector<ProjectSource> configured;
+  std::vector<compose::ProjectSource> configured;
   Options options;
-  std::vector<ProjectState> projects;  // by name
+  std::vector<compose::ProjectState> projects;  // by name
   asio::steady_timer wake;             // the next rediscovery, or the end of a debounce
   SteadyClock::time_point last_change{};  // of a watched file, while `dirty` is not empty
   asio::posix::stream_descriptor inotify;
@@ -119,13 +119,13 @@ struct ProjectWatcher::Impl {
     }
   }
 
-  std::vector<ProjectSource> sources() {
+  std::vector<compose::ProjectSource> sources() {
     // The writer publishes after every change, so the last snapshot is current; reading it
     // spares copying every record each second.
-    return merge_sources(configured, discovered_sources(live_containers(model.snapshot()->containers)));
+    return compose::merge_sources(configured, compose::discovered_sources(state::live_containers(model.snapshot()->containers)));
   }
 
-  void log_change(const ProjectState& st) {
+  void log_change(const compose::ProjectState& st) {
     auto it = logged.find(st.name);
     const std::string now = st.valid ? "" : st.error;
     if (it != logged.end() && it->second == now) return;
@@ -160,24 +160,24 @@ struct ProjectWatcher::Impl {
   // Brings `projects` in line with the current sources; loads what is new, changed,
   // dirty, or everything when reload_all. Publishes when anything changed.
   void sync(bool reload_all) {
-    std::vector<ProjectState> next;
+    std::vector<compose::ProjectState> next;
     bool changed = false;
-    for (const ProjectSource& src : sources()) {
-      const ProjectState* old = nullptr;
+    for (const compose::ProjectSource& src : sources()) {
+      const compose::ProjectState* old = nullptr;
       for (const auto& p : projects)
         if (p.name == src.name) old = &p;
       if (old && old->source == src && !reload_all && !dirty.count(src.name)) {
         next.push_back(*old);
         continue;
       }
-      ProjectState st = load_source(src, old, options.environment);
+      compose::ProjectState st = compose::load_source(src, old, options.environment);
       st.name = src.name;
       log_change(st);
       next.push_back(std::move(st));
       changed = true;
     }
     for (const auto& p : projects) {
-      bool kept = std::any_of(next.begin(), next.end(), [&](const ProjectState& n) { return n.name == p.name; });
+      bool kept = std::any_of(next.begin(), next.end(), [&](const compose::ProjectState& n) { return n.name == p.name; });
       if (!kept) {
         log::info("compose project no longer configured nor running; forgotten", {{"project", p.name}});
         logged.erase(p.name);
@@ -191,7 +191,7 @@ struct ProjectWatcher::Impl {
     // for it before it trusts that no compose file names an image).
     if (changed || !published) {
       published = true;
-      model.set_compose(std::make_shared<const ComposeState>(ComposeState{projects}));
+      model.set_compose(std::make_shared<const compose::ComposeState>(compose::ComposeState{projects}));
       model.publish();
     }
   }
@@ -226,7 +226,7 @@ struct ProjectWatcher::Impl {
   }
 
   // Marks `p` dirty when it depends on a file in `dir` (named `name`, or any when nullopt).
-  bool mark_if_uses(const ProjectState& p, const std::string& dir, const std::optional<std::string>& name) {
+  bool mark_if_uses(const compose::ProjectState& p, const std::string& dir, const std::optional<std::string>& name) {
     for (const auto& f : watched_paths(p)) {
       fs::path path(f);
       if (path.parent_path().string() != dir) continue;
@@ -278,8 +278,8 @@ ProjectWatcher::~ProjectWatcher() = default;
 asio::awaitable<void> ProjectWatcher::run() { return impl_->run(); }
 
 void ProjectWatcher::reload(std::vector<config::ComposeProjectConfig> configured) {
-  impl_->configured = configured_sources(configured);
+  impl_->configured = compose::configured_sources(configured);
   impl_->sync(/*reload_all=*/true);
 }
 
-}  // namespace composewatch::compose
+}  // namespace composewatch::jobs

@@ -1,4 +1,4 @@
-#include "composewatch/state/saver.h"
+#include "composewatch/jobs/state_saver.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -6,26 +6,26 @@
 
 #include "composewatch/log/log.h"
 
-namespace composewatch::state {
+namespace composewatch::jobs {
 
 namespace asio = boost::asio;
 
-StateSaver::StateSaver(asio::any_io_executor ex, const StateModel& model, StateFile file, Position position,
+StateSaver::StateSaver(asio::any_io_executor ex, const state::StateModel& model, state::StateFile file, Position position,
                        StateSaverOptions options)
     : ex_(std::move(ex)), model_(model), file_(std::move(file)), position_(std::move(position)), options_(options) {}
 
 bool StateSaver::save(bool force) {
-  SavedState s;
+  state::SavedState s;
   model_.save_to(s);
   s.stream = position_();
   // What changes by itself (the clock, the resume point moving on while the stream is
   // open) alone does not make a write; a counted event does.
-  SavedState still = s;
+  state::SavedState still = s;
   still.stream = {};
-  std::string counters = encode_saved_state(still);
+  std::string counters = state::encode_saved_state(still);
   const auto now = std::chrono::steady_clock::now();
   if (!force && counters == last_counters_ && now - last_save_ < options_.refresh) return true;
-  s.saved_at = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+  s.saved_at = std::chrono::duration<double>(state::Clock::now().time_since_epoch()).count();
   try {
     file_.save(s);
   } catch (const std::exception& e) {
@@ -51,4 +51,4 @@ asio::awaitable<void> StateSaver::run() {
   }
 }
 
-}  // namespace composewatch::state
+}  // namespace composewatch::jobs

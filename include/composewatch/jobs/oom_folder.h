@@ -14,12 +14,14 @@
 #include "composewatch/state/model.h"
 
 namespace composewatch::cgroup {
-
 class Reader;
+}  // namespace composewatch::cgroup
+
+namespace composewatch::jobs {
 
 class OomFolder {
  public:
-  OomFolder(boost::asio::any_io_executor ex, std::shared_ptr<const Reader> reader, state::StateModel& model,
+  OomFolder(boost::asio::any_io_executor ex, std::shared_ptr<const cgroup::Reader> reader, state::StateModel& model,
             std::chrono::seconds every = std::chrono::seconds(10));
 
   // fold_once() every `every`, forever. Throws only what the model or reader throw
@@ -32,9 +34,9 @@ class OomFolder {
 
  private:
   boost::asio::any_io_executor ex_;
-  std::shared_ptr<const Reader> reader_;
+  std::shared_ptr<const cgroup::Reader> reader_;
   state::StateModel& model_;
   std::chrono::seconds every_;
 };
 
-}  // namespace composewatch::cgroup
+}  // namespace composewatch::jobs

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 
 struct Event {
   std::string type;           // "container", "network", "image", ...
@@ -123,4 +123,4 @@ class LineSplitter {
   std::size_t dropped_ = 0;
 };
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker

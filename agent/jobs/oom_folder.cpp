@@ -1,18 +1,18 @@
-#include "composewatch/cgroup/oom_folder.h"
+#include "composewatch/jobs/oom_folder.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "composewatch/cgroup/reader.h"
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/log/log.h"
 
-namespace composewatch::cgroup {
+namespace composewatch::jobs {
 
 namespace asio = boost::asio;
 
-OomFolder::OomFolder(asio::any_io_executor ex, std::shared_ptr<const Reader> reader, state::StateModel& model,
+OomFolder::OomFolder(asio::any_io_executor ex, std::shared_ptr<const cgroup::Reader> reader, state::StateModel& model,
                      std::chrono::seconds every)
     : ex_(std::move(ex)), reader_(std::move(reader)), model_(model), every_(every) {}
 
@@ -33,7 +33,7 @@ std::uint64_t OomFolder::fold_once() {
   for (const auto& rd : reads) {
     if (std::uint64_t added = model_.fold_cgroup_oom_kills(rd.id, rd.pid, rd.kills)) {
       log::info("OOM kills in the cgroup that no event reported; counted",
-                {{"container", rd.name}, {"id", engine::short_id(rd.id)}, {"added", added}});
+                {{"container", rd.name}, {"id", docker::short_id(rd.id)}, {"added", added}});
       total += added;
     }
   }
@@ -50,4 +50,4 @@ asio::awaitable<void> OomFolder::run() {
   }
 }
 
-}  // namespace composewatch::cgroup
+}  // namespace composewatch::jobs

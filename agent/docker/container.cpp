@@ -1,11 +1,11 @@
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 #include <ctime>
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 namespace json = boost::json;
 
 std::string ContainerSpec::label(std::string_view key) const {
@@ -185,4 +185,4 @@ std::vector<std::string> parse_container_ids(std::string_view text) {
   return ids;
 }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker

@@ -12,7 +12,7 @@
 #include "composewatch/config/config.h"
 #include "composewatch/state/model.h"
 
-namespace composewatch::compose {
+namespace composewatch::jobs {
 
 // Knows the host's projects and keeps their models current: rediscovers from the state
 // model's containers, watches each project's directories with inotify (so rename-on-save
@@ -47,4 +47,4 @@ class ProjectWatcher {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace composewatch::compose
+}  // namespace composewatch::jobs

@@ -1,6 +1,6 @@
-#include "composewatch/engine/image_ref.h"
+#include "composewatch/docker/image_ref.h"
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 
 std::string normalize_image_ref(std::string_view ref) {
   std::string r(ref);
@@ -40,4 +40,4 @@ ImageRef parse_image_ref(std::string_view ref) {
   return out;
 }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker

@@ -5,9 +5,9 @@
 #include <optional>
 #include <string_view>
 
-#include "composewatch/cgroup/stats.h"
+#include "composewatch/docker/stats.h"
 
-namespace composewatch::cgroup {
+namespace composewatch::docker {
 
 // The engine reports memory_stats.limit as the host's memory when the container is
 // unlimited, so the limit is left absent here: the caller takes HostConfig.Memory.
@@ -16,4 +16,4 @@ namespace composewatch::cgroup {
 // memory_stats (a container that is not running).
 std::optional<ResourceStats> parse_api_stats(std::string_view json, std::string_view network_mode);
 
-}  // namespace composewatch::cgroup
+}  // namespace composewatch::docker

@@ -1,11 +1,11 @@
-#include "composewatch/engine/objects.h"
+#include "composewatch/docker/objects.h"
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <limits>
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 namespace json = boost::json;
 
 namespace {
@@ -471,4 +471,4 @@ std::vector<LogLine> demux_logs(std::string_view body, bool tty) {
   return lines;
 }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker

@@ -1,4 +1,4 @@
-#include "composewatch/engine/tracker.h"
+#include "composewatch/jobs/event_follower.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -8,7 +8,7 @@
 #include "composewatch/engine/resume.h"
 #include "composewatch/log/log.h"
 
-namespace composewatch::engine {
+namespace composewatch::jobs {
 
 namespace asio = boost::asio;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
@@ -26,60 +26,60 @@ constexpr std::int64_t kResumeMarginNano = 1'000'000'000;
 constexpr std::int64_t kRecentKeysNano = 10'000'000'000;
 }  // namespace
 
-std::int64_t Tracker::live_until() const {
+std::int64_t EventFollower::live_until() const {
   // On a unix socket an engine that is alive delivers every event to an open stream, and
   // its end is seen at once. Over TCP (or when the probe gave up) an open stream proves
   // nothing by itself: the last line, probe answer or connect is the last moment known live.
-  if (endpoint_.kind == Endpoint::Kind::unix_socket && !liveness_failed_) return now_nano();
+  if (endpoint_.kind == engine::Endpoint::Kind::unix_socket && !liveness_failed_) return now_nano();
   return std::chrono::duration_cast<std::chrono::nanoseconds>(last_known_live_.time_since_epoch()).count();
 }
 
-state::StreamPosition Tracker::position() const {
+state::StreamPosition EventFollower::position() const {
   state::StreamPosition p;
   p.live_until_nano = stream_open_ ? live_until() : live_until_nano_;
   if (p.live_until_nano > 0) p.recent = dedup_.recent(p.live_until_nano - kRecentKeysNano);
   return p;
 }
 
-void Tracker::restore(const state::StreamPosition& saved) {
+void EventFollower::restore(const state::StreamPosition& saved) {
   live_until_nano_ = saved.live_until_nano;
   dedup_.remember(saved.recent);
 }
 
 // Inspectors sleep on a timer that never expires by itself; enqueue cancels it.
-struct Tracker::Wakeup {
+struct EventFollower::Wakeup {
   explicit Wakeup(const asio::any_io_executor& ex) : timer(ex, asio::steady_timer::time_point::max()) {}
   asio::steady_timer timer;
 };
 
-Tracker::Tracker(asio::any_io_executor ex, Endpoint endpoint, state::StateModel& model, TrackerOptions options)
+EventFollower::EventFollower(asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model, EventFollowerOptions options)
     : ex_(std::move(ex)),
       endpoint_(std::move(endpoint)),
       model_(model),
       options_(options),
       wakeup_(std::make_unique<Wakeup>(ex_)) {}
 
-Tracker::~Tracker() = default;
+EventFollower::~EventFollower() = default;
 
-void Tracker::enqueue_inspect(const std::string& id) {
+void EventFollower::enqueue_inspect(const std::string& id) {
   if (!inspect_pending_.insert(id).second) return;  // already queued: one answer serves both
   inspect_queue_.push_back(id);
   wakeup_->timer.cancel_one();
 }
 
-void Tracker::on_line(std::string_view line) {
-  auto parsed = parse_event(line);
+void EventFollower::on_line(std::string_view line) {
+  auto parsed = docker::parse_event(line);
   if (!parsed.event) {
     ++parse_errors_;
     log::warn("engine event stream: skipped a line", {{"error", parsed.error}, {"bytes", line.size()}});
     return;
   }
-  const Event& e = *parsed.event;
+  const docker::Event& e = *parsed.event;
   if (!dedup_.first_time(e)) return;  // replayed after a reconnect: already counted
   if (model_.apply(e) == state::Followup::inspect) enqueue_inspect(e.actor_id);
 }
 
-asio::awaitable<void> Tracker::inspector() {
+asio::awaitable<void> EventFollower::inspector() {
   for (;;) {
     while (inspect_queue_.empty() || !client_) {
       co_await wakeup_->timer.async_wait(use_tuple);
@@ -95,17 +95,17 @@ asio::awaitable<void> Tracker::inspector() {
         model_.update(*info, seq);
         model_.publish();
       }
-    } catch (const EngineError& e) {
+    } catch (const engine::EngineError& e) {
       // The stream notices a dead engine too; the re-list after reconnecting repairs this.
-      log::debug("inspect failed", {{"id", short_id(id)}, {"error", e.what()}});
+      log::debug("inspect failed", {{"id", docker::short_id(id)}, {"error", e.what()}});
     }
   }
 }
 
-asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
-  auto client = std::make_shared<Client>(ex_, endpoint_, options_.client);
+asio::awaitable<void> EventFollower::connect_and_follow(bool& established) {
+  auto client = std::make_shared<engine::Client>(ex_, endpoint_, options_.client);
   co_await client->negotiate();
-  VersionInfo version = co_await client->version();
+  engine::VersionInfo version = co_await client->version();
   model_.set_engine_info(version.version, version.api_version);
 
   // Where to resume: the last moment the stream was known live (its end, or the saved
@@ -122,10 +122,10 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   std::int64_t replay_first = 0, until = now_nano();
   std::size_t replayed = 0;
   if (since) {
-    const std::string body = co_await client->get("/events?since=" + format_since(*since) + "&until=" + format_since(until));
-    LineSplitter lines(options_.client.event_line_limit);
+    const std::string body = co_await client->get("/events?since=" + docker::format_since(*since) + "&until=" + docker::format_since(until));
+    docker::LineSplitter lines(options_.client.event_line_limit);
     lines.feed(body, [&](std::string_view line) {
-      if (auto parsed = parse_event(line); parsed.event) {
+      if (auto parsed = docker::parse_event(line); parsed.event) {
         if (replayed++ == 0) replay_first = parsed.event->time_nano;
       }
       on_line(line);
@@ -138,7 +138,7 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   stream_open_ = true;
   liveness_failed_ = false;
   struct StreamEnd {
-    Tracker& t;
+    EventFollower& t;
     ~StreamEnd() {
       t.stream_open_ = false;
       t.live_until_nano_ = t.live_until();
@@ -151,9 +151,9 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
   model_.set_engine_up(true);
   model_.reconcile(infos);
   if (since) {
-    const auto check = check_resume(infos, *since, replay_first, replayed, until,
+    const auto check = engine::check_resume(infos, *since, replay_first, replayed, until,
                                     [this](std::string_view id, std::string_view action, std::int64_t near) {
-                                      return dedup_.seen_near(id, action, near, kEventStateTolerance);
+                                      return dedup_.seen_near(id, action, near, engine::kEventStateTolerance);
                                     });
     for (const auto& d : check.deaths) model_.count_missed_death(d.id, d.name, d.exit_code, d.oom_killed, d.started_again);
     model_.set_event_gap(check.gap_seconds);
@@ -163,7 +163,7 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
       std::string started;
       for (const auto& n : check.missed_starts) started += (started.empty() ? "" : ",") + n;
       log::warn("events were missed while the stream was down: the engine could not replay them all",
-                {{"since", format_since(*since)},
+                {{"since", docker::format_since(*since)},
                  {"gap_seconds", check.gap_seconds},
                  {"replayed", replayed},
                  {"buffer_overrun", check.buffer_overrun},
@@ -180,7 +180,7 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
              {"host", endpoint_.text},
              {"api_version", client->api_version()},
              {"containers", infos.size()},
-             {"resumed_since", since ? format_since(*since) : std::string()},
+             {"resumed_since", since ? docker::format_since(*since) : std::string()},
              {"replayed", replayed}});
   connected_before_ = true;
   established = true;
@@ -188,7 +188,7 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
 
   // The stream and, beside it, the probe that closes it when the engine stops answering.
   using namespace boost::asio::experimental::awaitable_operators;
-  Liveness liveness(ex_, *client, options_.liveness, [this](auto t) { last_known_live_ = t; });
+  engine::Liveness liveness(ex_, *client, options_.liveness, [this](auto t) { last_known_live_ = t; });
   co_await (read_events(*stream) || liveness.guard(*stream));
   model_.publish();
   client_.reset();
@@ -198,10 +198,10 @@ asio::awaitable<void> Tracker::connect_and_follow(bool& established) {
     liveness_failed_ = true;
     throw *liveness.failure();
   }
-  throw EngineError(EngineError::Kind::unreachable, "the engine closed the event stream");
+  throw engine::EngineError(engine::EngineError::Kind::unreachable, "the engine closed the event stream");
 }
 
-asio::awaitable<void> Tracker::read_events(EventStream& stream) {
+asio::awaitable<void> EventFollower::read_events(engine::EventStream& stream) {
   using Clock = std::chrono::system_clock;
   parse_errors_counted_ = parse_errors_;
   dropped_lines_counted_ = 0;
@@ -215,7 +215,7 @@ asio::awaitable<void> Tracker::read_events(EventStream& stream) {
   }
 }
 
-void Tracker::count_stream_errors(const EventStream& stream, bool ended) {
+void EventFollower::count_stream_errors(const engine::EventStream& stream, bool ended) {
   state::StreamErrors more;
   more.parse = parse_errors_ - parse_errors_counted_;
   more.oversized = stream.dropped_lines() - dropped_lines_counted_;
@@ -227,13 +227,13 @@ void Tracker::count_stream_errors(const EventStream& stream, bool ended) {
   if (more.parse || more.oversized || more.truncated) model_.count_stream_errors(more);
 }
 
-asio::awaitable<void> Tracker::run() {
+asio::awaitable<void> EventFollower::run() {
   using namespace boost::asio::experimental::awaitable_operators;
   // Two inspectors: follow-up inspects overlap, but stay few beside the event stream.
   co_await (follow() && inspector() && inspector());
 }
 
-asio::awaitable<void> Tracker::follow() {
+asio::awaitable<void> EventFollower::follow() {
   asio::steady_timer timer(ex_);
   auto backoff = options_.backoff_initial;
   for (;;) {
@@ -261,4 +261,4 @@ asio::awaitable<void> Tracker::follow() {
   }
 }
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::jobs

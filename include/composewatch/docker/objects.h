@@ -19,9 +19,9 @@
 #include <string_view>
 #include <vector>
 
-#include "composewatch/engine/container.h"
+#include "composewatch/docker/container.h"
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 
 // The largest size an object may report: 1 PiB. Sums of a few thousand stay far from
 // overflowing std::int64_t.
@@ -193,4 +193,4 @@ DiskSummary summarize(const SystemDf& df);
 // read as frames).
 std::vector<LogLine> demux_logs(std::string_view body, bool tty);
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker

@@ -1,12 +1,10 @@
-#include "composewatch/cgroup/api_stats.h"
+#include "composewatch/docker/api_stats.h"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cctype>
 
-#include "composewatch/cgroup/parse.h"
-
-namespace composewatch::cgroup {
+namespace composewatch::docker {
 
 namespace {
 
@@ -62,7 +60,7 @@ std::optional<ResourceStats> parse_api_stats(std::string_view text, std::string_
   if (const json::object* blkio = obj(at(root, "blkio_stats"))) {
     const json::value* list = at(*blkio, "io_service_bytes_recursive");
     if (list && list->is_array()) {
-      IoBytes io;
+      std::uint64_t read = 0, write = 0;
       for (const auto& e : list->get_array()) {
         const json::object* o = obj(&e);
         if (!o) continue;
@@ -70,31 +68,31 @@ std::optional<ResourceStats> parse_api_stats(std::string_view text, std::string_
         auto value = u64(at(*o, "value"));
         if (!op || !op->is_string() || !value) continue;
         // "Read"/"Write" on cgroup v1 engines, "read"/"write" on v2.
-        if (iequals(op->get_string(), "read")) io.read += *value;
-        else if (iequals(op->get_string(), "write")) io.write += *value;
+        if (iequals(op->get_string(), "read")) read += *value;
+        else if (iequals(op->get_string(), "write")) write += *value;
       }
-      s.blkio_read_bytes = io.read;
-      s.blkio_write_bytes = io.write;
+      s.blkio_read_bytes = read;
+      s.blkio_write_bytes = write;
     } else if (list && list->is_null()) {
       s.blkio_read_bytes = 0;  // the engine sends null when no I/O happened
       s.blkio_write_bytes = 0;
     }
   }
   if (network_mode != "host" && network_mode.substr(0, 10) != "container:") {
-    NetBytes n;
+    std::uint64_t receive = 0, transmit = 0;
     if (const json::object* nets = obj(at(root, "networks"))) {
       for (const auto& [name, iface] : *nets) {
         if (name == "lo") continue;
         if (const json::object* i = obj(&iface)) {
-          n.receive += u64(at(*i, "rx_bytes")).value_or(0);
-          n.transmit += u64(at(*i, "tx_bytes")).value_or(0);
+          receive += u64(at(*i, "rx_bytes")).value_or(0);
+          transmit += u64(at(*i, "tx_bytes")).value_or(0);
         }
       }
     }
-    s.network_receive_bytes = n.receive;
-    s.network_transmit_bytes = n.transmit;
+    s.network_receive_bytes = receive;
+    s.network_transmit_bytes = transmit;
   }
   return s;
 }
 
-}  // namespace composewatch::cgroup
+}  // namespace composewatch::docker

@@ -13,7 +13,7 @@
 #include "composewatch/engine/endpoint.h"
 #include "composewatch/state/model.h"
 
-namespace composewatch::engine {
+namespace composewatch::jobs {
 
 struct ApiStatsOptions {
   std::chrono::seconds interval{15};           // from the start of one round to the next
@@ -23,8 +23,8 @@ struct ApiStatsOptions {
 
 class ApiStatsPoller {
  public:
-  ApiStatsPoller(boost::asio::any_io_executor ex, Endpoint endpoint, state::StateModel& model,
-                 ApiStatsOptions options = {}, ClientOptions client = {});
+  ApiStatsPoller(boost::asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model,
+                 ApiStatsOptions options = {}, engine::ClientOptions client = {});
 
   // A round every `interval` while the engine is up (the tracker says so in the model);
   // engine failures are logged at debug and retried at the next round.
@@ -34,10 +34,10 @@ class ApiStatsPoller {
   boost::asio::awaitable<void> round();
 
   boost::asio::any_io_executor ex_;
-  Endpoint endpoint_;
+  engine::Endpoint endpoint_;
   state::StateModel& model_;
   ApiStatsOptions options_;
-  ClientOptions client_;
+  engine::ClientOptions client_;
 };
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::jobs

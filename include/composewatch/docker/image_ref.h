@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace composewatch::engine {
+namespace composewatch::docker {
 
 // "busybox" → "busybox:latest", "docker.io/library/x:1" → "x:1": the forms the engine
 // treats as one image compare equal. Digests are kept as written.
@@ -23,4 +23,4 @@ struct ImageRef {
 };
 ImageRef parse_image_ref(std::string_view ref);
 
-}  // namespace composewatch::engine
+}  // namespace composewatch::docker
