@@ -332,9 +332,18 @@ TEST(GrafanaDashboard, UsesTheRecordingRulesRatherThanTheirExpressions) {
   auto bare = [](const std::string& e) {
     return normalise_space(std::regex_replace(e, std::regex(R"q(\{[^}]*\})q"), ""));
   };
-  for (const auto& [name, expr] : recording_rules())
-    for (const auto& q : itest::dashboard_queries(kDashboard, kVariables))
+  const auto rules = recording_rules();
+  const auto queries = itest::dashboard_queries(kDashboard, kVariables);
+  ASSERT_FALSE(rules.empty()) << "rules.yml has no recording rules: nothing to check";
+  ASSERT_FALSE(queries.empty());
+  std::size_t used = 0;
+  for (const auto& [name, expr] : rules) {
+    for (const auto& q : queries) {
       EXPECT_EQ(bare(q.expr).find(bare(expr)), std::string::npos) << q.where << " computes " << name << " itself";
+      if (q.expr.find(name) != std::string::npos) ++used;
+    }
+  }
+  EXPECT_GT(used, 0u) << "no panel reads a recording rule";
 }
 
 TEST(GrafanaDashboard, RatesUseTheRateInterval) {
