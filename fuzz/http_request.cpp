@@ -2,8 +2,7 @@
 // server's limits (ServerOptions: 8 KiB of headers, 64 KiB of body), then what the server
 // does with a parsed request before the handler: the method check, the target split, the
 // Authorization header (basic auth, and the lookup of remembered credentials) and
-// Accept-Encoding (gzip). The router itself lives in
-// agent/app/agent.cpp and is not reachable without the state model.
+// Accept-Encoding (gzip). The routes behind it (web/routes.h) have their unit tests.
 
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/parser.hpp>

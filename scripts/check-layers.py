@@ -7,6 +7,10 @@ A module is a folder: agent/<module>/ and include/composewatch/<module>/. An inc
   - no cycle between modules;
   - docker, cgroup, compose and config never include state or engine;
   - state includes no module but docker (log, the leaf every module may use, aside);
+  - the features (autoheal, disk, images, metrics, prune) never include the layers above
+    them: jobs (the long-lived jobs), commands (the one-shot commands), web (the routes and
+    the status page), app;
+  - jobs, commands and web never include each other (web gets health as a function);
   - nothing but app/ (and agent/main.cpp) includes app/.
 
 Prints every edge that breaks a rule with the file and line that makes it, and every
@@ -25,6 +29,9 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"composewatch/([a-z_]+)/')
 # The modules every module may include: leaves with no dependency of their own.
 UTILITIES = {"log"}
 NEVER = {m: {"state", "engine"} for m in ("docker", "cgroup", "compose", "config")}
+ABOVE_FEATURES = {"jobs", "commands", "web"}
+NEVER.update({m: set(ABOVE_FEATURES) for m in ("autoheal", "disk", "images", "metrics", "prune")})
+NEVER.update({m: ABOVE_FEATURES - {m} for m in ABOVE_FEATURES})
 ONLY = {"state": {"docker"}}
 TOP = "app"
 

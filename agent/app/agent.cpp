@@ -17,164 +17,43 @@
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
-#include "composewatch/app/commands.h"
-#include "composewatch/app/compose_command.h"
-#include "composewatch/app/status_page.h"
-#include "composewatch/app/supervisor.h"
-#include "composewatch/app/systemd_notify.h"
-#include "composewatch/autoheal/healer.h"
+#include "composewatch/app/agent.h"
 #include "composewatch/autoheal/policy.h"
-#include "composewatch/jobs/oom_folder.h"
 #include "composewatch/cgroup/source.h"
-#include "composewatch/jobs/compose_watcher.h"
-#include "composewatch/disk/collector.h"
-#include "composewatch/jobs/stats_poller.h"
-#include "composewatch/jobs/event_follower.h"
-#include "composewatch/images/checker.h"
-#include "composewatch/log/log.h"
-#include "composewatch/prune/host_lock.h"
-#include "composewatch/prune/scheduler.h"
-#include "composewatch/jobs/state_saver.h"
-#include "composewatch/state/store.h"
+#include "composewatch/commands/compose.h"
 #include "composewatch/http/server.h"
+#include "composewatch/jobs/compose_watcher.h"
+#include "composewatch/jobs/disk_collector.h"
+#include "composewatch/jobs/event_follower.h"
+#include "composewatch/jobs/expiry.h"
+#include "composewatch/jobs/healer.h"
+#include "composewatch/jobs/heartbeat.h"
+#include "composewatch/jobs/image_checker.h"
+#include "composewatch/jobs/oom_folder.h"
+#include "composewatch/jobs/prune_scheduler.h"
+#include "composewatch/jobs/state_saver.h"
+#include "composewatch/jobs/stats_poller.h"
+#include "composewatch/jobs/supervisor.h"
+#include "composewatch/jobs/systemd_notifier.h"
+#include "composewatch/log/log.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/metrics/shared_read.h"
+#include "composewatch/prune/host_lock.h"
+#include "composewatch/state/store.h"
 #include "composewatch/version.h"
+#include "composewatch/web/routes.h"
 
 namespace composewatch::app {
 
 namespace asio = boost::asio;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // How long a stop signal waits for a prune run's deletion in flight (under the unit's
 // TimeoutStopSec=40s).
 constexpr std::chrono::seconds kPruneStopGrace{25};
 
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
-std::int64_t steady_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch()).count();
-}
-
-// Intervals of the agent's housekeeping, named in one place.
-struct Timings {
-  std::chrono::seconds heartbeat{1};
-  std::chrono::seconds heartbeat_stale{15};  // /healthz fails when the event loop is stuck this long
-  std::chrono::seconds expire_every{30};
-};
-
-// The status page's view of the host (memory is filled in per request, from the same
-// shared cgroup read as /metrics).
-StatusPageOptions status_page_options(const config::AgentConfig& cfg) {
-  StatusPageOptions o;
-  o.telemetry_path = cfg.telemetry_path;
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) == 0) o.host_name = host;
-  o.statfs = disk::filesystem_usage;
-  return o;
-}
-
-using HeaderField = std::pair<std::string, std::string>;
-const HeaderField kNoStore{"Cache-Control", "no-store"};
-const HeaderField kNoSniff{"X-Content-Type-Options", "nosniff"};
-
-class Routes {
- public:
-  // `cgroups` null: --stats.source=api; `helper` runs part of a large cgroup read on
-  // another handler thread. `jobs` answers unhealthy() from any thread.
-  Routes(const config::AgentConfig& cfg, const state::StateModel& model, const std::atomic<std::int64_t>& beat,
-         Timings t, std::shared_ptr<const cgroup::Reader> cgroups, const Supervisor& jobs,
-         metrics::SharedRead::Post helper)
-      : telemetry_path_(cfg.telemetry_path),
-        model_(model),
-        beat_(beat),
-        timings_(t),
-        jobs_(jobs),
-        resources_(cgroups ? metrics::shared_cgroup_read(std::move(cgroups), {.helper = std::move(helper)}) : nullptr),
-        status_page_(status_page_options(cfg)),
-        exposition_(metrics::default_collectors(resources_)) {}
-
-  http::Response operator()(const http::Request& req) const {
-    http::Response res;
-    if (req.path == telemetry_path_) {
-      res.content_type = std::string(metrics::kContentType);
-      res.headers = {kNoStore, kNoSniff};
-      res.body = exposition_.render(*model_.snapshot());
-      return res;
-    }
-    if (req.path == "/healthz") {
-      auto age = std::chrono::milliseconds(steady_now_ms() - beat_.load());
-      if (age > timings_.heartbeat_stale) {
-        res.status = 503;
-        res.body = "event loop stalled for " + std::to_string(age.count() / 1000) + "s\n";
-      } else if (const auto bad = jobs_.unhealthy(); !bad.empty()) {
-        res.status = 503;
-        for (const auto& line : bad) res.body += "job crash-looping: " + line + "\n";
-      } else {
-        res.body = "ok\n";
-      }
-      return res;
-    }
-    if (req.path == "/readyz") {
-      auto snap = model_.snapshot();
-      if (snap->engine.ready) {
-        res.body = "ready\n";
-      } else {
-        res.status = 503;
-        res.body = "not ready: waiting for the Docker engine\n";
-      }
-      return res;
-    }
-    if (req.path == "/") {
-      res.content_type = "text/html; charset=utf-8";
-      // The page has no script and no frame of its own; it must not be framed, sniffed or
-      // kept in a cache (it names containers and their state).
-      res.headers = {kNoStore, kNoSniff, {"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"},
-                     {"X-Frame-Options", "DENY"}};
-      const auto snap = model_.snapshot();
-      StatusPageOptions o = status_page_;
-      if (resources_)
-        o.resources = [readings = resources_->get(*snap)](const state::ContainerRecord& r) {
-          return readings->of(r.id);
-        };
-      res.body = render_status_page(*snap, o, state::Clock::now());
-      return res;
-    }
-    res.status = 404;
-    res.body = "not found\n";
-    return res;
-  }
-
- private:
-  std::string telemetry_path_;
-  const state::StateModel& model_;
-  const std::atomic<std::int64_t>& beat_;
-  Timings timings_;
-  const Supervisor& jobs_;
-  std::shared_ptr<const metrics::SharedRead> resources_;  // null: --stats.source=api
-  StatusPageOptions status_page_;
-  metrics::Exposition exposition_;
-};
-
-asio::awaitable<void> heartbeat(std::atomic<std::int64_t>& beat, Timings t) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    beat.store(steady_now_ms());
-    timer.expires_after(t.heartbeat);
-    co_await timer.async_wait(use_tuple);
-  }
-}
-
-asio::awaitable<void> expire_removed(state::StateModel& model, Timings t) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    timer.expires_after(t.expire_every);
-    co_await timer.async_wait(use_tuple);
-    model.expire();
-    model.publish();
-  }
-}
+// Beyond this age of the writer's heartbeat, /healthz fails: the event loop is stuck.
+constexpr std::chrono::seconds kHeartbeatStale{15};
 
 asio::awaitable<std::string> fetch_info(engine::Endpoint ep, engine::ClientOptions o) {
   engine::Client client(co_await asio::this_coro::executor, std::move(ep), o);
@@ -294,21 +173,20 @@ int run_agent(const config::AgentConfig& cfg) {
     spdlog::info("container resources from the Engine API, polled every {}s: {}", api_stats.interval.count(),
                  stats_source.reason);
 
-  Timings timings;
   state::StateModel model;
   model.publish();
-  std::atomic<std::int64_t> beat{steady_now_ms()};
+  jobs::Heartbeat heartbeat;
 
   int exit_code = 0;
   // Every long-lived job of the writer's thread, started and supervised here.
-  Supervisor jobs(ex, [&](int code) {
+  jobs::Supervisor supervisor(ex, [&](int code) {
     exit_code = code;
     ioc.stop();
   });
   // Test only (documented in supervisor.h): make named jobs fail, to prove supervision.
   if (const char* faults = std::getenv("COMPOSEWATCH_TEST_FAULT")) {
     try {
-      jobs.inject_faults(faults);
+      supervisor.inject_faults(faults);
     } catch (const std::invalid_argument& e) {
       throw std::runtime_error(e.what());
     }
@@ -319,16 +197,24 @@ int run_agent(const config::AgentConfig& cfg) {
   server_options.max_requests = cfg.max_requests;
   server_options.max_connections = cfg.max_connections;
   server_options.web_config_file = cfg.web_config_file;
-  std::shared_ptr<const Routes> routes;  // set before start(), the first call of the handler
+  std::shared_ptr<const web::Routes> routes;  // set before start(), the first call of the handler
   http::Server server(server_options, [&routes](const http::Request& r) { return (*routes)(r); });
-  routes = std::make_shared<const Routes>(cfg, model, beat, timings, stats_source.reader, jobs,
-                                          [&server](std::function<void()> task) {
-                                            server.post_to_handler_pool(std::move(task));
-                                          });
+  // /healthz: the writer's loop is alive and no job is crash-looping.
+  auto health = [&heartbeat, &supervisor]() {
+    std::vector<std::string> problems;
+    if (const auto age = heartbeat.age(); age > kHeartbeatStale)
+      problems.push_back("event loop stalled for " + std::to_string(age.count() / 1000) + "s");
+    for (const auto& line : supervisor.unhealthy()) problems.push_back("job crash-looping: " + line);
+    return problems;
+  };
+  routes = std::make_shared<const web::Routes>(cfg, model, health, stats_source.reader,
+                                               [&server](std::function<void()> task) {
+                                                 server.post_to_handler_pool(std::move(task));
+                                               });
   // Throws with a one-line reason (address in use, bad web config). The accept loop runs
   // on the server's thread, supervised like the writer's jobs.
-  server.start([&jobs](std::string name, asio::any_io_executor on, Supervisor::Job job) {
-    jobs.start_on(std::move(on), std::move(name), std::move(job));
+  server.start([&supervisor](std::string name, asio::any_io_executor on, jobs::Supervisor::Job job) {
+    supervisor.start_on(std::move(on), std::move(name), std::move(job));
   });
   warn_if_too_few_descriptors(cfg.max_connections);
 
@@ -350,25 +236,25 @@ int run_agent(const config::AgentConfig& cfg) {
                                      {"resume_from", docker::format_since(saved->stream.live_until_nano)}});
   }
   jobs::StateSaver state_saver(ex, model, state_file, [&] { return tracker.position(); });
-  jobs.start("events", [&] { return tracker.run(); });
-  jobs.start("state", [&] { return state_saver.run(); });
+  supervisor.start("events", [&] { return tracker.run(); });
+  supervisor.start("state", [&] { return state_saver.run(); });
   std::optional<jobs::OomFolder> oom_folder;
   std::optional<jobs::ApiStatsPoller> stats_poller;
   if (stats_source.reader) {
     oom_folder.emplace(ex, stats_source.reader, model);
-    jobs.start("oom-folder", [&] { return oom_folder->run(); });
+    supervisor.start("oom-folder", [&] { return oom_folder->run(); });
   } else {
     stats_poller.emplace(ex, endpoint, model, api_stats);
-    jobs.start("stats-poller", [&] { return stats_poller->run(); });
+    supervisor.start("stats-poller", [&] { return stats_poller->run(); });
   }
   jobs::ProjectWatcher compose_projects(ex, model, cfg.compose_projects,
-                                           {.environment = app::process_environment()});
-  jobs.start("compose-watcher", [&] { return compose_projects.run(); });
-  disk::DiskCollector disk_usage(ex, endpoint, model, {.interval = cfg.disk_interval, .timeout = cfg.disk_timeout});
-  jobs.start("disk", [&] { return disk_usage.run(); });
-  images::ImageChecker image_checks(ex, endpoint, model);
-  jobs.start("images", [&] { return image_checks.run(); });
-  prune::PruneScheduler prune_policies(ex, endpoint, model, cfg.prune_policies,
+                                           {.environment = commands::process_environment()});
+  supervisor.start("compose-watcher", [&] { return compose_projects.run(); });
+  jobs::DiskCollector disk_usage(ex, endpoint, model, {.interval = cfg.disk_interval, .timeout = cfg.disk_timeout});
+  supervisor.start("disk", [&] { return disk_usage.run(); });
+  jobs::ImageChecker image_checks(ex, endpoint, model);
+  supervisor.start("images", [&] { return image_checks.run(); });
+  jobs::PruneScheduler prune_policies(ex, endpoint, model, cfg.prune_policies,
                                        {.lock_path = prune::lock_path(cfg.state_dir),
                                         .df_timeout = cfg.disk_timeout,
                                         .random = {}});
@@ -396,29 +282,30 @@ int run_agent(const config::AgentConfig& cfg) {
   };
   bool prune_started = !cfg.prune_policies.empty();
   if (prune_started) {
-    jobs.start("prune", [&] { return prune_policies.run(); });
+    supervisor.start("prune", [&] { return prune_policies.run(); });
     for (const auto& p : cfg.prune_policies)
       log::info("prune policy scheduled", {{"policy", p.name}, {"target", p.target}, {"schedule", p.schedule},
                                            {"dry_run", p.dry_run}});
   }
   // Auto-heal always runs: the label composewatch.autoheal=true opts a container in with
   // the default settings even without an autoheal section. It touches nothing else.
-  autoheal::Healer healer(ex, endpoint, model, cfg.autoheal);
-  jobs.start("autoheal", [&] { return healer.run(); });
+  jobs::Healer healer(ex, endpoint, model, cfg.autoheal);
+  supervisor.start("autoheal", [&] { return healer.run(); });
   log::info("auto-heal follows opted-in containers",
             {{"label", std::string(autoheal::kOptInLabel) + "=true"},
              {"services", cfg.autoheal.services.size()},
              {"unhealthy_for_seconds", std::int64_t(cfg.autoheal.unhealthy_for.count())},
              {"action", cfg.autoheal.action},
              {"dry_run", cfg.autoheal.dry_run}});
-  SystemdNotifier systemd;
+  jobs::SystemdNotifier systemd;
   if (systemd.enabled()) {
-    jobs.start("systemd", [&] { return systemd.run(model, endpoint.text); });
+    supervisor.start("systemd", [&] { return systemd.run(model, endpoint.text); });
     log::info("running under systemd", {{"watchdog_seconds",
                                          systemd.watchdog() ? double(systemd.watchdog()->count()) / 1e6 : 0.0}});
   }
-  jobs.start("heartbeat", [&] { return heartbeat(beat, timings); });
-  jobs.start("expiry", [&] { return expire_removed(model, timings); });
+  supervisor.start("heartbeat", [&] { return heartbeat.run(); });
+  jobs::Expiry expiry(model);
+  supervisor.start("expiry", [&] { return expiry.run(); });
 
   auto configured_projects = cfg.compose_projects;
   std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
@@ -431,7 +318,7 @@ int run_agent(const config::AgentConfig& cfg) {
       // changed: only what took effect is said to be reloaded.
       prune_policies.reload(next.prune_policies);
       if (!prune_started && !next.prune_policies.empty()) {
-        jobs.start("prune", [&] { return prune_policies.run(); });
+        supervisor.start("prune", [&] { return prune_policies.run(); });
         prune_started = true;
       }
       configured_projects = next.compose_projects;

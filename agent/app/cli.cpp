@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <ostream>
 
-#include "composewatch/app/check_command.h"
-#include "composewatch/app/commands.h"
-#include "composewatch/app/compose_command.h"
-#include "composewatch/app/healthcheck_command.h"
-#include "composewatch/app/prune_command.h"
-#include "composewatch/app/diagnose_command.h"
+#include "composewatch/app/agent.h"
+#include "composewatch/commands/check.h"
+#include "composewatch/commands/compose.h"
+#include "composewatch/commands/diagnose/command.h"
+#include "composewatch/commands/healthcheck.h"
+#include "composewatch/commands/prune.h"
+#include "composewatch/commands/status.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::app {
@@ -27,15 +28,15 @@ CommandHandlers default_handlers() {
   h.run_agent = run_agent;
   h.before_agent = hold_agent_signals;
   h.commands["status"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
-                            std::ostream& err) { return run_status(cfg, cl.option("format", "text"), out, err); };
+                            std::ostream& err) { return commands::run_status(cfg, cl.option("format", "text"), out, err); };
   h.commands["check"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
-                           std::ostream& err) { return run_check(cfg, check_options(cl), out, err); };
+                           std::ostream& err) { return commands::run_check(cfg, commands::check_options(cl), out, err); };
   h.commands["prune"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
-                           std::ostream& err) { return run_prune(cfg, prune_options(cl), out, err); };
+                           std::ostream& err) { return commands::run_prune(cfg, commands::prune_options(cl), out, err); };
   h.commands["healthcheck"] = [](const config::AgentConfig& cfg, const config::CommandLine&, std::ostream& out,
-                                 std::ostream& err) { return run_healthcheck(cfg, out, err); };
+                                 std::ostream& err) { return commands::run_healthcheck(cfg, out, err); };
   h.commands["diagnose"] = [](const config::AgentConfig& cfg, const config::CommandLine& cl, std::ostream& out,
-                              std::ostream& err) { return run_diagnose(cfg, diagnose_options(cl), out, err); };
+                              std::ostream& err) { return commands::run_diagnose(cfg, commands::diagnose_options(cl), out, err); };
   return h;
 }
 
@@ -50,7 +51,7 @@ int run_command_line(const std::vector<std::string>& args, const config::Environ
   }
   // Reads only files; no configuration, no engine.
   if (cl.command == "compose") {
-    return run_compose(std::vector<std::string>(args.begin() + 1, args.end()), process_environment(), out, err);
+    return commands::run_compose(std::vector<std::string>(args.begin() + 1, args.end()), commands::process_environment(), out, err);
   }
   if (cl.help) {
     out << config::help_text(cl.command);

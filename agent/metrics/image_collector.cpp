@@ -1,6 +1,6 @@
 // The image and build checklist: composewatch_image_finding, one series per (project,
 // service, check) with a finding, from the ImageReport the image checker job last
-// published (images/checker.h). Nothing here reads files or calls the engine.
+// published (jobs/image_checker.h). Nothing here reads files or calls the engine.
 
 #include <set>
 #include <tuple>

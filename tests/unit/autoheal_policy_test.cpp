@@ -8,13 +8,13 @@
 #include <limits>
 #include <unistd.h>
 
-#include "composewatch/app/status_page.h"
 #include "composewatch/autoheal/policy.h"
 #include "composewatch/compose/loader.h"
 #include "composewatch/docker/container.h"
-#include "composewatch/state/model.h"
 #include "composewatch/metrics/collector.h"
+#include "composewatch/state/model.h"
 #include "composewatch/state/saved.h"
+#include "composewatch/web/status_page.h"
 
 using namespace composewatch;
 using namespace std::chrono_literals;
@@ -409,11 +409,11 @@ TEST(AutohealStatusPage, ShowsTheContainersItGaveUpOn) {
   r.actions = {{"restart", 3}};
   r.unhealthy_since = 1764500000;
   s.autoheal = std::make_shared<const std::vector<state::AutohealRecord>>(std::vector{r});
-  const std::string html = app::render_status_page(s, {}, Clock::time_point(std::chrono::seconds(1764500060)));
+  const std::string html = web::render_status_page(s, {}, Clock::time_point(std::chrono::seconds(1764500060)));
   EXPECT_NE(html.find("<section id=\"autoheal\">"), std::string::npos) << html;
   EXPECT_NE(html.find("Gave up on <strong>shop_api_1</strong>"), std::string::npos) << html;
   EXPECT_NE(html.find("data-actions=\"3\""), std::string::npos) << html;
-  EXPECT_EQ(app::render_status_page(state::Snapshot{}, {}, Clock::now()).find("id=\"autoheal\""), std::string::npos);
+  EXPECT_EQ(web::render_status_page(state::Snapshot{}, {}, Clock::now()).find("id=\"autoheal\""), std::string::npos);
 }
 
 TEST(AutohealEvents, AUsersKillStopOrDestroyIsAUserActionButTheAgentsOwnAreNot) {

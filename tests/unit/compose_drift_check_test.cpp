@@ -4,8 +4,8 @@
 
 #include <sstream>
 
-#include "composewatch/app/check_command.h"
 #include "composewatch/app/cli.h"
+#include "composewatch/commands/check.h"
 #include "composewatch/config/cli.h"
 
 using namespace composewatch;
@@ -14,7 +14,7 @@ TEST(DriftCheckCli, TakesItsOwnFlagsAndLeavesTheOthers) {
   const auto cl = config::parse_command_line({"check", "-f", "a.yml", "--file=b.yml", "-fc.yml", "-p", "shop",
                                               "--env-file", "x.env", "--format=json", "--docker.host=unix:///x.sock",
                                               "--config.file", "c.yml"});
-  app::CheckOptions o = app::check_options(cl);
+  commands::CheckOptions o = commands::check_options(cl);
   EXPECT_EQ(o.files, (std::vector<std::string>{"a.yml", "b.yml", "c.yml"}));
   EXPECT_EQ(o.project_name, "shop");
   EXPECT_EQ(o.env_file, "x.env");
@@ -22,7 +22,7 @@ TEST(DriftCheckCli, TakesItsOwnFlagsAndLeavesTheOthers) {
   EXPECT_EQ(cl.flags.docker_host, "unix:///x.sock");
   EXPECT_EQ(cl.flags.config_file, "c.yml");
 
-  o = app::check_options(config::parse_command_line({"check", "--project-name=blog", "--format", "text"}));
+  o = commands::check_options(config::parse_command_line({"check", "--project-name=blog", "--format", "text"}));
   EXPECT_EQ(o.project_name, "blog");
   EXPECT_EQ(o.format, "text");
   EXPECT_TRUE(o.files.empty());

@@ -15,8 +15,8 @@
 #include <set>
 #include <sstream>
 
-#include "composewatch/app/check_command.h"
-#include "composewatch/app/compose_command.h"
+#include "composewatch/commands/check.h"
+#include "composewatch/commands/compose.h"
 #include "composewatch/compose/discovery.h"
 #include "composewatch/compose/drift.h"
 #include "composewatch/compose/lint.h"
@@ -628,17 +628,17 @@ TEST_F(ComposeFidelity, ComposeCommandTakesProjectDirectory) {
   write("proj/.env", "TAG=9\n");
   write("proj/compose.yaml", "services:\n  web: {image: 'app:${TAG}', volumes: ['./d:/d']}\n");
   std::ostringstream out, err;
-  EXPECT_EQ(app::run_compose({"--project-directory", path("proj")}, {}, out, err), 0) << err.str();
+  EXPECT_EQ(commands::run_compose({"--project-directory", path("proj")}, {}, out, err), 0) << err.str();
   EXPECT_NE(out.str().find(R"("project": "proj")"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find(R"("image": "app:9")"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find(path("proj/d")), std::string::npos) << out.str();
   std::ostringstream out2, err2;
-  EXPECT_EQ(app::run_compose({"--project-directory=a", "--project-directory=b"}, {}, out2, err2), 2);
+  EXPECT_EQ(commands::run_compose({"--project-directory=a", "--project-directory=b"}, {}, out2, err2), 2);
   EXPECT_NE(err2.str().find("flag '--project-directory' given more than once"), std::string::npos) << err2.str();
 }
 
 TEST(ComposeFidelityCli, CheckTakesProjectDirectory) {
-  const auto o = app::check_options(
+  const auto o = commands::check_options(
       config::parse_command_line({"check", "--project-directory", "/srv/shop", "-f", "compose.yaml"}));
   EXPECT_EQ(o.project_directory, "/srv/shop");
   EXPECT_EQ(o.files, std::vector<std::string>{"compose.yaml"});

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "composewatch/app/compose_command.h"
+#include "composewatch/commands/compose.h"
 
 namespace fs = std::filesystem;
 
@@ -34,7 +34,7 @@ class ComposeCommand : public ::testing::Test {
 
   Result run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
     std::ostringstream out, err;
-    const int code = composewatch::app::run_compose(args, env, out, err);
+    const int code = composewatch::commands::run_compose(args, env, out, err);
     return {code, out.str(), err.str()};
   }
 

@@ -10,11 +10,12 @@
 #include <set>
 #include <sstream>
 
-#include "composewatch/app/diagnose_command.h"
+#include "composewatch/commands/diagnose/command.h"
+#include "composewatch/commands/diagnose/render.h"
 #include "fixture_file.h"
 
 using namespace composewatch;
-using namespace composewatch::app;
+using namespace composewatch::commands;
 using composewatch::test_support::read_fixture;
 using ::testing::HasSubstr;
 using ::testing::Not;

@@ -9,8 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "composewatch/disk/collector.h"
 #include "composewatch/disk/report.h"
+#include "composewatch/jobs/disk_collector.h"
 #include "composewatch/metrics/collector.h"
 #include "fake_engine.h"
 #include "fixture_file.h"
@@ -116,7 +116,7 @@ TEST(DiskCollectorJob, ASlowDfKeepsTheLastFiguresAndMarksTheReportFailed) {
   });
   boost::asio::io_context ioc;
   state::StateModel model;
-  disk::DiskCollector job(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model,
+  jobs::DiskCollector job(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model,
                           {.interval = 1s, .timeout = 1s});
   auto run_once = [&] {
     auto fut = boost::asio::co_spawn(ioc, job.collect_once(), boost::asio::use_future);

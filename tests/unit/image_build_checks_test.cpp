@@ -10,7 +10,7 @@
 #include "composewatch/compose/discovery.h"
 #include "composewatch/compose/loader.h"
 #include "composewatch/images/build_checks.h"
-#include "composewatch/images/checker.h"
+#include "composewatch/images/service_image.h"
 #include "fixture_file.h"
 
 namespace img = composewatch::images;

@@ -9,7 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "composewatch/images/checker.h"
+#include "composewatch/jobs/image_checker.h"
 #include "container_events.h"
 #include "fake_engine.h"
 
@@ -58,7 +58,7 @@ TEST(ImageCheckerJob, InspectsRunningImagesSeesGrowthAndKeepsFindingsWhenTheEngi
   model.apply(test_support::container_event("create", "c1", "shop_api_1", 1, "shop/api:1", labels));
   model.apply(test_support::container_event("start", "c1", "shop_api_1", 2, "shop/api:1", labels));
   model.publish();
-  images::ImageChecker job(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, {.timeout = 2s});
+  jobs::ImageChecker job(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, {.timeout = 2s});
   auto check = [&] {
     auto fut = boost::asio::co_spawn(ioc, job.check_once(), boost::asio::use_future);
     ioc.run();

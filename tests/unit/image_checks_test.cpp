@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "composewatch/images/checker.h"
+#include "composewatch/images/service_image.h"
 #include "composewatch/metrics/collector.h"
 
 namespace img = composewatch::images;
@@ -189,12 +189,12 @@ TEST(ImageChecksCatalogue, EveryCheckHasWhyAndFix) {
 
 #include <sstream>
 
-#include "composewatch/app/diagnose_command.h"
+#include "composewatch/commands/diagnose/render.h"
 
 namespace {
 
 TEST(ImageDiagnose, TheChecklistSectionInTextAndJson) {
-  composewatch::app::HostFacts f;
+  composewatch::commands::HostFacts f;
   img::ServiceReport s;
   s.project = "shop";
   s.service = "api";
@@ -203,10 +203,10 @@ TEST(ImageDiagnose, TheChecklistSectionInTextAndJson) {
   s.build->context_size = {.bytes = 3u << 20, .files = 12, .complete = true, .error = {}};
   s.findings = {{"dockerignore-missing", "/srv/shop/api", "the build context /srv/shop/api has no .dockerignore"}};
   f.image_checks = {s};
-  const auto report = composewatch::app::build_report(f);
+  const auto report = composewatch::commands::build_report(f);
   std::ostringstream text, json;
-  composewatch::app::render_text(report, text);
-  composewatch::app::render_json(report, json);
+  composewatch::commands::render_text(report, text);
+  composewatch::commands::render_json(report, json);
   EXPECT_NE(text.str().find("== Image and Dockerfile checklist\n  shop/api: context /srv/shop/api sends 3 MiB\n"
                             "    dockerignore-missing: the build context /srv/shop/api has no .dockerignore"),
             std::string::npos)

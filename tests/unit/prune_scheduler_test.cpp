@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "composewatch/compose/discovery.h"
+#include "composewatch/jobs/prune_scheduler.h"
 #include "composewatch/prune/host_lock.h"
-#include "composewatch/prune/scheduler.h"
 #include "composewatch/prune/status.h"
 #include "fake_engine.h"
 
@@ -100,7 +100,7 @@ TEST(PruneScheduler, ReloadsDuringAnAppliedRunFreeNothingItReadsAndItsFiguresLan
   state::StateModel model;
   model.set_compose(std::make_shared<const compose::ComposeState>());  // loaded: no project, nothing protected
   model.publish();
-  prune::PruneScheduler scheduler(ioc.get_executor(), engine::parse_endpoint(engine.docker_host()), model,
+  jobs::PruneScheduler scheduler(ioc.get_executor(), engine::parse_endpoint(engine.docker_host()), model,
                                   {policy("p")},
                                   {.lock_path = lock_dir.string(), .df_timeout = 10s, .random = [] { return 0ull; }});
   boost::asio::co_spawn(ioc, scheduler.run(), boost::asio::detached);
@@ -167,7 +167,7 @@ TEST(PruneScheduler, ARunThatCannotTakeTheHostLockIsAFailure) {
   state::StateModel model;
   model.set_compose(std::make_shared<const compose::ComposeState>());
   model.publish();
-  prune::PruneScheduler scheduler(ioc.get_executor(), engine::parse_endpoint(engine.docker_host()), model,
+  jobs::PruneScheduler scheduler(ioc.get_executor(), engine::parse_endpoint(engine.docker_host()), model,
                                   {policy("p")},
                                   {.lock_path = lock_dir.string(), .df_timeout = 10s, .random = [] { return 0ull; }});
   boost::asio::co_spawn(ioc, scheduler.run(), boost::asio::detached);

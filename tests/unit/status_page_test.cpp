@@ -1,4 +1,4 @@
-// The status page at `/` (app/status_page.h) on hand-built snapshots: every section, the
+// The status page at `/` (web/status_page.h) on hand-built snapshots: every section, the
 // escaping of what users name, an empty host, an engine that is down, and the figures the
 // page shows against what /metrics says for the same snapshot.
 
@@ -11,12 +11,12 @@
 #include <set>
 #include <sstream>
 
-#include "composewatch/app/status_page.h"
 #include "composewatch/compose/discovery.h"
 #include "composewatch/disk/report.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/prune/status.h"
 #include "composewatch/version.h"
+#include "composewatch/web/status_page.h"
 
 using namespace composewatch;
 using testing::HasSubstr;
@@ -109,8 +109,8 @@ state::Snapshot base_snapshot() {
   return s;
 }
 
-std::string render(const state::Snapshot& s, const app::StatusPageOptions& o = {}) {
-  return app::render_status_page(s, o, kNow);
+std::string render(const state::Snapshot& s, const web::StatusPageOptions& o = {}) {
+  return web::render_status_page(s, o, kNow);
 }
 
 // The <tr> of one container, from its start tag to its end tag.
@@ -158,36 +158,36 @@ bool valid_utf8(std::string_view s) {
 // ------------------------------------------------------------------------- escaping
 
 TEST(StatusPageEscape, MarkupCharactersBecomeReferences) {
-  EXPECT_EQ(app::html_escape("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
-  EXPECT_EQ(app::html_escape("a & b \"q\""), "a &amp; b &quot;q&quot;");
-  EXPECT_EQ(app::html_escape("&amp;"), "&amp;amp;");
-  EXPECT_EQ(app::html_escape("\" onmouseover=\"x"), "&quot; onmouseover=&quot;x");
-  EXPECT_EQ(app::html_escape(""), "");
-  EXPECT_EQ(app::html_escape("plain-name_1.2"), "plain-name_1.2");
+  EXPECT_EQ(web::html_escape("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+  EXPECT_EQ(web::html_escape("a & b \"q\""), "a &amp; b &quot;q&quot;");
+  EXPECT_EQ(web::html_escape("&amp;"), "&amp;amp;");
+  EXPECT_EQ(web::html_escape("\" onmouseover=\"x"), "&quot; onmouseover=&quot;x");
+  EXPECT_EQ(web::html_escape(""), "");
+  EXPECT_EQ(web::html_escape("plain-name_1.2"), "plain-name_1.2");
 }
 
 TEST(StatusPageEscape, ValidUtf8StaysInvalidBytesBecomeReplacementCharacters) {
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_EQ(app::html_escape("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
-  EXPECT_EQ(app::html_escape("a\xFFz"), "a" + fffd + "z");
-  EXPECT_EQ(app::html_escape("\xC0\xBC"), fffd + fffd);              // overlong '<'
-  EXPECT_EQ(app::html_escape("\xE0\x80\xBC"), fffd + fffd + fffd);   // overlong '<', 3 bytes
-  EXPECT_EQ(app::html_escape("\xED\xA0\x80"), fffd + fffd + fffd);   // a surrogate
-  EXPECT_EQ(app::html_escape("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
-  EXPECT_EQ(app::html_escape("x\xE2\x82"), "x" + fffd + fffd);       // truncated at the end
-  EXPECT_EQ(app::html_escape("\xE2<"), fffd + "&lt;");                // truncated before markup
-  EXPECT_EQ(app::html_escape("\x80"), fffd);                          // a lone continuation byte
-  EXPECT_TRUE(valid_utf8(app::html_escape("\xFE\xFF\xC3\x28\xA0\xA1\xF0\x28\x8C\xBC")));
+  EXPECT_EQ(web::html_escape("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  EXPECT_EQ(web::html_escape("a\xFFz"), "a" + fffd + "z");
+  EXPECT_EQ(web::html_escape("\xC0\xBC"), fffd + fffd);              // overlong '<'
+  EXPECT_EQ(web::html_escape("\xE0\x80\xBC"), fffd + fffd + fffd);   // overlong '<', 3 bytes
+  EXPECT_EQ(web::html_escape("\xED\xA0\x80"), fffd + fffd + fffd);   // a surrogate
+  EXPECT_EQ(web::html_escape("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
+  EXPECT_EQ(web::html_escape("x\xE2\x82"), "x" + fffd + fffd);       // truncated at the end
+  EXPECT_EQ(web::html_escape("\xE2<"), fffd + "&lt;");                // truncated before markup
+  EXPECT_EQ(web::html_escape("\x80"), fffd);                          // a lone continuation byte
+  EXPECT_TRUE(valid_utf8(web::html_escape("\xFE\xFF\xC3\x28\xA0\xA1\xF0\x28\x8C\xBC")));
 }
 
 TEST(StatusPageEscape, ControlCharactersBecomeReplacementCharactersButWhitespaceStays) {
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_EQ(app::html_escape(std::string("a\0b", 3)), "a" + fffd + "b");
-  EXPECT_EQ(app::html_escape("\x1B[31mred"), fffd + "[31mred");
-  EXPECT_EQ(app::html_escape("\x7F"), fffd);
-  EXPECT_EQ(app::html_escape("\xC2\x85"), fffd + fffd);  // C1 NEL
-  EXPECT_EQ(app::html_escape("\xC2\xA0"), "\xC2\xA0");   // NBSP is text
-  EXPECT_EQ(app::html_escape("a\tb\nc\r"), "a\tb\nc\r");
+  EXPECT_EQ(web::html_escape(std::string("a\0b", 3)), "a" + fffd + "b");
+  EXPECT_EQ(web::html_escape("\x1B[31mred"), fffd + "[31mred");
+  EXPECT_EQ(web::html_escape("\x7F"), fffd);
+  EXPECT_EQ(web::html_escape("\xC2\x85"), fffd + fffd);  // C1 NEL
+  EXPECT_EQ(web::html_escape("\xC2\xA0"), "\xC2\xA0");   // NBSP is text
+  EXPECT_EQ(web::html_escape("a\tb\nc\r"), "a\tb\nc\r");
 }
 
 // Every interpolated value of a snapshot carries markup, quotes and invalid UTF-8: the page
@@ -232,7 +232,7 @@ TEST(StatusPage, EscapesEveryValueUsersControl) {
   p->policies = {pol};
   s.prune = p;
 
-  app::StatusPageOptions o;
+  web::StatusPageOptions o;
   o.host_name = evil;
   o.telemetry_path = evil;
   o.statfs = [](const std::string&) { return disk::FilesystemUsage{100, 50}; };
@@ -302,7 +302,7 @@ TEST(StatusPage, IsOneSelfContainedDocument) {
 }
 
 TEST(StatusPage, HeaderSaysEngineAgentAndWhenTheSnapshotWasTaken) {
-  app::StatusPageOptions o;
+  web::StatusPageOptions o;
   o.host_name = "vps-1";
   const std::string html = render(base_snapshot(), o);
   EXPECT_THAT(html, HasSubstr("<title>vps-1 · composewatch</title>"));
@@ -344,7 +344,7 @@ TEST(StatusPage, EngineUpButNotReadyShowsWhatItWaitsFor) {
 
 TEST(StatusPage, EmptyHostSaysSoAndKeepsTheLinks) {
   state::Snapshot s;  // nothing known yet: no engine, no compose, no disk, no prune
-  app::StatusPageOptions o;
+  web::StatusPageOptions o;
   o.telemetry_path = "/custom/metrics";
   const std::string html = render(s, o);
   EXPECT_THAT(html, HasSubstr("<li><b>Snapshot</b>none yet</li>"));
@@ -424,7 +424,7 @@ FakeCgroups host_cgroups() {
 
 TEST(StatusPage, ContainersShowStateHealthMemoryAndCounters) {
   const FakeCgroups cg = host_cgroups();
-  app::StatusPageOptions o;
+  web::StatusPageOptions o;
   o.resources = cg.reader();
   const std::string html = render(host_snapshot(), o);
 
@@ -586,7 +586,7 @@ std::shared_ptr<disk::DiskReport> disk_report() {
 TEST(StatusPage, DiskByKindAndTheDockerFilesystem) {
   state::Snapshot s = base_snapshot();
   s.disk = disk_report();
-  app::StatusPageOptions o;
+  web::StatusPageOptions o;
   o.statfs = [](const std::string& path) -> std::optional<disk::FilesystemUsage> {
     if (path != "/var/lib/docker") return std::nullopt;
     return disk::FilesystemUsage{40ull * 1024 * MiB, 4ull * 1024 * MiB};
@@ -783,13 +783,13 @@ TEST(StatusPage, RenderCostFor200Containers) {
   s.disk = disk_report();
   ASSERT_EQ(s.containers.size(), 200u);
 
-  app::StatusPageOptions o;
+  web::StatusPageOptions o;
   o.resources = cg.reader();
   o.statfs = [](const std::string&) { return disk::FilesystemUsage{40ull * 1024 * MiB, 20ull * 1024 * MiB}; };
-  std::string html = app::render_status_page(s, o, kNow);  // warm-up
+  std::string html = web::render_status_page(s, o, kNow);  // warm-up
   constexpr int kRuns = 50;
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kRuns; ++i) html = app::render_status_page(s, o, kNow);
+  for (int i = 0; i < kRuns; ++i) html = web::render_status_page(s, o, kNow);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / kRuns;
   std::cout << "[ cost     ] status page for 200 containers: " << ms << " ms per render, " << html.size()
             << " bytes\n";

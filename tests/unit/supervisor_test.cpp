@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "composewatch/app/supervisor.h"
+#include "composewatch/jobs/supervisor.h"
 
 using namespace composewatch;
 namespace asio = boost::asio;
@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-app::Supervisor::Options quick() { return {.backoff_initial = 10ms, .backoff_max = 40ms, .stable_after = 10s}; }
+jobs::Supervisor::Options quick() { return {.backoff_initial = 10ms, .backoff_max = 40ms, .stable_after = 10s}; }
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor);
@@ -33,7 +33,7 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 TEST(Supervisor, AJobThatThrowsIsStartedAgainWithBackoff) {
   asio::io_context ioc;
   int exit_code = -1;
-  app::Supervisor jobs(ioc.get_executor(), [&](int c) { exit_code = c; }, quick());
+  jobs::Supervisor jobs(ioc.get_executor(), [&](int c) { exit_code = c; }, quick());
   int runs = 0;
   std::vector<std::chrono::steady_clock::time_point> starts;
   jobs.start("flaky", [&]() -> asio::awaitable<void> {
@@ -55,7 +55,7 @@ TEST(Supervisor, AJobThatThrowsIsStartedAgainWithBackoff) {
 
 TEST(Supervisor, AJobThatReturnsIsAFailureToo) {
   asio::io_context ioc;
-  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  jobs::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
   int runs = 0;
   jobs.start("short", [&]() -> asio::awaitable<void> {
     ++runs;
@@ -69,7 +69,7 @@ TEST(Supervisor, AJobThatReturnsIsAFailureToo) {
 TEST(Supervisor, AnExitJobStopsTheAgentNonZeroAndIsNotRestarted) {
   asio::io_context ioc;
   int exit_code = -1;
-  app::Supervisor jobs(ioc.get_executor(), [&](int c) {
+  jobs::Supervisor jobs(ioc.get_executor(), [&](int c) {
     exit_code = c;
     ioc.stop();
   }, quick());
@@ -78,7 +78,7 @@ TEST(Supervisor, AnExitJobStopsTheAgentNonZeroAndIsNotRestarted) {
     ++runs;
     co_await sleep_for(5ms);
     throw std::logic_error("broken invariant");
-  }, app::Supervisor::OnFailure::exit);
+  }, jobs::Supervisor::OnFailure::exit);
   ioc.run_for(1s);
   EXPECT_EQ(exit_code, 1);
   EXPECT_EQ(runs, 1);
@@ -86,7 +86,7 @@ TEST(Supervisor, AnExitJobStopsTheAgentNonZeroAndIsNotRestarted) {
 
 TEST(Supervisor, OtherJobsRunOnWhileOneFails) {
   asio::io_context ioc;
-  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  jobs::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
   int ticks = 0;
   jobs.start("steady", [&]() -> asio::awaitable<void> {
     for (;;) {
@@ -106,7 +106,7 @@ TEST(Supervisor, AJobFailingNTimesInTheWindowIsUnhealthyUntilTheFailuresAge) {
   auto o = quick();
   o.crash_loop_failures = 3;
   o.crash_loop_window = 300ms;
-  app::Supervisor jobs(ioc.get_executor(), [](int) {}, o);
+  jobs::Supervisor jobs(ioc.get_executor(), [](int) {}, o);
   int runs = 0;
   jobs.start("flaky", [&]() -> asio::awaitable<void> {
     if (++runs <= 3) throw std::runtime_error("disk on fire");
@@ -124,7 +124,7 @@ TEST(Supervisor, AJobFailingNTimesInTheWindowIsUnhealthyUntilTheFailuresAge) {
 
 TEST(Supervisor, OneFailureIsNotACrashLoop) {
   asio::io_context ioc;
-  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  jobs::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
   int runs = 0;
   jobs.start("once", [&]() -> asio::awaitable<void> {
     if (++runs == 1) throw std::runtime_error("once");
@@ -139,7 +139,7 @@ TEST(Supervisor, AnInjectedFaultCancelsTheRunningJobWhichIsStartedAgain) {
   asio::io_context ioc;
   auto o = quick();
   o.fault_after = 30ms;
-  app::Supervisor jobs(ioc.get_executor(), [](int) {}, o);
+  jobs::Supervisor jobs(ioc.get_executor(), [](int) {}, o);
   jobs.inject_faults("ticker:2,other");
   int runs = 0, ticks = 0;
   jobs.start("ticker", [&]() -> asio::awaitable<void> {
@@ -159,7 +159,7 @@ TEST(Supervisor, AnInjectedFaultCancelsTheRunningJobWhichIsStartedAgain) {
 
 TEST(Supervisor, AMalformedFaultSpecIsRefused) {
   asio::io_context ioc;
-  app::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
+  jobs::Supervisor jobs(ioc.get_executor(), [](int) {}, quick());
   EXPECT_THROW(jobs.inject_faults("disk:x"), std::invalid_argument);
   EXPECT_THROW(jobs.inject_faults("disk:0"), std::invalid_argument);
   EXPECT_NO_THROW(jobs.inject_faults(""));
@@ -172,7 +172,7 @@ TEST(Supervisor, AJobStartedOnAnotherExecutorRunsAndIsRestartedThere) {
   auto o = quick();
   o.fault_after = 20ms;
   o.crash_loop_failures = 2;
-  app::Supervisor jobs(writer.get_executor(), [](int) {}, o);
+  jobs::Supervisor jobs(writer.get_executor(), [](int) {}, o);
   jobs.inject_faults("accept:2");
   std::mutex mu;
   std::vector<std::thread::id> ran_on;

@@ -14,8 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "composewatch/app/systemd_notify.h"
 #include "composewatch/compose/discovery.h"
+#include "composewatch/jobs/systemd_notifier.h"
 #include "container_events.h"
 
 using namespace composewatch;
@@ -72,7 +72,7 @@ std::size_t count_with(const std::vector<std::string>& msgs, const std::string& 
 TEST(ServiceStatus, SaysWhatItWaitsForAndWhatItWatches) {
   state::Snapshot s;
   s.engine.error = "cannot connect to unix:///var/run/docker.sock: no such file";
-  EXPECT_EQ(app::service_status(s, "unix:///var/run/docker.sock"),
+  EXPECT_EQ(jobs::service_status(s, "unix:///var/run/docker.sock"),
             "waiting for the Docker engine at unix:///var/run/docker.sock: cannot connect to "
             "unix:///var/run/docker.sock: no such file");
   s.engine.ready = s.engine.up = true;
@@ -86,16 +86,16 @@ TEST(ServiceStatus, SaysWhatItWaitsForAndWhatItWatches) {
   auto compose = std::make_shared<compose::ComposeState>();
   compose->projects.resize(1);
   s.compose = compose;
-  EXPECT_EQ(app::service_status(s, "unix:///x"), "watching 2 containers (1 running), 1 compose project");
+  EXPECT_EQ(jobs::service_status(s, "unix:///x"), "watching 2 containers (1 running), 1 compose project");
   s.engine.up = false;
   s.engine.error = "the engine closed the event stream";
-  EXPECT_EQ(app::service_status(s, "unix:///x"),
+  EXPECT_EQ(jobs::service_status(s, "unix:///x"),
             "lost the Docker engine at unix:///x, reconnecting: the engine closed the event stream");
 }
 
 TEST(SystemdNotifier, ReadyOnlyOnceTheEngineIsReadyAndWatchdogFromTheLoop) {
   FakeSystemd systemd(std::chrono::microseconds(400'000));
-  app::SystemdNotifier notifier;
+  jobs::SystemdNotifier notifier;
   ASSERT_TRUE(notifier.enabled());
   ASSERT_TRUE(notifier.watchdog());
   EXPECT_EQ(*notifier.watchdog(), std::chrono::microseconds(400'000));
@@ -133,7 +133,7 @@ TEST(SystemdNotifier, ReadyOnlyOnceTheEngineIsReadyAndWatchdogFromTheLoop) {
 
 TEST(SystemdNotifier, OutsideSystemdNothingHappens) {
   ::unsetenv("NOTIFY_SOCKET");
-  app::SystemdNotifier notifier;
+  jobs::SystemdNotifier notifier;
   EXPECT_FALSE(notifier.enabled());
   EXPECT_FALSE(notifier.watchdog());
   notifier.reloading();  // no socket: no effect, no error

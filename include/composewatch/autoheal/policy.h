@@ -1,6 +1,6 @@
 #pragma once
 // The auto-heal decision, pure: one container's health history, the `autoheal:` settings
-// and a clock the caller passes in. No I/O; the healer (autoheal/healer.h) tells it what
+// and a clock the caller passes in. No I/O; the healer (jobs/healer.h) tells it what
 // the event stream and the state model say (observe) and carries out what it decides.
 //
 // The rules (docs/autoheal.md):

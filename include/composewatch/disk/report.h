@@ -2,7 +2,7 @@
 // What the agent knows of the host's disk: the last answer of GET /system/df (slow: it
 // walks every layer and volume, so it runs on its own schedule, never per scrape) and the
 // Docker root dir whose filesystem is read at every scrape. Plain data, published in the
-// state model's snapshots by disk::DiskCollector.
+// state model's snapshots by jobs::DiskCollector.
 
 #include <cstdint>
 #include <memory>

@@ -77,7 +77,7 @@ struct ServerOptions {
 // Runs one of the server's long-lived jobs (the accept loop, named "http") under
 // supervision: calls `job` as a coroutine on `executor` (the server's I/O threads) and, when
 // it ends by an exception or by returning, logs that and calls it again. The agent passes
-// its Supervisor (app/supervisor.h); a job that fails repeatedly is named by /healthz.
+// its Supervisor (jobs/supervisor.h); a job that fails repeatedly is named by /healthz.
 using Supervise = std::function<void(std::string name, boost::asio::any_io_executor executor,
                                      std::function<boost::asio::awaitable<void>()> job)>;
 

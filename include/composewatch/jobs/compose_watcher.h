@@ -21,7 +21,7 @@ namespace composewatch::jobs {
 // project's load error is logged once per change of the error.
 //
 // One long-lived job on the engine thread's executor (the state model's single writer),
-// started and supervised by app::Supervisor; every member function must be called from
+// started and supervised by jobs::Supervisor; every member function must be called from
 // that thread.
 class ProjectWatcher {
  public:

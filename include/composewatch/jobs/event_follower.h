@@ -13,8 +13,8 @@
 #include <string>
 #include <unordered_set>
 
-#include "composewatch/engine/client.h"
 #include "composewatch/docker/event.h"
+#include "composewatch/engine/client.h"
 #include "composewatch/engine/liveness.h"
 #include "composewatch/state/model.h"
 #include "composewatch/state/saved.h"
@@ -28,7 +28,7 @@ struct EventFollowerOptions {
   engine::LivenessOptions liveness;  // the probe beside the open event stream
 };
 
-// One long-lived job on the writer's executor, started and supervised by app::Supervisor.
+// One long-lived job on the writer's executor, started and supervised by jobs::Supervisor.
 // Its two follow-up inspectors run inside it: if one fails unexpectedly, run() ends with
 // that exception (the supervisor restarts it; counters and de-duplication carry over).
 class EventFollower {

@@ -4,7 +4,7 @@
 // fold_cgroup_oom_kills says how a kill seen both ways counts once).
 //
 // One long-lived job on the writer's executor (the state model's single writer); started
-// and supervised by app::Supervisor.
+// and supervised by jobs::Supervisor.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

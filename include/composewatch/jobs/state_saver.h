@@ -1,6 +1,6 @@
 #pragma once
 // Keeps the state file current: a long-lived job on the writer's executor (supervised by
-// app::Supervisor) that saves the counters and the stream position every `interval` when
+// jobs::Supervisor) that saves the counters and the stream position every `interval` when
 // a counter changed, at least every `refresh` so that the resume point stays recent, and
 // once more at shutdown (save_now). A failed write is logged (once per distinct error)
 // and tried again at the next interval; the agent goes on counting.

@@ -3,7 +3,7 @@
 // container on its own schedule and hands the figures to the state model's snapshots, so
 // that a scrape never calls the engine.
 //
-// One long-lived job on the writer's executor; started and supervised by app::Supervisor.
+// One long-lived job on the writer's executor; started and supervised by jobs::Supervisor.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

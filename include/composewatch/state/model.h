@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "composewatch/docker/stats.h"
 #include "composewatch/docker/container.h"
 #include "composewatch/docker/event.h"
+#include "composewatch/docker/stats.h"
 #include "composewatch/state/saved.h"
 
 namespace composewatch::compose {
@@ -189,10 +189,10 @@ class StateModel {
   // What the disk collector and the prune scheduler last reported, carried likewise.
   void set_disk(std::shared_ptr<const disk::DiskReport> disk);
   void set_prune(std::shared_ptr<const prune::PruneStatus> prune);
-  // What the image checker last found (images/checker.h), carried likewise.
+  // What the image checker last found (jobs/image_checker.h), carried likewise.
   void set_images(std::shared_ptr<const images::ImageReport> images);
 
-  // The healer's records (autoheal/healer.h), carried into every later snapshot and the
+  // The healer's records (jobs/healer.h), carried into every later snapshot and the
   // state file; autoheal() gives back the current ones (restored or last set). Writer only.
   void set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>> records);
   std::shared_ptr<const std::vector<AutohealRecord>> autoheal() const { return autoheal_; }

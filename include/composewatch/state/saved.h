@@ -52,7 +52,7 @@ struct SavedEventCount {
   bool operator==(const SavedEventCount&) const = default;
 };
 
-// One container's auto-heal history and counters (autoheal/healer.h), by name: what the
+// One container's auto-heal history and counters (jobs/healer.h), by name: what the
 // healer publishes in snapshots and what an agent restart keeps, so that a restart in
 // the middle of a grace period neither acts early nor repeats an attempt. Times in
 // seconds since the epoch.

@@ -1,0 +1,49 @@
+#pragma once
+// The agent as a systemd Type=notify service (sd_notify through $NOTIFY_SOCKET):
+// READY=1 once the engine has answered and the first inventory is loaded (when /readyz
+// turns 200), STATUS= saying what it waits for or what it watches, WATCHDOG=1 from the
+// writer's event loop (a hung loop is restarted, not only a dead process), RELOADING=1
+// around SIGHUP, STOPPING=1 on the way out. Outside systemd every call does nothing.
+//
+// Members on the writer's thread.
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "composewatch/state/model.h"
+
+namespace composewatch::jobs {
+
+// What STATUS= says for this snapshot: pure, so its wording is tested without systemd.
+std::string service_status(const state::Snapshot& s, const std::string& engine);
+
+class SystemdNotifier {
+ public:
+  SystemdNotifier();
+
+  // $NOTIFY_SOCKET is set: systemd listens.
+  bool enabled() const { return enabled_; }
+  // WatchdogSec= of the unit, when set for this process.
+  std::optional<std::chrono::microseconds> watchdog() const { return watchdog_; }
+
+  // The job: READY=1 once, STATUS= when it changes, WATCHDOG=1 at half the watchdog
+  // period (or every second). Start it only when enabled().
+  boost::asio::awaitable<void> run(const state::StateModel& model, std::string engine);
+
+  void reloading() const;  // RELOADING=1, before a SIGHUP reload (once ready)
+  void reloaded() const;   // READY=1 after it (once ready)
+  void stopping() const;   // STOPPING=1
+
+ private:
+  void send(const std::string& state) const;
+
+  bool enabled_ = false;
+  std::optional<std::chrono::microseconds> watchdog_;
+  bool ready_sent_ = false;
+  std::string status_;
+};
+
+}  // namespace composewatch::jobs
