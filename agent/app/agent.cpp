@@ -15,7 +15,6 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <spdlog/spdlog.h>
 
 #include "composewatch/app/agent.h"
 #include "composewatch/autoheal/policy.h"
@@ -90,7 +89,7 @@ std::optional<cgroup::SourceChoice> choose_stats_source(const config::AgentConfi
       if (answer->error) std::rethrow_exception(answer->error);
       info = docker::parse_engine_info(answer->body);
     } catch (const std::exception& e) {
-      spdlog::debug("stats source: GET /info: {}", e.what());
+      log::debug("stats source: GET /info failed", {{"error", e.what()}});
     }
   }
   return cgroup::choose_stats_source(cfg.stats_source, ep.kind == engine::Endpoint::Kind::unix_socket, info,
@@ -162,16 +161,16 @@ int run_agent(const config::AgentConfig& cfg) {
 
   auto stats_source_or_stop = choose_stats_source(cfg, endpoint, ioc, stop_requested);  // throws for an unreadable forced cgroup
   if (!stats_source_or_stop) {
-    spdlog::info("stopped");
+    log::info("stopped");
     return 0;
   }
   cgroup::SourceChoice stats_source = std::move(*stats_source_or_stop);
   jobs::ApiStatsOptions api_stats;
   if (stats_source.reader)
-    spdlog::info("container resources from cgroups: {}", stats_source.reason);
+    log::info("container resources from cgroups", {{"reason", stats_source.reason}});
   else
-    spdlog::info("container resources from the Engine API, polled every {}s: {}", api_stats.interval.count(),
-                 stats_source.reason);
+    log::info("container resources from the Engine API",
+              {{"poll_seconds", std::int64_t(api_stats.interval.count())}, {"reason", stats_source.reason}});
 
   state::StateModel model;
   model.publish();
@@ -218,9 +217,11 @@ int run_agent(const config::AgentConfig& cfg) {
   });
   warn_if_too_few_descriptors(cfg.max_connections);
 
-  spdlog::info("composewatch {} (revision {}) listening on {}, engine {}{}", kVersion, kRevision,
-               server.local_address(), endpoint.text,
-               cfg.config_file.empty() ? std::string(", no config file") : ", config " + cfg.config_file);
+  log::info("composewatch listening", {{"version", kVersion},
+                                       {"revision", kRevision},
+                                       {"address", server.local_address()},
+                                       {"engine", endpoint.text},
+                                       {"config", cfg.config_file.empty() ? "none" : cfg.config_file}});
 
   jobs::EventFollower tracker(ex, endpoint, model);
   // Counters and the stream position of the last run: the first connect resumes there.
@@ -330,7 +331,7 @@ int run_agent(const config::AgentConfig& cfg) {
         log::warn("SIGHUP: changed settings not applied; they take effect at the next start", {{"settings", names}});
       }
     } catch (const std::exception& e) {
-      spdlog::error("SIGHUP: rejected the new configuration, keeping the old one: {}", e.what());
+      log::error("SIGHUP: rejected the new configuration, keeping the old one", {{"error", e.what()}});
       // A policy edit that does not load must not leave the old policies deleting: no
       // prune runs until the file is valid again.
       prune_policies.suspend(e.what());
@@ -345,7 +346,7 @@ int run_agent(const config::AgentConfig& cfg) {
   if (stop_requested) systemd.stopping();
   state_saver.save_now();  // the writer's thread is this one again: counters and position agree
   server.stop();
-  spdlog::info("stopped");
+  log::info("stopped");
   return exit_code;
 }
 

@@ -24,7 +24,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <spdlog/spdlog.h>
 
 #include "composewatch/log/log.h"
 
@@ -240,9 +239,9 @@ HttpResponse unauthorized() {
 
 void log_connection_end(const beast::error_code& ec) {
   if (ec == beast::error::timeout) {
-    spdlog::debug("http: connection timed out");
+    log::debug("http: connection timed out");
   } else if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted) {
-    spdlog::debug("http: connection ended: {}", ec.message());
+    log::debug("http: connection ended", {{"error", ec.message()}});
   }
 }
 
@@ -400,7 +399,7 @@ void Server::Impl::run_io() {
       return;
     } catch (const std::exception& e) {
       // Every coroutine has a completion handler that catches, so this is a bug; keep serving.
-      spdlog::error("http: I/O loop: {}", e.what());
+      log::error("http: I/O loop failed", {{"error", e.what()}});
     }
   }
 }
@@ -451,7 +450,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
                      try {
                        std::rethrow_exception(e);
                      } catch (const std::exception& x) {
-                       spdlog::debug("http: connection failed: {}", x.what());
+                       log::debug("http: connection failed", {{"error", x.what()}});
                      }
                    });
   }
@@ -473,7 +472,7 @@ asio::awaitable<void> Server::Impl::run_session(beast::tcp_stream stream, Connec
   beast::get_lowest_layer(tls_stream).expires_after(options.read_timeout);
   auto [ec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
   if (ec) {
-    spdlog::debug("http: TLS handshake failed: {}", ec.message());
+    log::debug("http: TLS handshake failed", {{"error", ec.message()}});
     co_return;
   }
   co_await serve(tls_stream);
@@ -616,9 +615,9 @@ HttpResponse Server::Impl::handle(const HttpRequest& request) {
     res.prepare_payload();  // throws for a body on 204/304
     return res;
   } catch (const std::exception& e) {
-    spdlog::warn("http: {} {}: {}", req.method, req.path, e.what());
+    log::warn("http: request failed", {{"method", req.method}, {"path", req.path}, {"error", e.what()}});
   } catch (...) {
-    spdlog::warn("http: {} {}: unknown exception", req.method, req.path);
+    log::warn("http: request failed", {{"method", req.method}, {"path", req.path}, {"error", "unknown exception"}});
   }
   return text_response(bhttp::status::internal_server_error, "internal server error\n");
 }

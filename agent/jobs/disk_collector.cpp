@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::jobs {
@@ -67,14 +68,10 @@ asio::awaitable<void> DiskCollector::collect_once() {
 }
 
 asio::awaitable<void> DiskCollector::run() {
-  asio::steady_timer timer(ex_);
-  for (;;) {
-    const auto started = std::chrono::steady_clock::now();
+  return repeat([this]() -> asio::awaitable<std::chrono::milliseconds> {
     co_await collect_once();
-    const auto wait = report_->df ? options_.interval : std::min(options_.interval, options_.first_retry);
-    timer.expires_at(started + wait);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+    co_return report_->df ? options_.interval : std::min(options_.interval, options_.first_retry);
+  });
 }
 
 }  // namespace composewatch::jobs

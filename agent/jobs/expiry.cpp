@@ -1,9 +1,6 @@
 #include "composewatch/jobs/expiry.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "composewatch/jobs/repeat.h"
 
 namespace composewatch::jobs {
 
@@ -12,13 +9,13 @@ namespace asio = boost::asio;
 Expiry::Expiry(state::StateModel& model, std::chrono::milliseconds every) : model_(model), every_(every) {}
 
 asio::awaitable<void> Expiry::run() {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    timer.expires_after(every_);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    model_.expire();
-    model_.publish();
-  }
+  return repeat(
+      [this]() -> asio::awaitable<std::chrono::milliseconds> {
+        model_.expire();
+        model_.publish();
+        co_return every_;
+      },
+      {.first_after = every_});
 }
 
 }  // namespace composewatch::jobs

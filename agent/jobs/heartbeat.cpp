@@ -1,9 +1,6 @@
 #include "composewatch/jobs/heartbeat.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "composewatch/jobs/repeat.h"
 
 namespace composewatch::jobs {
 
@@ -19,12 +16,10 @@ std::int64_t steady_now_ms() {
 Heartbeat::Heartbeat(std::chrono::milliseconds every) : every_(every), beat_ms_(steady_now_ms()) {}
 
 asio::awaitable<void> Heartbeat::run() {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
+  return repeat([this]() -> asio::awaitable<std::chrono::milliseconds> {
     beat_ms_.store(steady_now_ms());
-    timer.expires_after(every_);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+    co_return every_;
+  });
 }
 
 std::chrono::milliseconds Heartbeat::age() const { return std::chrono::milliseconds(steady_now_ms() - beat_ms_.load()); }

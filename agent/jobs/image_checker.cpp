@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <set>
 
+#include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::jobs {
@@ -110,11 +111,11 @@ asio::awaitable<void> ImageChecker::check_once() {
   report->last_ok = error.empty();
   report->last_error = error;
   if (!error.empty() && error != last_error_)
-    log::warn("image images::checks: the engine did not answer; images not checked", {{"error", error}});
+    log::warn("image checks: the engine did not answer; images not checked", {{"error", error}});
   last_error_ = error;
   std::size_t findings = 0;
   for (const auto& s : report->services) findings += s.findings.size();
-  log::debug("image images::checks done",
+  log::debug("image checks done",
              {{"services", report->services.size()}, {"findings", findings},
               {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}});
   model_.set_images(std::move(report));
@@ -122,10 +123,9 @@ asio::awaitable<void> ImageChecker::check_once() {
 }
 
 asio::awaitable<void> ImageChecker::run() {
-  asio::steady_timer timer(ex_);
   std::string last;
   std::optional<std::chrono::steady_clock::time_point> last_check;  // none: never checked
-  for (;;) {
+  return repeat([this, last, last_check]() mutable -> asio::awaitable<std::chrono::milliseconds> {
     const auto now = std::chrono::steady_clock::now();
     const std::string current = fingerprint(*model_.snapshot());
     if (!last_check || current != last || now - *last_check >= options_.interval) {
@@ -133,9 +133,8 @@ asio::awaitable<void> ImageChecker::run() {
       last = current;
       last_check = now;
     }
-    timer.expires_after(options_.poll);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+    co_return options_.poll;
+  });
 }
 
 }  // namespace composewatch::jobs

@@ -6,6 +6,7 @@
 
 #include "composewatch/cgroup/reader.h"
 #include "composewatch/docker/container.h"
+#include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::jobs {
@@ -42,12 +43,12 @@ std::uint64_t OomFolder::fold_once() {
 }
 
 asio::awaitable<void> OomFolder::run() {
-  asio::steady_timer timer(ex_);
-  for (;;) {
-    timer.expires_after(every_);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    fold_once();
-  }
+  return repeat(
+      [this]() -> asio::awaitable<std::chrono::milliseconds> {
+        fold_once();
+        co_return every_;
+      },
+      {.first_after = every_});
 }
 
 }  // namespace composewatch::jobs

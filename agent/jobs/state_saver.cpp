@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::jobs {
@@ -43,12 +44,13 @@ bool StateSaver::save(bool force) {
 bool StateSaver::save_now() { return save(true); }
 
 asio::awaitable<void> StateSaver::run() {
-  asio::steady_timer timer(ex_);
-  for (;;) {
-    timer.expires_after(options_.interval);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    save(false);
-  }
+  const std::chrono::milliseconds every = options_.interval;
+  return repeat(
+      [this, every]() -> asio::awaitable<std::chrono::milliseconds> {
+        save(false);
+        co_return every;
+      },
+      {.first_after = every});
 }
 
 }  // namespace composewatch::jobs

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "composewatch/docker/api_stats.h"
+#include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::jobs {
@@ -73,22 +74,16 @@ asio::awaitable<void> ApiStatsPoller::round() {
 }
 
 asio::awaitable<void> ApiStatsPoller::run() {
-  asio::steady_timer timer(ex_);
-  for (;;) {
-    auto started = std::chrono::steady_clock::now();
-    if (!model_.snapshot()->engine.up) {  // look again soon, so the first round follows the connect
-      timer.expires_after(std::chrono::seconds(1));
-      co_await timer.async_wait(use_tuple);
-      continue;
-    }
+  return repeat([this]() -> asio::awaitable<std::chrono::milliseconds> {
+    // Engine down: look again soon, so that the first round follows the connect.
+    if (!model_.snapshot()->engine.up) co_return std::chrono::seconds(1);
     try {
       co_await round();
     } catch (const engine::EngineError& e) {
       log::debug("stats from the engine API: round failed", {{"error", e.what()}});
     }
-    timer.expires_at(started + options_.interval);
-    co_await timer.async_wait(use_tuple);
-  }
+    co_return options_.interval;
+  });
 }
 
 }  // namespace composewatch::jobs

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "composewatch/compose/discovery.h"
+#include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::jobs {
@@ -60,8 +61,7 @@ asio::awaitable<void> SystemdNotifier::run(const state::StateModel& model, std::
   auto tick = std::chrono::duration_cast<std::chrono::milliseconds>(
       watchdog_ ? std::min<std::chrono::microseconds>(*watchdog_ / 2, std::chrono::seconds(1))
                 : std::chrono::microseconds(std::chrono::seconds(1)));
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
+  co_await repeat([&]() -> asio::awaitable<std::chrono::milliseconds> {
     const auto snap = model.snapshot();
     std::string state;
     if (const std::string status = service_status(*snap, engine); status != status_) {
@@ -75,9 +75,8 @@ asio::awaitable<void> SystemdNotifier::run(const state::StateModel& model, std::
     }
     if (watchdog_) state += "WATCHDOG=1\n";
     if (!state.empty()) send(state);
-    timer.expires_after(tick);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+    co_return tick;
+  });
 }
 
 }  // namespace composewatch::jobs

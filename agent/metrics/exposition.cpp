@@ -1,10 +1,10 @@
 #include <chrono>
 #include <prometheus/text_serializer.h>
-#include <spdlog/spdlog.h>
 #include <sstream>
 
 #include "composewatch/metrics/collector.h"
 #include "composewatch/metrics/shared_read.h"
+#include "composewatch/log/log.h"
 #include "family.h"
 
 namespace composewatch::metrics {
@@ -28,7 +28,7 @@ Families Exposition::gather(const state::Snapshot& snapshot) const {
     } catch (const std::exception& e) {
       ok = false;
       out.resize(before);  // a failed collector exports nothing half-built
-      spdlog::error("collector {} failed: {}", c->name(), e.what());
+      log::error("collector failed", {{"collector", c->name()}, {"error", e.what()}});
     }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
     detail::add(duration, {{"collector", std::string(c->name())}}, took.count());

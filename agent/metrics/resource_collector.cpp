@@ -4,12 +4,12 @@
 // The cgroup files are read through a SharedRead: on the scraping thread, once for all
 // the scrapes of the same snapshot at the same moment.
 
-#include <spdlog/spdlog.h>
 
 #include <vector>
 
 #include "composewatch/metrics/collector.h"
 #include "composewatch/metrics/shared_read.h"
+#include "composewatch/log/log.h"
 #include "family.h"
 
 namespace composewatch::metrics {
@@ -73,7 +73,7 @@ class ResourceCollector final : public Collector {
       const state::ContainerRecord& r = *live[i];
       const std::optional<docker::ResourceStats>& st = stats[i];
       if (!st) {
-        if (reader_) spdlog::debug("resources: the cgroup of {} ({}) is gone; skipped", r.name, docker::short_id(r.id));
+        if (reader_) log::debug("resources: the container's cgroup is gone; skipped", {{"container", r.name}, {"id", docker::short_id(r.id)}});
         continue;
       }
       const detail::Labels labels = detail::container_labels(r);

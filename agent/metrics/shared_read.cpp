@@ -4,7 +4,6 @@
 
 #include "composewatch/metrics/shared_read.h"
 
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "composewatch/cgroup/reader.h"
+#include "composewatch/log/log.h"
 
 namespace composewatch::metrics {
 
@@ -77,8 +77,8 @@ struct Flight {
       out->by_id.insert_or_assign(items[i]->id, std::move(stats[i]));
     }
     if (out->failed)
-      spdlog::warn("resources: reading {} container(s) failed; left out of this scrape; first: {}", out->failed,
-                   out->first_error);
+      log::warn("resources: reading containers failed; left out of this scrape",
+                {{"failed", out->failed}, {"first_error", out->first_error}});
     return out;
   }
 };

@@ -120,7 +120,7 @@ TEST(Resources, MemoryMatchesTheCgroupAndDockerStats) {
   const std::string name = run_memory_holder(cleanup);
   AgentProcess agent;
   check_memory(agent, name, "cgroup");
-  EXPECT_NE(agent.log().find("container resources from cgroups: cgroup v1"), std::string::npos) << agent.log_tail();
+  EXPECT_NE(agent.log().find("msg=\"container resources from cgroups\" reason=\"cgroup v1"), std::string::npos) << agent.log_tail();
 }
 
 TEST(Resources, ApiFallbackGivesTheSameFigures) {

@@ -4,8 +4,11 @@
 //   ts=2026-11-26T14:20:00.123Z level=info msg="engine connected" host=unix:///run/docker.sock
 //   {"ts":"2026-11-26T14:20:00.123Z","level":"info","msg":"engine connected","host":"unix:///run/docker.sock"}
 //
-// Plain spdlog calls (spdlog::info("x {}", y)) give ts, level and msg. The helpers below
-// add key=value fields: log::info("engine connected", {{"host", host}, {"api", version}}).
+// Log through the helpers below: the message is a fixed text, every value is a field,
+// so that a record can be found by its message and filtered by its values:
+// log::info("engine connected", {{"host", host}, {"api", version}}). Do not format values
+// into the message (spdlog::info("x {}", y)): no log line of the agent does, and
+// scripts/check-log-calls.sh (a unit test) keeps it so.
 // Messages and values are free text: quotes, backslashes, newlines, control characters and
 // invalid UTF-8 are escaped, so one record is always one line.
 // Thread-safety: logging is thread-safe (spdlog's _mt sinks). setup() replaces spdlog's
