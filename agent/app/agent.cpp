@@ -237,24 +237,24 @@ int run_agent(const config::AgentConfig& cfg) {
                                      {"resume_from", docker::format_since(saved->stream.live_until_nano)}});
   }
   jobs::StateSaver state_saver(ex, model, state_file, [&] { return tracker.position(); });
-  supervisor.start("events", [&] { return tracker.run(); });
-  supervisor.start("state", [&] { return state_saver.run(); });
+  supervisor.start("events", tracker);
+  supervisor.start("state", state_saver);
   std::optional<jobs::OomFolder> oom_folder;
   std::optional<jobs::ApiStatsPoller> stats_poller;
   if (stats_source.reader) {
     oom_folder.emplace(ex, stats_source.reader, model);
-    supervisor.start("oom-folder", [&] { return oom_folder->run(); });
+    supervisor.start("oom-folder", *oom_folder);
   } else {
     stats_poller.emplace(ex, endpoint, model, api_stats);
-    supervisor.start("stats-poller", [&] { return stats_poller->run(); });
+    supervisor.start("stats-poller", *stats_poller);
   }
   jobs::ProjectWatcher compose_projects(ex, model, cfg.compose_projects,
                                            {.environment = commands::process_environment()});
-  supervisor.start("compose-watcher", [&] { return compose_projects.run(); });
+  supervisor.start("compose-watcher", compose_projects);
   jobs::DiskCollector disk_usage(ex, endpoint, model, {.interval = cfg.disk_interval, .timeout = cfg.disk_timeout});
-  supervisor.start("disk", [&] { return disk_usage.run(); });
+  supervisor.start("disk", disk_usage);
   jobs::ImageChecker image_checks(ex, endpoint, model);
-  supervisor.start("images", [&] { return image_checks.run(); });
+  supervisor.start("images", image_checks);
   jobs::PruneScheduler prune_policies(ex, endpoint, model, cfg.prune_policies,
                                        {.lock_path = prune::lock_path(cfg.state_dir),
                                         .df_timeout = cfg.disk_timeout,
@@ -283,7 +283,7 @@ int run_agent(const config::AgentConfig& cfg) {
   };
   bool prune_started = !cfg.prune_policies.empty();
   if (prune_started) {
-    supervisor.start("prune", [&] { return prune_policies.run(); });
+    supervisor.start("prune", prune_policies);
     for (const auto& p : cfg.prune_policies)
       log::info("prune policy scheduled", {{"policy", p.name}, {"target", p.target}, {"schedule", p.schedule},
                                            {"dry_run", p.dry_run}});
@@ -291,7 +291,7 @@ int run_agent(const config::AgentConfig& cfg) {
   // Auto-heal always runs: the label composewatch.autoheal=true opts a container in with
   // the default settings even without an autoheal section. It touches nothing else.
   jobs::Healer healer(ex, endpoint, model, cfg.autoheal);
-  supervisor.start("autoheal", [&] { return healer.run(); });
+  supervisor.start("autoheal", healer);
   log::info("auto-heal follows opted-in containers",
             {{"label", std::string(autoheal::kOptInLabel) + "=true"},
              {"services", cfg.autoheal.services.size()},
@@ -304,9 +304,9 @@ int run_agent(const config::AgentConfig& cfg) {
     log::info("running under systemd", {{"watchdog_seconds",
                                          systemd.watchdog() ? double(systemd.watchdog()->count()) / 1e6 : 0.0}});
   }
-  supervisor.start("heartbeat", [&] { return heartbeat.run(); });
+  supervisor.start("heartbeat", heartbeat);
   jobs::Expiry expiry(model);
-  supervisor.start("expiry", [&] { return expiry.run(); });
+  supervisor.start("expiry", expiry);
 
   auto configured_projects = cfg.compose_projects;
   std::function<void(const boost::system::error_code&, int)> on_hup = [&](const boost::system::error_code& ec, int) {
@@ -319,7 +319,7 @@ int run_agent(const config::AgentConfig& cfg) {
       // changed: only what took effect is said to be reloaded.
       prune_policies.reload(next.prune_policies);
       if (!prune_started && !next.prune_policies.empty()) {
-        supervisor.start("prune", [&] { return prune_policies.run(); });
+        supervisor.start("prune", prune_policies);
         prune_started = true;
       }
       configured_projects = next.compose_projects;

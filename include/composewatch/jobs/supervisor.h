@@ -20,6 +20,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,6 +55,15 @@ class Supervisor {
 
   // Starts `job` now under `name` (the job= field of its log lines).
   void start(std::string name, Job job, OnFailure on_failure = OnFailure::restart);
+  // The same for one of the job classes of jobs/: its run(), each time it is started.
+  // `job` must stay alive as long as the supervisor may start it.
+  template <class J>
+    requires requires(J& j) {
+      { j.run() } -> std::same_as<boost::asio::awaitable<void>>;
+    }
+  void start(std::string name, J& job) {
+    start(std::move(name), [&job] { return job.run(); });
+  }
   // The same, the job (and its backoff) running on `ex` instead of the writer's executor;
   // it is always restarted. The executor's context must not outlive the supervisor
   // unless it is stopped first.
