@@ -298,9 +298,9 @@ int run_agent(const config::AgentConfig& cfg) {
              {"unhealthy_for_seconds", std::int64_t(cfg.autoheal.unhealthy_for.count())},
              {"action", cfg.autoheal.action},
              {"dry_run", cfg.autoheal.dry_run}});
-  jobs::SystemdNotifier systemd;
+  jobs::SystemdNotifier systemd(model, endpoint.text);
   if (systemd.enabled()) {
-    supervisor.start("systemd", [&] { return systemd.run(model, endpoint.text); });
+    supervisor.start("systemd", systemd);
     log::info("running under systemd", {{"watchdog_seconds",
                                          systemd.watchdog() ? double(systemd.watchdog()->count()) / 1e6 : 0.0}});
   }

@@ -33,7 +33,8 @@ std::string service_status(const state::Snapshot& s, const std::string& engine) 
          std::to_string(projects) + " compose project" + (projects == 1 ? "" : "s");
 }
 
-SystemdNotifier::SystemdNotifier() {
+SystemdNotifier::SystemdNotifier(const state::StateModel& model, std::string engine)
+    : model_(model), engine_(std::move(engine)) {
   const char* socket = std::getenv("NOTIFY_SOCKET");
   enabled_ = socket != nullptr && *socket != '\0';
   std::uint64_t usec = 0;
@@ -55,16 +56,16 @@ void SystemdNotifier::reloaded() const {
 }
 void SystemdNotifier::stopping() const { send("STOPPING=1"); }
 
-asio::awaitable<void> SystemdNotifier::run(const state::StateModel& model, std::string engine) {
+asio::awaitable<void> SystemdNotifier::run() {
   // Half the watchdog period leaves room for a slow tick; without one, a second keeps
   // READY=1 and STATUS= close to what /readyz says.
   auto tick = std::chrono::duration_cast<std::chrono::milliseconds>(
       watchdog_ ? std::min<std::chrono::microseconds>(*watchdog_ / 2, std::chrono::seconds(1))
                 : std::chrono::microseconds(std::chrono::seconds(1)));
   co_await repeat([&]() -> asio::awaitable<std::chrono::milliseconds> {
-    const auto snap = model.snapshot();
+    const auto snap = model_.snapshot();
     std::string state;
-    if (const std::string status = service_status(*snap, engine); status != status_) {
+    if (const std::string status = service_status(*snap, engine_); status != status_) {
       status_ = status;
       state += "STATUS=" + status + "\n";
     }

@@ -95,16 +95,16 @@ TEST(ServiceStatus, SaysWhatItWaitsForAndWhatItWatches) {
 
 TEST(SystemdNotifier, ReadyOnlyOnceTheEngineIsReadyAndWatchdogFromTheLoop) {
   FakeSystemd systemd(std::chrono::microseconds(400'000));
-  jobs::SystemdNotifier notifier;
+  state::StateModel model;
+  jobs::SystemdNotifier notifier(model, "unix:///x.sock");
   ASSERT_TRUE(notifier.enabled());
   ASSERT_TRUE(notifier.watchdog());
   EXPECT_EQ(*notifier.watchdog(), std::chrono::microseconds(400'000));
 
-  state::StateModel model;
   model.set_engine_up(false, "no such file");
   model.publish();
   boost::asio::io_context ioc;
-  boost::asio::co_spawn(ioc, notifier.run(model, "unix:///x.sock"), boost::asio::detached);
+  boost::asio::co_spawn(ioc, notifier.run(), boost::asio::detached);
   notifier.reloading();  // a SIGHUP before ready is part of the start: nothing sent
   ioc.run_for(500ms);
   auto msgs = systemd.received();
@@ -133,7 +133,8 @@ TEST(SystemdNotifier, ReadyOnlyOnceTheEngineIsReadyAndWatchdogFromTheLoop) {
 
 TEST(SystemdNotifier, OutsideSystemdNothingHappens) {
   ::unsetenv("NOTIFY_SOCKET");
-  jobs::SystemdNotifier notifier;
+  state::StateModel model;
+  jobs::SystemdNotifier notifier(model, "unix:///x.sock");
   EXPECT_FALSE(notifier.enabled());
   EXPECT_FALSE(notifier.watchdog());
   notifier.reloading();  // no socket: no effect, no error

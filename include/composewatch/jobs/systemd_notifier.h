@@ -22,7 +22,8 @@ std::string service_status(const state::Snapshot& s, const std::string& engine);
 
 class SystemdNotifier {
  public:
-  SystemdNotifier();
+  // `engine` names the engine in STATUS= (its address).
+  SystemdNotifier(const state::StateModel& model, std::string engine);
 
   // $NOTIFY_SOCKET is set: systemd listens.
   bool enabled() const { return enabled_; }
@@ -31,7 +32,7 @@ class SystemdNotifier {
 
   // The job: READY=1 once, STATUS= when it changes, WATCHDOG=1 at half the watchdog
   // period (or every second). Start it only when enabled().
-  boost::asio::awaitable<void> run(const state::StateModel& model, std::string engine);
+  boost::asio::awaitable<void> run();
 
   void reloading() const;  // RELOADING=1, before a SIGHUP reload (once ready)
   void reloaded() const;   // READY=1 after it (once ready)
@@ -40,6 +41,8 @@ class SystemdNotifier {
  private:
   void send(const std::string& state) const;
 
+  const state::StateModel& model_;
+  std::string engine_;
   bool enabled_ = false;
   std::optional<std::chrono::microseconds> watchdog_;
   bool ready_sent_ = false;
