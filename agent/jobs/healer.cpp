@@ -27,10 +27,6 @@ autoheal::Clock::time_point from_epoch(double s) {
 autoheal::Clock::time_point event_time(const docker::Event& e) {
   return autoheal::Clock::time_point(std::chrono::duration_cast<autoheal::Clock::duration>(std::chrono::nanoseconds(e.time_nano)));
 }
-std::string strip_slash(std::string_view name) {
-  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
-  return std::string(name);
-}
 // An event's labels (in Actor.Attributes with `name`, `image` and the like).
 std::map<std::string, std::string> attribute_map(const docker::Event& e) {
   return {e.attributes.begin(), e.attributes.end()};
@@ -104,6 +100,12 @@ struct Dependent {
   std::string name, id, project, service, reason;
 };
 
+// A container event as the model applied it: the name of the record it applied to.
+struct Followed {
+  docker::Event event;
+  std::string name;  // empty when the model knew no container by the event's name or id
+};
+
 }  // namespace
 
 struct Healer::Impl {
@@ -119,7 +121,7 @@ struct Healer::Impl {
   HealerOptions options;
   autoheal::ProjectHolds holds;
   asio::system_timer wake;
-  std::deque<docker::Event> pending;
+  std::deque<Followed> pending;
   bool listed = false;
   std::map<std::string, Entry> entries;
   std::map<std::string, OwnAction> own;  // by container id
@@ -127,10 +129,7 @@ struct Healer::Impl {
 
   autoheal::Action action() const { return autoheal::parse_action(policy.settings().action); }
 
-  const state::ContainerRecord* record(const std::string& name) const {
-    auto it = model.containers().find(name);
-    return it == model.containers().end() ? nullptr : &it->second;
-  }
+  const state::ContainerRecord* record(const std::string& name) const { return model.container(name); }
 
   bool opted_in(const state::ContainerRecord& r) const {
     return policy.opted_in(r.spec.labels, r.project(), r.service());
@@ -164,9 +163,10 @@ struct Healer::Impl {
   }
 
   // One container event, in order, as the model applied it.
-  void follow(const docker::Event& ev) {
+  void follow(const Followed& f) {
+    const docker::Event& ev = f.event;
+    const std::string& name = f.name;
     const auto at = event_time(ev);
-    std::string name = strip_slash(ev.attribute("name"));
     const std::string& a = ev.action;
 
     auto own_it = own.find(ev.actor_id);
@@ -188,7 +188,7 @@ struct Healer::Impl {
     }
 
     if (a == "rename") {
-      const std::string old_name = strip_slash(ev.attribute("oldName"));
+      const std::string old_name = state::container_name(ev.attribute("oldName"));
       // The container's history moves with it; what was counted stays with the name, as
       // the model's counters do.
       if (auto it = entries.find(old_name); it != entries.end() && old_name != name && it->second.id == ev.actor_id) {
@@ -534,9 +534,9 @@ struct Healer::Impl {
     for (;;) {
       auto now = autoheal::Clock::now();
       while (!pending.empty()) {
-        docker::Event ev = std::move(pending.front());
+        Followed f = std::move(pending.front());
         pending.pop_front();
-        follow(ev);
+        follow(f);
       }
       if (listed) {
         listed = false;
@@ -563,22 +563,20 @@ struct Healer::Impl {
 
 Healer::Healer(asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model,
                config::AutohealConfig settings, HealerOptions options)
-    : impl_(std::make_unique<Impl>(std::move(ex), std::move(endpoint), model, std::move(settings), options)) {
-  Impl* impl = impl_.get();
-  model.set_observer({.event =
-                          [impl](const docker::Event& e) {
-                            if (!followed(e.action)) return;
-                            impl->pending.push_back(e);
-                            impl->wake.cancel();
-                          },
-                      .listed =
-                          [impl] {
-                            impl->listed = true;
-                            impl->wake.cancel();
-                          }});
+    : impl_(std::make_unique<Impl>(std::move(ex), std::move(endpoint), model, std::move(settings), options)) {}
+
+Healer::~Healer() = default;
+
+void Healer::on_event(const docker::Event& e, const state::ContainerRecord* record) {
+  if (!followed(e.action)) return;
+  impl_->pending.push_back({e, record ? record->name : std::string()});
+  impl_->wake.cancel();
 }
 
-Healer::~Healer() { impl_->model.set_observer({}); }
+void Healer::on_listed() {
+  impl_->listed = true;
+  impl_->wake.cancel();
+}
 
 asio::awaitable<void> Healer::run() { return impl_->run(); }
 

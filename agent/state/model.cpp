@@ -35,17 +35,21 @@ std::uint64_t StateModel::sequence_of(const std::string& id) const {
   return r ? r->seq : 0;
 }
 
-namespace {
-std::string strip_slash(std::string_view name) {
-  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
-  return std::string(name);
+std::string container_name(std::string_view attribute) {
+  if (!attribute.empty() && attribute.front() == '/') attribute.remove_prefix(1);
+  return std::string(attribute);
 }
-}  // namespace
 
-Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
-  const Followup f = apply_event(e, now);
-  if (observer_.event && e.type == "container" && !e.actor_id.empty()) observer_.event(e);
-  return f;
+const ContainerRecord* StateModel::container(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &it->second;
+}
+
+const ContainerRecord* StateModel::record_of(const docker::Event& e) const {
+  if (e.type != "container" || e.actor_id.empty()) return nullptr;
+  // As apply() finds it: by the name the event carries, else by the id.
+  const std::string name = container_name(e.attribute("name"));
+  return name.empty() ? find_by_id(e.actor_id) : container(name);
 }
 
 void StateModel::note_image_seen(const std::string& key, double t) {
@@ -71,7 +75,7 @@ std::string image_key(std::string_view actor) {
 }
 }  // namespace
 
-Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) {
+Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
   ++events_[{e.type, e.action}];
   const double t = static_cast<double>(e.time_nano) / 1e9;
   if (e.type == "image" && !e.actor_id.empty()) {
@@ -87,7 +91,7 @@ Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) 
 
   // Events carry the name; without one (never seen from real engines) fall back to the id.
   ContainerRecord* rec = nullptr;
-  std::string name = strip_slash(e.attribute("name"));
+  std::string name = container_name(e.attribute("name"));
   if (!name.empty()) {
     rec = &record_for(name);
     if (rec->id != e.actor_id) {
@@ -170,7 +174,7 @@ Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) 
   }
   if (a == "rename") {
     // The live container moves to its new name; the old name keeps its counters only.
-    std::string old_name = strip_slash(e.attribute("oldName"));
+    std::string old_name = container_name(e.attribute("oldName"));
     if (!old_name.empty() && old_name != name) {
       auto old = by_name_.find(old_name);
       if (old != by_name_.end()) {
@@ -260,7 +264,6 @@ void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock:
       if (!r.id.empty()) name_by_id_.erase(r.id);
     }
   }
-  if (observer_.listed) observer_.listed();
 }
 
 std::uint64_t StateModel::fold_cgroup_oom_kills(const std::string& id, int pid, std::uint64_t cgroup_oom_kills) {
@@ -375,7 +378,6 @@ void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { pr
 void StateModel::set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>> records) {
   autoheal_ = std::move(records);
 }
-void StateModel::set_observer(Observer observer) { observer_ = std::move(observer); }
 void StateModel::set_images(std::shared_ptr<const images::ImageReport> images) { images_ = std::move(images); }
 
 void StateModel::expire(Clock::time_point now) {

@@ -372,33 +372,6 @@ TEST(AutohealDependsOn, TheLoaderReadsRestartTrueOfDependsOn) {
   EXPECT_FALSE(p.services.at("cron").depends_on.at("db").restart);
 }
 
-TEST(AutohealObserver, TheModelTellsOfContainerEventsAfterApplyingThemAndOfListings) {
-  state::StateModel model;
-  std::vector<std::string> seen;
-  int listings = 0;
-  model.set_observer({.event =
-                          [&](const docker::Event& e) {
-                            // The record already changed when the observer hears of it.
-                            seen.push_back(e.action + ":" + model.containers().at("web").health);
-                          },
-                      .listed = [&] { ++listings; }});
-  docker::Event e;
-  e.type = "container";
-  e.action = "health_status";
-  e.action_detail = "unhealthy";
-  e.actor_id = std::string(64, 'a');
-  e.attributes = {{"name", "web"}};
-  model.apply(e);
-  docker::Event net;
-  net.type = "network";
-  net.action = "connect";
-  net.actor_id = "n";
-  model.apply(net);  // not a container: not told
-  model.reconcile({});
-  EXPECT_EQ(seen, (std::vector<std::string>{"health_status:unhealthy"}));
-  EXPECT_EQ(listings, 1);
-}
-
 TEST(AutohealStatusPage, ShowsTheContainersItGaveUpOn) {
   state::Snapshot s;
   state::AutohealRecord r;

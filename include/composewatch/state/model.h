@@ -6,11 +6,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "composewatch/docker/container.h"
@@ -76,6 +76,9 @@ struct ContainerRecord {
   const std::string& project() const { return spec.compose.project; }
   const std::string& service() const { return spec.compose.service; }
 };
+
+// A container's name as events carry it ("name", "oldName"): the engine's "/web" or "web".
+std::string container_name(std::string_view attribute);
 
 // The records of the containers that exist, as Compose discovery and drift read them.
 std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records);
@@ -197,16 +200,6 @@ class StateModel {
   void set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>> records);
   std::shared_ptr<const std::vector<AutohealRecord>> autoheal() const { return autoheal_; }
 
-  // A job that follows container changes (the healer) is told, on the writer's thread:
-  // `event` after each container event is applied (the record already changed), and
-  // `listed` after each full listing (reconcile). Either may be empty. The observer must
-  // not call back into apply() or reconcile(). Writer only.
-  struct Observer {
-    std::function<void(const docker::Event&)> event;
-    std::function<void()> listed;
-  };
-  void set_observer(Observer observer);
-
   // When each image was last seen in use or named, seconds since the epoch, by image id
   // ("sha256:…") or normalised reference ("app:1.2", "app@sha256:…"): from the events of
   // its containers (create, start, die, destroy: the time the event gives) and its own
@@ -224,9 +217,13 @@ class StateModel {
 
   // Direct read access for the writer's own thread (tests, the status command).
   const std::map<std::string, ContainerRecord>& containers() const { return by_name_; }
+  // The record of a name; null when unknown. Writer's thread.
+  const ContainerRecord* container(const std::string& name) const;
+  // The record a container event was applied to (by the name it carries, else by its
+  // id); null when apply() found none. Writer's thread, right after apply().
+  const ContainerRecord* record_of(const docker::Event& e) const;
 
  private:
-  Followup apply_event(const docker::Event& e, Clock::time_point now);
   void note_image_seen(const std::string& key, double t);
   ContainerRecord& record_for(const std::string& name);
   ContainerRecord* find_by_id(const std::string& id);
@@ -247,7 +244,6 @@ class StateModel {
   std::map<std::string, double> images_seen_;
   std::shared_ptr<const std::map<std::string, double>> images_seen_published_;  // rebuilt when it changed
   bool images_seen_changed_ = false;
-  Observer observer_;
   std::uint64_t published_count_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
 };
