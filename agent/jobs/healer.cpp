@@ -21,9 +21,6 @@ namespace asio = boost::asio;
 namespace {
 
 double epoch(autoheal::Clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
-autoheal::Clock::time_point from_epoch(double s) {
-  return autoheal::Clock::time_point(std::chrono::duration_cast<autoheal::Clock::duration>(std::chrono::duration<double>(s)));
-}
 autoheal::Clock::time_point event_time(const docker::Event& e) {
   return autoheal::Clock::time_point(std::chrono::duration_cast<autoheal::Clock::duration>(std::chrono::nanoseconds(e.time_nano)));
 }
@@ -44,51 +41,8 @@ bool followed(std::string_view action) {
   return actions.count(action) > 0;
 }
 
-// One container's history and counters, by name (counters outlive a re-create, as the
-// model's do).
-struct Entry {
-  std::string name, id, project, service;
-  autoheal::History history;
-  std::map<std::string, std::uint64_t> actions, suppressed;
-  // The project hold this container's wait was logged for (not saved: a hold is short).
-  std::optional<autoheal::Clock::time_point> hold_reported;
-};
-
-state::AutohealRecord to_record(const Entry& e) {
-  state::AutohealRecord r;
-  r.name = e.name;
-  r.id = e.id;
-  r.project = e.project;
-  r.service = e.service;
-  if (e.history.unhealthy_since) r.unhealthy_since = epoch(*e.history.unhealthy_since);
-  for (auto t : e.history.attempts) r.attempts.push_back(epoch(t));
-  if (e.history.last_attempt) r.last_attempt = epoch(*e.history.last_attempt);
-  r.episode_attempts = e.history.episode_attempts;
-  r.given_up = e.history.given_up;
-  r.backoff_reported = e.history.backoff_reported;
-  r.paused_reported = e.history.paused_reported;
-  r.actions = e.actions;
-  r.suppressed = e.suppressed;
-  return r;
-}
-
-Entry from_record(const state::AutohealRecord& r) {
-  Entry e;
-  e.name = r.name;
-  e.id = r.id;
-  e.project = r.project;
-  e.service = r.service;
-  if (r.unhealthy_since) e.history.unhealthy_since = from_epoch(*r.unhealthy_since);
-  for (double t : r.attempts) e.history.attempts.push_back(from_epoch(t));
-  if (r.last_attempt) e.history.last_attempt = from_epoch(*r.last_attempt);
-  e.history.episode_attempts = r.episode_attempts;
-  e.history.given_up = r.given_up;
-  e.history.backoff_reported = r.backoff_reported;
-  e.history.paused_reported = r.paused_reported;
-  e.actions = r.actions;
-  e.suppressed = r.suppressed;
-  return e;
-}
+// One container's history and counters, by name.
+using Entry = state::AutohealRecord;
 
 // An action of the healer's own, until its last event (or the grace after the call).
 struct OwnAction {
@@ -124,6 +78,8 @@ struct Healer::Impl {
   std::deque<Followed> pending;
   bool listed = false;
   std::map<std::string, Entry> entries;
+  // The project hold each container's wait was logged for, by name (not saved: a hold is short).
+  std::map<std::string, autoheal::Clock::time_point> hold_reported;
   std::map<std::string, OwnAction> own;  // by container id
   std::vector<state::AutohealRecord> published;
 
@@ -268,8 +224,9 @@ struct Healer::Impl {
   void publish() {
     // Counters are kept while the model still reports the name (its retention).
     std::erase_if(entries, [&](const auto& kv) { return record(kv.first) == nullptr && model.snapshot()->engine.ready; });
+    std::erase_if(hold_reported, [&](const auto& kv) { return !entries.count(kv.first); });
     std::vector<state::AutohealRecord> records;
-    for (const auto& [name, e] : entries) records.push_back(to_record(e));
+    for (const auto& [name, e] : entries) records.push_back(e);
     if (records == published) return;
     published = records;
     model.set_autoheal(std::make_shared<const std::vector<state::AutohealRecord>>(std::move(records)));
@@ -406,11 +363,11 @@ struct Healer::Impl {
     if (const auto held = holds.held_until(e.project, now); held && would_act) {
       // Its project is being stopped or brought down: no attempt now (none is counted);
       // decided again when the hold ends.
-      if (e.hold_reported != held)
+      if (auto rep = hold_reported.find(name); rep == hold_reported.end() || rep->second != *held)
         log::info("auto-heal: waiting, containers of its project are being stopped or removed",
                   {container_field(e), {"project", e.project}, {"service", e.service},
                    {"held_seconds", std::chrono::duration<double>(*held - now).count()}});
-      e.hold_reported = held;
+      hold_reported[name] = *held;
       co_return *held;
     }
     if (d.kind == autoheal::Decision::Kind::suppress) {
@@ -515,7 +472,7 @@ struct Healer::Impl {
 
   asio::awaitable<void> run() {
     for (const auto& r : model.autoheal() ? *model.autoheal() : std::vector<state::AutohealRecord>{})
-      entries[r.name] = from_record(r);
+      entries[r.name] = r;
     published = model.autoheal() ? *model.autoheal() : std::vector<state::AutohealRecord>{};
     if (!entries.empty())
       log::info("auto-heal histories restored", {{"containers", entries.size()}});

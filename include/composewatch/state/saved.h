@@ -8,6 +8,7 @@
 // anything that is not a state file of a version this agent reads is an error naming
 // why (the caller sets the file aside and starts from nothing).
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -52,17 +53,28 @@ struct SavedEventCount {
   bool operator==(const SavedEventCount&) const = default;
 };
 
-// One container's auto-heal history and counters (jobs/healer.h), by name: what the
-// healer publishes in snapshots and what an agent restart keeps, so that a restart in
-// the middle of a grace period neither acts early nor repeats an attempt. Times in
-// seconds since the epoch.
+// One container's auto-heal episode, kept by the healer per container (jobs/healer.h)
+// and in the state file; the auto-heal policy (autoheal/policy.h) decides on it as
+// autoheal::History. The file keeps the times as seconds since the epoch.
+struct AutohealHistory {
+  using Clock = std::chrono::system_clock;
+  std::optional<Clock::time_point> unhealthy_since;  // the health event that made it unhealthy; empty while not unhealthy
+  std::vector<Clock::time_point> attempts;           // attempts within the last window, oldest first
+  std::optional<Clock::time_point> last_attempt;
+  unsigned episode_attempts = 0;  // attempts since it was last healthy: the backoff step
+  bool given_up = false;
+  bool backoff_reported = false;  // the current wait for backoff was counted
+  bool paused_reported = false;   // the current pause was counted
+  bool operator==(const AutohealHistory&) const = default;
+};
+
+// One container's auto-heal history and counters, by name (counters outlive a re-create,
+// as the model's do): what the healer keeps and publishes in snapshots, and what an agent
+// restart keeps, so that a restart in the middle of a grace period neither acts early nor
+// repeats an attempt.
 struct AutohealRecord {
   std::string name, id, project, service;
-  std::optional<double> unhealthy_since;  // the health event that made it unhealthy
-  std::vector<double> attempts;           // within the window, oldest first
-  std::optional<double> last_attempt;
-  unsigned episode_attempts = 0;
-  bool given_up = false, backoff_reported = false, paused_reported = false;
+  AutohealHistory history;  // of the container `id`; another container under the name starts anew
   std::map<std::string, std::uint64_t> actions;     // by action: restart, stop
   std::map<std::string, std::uint64_t> suppressed;  // by reason
 
