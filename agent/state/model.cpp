@@ -331,13 +331,9 @@ void StateModel::save_to(SavedState& out) const {
     c.state = r.state;
     c.present = r.present;
     if (!r.present) c.removed_at = to_seconds(r.removed_at);
-    c.oom_kills = r.counters.oom_kills;
-    c.restarts = r.counters.restarts;
-    c.exits = r.counters.exits;
+    c.counters = r.counters;
     c.died_since_start = r.died_since_start;
-    c.oom_pid = r.oom_instance.pid;
-    c.oom_events = r.oom_instance.events;
-    c.oom_counted = r.oom_instance.counted;
+    c.oom_instance = r.oom_instance;
     out.containers.push_back(std::move(c));
   }
   out.autoheal = autoheal_ ? *autoheal_ : std::vector<AutohealRecord>{};
@@ -356,11 +352,9 @@ void StateModel::restore(const SavedState& saved) {
     r.state = c.state;
     r.present = c.present;
     if (!c.present) r.removed_at = c.removed_at ? from_seconds(*c.removed_at) : Clock::now();
-    r.counters.oom_kills = c.oom_kills;
-    r.counters.restarts = c.restarts;
-    r.counters.exits = c.exits;
+    r.counters = c.counters;
     r.died_since_start = c.died_since_start;
-    r.oom_instance = OomInstance{c.oom_pid, c.oom_events, c.oom_counted};
+    r.oom_instance = c.oom_instance;
     if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;
   }
   if (!saved.autoheal.empty()) autoheal_ = std::make_shared<const std::vector<AutohealRecord>>(saved.autoheal);

@@ -51,13 +51,14 @@ std::string encode_saved_state(const SavedState& s) {
     o["state"] = c.state;
     o["present"] = c.present;
     if (c.removed_at) o["removed_at"] = *c.removed_at;
-    o["oom_kills"] = c.oom_kills;
-    o["restarts"] = c.restarts;
+    o["oom_kills"] = c.counters.oom_kills;
+    o["restarts"] = c.counters.restarts;
     json::object exits;
-    for (const auto& [code, n] : c.exits) exits[std::to_string(code)] = n;
+    for (const auto& [code, n] : c.counters.exits) exits[std::to_string(code)] = n;
     o["exits"] = std::move(exits);
     o["died_since_start"] = c.died_since_start;
-    o["oom_instance"] = json::object{{"pid", c.oom_pid}, {"events", c.oom_events}, {"counted", c.oom_counted}};
+    const OomInstance& i = c.oom_instance;
+    o["oom_instance"] = json::object{{"pid", i.pid}, {"events", i.events}, {"counted", i.counted}};
     containers.push_back(std::move(o));
   }
   root["containers"] = std::move(containers);
@@ -157,22 +158,22 @@ SavedContainer container(const json::object& o, const std::string& where) {
   c.state = text(o, "state", where);
   c.present = boolean(o, "present", where);
   if (auto it = o.find("removed_at"); it != o.end()) c.removed_at = number(it->value(), where + "removed_at");
-  c.oom_kills = count(o, "oom_kills", where);
-  c.restarts = count(o, "restarts", where);
+  c.counters.oom_kills = count(o, "oom_kills", where);
+  c.counters.restarts = count(o, "restarts", where);
   for (const auto& kv : object(field(o, "exits", where), where + "exits")) {
     int code = 0;
     const std::string_view k = kv.key();
     if (std::from_chars(k.data(), k.data() + k.size(), code).ptr != k.data() + k.size() || k.empty())
       throw Bad(where + "exits: " + std::string(k) + " is not an exit code");
-    c.exits[code] = count(kv.value(), where + "exits." + std::string(k));
+    c.counters.exits[code] = count(kv.value(), where + "exits." + std::string(k));
   }
   c.died_since_start = boolean(o, "died_since_start", where);
   const auto& oom = object(field(o, "oom_instance", where), where + "oom_instance");
   const std::int64_t pid = integer(field(oom, "pid", where + "oom_instance."), where + "oom_instance.pid");
   if (pid < 0 || pid > INT32_MAX) throw Bad(where + "oom_instance.pid: out of range");
-  c.oom_pid = int(pid);
-  c.oom_events = count(oom, "events", where + "oom_instance.");
-  c.oom_counted = count(oom, "counted", where + "oom_instance.");
+  c.oom_instance.pid = int(pid);
+  c.oom_instance.events = count(oom, "events", where + "oom_instance.");
+  c.oom_instance.counted = count(oom, "counted", where + "oom_instance.");
   return c;
 }
 

@@ -35,24 +35,6 @@ namespace composewatch::state {
 
 using Clock = std::chrono::system_clock;
 
-// Counted from events, keyed by container name: they survive re-creation under the
-// same name and stay for `retention` after the container is removed.
-struct Counters {
-  std::uint64_t oom_kills = 0;
-  std::uint64_t restarts = 0;
-  std::map<int, std::uint64_t> exits;  // by exit code
-};
-
-// The OOM kills of one container instance (from one start to the next), counted twice
-// over: from `oom` events and from the cgroup's own oom_kill counter. The counter gets
-// max(events, cgroup) for the instance, so a kill seen both ways counts once, whichever
-// is seen first, and a kill the event stream missed is still counted.
-struct OomInstance {
-  int pid = 0;                  // init of the instance; 0 until an inspect after its start says
-  std::uint64_t events = 0;     // oom events applied for this instance
-  std::uint64_t counted = 0;    // what the counter already holds for this instance
-};
-
 struct ContainerRecord {
   std::string name;  // the key
   std::string id;    // full id of the current (or last) container with this name

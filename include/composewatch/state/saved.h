@@ -31,18 +31,38 @@ struct StreamPosition {
   std::vector<docker::EventKey> recent;
 };
 
+// Counted from events, keyed by container name: they survive re-creation under the
+// same name and stay for `retention` after the container is removed.
+struct Counters {
+  std::uint64_t oom_kills = 0;
+  std::uint64_t restarts = 0;
+  std::map<int, std::uint64_t> exits;  // by exit code
+  bool operator==(const Counters&) const = default;
+};
+
+// The OOM kills of one container instance (from one start to the next), counted twice
+// over: from `oom` events and from the cgroup's own oom_kill counter. The counter gets
+// max(events, cgroup) for the instance, so a kill seen both ways counts once, whichever
+// is seen first, and a kill the event stream missed is still counted.
+struct OomInstance {
+  int pid = 0;                  // init of the instance; 0 until an inspect after its start says
+  std::uint64_t events = 0;     // oom events applied for this instance
+  std::uint64_t counted = 0;    // what the counter already holds for this instance
+  bool operator==(const OomInstance&) const = default;
+};
+
+// One container name as the file keeps it. The file spells the counters out at the top
+// level ("oom_kills", "restarts", "exits") and the instance as "oom_instance".
 struct SavedContainer {
   std::string name, id, project, service, image;
   std::string state;  // as last known: the page and /metrics show it until the first listing
   bool present = true;
   std::optional<double> removed_at;  // seconds since the epoch, when not present
-  std::uint64_t oom_kills = 0, restarts = 0;
-  std::map<int, std::uint64_t> exits;
+  Counters counters;
   bool died_since_start = false;
-  // The cgroup OOM counter's instance (see OomInstance): without it a running
-  // container's kills would be counted again from its cgroup after the restart.
-  int oom_pid = 0;
-  std::uint64_t oom_events = 0, oom_counted = 0;
+  // The cgroup OOM counter's instance: without it a running container's kills would be
+  // counted again from its cgroup after the restart.
+  OomInstance oom_instance;
 
   bool operator==(const SavedContainer&) const = default;
 };
