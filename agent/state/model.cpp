@@ -206,24 +206,27 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
   return Followup::none;
 }
 
-void StateModel::fill_from(ContainerRecord& r, const docker::ContainerInfo& info, bool with_state) {
-  r.present = true;
-  r.id = info.id;
-  r.spec = info.spec;
-  r.image_id = info.image_id;
-  if (with_state) {
-    r.state = info.state;
-    r.health = info.health.empty() ? "none" : info.health;
-    r.failing_streak = info.failing_streak;
-    r.started_at = info.started_at;
+// An inspect's answer. When events for the container were applied after the inspect was
+// sent (not `fresh`), the state and health it reports are older than what they said: those
+// stay as the events left them.
+void StateModel::take_inspect(ContainerRecord& r, const docker::ContainerInfo& info, bool fresh) {
+  docker::ContainerInfo next = info;
+  if (fresh) {
+    if (next.health.empty()) next.health = "none";
     // Only a fresh answer says which instance runs: a stale one may still name the
     // init of the instance before the last start.
     if (info.pid > 0 && r.oom_instance.pid != info.pid) {
       if (r.oom_instance.pid != 0) r.oom_instance = OomInstance{};  // restarted unseen (events lost)
       r.oom_instance.pid = info.pid;
     }
+  } else {
+    next.state = r.state;
+    next.health = r.health;
+    next.failing_streak = r.failing_streak;
+    next.started_at = r.started_at;
   }
-  r.pid = info.pid;
+  static_cast<docker::ContainerInfo&>(r) = std::move(next);
+  r.present = true;
   name_by_id_[info.id] = info.name;
 }
 
@@ -234,7 +237,7 @@ void StateModel::update(const docker::ContainerInfo& info, std::uint64_t seq_at_
   // inspect was sent; they are the truth.
   if (!r || r->name != info.name) return;
   const bool fresh = r->seq == seq_at_request;
-  fill_from(*r, info, fresh);
+  take_inspect(*r, info, fresh);
   // The engine does not always emit `oom` for an OOM kill (its event comes from
   // containerd and is lost under load), and a container removed right after it dies is
   // gone before the cgroup's counter is read. The inspect that follows a die by SIGKILL,
@@ -254,7 +257,7 @@ void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock:
     live.insert(info.name);
     ContainerRecord& r = record_for(info.name);
     if (!r.id.empty() && r.id != info.id) name_by_id_.erase(r.id);
-    fill_from(r, info, true);
+    take_inspect(r, info, true);
   }
   for (auto& [name, r] : by_name_) {
     if (r.present && !live.count(name)) {
@@ -411,9 +414,7 @@ std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRe
   std::vector<docker::LiveContainer> out;
   out.reserve(records.size());
   for (const auto& r : records) {
-    if (!r.present) continue;
-    docker::LiveContainer c{.name = r.name, .state = r.state, .spec = r.spec};
-    out.push_back(std::move(c));
+    if (r.present) out.push_back(docker::live_container(r));
   }
   return out;
 }

@@ -35,28 +35,19 @@ namespace composewatch::state {
 
 using Clock = std::chrono::system_clock;
 
-struct ContainerRecord {
-  std::string name;  // the key
-  std::string id;    // full id of the current (or last) container with this name
-  // As the last inspect reported it; events update the image and the Compose project and
-  // service they carry before the inspect that follows them answers.
-  docker::ContainerSpec spec;
-  std::string state;   // created, running, paused, restarting, removing, exited, dead
-  std::string health = "none";  // none, starting, healthy, unhealthy
-  int failing_streak = 0;
-  std::optional<double> started_at;
-  int pid = 0;
+// What the model knows of one container name. The docker-side part is the container as
+// the last inspect described it (its name is the key; its id that of the current or last
+// container with this name), kept current between inspects by events: they update the
+// state (and "removing" once destroyed), health, start time and pid they imply, and the
+// image and Compose project and service they carry. The rest is counted by the model.
+struct ContainerRecord : docker::ContainerInfo {
+  ContainerRecord() { health = "none"; }  // until an inspect or a health event says
   bool present = true;  // false once destroyed; then only the counters are exported
   Clock::time_point removed_at{};
   Counters counters;
   bool died_since_start = false;  // a start after a die is a restart
   OomInstance oom_instance;
   std::uint64_t seq = 0;  // bumped by every event applied to this name
-
-  std::string image_id;  // of the current (or last) container, as the last inspect said
-
-  const std::string& project() const { return spec.compose.project; }
-  const std::string& service() const { return spec.compose.service; }
 };
 
 // A container's name as events carry it ("name", "oldName"): the engine's "/web" or "web".
@@ -210,7 +201,7 @@ class StateModel {
   ContainerRecord& record_for(const std::string& name);
   ContainerRecord* find_by_id(const std::string& id);
   const ContainerRecord* find_by_id(const std::string& id) const;
-  void fill_from(ContainerRecord& r, const docker::ContainerInfo& info, bool with_state);
+  void take_inspect(ContainerRecord& r, const docker::ContainerInfo& info, bool fresh);
 
   StateOptions options_;
   std::map<std::string, ContainerRecord> by_name_;
