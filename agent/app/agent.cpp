@@ -223,7 +223,12 @@ int run_agent(const config::AgentConfig& cfg) {
                                        {"engine", endpoint.text},
                                        {"config", cfg.config_file.empty() ? "none" : cfg.config_file}});
 
+  // The healer follows what the event follower applies to the model (declared first: it
+  // outlives the follower that tells it).
+  jobs::Healer healer(ex, endpoint, model, cfg.autoheal);
   jobs::EventFollower tracker(ex, endpoint, model);
+  tracker.add_listener({.event = [&healer](const docker::Event& e, const state::ContainerRecord* r) { healer.on_event(e, r); },
+                        .listed = [&healer] { healer.on_listed(); }});
   // Counters and the stream position of the last run: the first connect resumes there.
   std::error_code dir_error;
   std::filesystem::create_directories(cfg.state_dir, dir_error);
@@ -290,7 +295,6 @@ int run_agent(const config::AgentConfig& cfg) {
   }
   // Auto-heal always runs: the label composewatch.autoheal=true opts a container in with
   // the default settings even without an autoheal section. It touches nothing else.
-  jobs::Healer healer(ex, endpoint, model, cfg.autoheal);
   supervisor.start("autoheal", healer);
   log::info("auto-heal follows opted-in containers",
             {{"label", std::string(autoheal::kOptInLabel) + "=true"},

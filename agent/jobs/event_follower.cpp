@@ -76,7 +76,21 @@ void EventFollower::on_line(std::string_view line) {
   }
   const docker::Event& e = *parsed.event;
   if (!dedup_.first_time(e)) return;  // replayed after a reconnect: already counted
+  apply(e);
+}
+
+void EventFollower::apply(const docker::Event& e) {
   if (model_.apply(e) == state::Followup::inspect) enqueue_inspect(e.actor_id);
+  if (e.type != "container" || e.actor_id.empty()) return;
+  const state::ContainerRecord* record = model_.record_of(e);
+  for (const auto& l : listeners_)
+    if (l.event) l.event(e, record);
+}
+
+void EventFollower::reconcile(const std::vector<docker::ContainerInfo>& all) {
+  model_.reconcile(all);
+  for (const auto& l : listeners_)
+    if (l.listed) l.listed();
 }
 
 asio::awaitable<void> EventFollower::inspector() {
@@ -149,7 +163,7 @@ asio::awaitable<void> EventFollower::connect_and_follow(bool& established) {
   // Up once the listing answered too: an engine that subscribes but hangs on listings
   // (seen during a mass `docker rm -f`) does not serve the agent.
   model_.set_engine_up(true);
-  model_.reconcile(infos);
+  reconcile(infos);
   if (since) {
     const auto check = engine::check_resume(infos, *since, replay_first, replayed, until,
                                     [this](std::string_view id, std::string_view action, std::int64_t near) {

@@ -21,15 +21,8 @@ namespace asio = boost::asio;
 namespace {
 
 double epoch(autoheal::Clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
-autoheal::Clock::time_point from_epoch(double s) {
-  return autoheal::Clock::time_point(std::chrono::duration_cast<autoheal::Clock::duration>(std::chrono::duration<double>(s)));
-}
 autoheal::Clock::time_point event_time(const docker::Event& e) {
   return autoheal::Clock::time_point(std::chrono::duration_cast<autoheal::Clock::duration>(std::chrono::nanoseconds(e.time_nano)));
-}
-std::string strip_slash(std::string_view name) {
-  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
-  return std::string(name);
 }
 // An event's labels (in Actor.Attributes with `name`, `image` and the like).
 std::map<std::string, std::string> attribute_map(const docker::Event& e) {
@@ -48,51 +41,8 @@ bool followed(std::string_view action) {
   return actions.count(action) > 0;
 }
 
-// One container's history and counters, by name (counters outlive a re-create, as the
-// model's do).
-struct Entry {
-  std::string name, id, project, service;
-  autoheal::History history;
-  std::map<std::string, std::uint64_t> actions, suppressed;
-  // The project hold this container's wait was logged for (not saved: a hold is short).
-  std::optional<autoheal::Clock::time_point> hold_reported;
-};
-
-state::AutohealRecord to_record(const Entry& e) {
-  state::AutohealRecord r;
-  r.name = e.name;
-  r.id = e.id;
-  r.project = e.project;
-  r.service = e.service;
-  if (e.history.unhealthy_since) r.unhealthy_since = epoch(*e.history.unhealthy_since);
-  for (auto t : e.history.attempts) r.attempts.push_back(epoch(t));
-  if (e.history.last_attempt) r.last_attempt = epoch(*e.history.last_attempt);
-  r.episode_attempts = e.history.episode_attempts;
-  r.given_up = e.history.given_up;
-  r.backoff_reported = e.history.backoff_reported;
-  r.paused_reported = e.history.paused_reported;
-  r.actions = e.actions;
-  r.suppressed = e.suppressed;
-  return r;
-}
-
-Entry from_record(const state::AutohealRecord& r) {
-  Entry e;
-  e.name = r.name;
-  e.id = r.id;
-  e.project = r.project;
-  e.service = r.service;
-  if (r.unhealthy_since) e.history.unhealthy_since = from_epoch(*r.unhealthy_since);
-  for (double t : r.attempts) e.history.attempts.push_back(from_epoch(t));
-  if (r.last_attempt) e.history.last_attempt = from_epoch(*r.last_attempt);
-  e.history.episode_attempts = r.episode_attempts;
-  e.history.given_up = r.given_up;
-  e.history.backoff_reported = r.backoff_reported;
-  e.history.paused_reported = r.paused_reported;
-  e.actions = r.actions;
-  e.suppressed = r.suppressed;
-  return e;
-}
+// One container's history and counters, by name.
+using Entry = state::AutohealRecord;
 
 // An action of the healer's own, until its last event (or the grace after the call).
 struct OwnAction {
@@ -102,6 +52,12 @@ struct OwnAction {
 
 struct Dependent {
   std::string name, id, project, service, reason;
+};
+
+// A container event as the model applied it: the name of the record it applied to.
+struct Followed {
+  docker::Event event;
+  std::string name;  // empty when the model knew no container by the event's name or id
 };
 
 }  // namespace
@@ -119,18 +75,17 @@ struct Healer::Impl {
   HealerOptions options;
   autoheal::ProjectHolds holds;
   asio::system_timer wake;
-  std::deque<docker::Event> pending;
+  std::deque<Followed> pending;
   bool listed = false;
   std::map<std::string, Entry> entries;
+  // The project hold each container's wait was logged for, by name (not saved: a hold is short).
+  std::map<std::string, autoheal::Clock::time_point> hold_reported;
   std::map<std::string, OwnAction> own;  // by container id
   std::vector<state::AutohealRecord> published;
 
   autoheal::Action action() const { return autoheal::parse_action(policy.settings().action); }
 
-  const state::ContainerRecord* record(const std::string& name) const {
-    auto it = model.containers().find(name);
-    return it == model.containers().end() ? nullptr : &it->second;
-  }
+  const state::ContainerRecord* record(const std::string& name) const { return model.container(name); }
 
   bool opted_in(const state::ContainerRecord& r) const {
     return policy.opted_in(r.spec.labels, r.project(), r.service());
@@ -164,9 +119,10 @@ struct Healer::Impl {
   }
 
   // One container event, in order, as the model applied it.
-  void follow(const docker::Event& ev) {
+  void follow(const Followed& f) {
+    const docker::Event& ev = f.event;
+    const std::string& name = f.name;
     const auto at = event_time(ev);
-    std::string name = strip_slash(ev.attribute("name"));
     const std::string& a = ev.action;
 
     auto own_it = own.find(ev.actor_id);
@@ -188,7 +144,7 @@ struct Healer::Impl {
     }
 
     if (a == "rename") {
-      const std::string old_name = strip_slash(ev.attribute("oldName"));
+      const std::string old_name = state::container_name(ev.attribute("oldName"));
       // The container's history moves with it; what was counted stays with the name, as
       // the model's counters do.
       if (auto it = entries.find(old_name); it != entries.end() && old_name != name && it->second.id == ev.actor_id) {
@@ -268,8 +224,9 @@ struct Healer::Impl {
   void publish() {
     // Counters are kept while the model still reports the name (its retention).
     std::erase_if(entries, [&](const auto& kv) { return record(kv.first) == nullptr && model.snapshot()->engine.ready; });
+    std::erase_if(hold_reported, [&](const auto& kv) { return !entries.count(kv.first); });
     std::vector<state::AutohealRecord> records;
-    for (const auto& [name, e] : entries) records.push_back(to_record(e));
+    for (const auto& [name, e] : entries) records.push_back(e);
     if (records == published) return;
     published = records;
     model.set_autoheal(std::make_shared<const std::vector<state::AutohealRecord>>(std::move(records)));
@@ -406,11 +363,11 @@ struct Healer::Impl {
     if (const auto held = holds.held_until(e.project, now); held && would_act) {
       // Its project is being stopped or brought down: no attempt now (none is counted);
       // decided again when the hold ends.
-      if (e.hold_reported != held)
+      if (auto rep = hold_reported.find(name); rep == hold_reported.end() || rep->second != *held)
         log::info("auto-heal: waiting, containers of its project are being stopped or removed",
                   {container_field(e), {"project", e.project}, {"service", e.service},
                    {"held_seconds", std::chrono::duration<double>(*held - now).count()}});
-      e.hold_reported = held;
+      hold_reported[name] = *held;
       co_return *held;
     }
     if (d.kind == autoheal::Decision::Kind::suppress) {
@@ -515,7 +472,7 @@ struct Healer::Impl {
 
   asio::awaitable<void> run() {
     for (const auto& r : model.autoheal() ? *model.autoheal() : std::vector<state::AutohealRecord>{})
-      entries[r.name] = from_record(r);
+      entries[r.name] = r;
     published = model.autoheal() ? *model.autoheal() : std::vector<state::AutohealRecord>{};
     if (!entries.empty())
       log::info("auto-heal histories restored", {{"containers", entries.size()}});
@@ -534,9 +491,9 @@ struct Healer::Impl {
     for (;;) {
       auto now = autoheal::Clock::now();
       while (!pending.empty()) {
-        docker::Event ev = std::move(pending.front());
+        Followed f = std::move(pending.front());
         pending.pop_front();
-        follow(ev);
+        follow(f);
       }
       if (listed) {
         listed = false;
@@ -563,22 +520,20 @@ struct Healer::Impl {
 
 Healer::Healer(asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model,
                config::AutohealConfig settings, HealerOptions options)
-    : impl_(std::make_unique<Impl>(std::move(ex), std::move(endpoint), model, std::move(settings), options)) {
-  Impl* impl = impl_.get();
-  model.set_observer({.event =
-                          [impl](const docker::Event& e) {
-                            if (!followed(e.action)) return;
-                            impl->pending.push_back(e);
-                            impl->wake.cancel();
-                          },
-                      .listed =
-                          [impl] {
-                            impl->listed = true;
-                            impl->wake.cancel();
-                          }});
+    : impl_(std::make_unique<Impl>(std::move(ex), std::move(endpoint), model, std::move(settings), options)) {}
+
+Healer::~Healer() = default;
+
+void Healer::on_event(const docker::Event& e, const state::ContainerRecord* record) {
+  if (!followed(e.action)) return;
+  impl_->pending.push_back({e, record ? record->name : std::string()});
+  impl_->wake.cancel();
 }
 
-Healer::~Healer() { impl_->model.set_observer({}); }
+void Healer::on_listed() {
+  impl_->listed = true;
+  impl_->wake.cancel();
+}
 
 asio::awaitable<void> Healer::run() { return impl_->run(); }
 

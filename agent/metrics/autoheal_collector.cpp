@@ -46,7 +46,7 @@ class AutohealCollector final : public Collector {
         l.push_back({"reason", std::string(autoheal::reason_name(reason))});
         detail::add(suppressed, std::move(l), double(count_of(r.suppressed, autoheal::reason_name(reason))));
       }
-      detail::add(given_up, base, r.given_up ? 1.0 : 0.0);
+      detail::add(given_up, base, r.history.given_up ? 1.0 : 0.0);
     }
     out.push_back(std::move(actions));
     out.push_back(std::move(suppressed));

@@ -35,17 +35,21 @@ std::uint64_t StateModel::sequence_of(const std::string& id) const {
   return r ? r->seq : 0;
 }
 
-namespace {
-std::string strip_slash(std::string_view name) {
-  if (!name.empty() && name.front() == '/') name.remove_prefix(1);
-  return std::string(name);
+std::string container_name(std::string_view attribute) {
+  if (!attribute.empty() && attribute.front() == '/') attribute.remove_prefix(1);
+  return std::string(attribute);
 }
-}  // namespace
 
-Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
-  const Followup f = apply_event(e, now);
-  if (observer_.event && e.type == "container" && !e.actor_id.empty()) observer_.event(e);
-  return f;
+const ContainerRecord* StateModel::container(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &it->second;
+}
+
+const ContainerRecord* StateModel::record_of(const docker::Event& e) const {
+  if (e.type != "container" || e.actor_id.empty()) return nullptr;
+  // As apply() finds it: by the name the event carries, else by the id.
+  const std::string name = container_name(e.attribute("name"));
+  return name.empty() ? find_by_id(e.actor_id) : container(name);
 }
 
 void StateModel::note_image_seen(const std::string& key, double t) {
@@ -71,7 +75,7 @@ std::string image_key(std::string_view actor) {
 }
 }  // namespace
 
-Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) {
+Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
   ++events_[{e.type, e.action}];
   const double t = static_cast<double>(e.time_nano) / 1e9;
   if (e.type == "image" && !e.actor_id.empty()) {
@@ -87,7 +91,7 @@ Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) 
 
   // Events carry the name; without one (never seen from real engines) fall back to the id.
   ContainerRecord* rec = nullptr;
-  std::string name = strip_slash(e.attribute("name"));
+  std::string name = container_name(e.attribute("name"));
   if (!name.empty()) {
     rec = &record_for(name);
     if (rec->id != e.actor_id) {
@@ -170,7 +174,7 @@ Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) 
   }
   if (a == "rename") {
     // The live container moves to its new name; the old name keeps its counters only.
-    std::string old_name = strip_slash(e.attribute("oldName"));
+    std::string old_name = container_name(e.attribute("oldName"));
     if (!old_name.empty() && old_name != name) {
       auto old = by_name_.find(old_name);
       if (old != by_name_.end()) {
@@ -202,24 +206,27 @@ Followup StateModel::apply_event(const docker::Event& e, Clock::time_point now) 
   return Followup::none;
 }
 
-void StateModel::fill_from(ContainerRecord& r, const docker::ContainerInfo& info, bool with_state) {
-  r.present = true;
-  r.id = info.id;
-  r.spec = info.spec;
-  r.image_id = info.image_id;
-  if (with_state) {
-    r.state = info.state;
-    r.health = info.health.empty() ? "none" : info.health;
-    r.failing_streak = info.failing_streak;
-    r.started_at = info.started_at;
+// An inspect's answer. When events for the container were applied after the inspect was
+// sent (not `fresh`), the state and health it reports are older than what they said: those
+// stay as the events left them.
+void StateModel::take_inspect(ContainerRecord& r, const docker::ContainerInfo& info, bool fresh) {
+  docker::ContainerInfo next = info;
+  if (fresh) {
+    if (next.health.empty()) next.health = "none";
     // Only a fresh answer says which instance runs: a stale one may still name the
     // init of the instance before the last start.
     if (info.pid > 0 && r.oom_instance.pid != info.pid) {
       if (r.oom_instance.pid != 0) r.oom_instance = OomInstance{};  // restarted unseen (events lost)
       r.oom_instance.pid = info.pid;
     }
+  } else {
+    next.state = r.state;
+    next.health = r.health;
+    next.failing_streak = r.failing_streak;
+    next.started_at = r.started_at;
   }
-  r.pid = info.pid;
+  static_cast<docker::ContainerInfo&>(r) = std::move(next);
+  r.present = true;
   name_by_id_[info.id] = info.name;
 }
 
@@ -230,7 +237,7 @@ void StateModel::update(const docker::ContainerInfo& info, std::uint64_t seq_at_
   // inspect was sent; they are the truth.
   if (!r || r->name != info.name) return;
   const bool fresh = r->seq == seq_at_request;
-  fill_from(*r, info, fresh);
+  take_inspect(*r, info, fresh);
   // The engine does not always emit `oom` for an OOM kill (its event comes from
   // containerd and is lost under load), and a container removed right after it dies is
   // gone before the cgroup's counter is read. The inspect that follows a die by SIGKILL,
@@ -250,7 +257,7 @@ void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock:
     live.insert(info.name);
     ContainerRecord& r = record_for(info.name);
     if (!r.id.empty() && r.id != info.id) name_by_id_.erase(r.id);
-    fill_from(r, info, true);
+    take_inspect(r, info, true);
   }
   for (auto& [name, r] : by_name_) {
     if (r.present && !live.count(name)) {
@@ -260,7 +267,6 @@ void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock:
       if (!r.id.empty()) name_by_id_.erase(r.id);
     }
   }
-  if (observer_.listed) observer_.listed();
 }
 
 std::uint64_t StateModel::fold_cgroup_oom_kills(const std::string& id, int pid, std::uint64_t cgroup_oom_kills) {
@@ -328,13 +334,9 @@ void StateModel::save_to(SavedState& out) const {
     c.state = r.state;
     c.present = r.present;
     if (!r.present) c.removed_at = to_seconds(r.removed_at);
-    c.oom_kills = r.counters.oom_kills;
-    c.restarts = r.counters.restarts;
-    c.exits = r.counters.exits;
+    c.counters = r.counters;
     c.died_since_start = r.died_since_start;
-    c.oom_pid = r.oom_instance.pid;
-    c.oom_events = r.oom_instance.events;
-    c.oom_counted = r.oom_instance.counted;
+    c.oom_instance = r.oom_instance;
     out.containers.push_back(std::move(c));
   }
   out.autoheal = autoheal_ ? *autoheal_ : std::vector<AutohealRecord>{};
@@ -353,11 +355,9 @@ void StateModel::restore(const SavedState& saved) {
     r.state = c.state;
     r.present = c.present;
     if (!c.present) r.removed_at = c.removed_at ? from_seconds(*c.removed_at) : Clock::now();
-    r.counters.oom_kills = c.oom_kills;
-    r.counters.restarts = c.restarts;
-    r.counters.exits = c.exits;
+    r.counters = c.counters;
     r.died_since_start = c.died_since_start;
-    r.oom_instance = OomInstance{c.oom_pid, c.oom_events, c.oom_counted};
+    r.oom_instance = c.oom_instance;
     if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;
   }
   if (!saved.autoheal.empty()) autoheal_ = std::make_shared<const std::vector<AutohealRecord>>(saved.autoheal);
@@ -375,7 +375,6 @@ void StateModel::set_prune(std::shared_ptr<const prune::PruneStatus> prune) { pr
 void StateModel::set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>> records) {
   autoheal_ = std::move(records);
 }
-void StateModel::set_observer(Observer observer) { observer_ = std::move(observer); }
 void StateModel::set_images(std::shared_ptr<const images::ImageReport> images) { images_ = std::move(images); }
 
 void StateModel::expire(Clock::time_point now) {
@@ -415,9 +414,7 @@ std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRe
   std::vector<docker::LiveContainer> out;
   out.reserve(records.size());
   for (const auto& r : records) {
-    if (!r.present) continue;
-    docker::LiveContainer c{.name = r.name, .state = r.state, .spec = r.spec};
-    out.push_back(std::move(c));
+    if (r.present) out.push_back(docker::live_container(r));
   }
   return out;
 }

@@ -10,6 +10,17 @@ namespace composewatch::state {
 
 namespace json = boost::json;
 
+namespace {
+// The file's times: seconds since the epoch.
+double seconds(AutohealHistory::Clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+AutohealHistory::Clock::time_point time_at(double s) {
+  using Clock = AutohealHistory::Clock;
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)));
+}
+}  // namespace
+
 std::string encode_saved_state(const SavedState& s) {
   json::object root;
   root["format"] = kSavedStateFormat;
@@ -40,13 +51,14 @@ std::string encode_saved_state(const SavedState& s) {
     o["state"] = c.state;
     o["present"] = c.present;
     if (c.removed_at) o["removed_at"] = *c.removed_at;
-    o["oom_kills"] = c.oom_kills;
-    o["restarts"] = c.restarts;
+    o["oom_kills"] = c.counters.oom_kills;
+    o["restarts"] = c.counters.restarts;
     json::object exits;
-    for (const auto& [code, n] : c.exits) exits[std::to_string(code)] = n;
+    for (const auto& [code, n] : c.counters.exits) exits[std::to_string(code)] = n;
     o["exits"] = std::move(exits);
     o["died_since_start"] = c.died_since_start;
-    o["oom_instance"] = json::object{{"pid", c.oom_pid}, {"events", c.oom_events}, {"counted", c.oom_counted}};
+    const OomInstance& i = c.oom_instance;
+    o["oom_instance"] = json::object{{"pid", i.pid}, {"events", i.events}, {"counted", i.counted}};
     containers.push_back(std::move(o));
   }
   root["containers"] = std::move(containers);
@@ -58,15 +70,16 @@ std::string encode_saved_state(const SavedState& s) {
       o["id"] = a.id;
       o["project"] = a.project;
       o["service"] = a.service;
-      if (a.unhealthy_since) o["unhealthy_since"] = *a.unhealthy_since;
+      const AutohealHistory& h = a.history;
+      if (h.unhealthy_since) o["unhealthy_since"] = seconds(*h.unhealthy_since);
       json::array attempts;
-      for (double t : a.attempts) attempts.push_back(t);
+      for (auto t : h.attempts) attempts.push_back(seconds(t));
       o["attempts"] = std::move(attempts);
-      if (a.last_attempt) o["last_attempt"] = *a.last_attempt;
-      o["episode_attempts"] = a.episode_attempts;
-      o["given_up"] = a.given_up;
-      o["backoff_reported"] = a.backoff_reported;
-      o["paused_reported"] = a.paused_reported;
+      if (h.last_attempt) o["last_attempt"] = seconds(*h.last_attempt);
+      o["episode_attempts"] = h.episode_attempts;
+      o["given_up"] = h.given_up;
+      o["backoff_reported"] = h.backoff_reported;
+      o["paused_reported"] = h.paused_reported;
       json::object actions, suppressed;
       for (const auto& [k, n] : a.actions) actions[k] = n;
       for (const auto& [k, n] : a.suppressed) suppressed[k] = n;
@@ -145,22 +158,22 @@ SavedContainer container(const json::object& o, const std::string& where) {
   c.state = text(o, "state", where);
   c.present = boolean(o, "present", where);
   if (auto it = o.find("removed_at"); it != o.end()) c.removed_at = number(it->value(), where + "removed_at");
-  c.oom_kills = count(o, "oom_kills", where);
-  c.restarts = count(o, "restarts", where);
+  c.counters.oom_kills = count(o, "oom_kills", where);
+  c.counters.restarts = count(o, "restarts", where);
   for (const auto& kv : object(field(o, "exits", where), where + "exits")) {
     int code = 0;
     const std::string_view k = kv.key();
     if (std::from_chars(k.data(), k.data() + k.size(), code).ptr != k.data() + k.size() || k.empty())
       throw Bad(where + "exits: " + std::string(k) + " is not an exit code");
-    c.exits[code] = count(kv.value(), where + "exits." + std::string(k));
+    c.counters.exits[code] = count(kv.value(), where + "exits." + std::string(k));
   }
   c.died_since_start = boolean(o, "died_since_start", where);
   const auto& oom = object(field(o, "oom_instance", where), where + "oom_instance");
   const std::int64_t pid = integer(field(oom, "pid", where + "oom_instance."), where + "oom_instance.pid");
   if (pid < 0 || pid > INT32_MAX) throw Bad(where + "oom_instance.pid: out of range");
-  c.oom_pid = int(pid);
-  c.oom_events = count(oom, "events", where + "oom_instance.");
-  c.oom_counted = count(oom, "counted", where + "oom_instance.");
+  c.oom_instance.pid = int(pid);
+  c.oom_instance.events = count(oom, "events", where + "oom_instance.");
+  c.oom_instance.counted = count(oom, "counted", where + "oom_instance.");
   return c;
 }
 
@@ -171,17 +184,19 @@ AutohealRecord autoheal_record(const json::object& o, const std::string& where) 
   a.id = text(o, "id", where);
   a.project = text(o, "project", where);
   a.service = text(o, "service", where);
+  AutohealHistory& h = a.history;
   if (auto it = o.find("unhealthy_since"); it != o.end())
-    a.unhealthy_since = number(it->value(), where + "unhealthy_since");
+    h.unhealthy_since = time_at(number(it->value(), where + "unhealthy_since"));
   for (const auto& t : array(field(o, "attempts", where), where + "attempts"))
-    a.attempts.push_back(number(t, where + "attempts[]"));
-  if (auto it = o.find("last_attempt"); it != o.end()) a.last_attempt = number(it->value(), where + "last_attempt");
+    h.attempts.push_back(time_at(number(t, where + "attempts[]")));
+  if (auto it = o.find("last_attempt"); it != o.end())
+    h.last_attempt = time_at(number(it->value(), where + "last_attempt"));
   const std::uint64_t episode = count(o, "episode_attempts", where);
   if (episode > 1'000'000) throw Bad(where + "episode_attempts: out of range");
-  a.episode_attempts = unsigned(episode);
-  a.given_up = boolean(o, "given_up", where);
-  a.backoff_reported = boolean(o, "backoff_reported", where);
-  a.paused_reported = boolean(o, "paused_reported", where);
+  h.episode_attempts = unsigned(episode);
+  h.given_up = boolean(o, "given_up", where);
+  h.backoff_reported = boolean(o, "backoff_reported", where);
+  h.paused_reported = boolean(o, "paused_reported", where);
   for (const auto& kv : object(field(o, "actions", where), where + "actions"))
     a.actions[std::string(kv.key())] = count(kv.value(), where + "actions." + std::string(kv.key()));
   for (const auto& kv : object(field(o, "suppressed", where), where + "suppressed"))

@@ -699,7 +699,7 @@ class Page {
     if (!s_.autoheal || s_.autoheal->empty()) return;
     h_.raw("<section id=\"autoheal\"><h2>Auto-heal</h2>\n");
     for (const auto& r : *s_.autoheal)
-      if (r.given_up)
+      if (r.history.given_up)
         h_.raw("<div class=\"banner bad\" role=\"alert\">Gave up on <strong>").text(r.name)
             .raw("</strong>: max_attempts restarts in the window did not make it healthy.</div>\n");
     h_.raw("<div class=\"scroll\"><table class=\"flow\"><thead><tr><th>Container</th><th>Project / service</th>"
@@ -708,14 +708,16 @@ class Page {
       std::uint64_t acted = 0, held = 0;
       for (const auto& [k, n] : r.actions) acted += n;
       for (const auto& [k, n] : r.suppressed) held += n;
-      h_.raw("<tr").attr("data-container", r.name).attr("data-given-up", std::uint64_t(r.given_up ? 1 : 0)).attr("data-actions", acted);
+      h_.raw("<tr").attr("data-container", r.name).attr("data-given-up", std::uint64_t(r.history.given_up ? 1 : 0)).attr("data-actions", acted);
       h_.raw("><td data-label=\"Container\"><strong>").text(r.name).raw("</strong></td>");
       h_.raw("<td data-label=\"Project / service\">").text(r.project.empty() ? "-" : r.project + " / " + r.service);
       h_.raw("</td><td data-label=\"Actions\" class=\"n\">").text(acted);
       h_.raw("</td><td data-label=\"Suppressed\" class=\"n\">").text(held);
       h_.raw("</td><td data-label=\"Unhealthy since\">");
-      if (r.unhealthy_since)
-        h_.text(utc(*r.unhealthy_since)).raw(" <span class=\"mute\">(").text(ago(*r.unhealthy_since)).raw(")</span>");
+      if (r.history.unhealthy_since) {
+        const double since = std::chrono::duration<double>(r.history.unhealthy_since->time_since_epoch()).count();
+        h_.text(utc(since)).raw(" <span class=\"mute\">(").text(ago(since)).raw(")</span>");
+      }
       else
         h_.raw("<span class=\"mute\">—</span>");
       h_.raw("</td></tr>\n");

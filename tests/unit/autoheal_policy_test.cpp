@@ -259,14 +259,13 @@ TEST(AutohealPolicy, ARestartedAgentWithTheSavedHistoryNeitherActsEarlyNorTwice)
   // What the state file keeps, and the new agent's history from it.
   state::AutohealRecord r;
   r.name = "web";
-  r.unhealthy_since = std::chrono::duration<double>(before.h.unhealthy_since->time_since_epoch()).count();
+  r.history = before.h;
   state::SavedState saved;
   saved.autoheal = {r};
   auto decoded = state::decode_saved_state(state::encode_saved_state(saved));
   ASSERT_TRUE(decoded.state) << decoded.error;
   Container after(s);
-  after.h.unhealthy_since = Clock::time_point(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(*decoded.state->autoheal.at(0).unhealthy_since)));
+  after.h.unhealthy_since = decoded.state->autoheal.at(0).history.unhealthy_since;
   // The listing after the restart says unhealthy: the earlier start stands.
   after.policy.observe(after.h, Change::unhealthy, T0 + 40s);
   EXPECT_EQ(after.at(T0 + 45s).kind, Kind::nothing);
@@ -288,12 +287,15 @@ TEST(AutohealRecord, RoundTripsThroughTheStateFileAndOldFilesLoadWithout) {
   r.id = std::string(64, 'a');
   r.project = "shop";
   r.service = "api";
-  r.unhealthy_since = 1764500000.25;
-  r.attempts = {1764500100.5, 1764500200.75};
-  r.last_attempt = 1764500200.75;
-  r.episode_attempts = 2;
-  r.given_up = true;
-  r.backoff_reported = true;
+  // Times the file's seconds hold exactly (whole and half seconds), so that the round trip
+  // compares equal to the nanosecond.
+  const auto at = [](double s) { return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s))); };
+  r.history.unhealthy_since = at(1764500000.5);
+  r.history.attempts = {at(1764500100.5), at(1764500200)};
+  r.history.last_attempt = at(1764500200);
+  r.history.episode_attempts = 2;
+  r.history.given_up = true;
+  r.history.backoff_reported = true;
   r.actions = {{"restart", 2}};
   r.suppressed = {{"backoff", 1}, {"limit", 1}};
   s.autoheal = {r};
@@ -320,7 +322,7 @@ TEST(AutohealCollector, ExportsEveryActionAndReasonPerContainer) {
   r.name = "shop_api_1";
   r.project = "shop";
   r.service = "api";
-  r.given_up = true;
+  r.history.given_up = true;
   r.actions = {{"restart", 3}};
   r.suppressed = {{"limit", 1}, {"backoff", 2}};
   s.autoheal = std::make_shared<const std::vector<state::AutohealRecord>>(std::vector{r});
@@ -372,42 +374,15 @@ TEST(AutohealDependsOn, TheLoaderReadsRestartTrueOfDependsOn) {
   EXPECT_FALSE(p.services.at("cron").depends_on.at("db").restart);
 }
 
-TEST(AutohealObserver, TheModelTellsOfContainerEventsAfterApplyingThemAndOfListings) {
-  state::StateModel model;
-  std::vector<std::string> seen;
-  int listings = 0;
-  model.set_observer({.event =
-                          [&](const docker::Event& e) {
-                            // The record already changed when the observer hears of it.
-                            seen.push_back(e.action + ":" + model.containers().at("web").health);
-                          },
-                      .listed = [&] { ++listings; }});
-  docker::Event e;
-  e.type = "container";
-  e.action = "health_status";
-  e.action_detail = "unhealthy";
-  e.actor_id = std::string(64, 'a');
-  e.attributes = {{"name", "web"}};
-  model.apply(e);
-  docker::Event net;
-  net.type = "network";
-  net.action = "connect";
-  net.actor_id = "n";
-  model.apply(net);  // not a container: not told
-  model.reconcile({});
-  EXPECT_EQ(seen, (std::vector<std::string>{"health_status:unhealthy"}));
-  EXPECT_EQ(listings, 1);
-}
-
 TEST(AutohealStatusPage, ShowsTheContainersItGaveUpOn) {
   state::Snapshot s;
   state::AutohealRecord r;
   r.name = "shop_api_1";
   r.project = "shop";
   r.service = "api";
-  r.given_up = true;
+  r.history.given_up = true;
   r.actions = {{"restart", 3}};
-  r.unhealthy_since = 1764500000;
+  r.history.unhealthy_since = Clock::time_point(std::chrono::seconds(1764500000));
   s.autoheal = std::make_shared<const std::vector<state::AutohealRecord>>(std::vector{r});
   const std::string html = web::render_status_page(s, {}, Clock::time_point(std::chrono::seconds(1764500060)));
   EXPECT_NE(html.find("<section id=\"autoheal\">"), std::string::npos) << html;

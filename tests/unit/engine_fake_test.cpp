@@ -217,3 +217,63 @@ TEST(Tracker, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
   EXPECT_GT(until, since);
   EXPECT_EQ(events_targets[2], "/v1.41/events?since=" + events_targets[1].substr(events_targets[1].find("until=") + 6));
 }
+
+// The jobs that follow container changes (the healer) hear of them from the follower once
+// the model has taken them in: each container event with the record it applied to (its
+// name already moved by a rename, still there after a destroy), never a replayed duplicate
+// or another type's event, and each full listing. A fake engine: the stream's exact
+// lines and its end on demand.
+TEST(Tracker, TellsListenersOfEachContainerEventOnceAppliedAndOfEachListing) {
+  const std::string id = std::string(64, 'b');
+  std::atomic<int> streams{0};
+  FakeEngine fake([&](int fd, const std::string& target) {
+    if (target == "/_ping") return FakeEngine::write_all(fd, ping("1.41"));
+    if (target == "/v1.41/version")
+      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"Version":"99.0","ApiVersion":"1.41"})"));
+    if (target == "/v1.41/containers/json?all=1") return FakeEngine::write_all(fd, FakeEngine::json_response(200, "[]"));
+    if (target.rfind("/v1.41/containers/", 0) == 0)
+      return FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"gone"})"));
+    if (target.rfind("/v1.41/events", 0) == 0 && target.find("&until=") != std::string::npos)
+      // The replay after the reconnect repeats the stream's last event.
+      return FakeEngine::write_all(fd, FakeEngine::json_response(200, event_line("destroy", id, "web2", 5000)));
+    if (target.rfind("/v1.41/events", 0) == 0) {
+      const int n = ++streams;
+      FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+      if (n == 1) {
+        FakeEngine::write_all(
+            fd, FakeEngine::chunk(
+                    event_line("create", id, "web", 1000) + event_line("health_status: unhealthy", id, "web", 2000) +
+                    R"({"Type":"network","Action":"connect","Actor":{"ID":"n1","Attributes":{"name":"bridge"}},"timeNano":2500})" "\n" +
+                    R"({"Type":"container","Action":"rename","Actor":{"ID":")" + id +
+                    R"(","Attributes":{"name":"web2","oldName":"/web"}},"timeNano":3000})" "\n" +
+                    event_line("destroy", id, "web2", 5000)));
+        std::this_thread::sleep_for(100ms);
+        return;  // the stream ends: the follower reconnects and lists again
+      }
+      std::this_thread::sleep_for(1500ms);
+      return;
+    }
+    FakeEngine::write_all(fd, FakeEngine::json_response(404, "{}"));
+  });
+
+  state::StateModel model;
+  asio::io_context ioc;
+  jobs::EventFollowerOptions opts;
+  opts.backoff_initial = 50ms;
+  jobs::EventFollower tracker(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, opts);
+  std::vector<std::string> told;
+  int listings = 0;
+  tracker.add_listener({.event =
+                            [&](const docker::Event& e, const state::ContainerRecord* r) {
+                              // The record has already changed when the listener hears of it.
+                              told.push_back(e.action + ":" + (r ? r->name + "/" + r->health + "/" + r->state : "none"));
+                            },
+                        .listed = [&] { ++listings; }});
+  tracker.add_listener({.event = {}, .listed = {}});  // a listener may leave either empty
+  asio::co_spawn(ioc, tracker.run(), asio::detached);
+  ioc.run_for(1000ms);
+
+  EXPECT_EQ(told, (std::vector<std::string>{"create:web/none/created", "health_status:web/unhealthy/created",
+                                            "rename:web2/unhealthy/created", "destroy:web2/unhealthy/removing"}));
+  EXPECT_EQ(listings, 2) << "the first connect and the reconnect each list";
+}

@@ -51,12 +51,10 @@ state::SavedState sample() {
   web.service = "web";
   web.image = "nginx:1";
   web.state = "running";
-  web.oom_kills = 2;
-  web.restarts = 5;
-  web.exits = {{137, 2}, {1, 3}, {-1, 1}};
-  web.oom_pid = 4242;
-  web.oom_events = 1;
-  web.oom_counted = 2;
+  web.counters.oom_kills = 2;
+  web.counters.restarts = 5;
+  web.counters.exits = {{137, 2}, {1, 3}, {-1, 1}};
+  web.oom_instance = {.pid = 4242, .events = 1, .counted = 2};
   state::SavedContainer gone = web;
   gone.name = "old";
   gone.present = false;
@@ -90,6 +88,46 @@ TEST(SavedState, RoundTrips) {
   EXPECT_EQ(d.state->stream_reconnects, 3u);
   EXPECT_EQ(d.state->events, s.events);
   EXPECT_EQ(d.state->containers, s.containers);
+}
+
+// A state file as agents before the saved container held the model's own Counters and
+// OomInstance wrote it (format version 1, the same keys since): an upgraded agent loads
+// the same counters and instance, and writes the same keys back.
+TEST(SavedState, AFileOfAnEarlierAgentLoadsWithTheSameCounters) {
+  const std::string earlier =
+      R"({"format":"composewatch-state","version":1,"saved_at":1764500000.5,)"
+      R"("stream":{"live_until_nano":1764499999123456789,"recent":[],"reconnects":3},)"
+      R"("events":[{"type":"container","action":"die","count":7}],)"
+      R"("containers":[{"name":"shop-web-1","id":"aaaa","project":"shop","service":"web","image":"nginx:1",)"
+      R"("state":"running","present":true,"oom_kills":2,"restarts":5,"exits":{"137":2,"1":3,"-1":1},)"
+      R"("died_since_start":false,"oom_instance":{"pid":4242,"events":1,"counted":2}},)"
+      R"({"name":"old","id":"bbbb","project":"","service":"","image":"busybox","state":"exited","present":false,)"
+      R"("removed_at":1764499000.5,"oom_kills":0,"restarts":1,"exits":{"0":1},"died_since_start":true,)"
+      R"("oom_instance":{"pid":0,"events":0,"counted":0}}]})";
+  auto d = state::decode_saved_state(earlier);
+  ASSERT_TRUE(d.state) << d.error;
+  ASSERT_EQ(d.state->containers.size(), 2u);
+  const auto& web = d.state->containers[0];
+  EXPECT_EQ(web.counters, (state::Counters{.oom_kills = 2, .restarts = 5, .exits = {{137, 2}, {1, 3}, {-1, 1}}}));
+  EXPECT_EQ(web.oom_instance, (state::OomInstance{.pid = 4242, .events = 1, .counted = 2}));
+  EXPECT_FALSE(web.died_since_start);
+  const auto& old = d.state->containers[1];
+  EXPECT_EQ(old.counters, (state::Counters{.oom_kills = 0, .restarts = 1, .exits = {{0, 1}}}));
+  EXPECT_EQ(old.oom_instance, state::OomInstance{});
+  EXPECT_TRUE(old.died_since_start);
+  EXPECT_EQ(old.removed_at, 1764499000.5);
+
+  // Into a model and out again: the counters are the same, under the same keys.
+  state::StateModel model;
+  model.restore(*d.state);
+  EXPECT_EQ(model.containers().at("shop-web-1").counters, web.counters);
+  EXPECT_EQ(model.containers().at("shop-web-1").oom_instance, web.oom_instance);
+  state::SavedState again;
+  model.save_to(again);
+  const std::string text = state::encode_saved_state(again);
+  for (const std::string key : {R"("oom_kills":2,"restarts":5,"exits":{)", R"("oom_instance":{"pid":4242,"events":1,"counted":2})",
+                                R"("oom_kills":0,"restarts":1,"exits":{"0":1},"died_since_start":true)"})
+    EXPECT_NE(text.find(key), std::string::npos) << key << "\n" << text;
 }
 
 TEST(SavedState, RefusesWhatItCannotReadAndSaysWhy) {
@@ -132,9 +170,9 @@ TEST(StateFile, SavesAtomicallyAndLoadsWhatItSaved) {
   EXPECT_EQ(fs::status(file.path()).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
 
   auto next = sample();
-  next.containers[0].oom_kills = 9;
+  next.containers[0].counters.oom_kills = 9;
   file.save(next);
-  EXPECT_EQ(file.load()->containers[0].oom_kills, 9u);
+  EXPECT_EQ(file.load()->containers[0].counters.oom_kills, 9u);
 }
 
 TEST(StateFile, ACorruptFileIsSetAsideNotFatalAndNotLost) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "composewatch/config/config.h"
+#include "composewatch/state/saved.h"
 
 namespace composewatch::autoheal {
 
@@ -71,17 +72,9 @@ std::string_view reason_name(Reason r);
 inline constexpr Reason kReasons[] = {Reason::backoff, Reason::limit, Reason::user_action, Reason::dry_run,
                                       Reason::paused};
 
-// One container's episode, kept by the healer per container (and in the state file).
-struct History {
-  std::optional<Clock::time_point> unhealthy_since;  // empty while not unhealthy
-  std::vector<Clock::time_point> attempts;           // attempts within the last window, oldest first
-  std::optional<Clock::time_point> last_attempt;
-  unsigned episode_attempts = 0;  // attempts since it was last healthy: the backoff step
-  bool given_up = false;
-  bool backoff_reported = false;  // the current wait for backoff was counted
-  bool paused_reported = false;   // the current pause was counted
-  bool operator==(const History&) const = default;
-};
+// One container's episode, kept by the healer per container (in its state::AutohealRecord,
+// which the snapshots and the state file carry).
+using History = state::AutohealHistory;
 
 // What happened to the container, as the healer reads the event stream.
 enum class Change {

@@ -9,9 +9,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "composewatch/docker/event.h"
 #include "composewatch/engine/client.h"
@@ -28,6 +30,16 @@ struct EventFollowerOptions {
   engine::LivenessOptions liveness;  // the probe beside the open event stream
 };
 
+// A job that follows container changes (the healer), told by the follower on the
+// writer's thread once the model has taken them in: `event` after each container event
+// is applied, with the record it applied to (null when the model knows none by its name
+// or id), and `listed` after each full listing is reconciled. Either may be empty. A
+// listener reads the model but must not feed it (apply, reconcile): the follower does.
+struct ContainerListener {
+  std::function<void(const docker::Event&, const state::ContainerRecord*)> event;
+  std::function<void()> listed;
+};
+
 // One long-lived job on the writer's executor, started and supervised by jobs::Supervisor.
 // Its two follow-up inspectors run inside it: if one fails unexpectedly, run() ends with
 // that exception (the supervisor restarts it; counters and de-duplication carry over).
@@ -39,6 +51,9 @@ class EventFollower {
   // Follows the engine until the executor's context stops. Engine failures are logged
   // and retried with backoff; only unexpected exceptions escape.
   boost::asio::awaitable<void> run();
+
+  // Adds a job to tell of container changes, before run().
+  void add_listener(ContainerListener listener) { listeners_.push_back(std::move(listener)); }
 
   std::uint64_t events_parse_errors() const { return parse_errors_; }
   // The last moment the event stream was known live: its headers arrived, data came in,
@@ -62,12 +77,15 @@ class EventFollower {
   boost::asio::awaitable<void> read_events(engine::EventStream& stream);
   void count_stream_errors(const engine::EventStream& stream, bool ended);
   void enqueue_inspect(const std::string& id);
+  void apply(const docker::Event& e);
+  void reconcile(const std::vector<docker::ContainerInfo>& all);
 
   struct Wakeup;
   boost::asio::any_io_executor ex_;
   engine::Endpoint endpoint_;
   state::StateModel& model_;
   EventFollowerOptions options_;
+  std::vector<ContainerListener> listeners_;
   std::shared_ptr<engine::Client> client_;  // of the current connection; null while disconnected
   docker::EventDeduplicator dedup_;
   std::deque<std::string> inspect_queue_;

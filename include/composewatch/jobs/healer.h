@@ -3,8 +3,9 @@
 // autoheal/policy.h decides, and — only with restart_dependents: true — then the
 // containers that depend on them.
 //
-// It learns of changes from the state model (StateModel::Observer: each container event
-// and each full listing, on the writer's thread), keeps one History per container, and
+// It learns of changes from the event follower (jobs/event_follower.h: each container event
+// once the model applied it, and each full listing, on the writer's thread; the agent
+// wires on_event and on_listed as a ContainerListener), keeps one History per container, and
 // sleeps on a timer until the next moment a decision may change: no polling of the
 // engine. Before acting it inspects the container once more (still the same container,
 // running, unhealthy, opted in, not a one-off, and its own stop timeout, which sets the
@@ -47,7 +48,6 @@ struct HealerOptions {
 
 class Healer {
  public:
-  // Sets itself as the model's observer.
   Healer(boost::asio::any_io_executor ex, engine::Endpoint endpoint, state::StateModel& model,
          config::AutohealConfig settings, HealerOptions options = {});
   ~Healer();
@@ -56,6 +56,12 @@ class Healer {
 
   // Follows changes and acts, forever.
   boost::asio::awaitable<void> run();
+
+  // A container event the model has just applied, with the record it applied to (null
+  // when none), and a full listing the model has just reconciled: queued for run(), which
+  // reads the model when it takes them. Writer's thread.
+  void on_event(const docker::Event& e, const state::ContainerRecord* record);
+  void on_listed();
 
  private:
   struct Impl;

@@ -6,11 +6,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "composewatch/docker/container.h"
@@ -35,47 +35,23 @@ namespace composewatch::state {
 
 using Clock = std::chrono::system_clock;
 
-// Counted from events, keyed by container name: they survive re-creation under the
-// same name and stay for `retention` after the container is removed.
-struct Counters {
-  std::uint64_t oom_kills = 0;
-  std::uint64_t restarts = 0;
-  std::map<int, std::uint64_t> exits;  // by exit code
-};
-
-// The OOM kills of one container instance (from one start to the next), counted twice
-// over: from `oom` events and from the cgroup's own oom_kill counter. The counter gets
-// max(events, cgroup) for the instance, so a kill seen both ways counts once, whichever
-// is seen first, and a kill the event stream missed is still counted.
-struct OomInstance {
-  int pid = 0;                  // init of the instance; 0 until an inspect after its start says
-  std::uint64_t events = 0;     // oom events applied for this instance
-  std::uint64_t counted = 0;    // what the counter already holds for this instance
-};
-
-struct ContainerRecord {
-  std::string name;  // the key
-  std::string id;    // full id of the current (or last) container with this name
-  // As the last inspect reported it; events update the image and the Compose project and
-  // service they carry before the inspect that follows them answers.
-  docker::ContainerSpec spec;
-  std::string state;   // created, running, paused, restarting, removing, exited, dead
-  std::string health = "none";  // none, starting, healthy, unhealthy
-  int failing_streak = 0;
-  std::optional<double> started_at;
-  int pid = 0;
+// What the model knows of one container name. The docker-side part is the container as
+// the last inspect described it (its name is the key; its id that of the current or last
+// container with this name), kept current between inspects by events: they update the
+// state (and "removing" once destroyed), health, start time and pid they imply, and the
+// image and Compose project and service they carry. The rest is counted by the model.
+struct ContainerRecord : docker::ContainerInfo {
+  ContainerRecord() { health = "none"; }  // until an inspect or a health event says
   bool present = true;  // false once destroyed; then only the counters are exported
   Clock::time_point removed_at{};
   Counters counters;
   bool died_since_start = false;  // a start after a die is a restart
   OomInstance oom_instance;
   std::uint64_t seq = 0;  // bumped by every event applied to this name
-
-  std::string image_id;  // of the current (or last) container, as the last inspect said
-
-  const std::string& project() const { return spec.compose.project; }
-  const std::string& service() const { return spec.compose.service; }
 };
+
+// A container's name as events carry it ("name", "oldName"): the engine's "/web" or "web".
+std::string container_name(std::string_view attribute);
 
 // The records of the containers that exist, as Compose discovery and drift read them.
 std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records);
@@ -197,16 +173,6 @@ class StateModel {
   void set_autoheal(std::shared_ptr<const std::vector<AutohealRecord>> records);
   std::shared_ptr<const std::vector<AutohealRecord>> autoheal() const { return autoheal_; }
 
-  // A job that follows container changes (the healer) is told, on the writer's thread:
-  // `event` after each container event is applied (the record already changed), and
-  // `listed` after each full listing (reconcile). Either may be empty. The observer must
-  // not call back into apply() or reconcile(). Writer only.
-  struct Observer {
-    std::function<void(const docker::Event&)> event;
-    std::function<void()> listed;
-  };
-  void set_observer(Observer observer);
-
   // When each image was last seen in use or named, seconds since the epoch, by image id
   // ("sha256:…") or normalised reference ("app:1.2", "app@sha256:…"): from the events of
   // its containers (create, start, die, destroy: the time the event gives) and its own
@@ -224,14 +190,18 @@ class StateModel {
 
   // Direct read access for the writer's own thread (tests, the status command).
   const std::map<std::string, ContainerRecord>& containers() const { return by_name_; }
+  // The record of a name; null when unknown. Writer's thread.
+  const ContainerRecord* container(const std::string& name) const;
+  // The record a container event was applied to (by the name it carries, else by its
+  // id); null when apply() found none. Writer's thread, right after apply().
+  const ContainerRecord* record_of(const docker::Event& e) const;
 
  private:
-  Followup apply_event(const docker::Event& e, Clock::time_point now);
   void note_image_seen(const std::string& key, double t);
   ContainerRecord& record_for(const std::string& name);
   ContainerRecord* find_by_id(const std::string& id);
   const ContainerRecord* find_by_id(const std::string& id) const;
-  void fill_from(ContainerRecord& r, const docker::ContainerInfo& info, bool with_state);
+  void take_inspect(ContainerRecord& r, const docker::ContainerInfo& info, bool fresh);
 
   StateOptions options_;
   std::map<std::string, ContainerRecord> by_name_;
@@ -247,7 +217,6 @@ class StateModel {
   std::map<std::string, double> images_seen_;
   std::shared_ptr<const std::map<std::string, double>> images_seen_published_;  // rebuilt when it changed
   bool images_seen_changed_ = false;
-  Observer observer_;
   std::uint64_t published_count_ = 0;
   std::atomic<std::shared_ptr<const Snapshot>> published_;
 };

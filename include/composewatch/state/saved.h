@@ -8,6 +8,7 @@
 // anything that is not a state file of a version this agent reads is an error naming
 // why (the caller sets the file aside and starts from nothing).
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -30,18 +31,38 @@ struct StreamPosition {
   std::vector<docker::EventKey> recent;
 };
 
+// Counted from events, keyed by container name: they survive re-creation under the
+// same name and stay for `retention` after the container is removed.
+struct Counters {
+  std::uint64_t oom_kills = 0;
+  std::uint64_t restarts = 0;
+  std::map<int, std::uint64_t> exits;  // by exit code
+  bool operator==(const Counters&) const = default;
+};
+
+// The OOM kills of one container instance (from one start to the next), counted twice
+// over: from `oom` events and from the cgroup's own oom_kill counter. The counter gets
+// max(events, cgroup) for the instance, so a kill seen both ways counts once, whichever
+// is seen first, and a kill the event stream missed is still counted.
+struct OomInstance {
+  int pid = 0;                  // init of the instance; 0 until an inspect after its start says
+  std::uint64_t events = 0;     // oom events applied for this instance
+  std::uint64_t counted = 0;    // what the counter already holds for this instance
+  bool operator==(const OomInstance&) const = default;
+};
+
+// One container name as the file keeps it. The file spells the counters out at the top
+// level ("oom_kills", "restarts", "exits") and the instance as "oom_instance".
 struct SavedContainer {
   std::string name, id, project, service, image;
   std::string state;  // as last known: the page and /metrics show it until the first listing
   bool present = true;
   std::optional<double> removed_at;  // seconds since the epoch, when not present
-  std::uint64_t oom_kills = 0, restarts = 0;
-  std::map<int, std::uint64_t> exits;
+  Counters counters;
   bool died_since_start = false;
-  // The cgroup OOM counter's instance (see OomInstance): without it a running
-  // container's kills would be counted again from its cgroup after the restart.
-  int oom_pid = 0;
-  std::uint64_t oom_events = 0, oom_counted = 0;
+  // The cgroup OOM counter's instance: without it a running container's kills would be
+  // counted again from its cgroup after the restart.
+  OomInstance oom_instance;
 
   bool operator==(const SavedContainer&) const = default;
 };
@@ -52,17 +73,28 @@ struct SavedEventCount {
   bool operator==(const SavedEventCount&) const = default;
 };
 
-// One container's auto-heal history and counters (jobs/healer.h), by name: what the
-// healer publishes in snapshots and what an agent restart keeps, so that a restart in
-// the middle of a grace period neither acts early nor repeats an attempt. Times in
-// seconds since the epoch.
+// One container's auto-heal episode, kept by the healer per container (jobs/healer.h)
+// and in the state file; the auto-heal policy (autoheal/policy.h) decides on it as
+// autoheal::History. The file keeps the times as seconds since the epoch.
+struct AutohealHistory {
+  using Clock = std::chrono::system_clock;
+  std::optional<Clock::time_point> unhealthy_since;  // the health event that made it unhealthy; empty while not unhealthy
+  std::vector<Clock::time_point> attempts;           // attempts within the last window, oldest first
+  std::optional<Clock::time_point> last_attempt;
+  unsigned episode_attempts = 0;  // attempts since it was last healthy: the backoff step
+  bool given_up = false;
+  bool backoff_reported = false;  // the current wait for backoff was counted
+  bool paused_reported = false;   // the current pause was counted
+  bool operator==(const AutohealHistory&) const = default;
+};
+
+// One container's auto-heal history and counters, by name (counters outlive a re-create,
+// as the model's do): what the healer keeps and publishes in snapshots, and what an agent
+// restart keeps, so that a restart in the middle of a grace period neither acts early nor
+// repeats an attempt.
 struct AutohealRecord {
   std::string name, id, project, service;
-  std::optional<double> unhealthy_since;  // the health event that made it unhealthy
-  std::vector<double> attempts;           // within the window, oldest first
-  std::optional<double> last_attempt;
-  unsigned episode_attempts = 0;
-  bool given_up = false, backoff_reported = false, paused_reported = false;
+  AutohealHistory history;  // of the container `id`; another container under the name starts anew
   std::map<std::string, std::uint64_t> actions;     // by action: restart, stop
   std::map<std::string, std::uint64_t> suppressed;  // by reason
 
