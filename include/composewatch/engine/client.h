@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "composewatch/docker/container.h"
+#include "composewatch/docker/info.h"
 #include "composewatch/engine/endpoint.h"
 
 namespace composewatch::engine {
@@ -49,10 +50,7 @@ struct ClientOptions {
   std::chrono::milliseconds tcp_user_timeout{60'000};
 };
 
-struct VersionInfo {
-  std::string version;      // "20.10.24+dfsg1"
-  std::string api_version;  // the engine's own ("1.41")
-};
+using docker::VersionInfo;
 
 class EventStream;
 
