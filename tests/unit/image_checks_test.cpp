@@ -186,9 +186,9 @@ TEST(ImageChecksCatalogue, EveryCheckHasWhyAndFix) {
   for (const auto& c : img::checks()) {
     EXPECT_FALSE(c.why.empty()) << c.id;
     EXPECT_FALSE(c.fix.empty()) << c.id;
-    EXPECT_EQ(&img::check(c.id), &c);
+    EXPECT_EQ(&img::checks().at(c.id), &c);
   }
-  EXPECT_THROW(img::check("nope"), std::out_of_range);
+  EXPECT_THROW(img::checks().at("nope"), std::out_of_range);
 }
 
 }  // namespace
