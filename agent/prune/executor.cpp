@@ -47,19 +47,6 @@ double epoch_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// A container as inspect reports it, in the shape the guard reads.
-docker::ContainerSummary summary_of(const docker::ContainerInfo& info) {
-  docker::ContainerSummary c;
-  c.id = info.id;
-  c.name = info.name;
-  c.image = info.spec.image;
-  c.image_id = info.image_id;
-  c.state = info.state;
-  c.labels = info.spec.labels;
-  c.finished_at = info.finished_at;
-  return c;
-}
-
 // What ids, volume names and image references are made of (image references add '/').
 // Anything else from the engine is not put in a request path: a '?', '#', '%' or ".."
 // would make the request mean something else than the object planned.
@@ -126,7 +113,7 @@ class Executor {
         case Kind::containers: {
           auto info = co_await client_.inspect(e.id);
           if (!info) throw engine::EngineError(engine::EngineError::Kind::http_status, "no such container", 404);
-          if (auto why = guard_.container(summary_of(*info))) {
+          if (auto why = guard_.container(*info)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
           }
