@@ -313,7 +313,7 @@ asio::awaitable<std::vector<std::string>> Client::list_container_ids() {
 
 asio::awaitable<std::optional<docker::ContainerInfo>> Client::inspect(std::string id) {
   if (prefix_.empty()) co_await negotiate();
-  std::string target = prefix_ + "/containers/" + id + "/json";
+  std::string target = prefix_ + container_path(id, "/json");
   auto res = co_await request(ex_, endpoint_, http::verb::get, target, options_);
   if (res.result_int() == 404) co_return std::nullopt;
   if (res.result_int() != 200) throw_status(endpoint_, http::verb::get, target, res.result_int(), res.body());

@@ -55,15 +55,15 @@ asio::awaitable<ServiceImage> inspect_service_image(engine::Client& client, cons
   img.container = svc.container_name;
   img.image = svc.image;
   const docker::ContainerInfo container =
-      docker::parse_inspect(co_await client.get("/containers/" + svc.container_id + "/json"));
+      docker::parse_inspect(co_await client.get(engine::container_path(svc.container_id, "/json")));
   img.has_container_user = true;
   img.container_user = container.user;
   auto it = cache.find(container.image_id);
   if (it == cache.end()) {
     ImageFacts facts;
-    facts.config = docker::parse_image_inspect(co_await client.get("/images/" + container.image_id + "/json"));
+    facts.config = docker::parse_image_inspect(co_await client.get(engine::image_path(container.image_id, "/json")));
     facts.largest_layers = largest_layers(
-        docker::parse_image_history(co_await client.get("/images/" + container.image_id + "/history")), layers);
+        docker::parse_image_history(co_await client.get(engine::image_path(container.image_id, "/history"))), layers);
     it = cache.emplace(container.image_id, std::move(facts)).first;
   }
   img.config = it->second.config;
