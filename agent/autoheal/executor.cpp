@@ -15,7 +15,7 @@ std::string_view outcome_name(Outcome o) {
 }
 
 boost::asio::awaitable<Outcome> carry_out(engine::Client& client, const std::string& id, Action action) {
-  const std::string target = "/containers/" + id + "/" + std::string(action_name(action));
+  const std::string target = engine::container_path(id, "/" + std::string(action_name(action)));
   try {
     co_await client.post(target);
   } catch (const engine::EngineError& e) {

@@ -3,8 +3,6 @@
 
 #include <sys/stat.h>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <stdexcept>
 
 #include "composewatch/cgroup/parse.h"

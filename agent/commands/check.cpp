@@ -107,7 +107,7 @@ void print_image_reports(std::ostream& out, const std::vector<const images::Serv
       out << "  image " << r->service << ": not read: " << r->image_error << "\n";
     }
     for (const auto& f : r->findings) {
-      const auto& check = images::check(f.check);
+      const auto& check = images::checks().at(f.check);
       out << "  " << (f.location.empty() ? r->service : f.location) << ": " << f.check << ": service " << r->service
           << ": " << f.message << "\n      why: " << check.why << "\n      fix: " << check.fix << "\n";
     }
@@ -145,7 +145,7 @@ json::array image_reports_json(const std::vector<const images::ServiceReport*>& 
     o["image_error"] = r->image_error.empty() ? json::value(nullptr) : json::value(r->image_error);
     json::array findings;
     for (const auto& f : r->findings) {
-      const auto& check = images::check(f.check);
+      const auto& check = images::checks().at(f.check);
       findings.push_back(json::object{{"check", f.check},
                                       {"location", f.location},
                                       {"message", f.message},
@@ -231,7 +231,7 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
       out << "  orphan: container " << o.container << " of service " << o.service
           << " is not in the compose file\n      fix: " << kOrphanFix << "\n";
     for (const auto& f : p.findings) {
-      const auto& check = compose::lint_check(f.check);
+      const auto& check = compose::lint_checks().at(f.check);
       out << "  " << (f.location.str().empty() ? p.name : f.location.str()) << ": " << f.check << ": " << f.message
           << "\n      why: " << check.why << "\n      fix: " << check.fix << "\n";
     }
@@ -276,7 +276,7 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
     for (const auto& x : r.drift.orphans)
       orphans.push_back(json::object{{"service", x.service}, {"container", x.container}, {"fix", kOrphanFix}});
     for (const auto& f : p.findings) {
-      const auto& check = compose::lint_check(f.check);
+      const auto& check = compose::lint_checks().at(f.check);
       lint.push_back(json::object{{"service", f.service},
                                   {"check", f.check},
                                   {"location", f.location.str()},

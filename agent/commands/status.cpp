@@ -143,7 +143,7 @@ asio::awaitable<void> read_memory(engine::Client& client, const config::AgentCon
       continue;
     }
     try {
-      auto s = docker::parse_api_stats(co_await client.get("/containers/" + c.id + "/stats?stream=false&one-shot=true"),
+      auto s = docker::parse_api_stats(co_await client.get(engine::container_path(c.id, "/stats?stream=false&one-shot=true")),
                                        c.spec.network_mode);
       if (s && s->memory_working_set_bytes) inv.memory_used[c.id] = *s->memory_working_set_bytes;
     } catch (const engine::EngineError&) {

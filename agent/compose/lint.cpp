@@ -10,8 +10,8 @@
 
 namespace composewatch::compose {
 
-const std::vector<LintCheck>& lint_checks() {
-  static const std::vector<LintCheck> checks = {
+const CheckCatalogue& lint_checks() {
+  static const CheckCatalogue checks("lint", {
       {check_id::obsolete_version,
        "the top-level version: key is obsolete; Compose ignores it and it suggests a file format that no longer exists",
        "delete the version: line"},
@@ -60,14 +60,8 @@ const std::vector<LintCheck>& lint_checks() {
        "built and tested with",
        "remove the mount and ship the code in the image (COPY in the Dockerfile); keep such mounts in a development "
        "override file"},
-  };
+  });
   return checks;
-}
-
-const LintCheck& lint_check(std::string_view id) {
-  for (const auto& c : lint_checks())
-    if (c.id == id) return c;
-  throw std::out_of_range("unknown lint check " + std::string(id));
 }
 
 namespace {
@@ -352,12 +346,7 @@ std::vector<LintFinding> lint_project(const Project& project, const LintOptions&
     add(check_id::unused_volume, "", v.location, "volume " + name + " is declared but no service mounts it");
   }
 
-  auto order = [](std::string_view id) {
-    const auto& checks = lint_checks();
-    for (std::size_t i = 0; i < checks.size(); ++i)
-      if (checks[i].id == id) return i;
-    return checks.size();
-  };
+  auto order = [](std::string_view id) { return lint_checks().position(id); };
   std::stable_sort(out.begin(), out.end(), [&](const LintFinding& a, const LintFinding& b) {
     return std::make_tuple(order(a.check), a.service, a.message) < std::make_tuple(order(b.check), b.service, b.message);
   });

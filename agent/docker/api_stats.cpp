@@ -1,8 +1,8 @@
 #include "composewatch/docker/api_stats.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <cctype>
+
+#include "composewatch/docker/json.h"
 
 namespace composewatch::docker {
 
@@ -32,10 +32,10 @@ bool iequals(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::optional<ResourceStats> parse_api_stats(std::string_view text, std::string_view network_mode) {
-  json::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const json::object& root = v.get_object();
+  std::string error;
+  std::optional<json::value> v = try_parse_bounded(text, kAnswerLimits, error);
+  if (!v || !v->is_object()) return std::nullopt;
+  const json::object& root = v->get_object();
   const json::object* mem = obj(at(root, "memory_stats"));
   if (!mem || mem->empty()) return std::nullopt;
 

@@ -1,9 +1,9 @@
 #include "composewatch/docker/container.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <charconv>
 #include <ctime>
+
+#include "composewatch/docker/json.h"
 
 namespace composewatch::docker {
 namespace json = boost::json;
@@ -27,16 +27,9 @@ ComposeLabels ComposeLabels::from(const std::map<std::string, std::string>& labe
 
 namespace {
 
-const json::object* object_at(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_object() ? &it->value().get_object() : nullptr;
-}
-
-std::string string_at(const json::object* o, std::string_view key) {
-  if (!o) return {};
-  auto it = o->find(key);
-  return it != o->end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
+using lenient::bool_at;
+using lenient::object_at;
+using lenient::string_at;
 
 std::int64_t int_at(const json::object* o, std::string_view key) {
   if (!o) return 0;
@@ -45,21 +38,6 @@ std::int64_t int_at(const json::object* o, std::string_view key) {
   if (it->value().is_int64()) return it->value().get_int64();
   if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().get_uint64());
   return 0;
-}
-
-bool bool_at(const json::object* o, std::string_view key) {
-  if (!o) return false;
-  auto it = o->find(key);
-  return it != o->end() && it->value().is_bool() && it->value().get_bool();
-}
-
-json::value parse_json(std::string_view text) {
-  json::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  json::value v = json::parse(text, ec, {}, opts);
-  if (ec) throw ParseError("engine sent invalid JSON: " + ec.message());
-  return v;
 }
 
 int to_int(std::string_view s) {
@@ -104,7 +82,7 @@ std::optional<double> parse_rfc3339(std::string_view s) {
 }
 
 ContainerInfo parse_inspect(std::string_view text) {
-  json::value v = parse_json(text);
+  json::value v = parse_bounded(text, "container inspect");
   if (!v.is_object()) throw ParseError("container inspect: not a JSON object");
   const auto& o = v.get_object();
   ContainerInfo c;
@@ -116,11 +94,12 @@ ContainerInfo parse_inspect(std::string_view text) {
   c.restart_count = static_cast<int>(int_at(&o, "RestartCount"));
 
   ContainerSpec& spec = c.spec;
-  const json::object* config = object_at(o, "Config");
+  const json::object* config = object_at(&o, "Config");
   spec.image = string_at(config, "Image");
   c.tty = bool_at(config, "Tty");
+  c.user = string_at(config, "User");
   if (config) {
-    if (const auto* hc = object_at(*config, "Healthcheck")) {
+    if (const auto* hc = object_at(config, "Healthcheck")) {
       HealthcheckConfig h;
       if (auto it = hc->find("Test"); it != hc->end() && it->value().is_array()) {
         for (const auto& t : it->value().get_array())
@@ -135,13 +114,13 @@ ContainerInfo parse_inspect(std::string_view text) {
     }
     if (auto it = config->find("StopTimeout"); it != config->end() && (it->value().is_int64() || it->value().is_uint64()))
       spec.stop_timeout = int_at(config, "StopTimeout");
-    if (const auto* labels = object_at(*config, "Labels")) {
+    if (const auto* labels = object_at(config, "Labels")) {
       for (const auto& kv : *labels)
         if (kv.value().is_string()) spec.labels.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
     }
   }
 
-  const json::object* st = object_at(o, "State");
+  const json::object* st = object_at(&o, "State");
   if (!st) throw ParseError("container inspect: missing State");
   c.state = string_at(st, "Status");
   c.exit_code = static_cast<int>(int_at(st, "ExitCode"));
@@ -151,17 +130,17 @@ ContainerInfo parse_inspect(std::string_view text) {
   c.started_at = parse_rfc3339(string_at(st, "StartedAt"));
   c.finished_at = parse_rfc3339(string_at(st, "FinishedAt"));
   c.health = "none";
-  if (const auto* health = object_at(*st, "Health")) {
+  if (const auto* health = object_at(st, "Health")) {
     std::string status = string_at(health, "Status");
     if (!status.empty()) c.health = status;
     c.failing_streak = static_cast<int>(int_at(health, "FailingStreak"));
   }
 
-  const json::object* host = object_at(o, "HostConfig");
+  const json::object* host = object_at(&o, "HostConfig");
   spec.memory_limit = int_at(host, "Memory");
   spec.memory_reservation = int_at(host, "MemoryReservation");
   if (host) {
-    if (const auto* rp = object_at(*host, "RestartPolicy")) {
+    if (const auto* rp = object_at(host, "RestartPolicy")) {
       spec.restart_policy.name = string_at(rp, "Name");
       spec.restart_policy.maximum_retry_count = static_cast<int>(int_at(rp, "MaximumRetryCount"));
     }
@@ -173,7 +152,7 @@ ContainerInfo parse_inspect(std::string_view text) {
 }
 
 std::vector<std::string> parse_container_ids(std::string_view text) {
-  json::value v = parse_json(text);
+  json::value v = parse_bounded(text, "container list");
   if (!v.is_array()) throw ParseError("container list: not a JSON array");
   std::vector<std::string> ids;
   for (const auto& item : v.get_array()) {

@@ -1,10 +1,10 @@
 #include "composewatch/docker/event.h"
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <cstdio>
 #include <limits>
+
+#include "composewatch/docker/json.h"
 
 namespace composewatch::docker {
 namespace json = boost::json;
@@ -69,15 +69,13 @@ constexpr std::int64_t kMaxEventSeconds = std::numeric_limits<std::int64_t>::max
 
 EventParseResult parse_event(std::string_view line) {
   EventParseResult result;
-  json::error_code ec;
-  // A bounded parse: events are small; depth beyond this is garbage.
-  json::parse_options opts;
-  opts.max_depth = 16;
-  json::value v = json::parse(line, ec, {}, opts);
-  if (ec) {
-    result.error = "not JSON: " + ec.message();
+  std::string error;
+  std::optional<json::value> parsed = try_parse_bounded(line, kEventLimits, error);
+  if (!parsed) {
+    result.error = std::move(error);
     return result;
   }
+  const json::value& v = *parsed;
   if (!v.is_object()) {
     result.error = "not a JSON object";
     return result;

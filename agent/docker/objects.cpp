@@ -1,80 +1,30 @@
 #include "composewatch/docker/objects.h"
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <limits>
+
+#include "composewatch/docker/json.h"
 
 namespace composewatch::docker {
 namespace json = boost::json;
 
 namespace {
 
-// Every message names where the value sits: "system df: Images[2]: Size is not an integer".
-[[noreturn]] void fail(std::string_view where, std::string_view what) {
-  throw ParseError(std::string(where) + ": " + std::string(what));
-}
+using strict::array_at;
+using strict::as_object;
+using strict::bool_at;
+using strict::fail;
+using strict::field;
+using strict::int_at;
+using strict::labels_at;
+using strict::object_at;
+using strict::required_string;
+using strict::string_at;
+using strict::strings_at;
 
+// Every message names where the value sits: "system df: Images[2]: Size is not an integer".
 std::string indexed(std::string_view where, std::size_t i) {
   return std::string(where) + "[" + std::to_string(i) + "]";
-}
-
-json::value parse_json(std::string_view text, std::string_view where) {
-  json::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  json::value v = json::parse(text, ec, {}, opts);
-  if (ec) fail(where, "invalid JSON: " + ec.message());
-  return v;
-}
-
-// The field, or nullptr when it is absent or null.
-const json::value* field(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && !v->is_null() ? v : nullptr;
-}
-
-const json::object& as_object(const json::value& v, std::string_view where) {
-  if (!v.is_object()) fail(where, "not a JSON object");
-  return v.get_object();
-}
-
-// Absent or null give nullptr; anything but an object throws.
-const json::object* object_at(const json::object& o, std::string_view key, std::string_view where) {
-  const json::value* v = field(o, key);
-  if (!v) return nullptr;
-  if (!v->is_object()) fail(where, std::string(key) + " is not an object");
-  return &v->get_object();
-}
-
-// Absent or null give nullptr; anything but an array throws.
-const json::array* array_at(const json::object& o, std::string_view key, std::string_view where) {
-  const json::value* v = field(o, key);
-  if (!v) return nullptr;
-  if (!v->is_array()) fail(where, std::string(key) + " is not an array");
-  return &v->get_array();
-}
-
-std::string string_at(const json::object& o, std::string_view key, std::string_view where) {
-  const json::value* v = field(o, key);
-  if (!v) return {};
-  if (!v->is_string()) fail(where, std::string(key) + " is not a string");
-  return std::string(v->get_string());
-}
-
-std::string required_string(const json::object& o, std::string_view key, std::string_view where) {
-  std::string s = string_at(o, key, where);
-  if (s.empty()) fail(where, "missing " + std::string(key));
-  return s;
-}
-
-std::int64_t int_at(const json::object& o, std::string_view key, std::string_view where, std::int64_t fallback) {
-  const json::value* v = field(o, key);
-  if (!v) return fallback;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return static_cast<std::int64_t>(v->get_uint64());
-  fail(where, std::string(key) + " is not an integer");
 }
 
 // A size or count: an integer from 0 to kMaxObjectBytes, or -1 where the engine uses it for
@@ -90,13 +40,6 @@ std::int64_t size_at(const json::object& o, std::string_view key, std::string_vi
   return n;
 }
 
-bool bool_at(const json::object& o, std::string_view key, std::string_view where) {
-  const json::value* v = field(o, key);
-  if (!v) return false;
-  if (!v->is_bool()) fail(where, std::string(key) + " is not a boolean");
-  return v->get_bool();
-}
-
 // An RFC 3339 string; absent, null, empty and Go's zero time give nullopt.
 std::optional<double> time_at(const json::object& o, std::string_view key, std::string_view where) {
   std::string s = string_at(o, key, where);
@@ -104,28 +47,6 @@ std::optional<double> time_at(const json::object& o, std::string_view key, std::
   std::optional<double> t = parse_rfc3339(s);
   if (!t) fail(where, std::string(key) + " is not an RFC 3339 time: \"" + s + "\"");
   return t;
-}
-
-std::vector<std::string> strings_at(const json::object& o, std::string_view key, std::string_view where) {
-  std::vector<std::string> out;
-  if (const json::array* a = array_at(o, key, where)) {
-    for (const auto& item : *a) {
-      if (!item.is_string()) fail(where, std::string(key) + " holds a non-string");
-      out.emplace_back(item.get_string());
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> labels_at(const json::object& o, std::string_view key, std::string_view where) {
-  std::map<std::string, std::string> out;
-  if (const json::object* labels = object_at(o, key, where)) {
-    for (const auto& kv : *labels) {
-      if (!kv.value().is_string()) fail(where, std::string(key) + "." + std::string(kv.key()) + " is not a string");
-      out.emplace(std::string(kv.key()), std::string(kv.value().get_string()));
-    }
-  }
-  return out;
 }
 
 // The engine lists an untagged image as "<none>:<none>" / "<none>@<none>": not names.
@@ -248,7 +169,7 @@ std::vector<T> list_of(const json::value* v, std::string_view where, Read one) {
 
 template <class T, class Read>
 std::vector<T> top_level_list(std::string_view text, std::string_view where, Read one) {
-  json::value v = parse_json(text, where);
+  json::value v = parse_bounded(text, where);
   if (!v.is_array()) fail(where, "not a JSON array");
   return list_of<T>(&v, where, one);
 }
@@ -271,7 +192,7 @@ std::vector<ImageSummary> parse_images(std::string_view text) {
 
 ImageSummary parse_image_inspect(std::string_view text) {
   constexpr std::string_view where = "image inspect";
-  json::value v = parse_json(text, where);
+  json::value v = parse_bounded(text, where);
   const json::object& o = as_object(v, where);
   ImageSummary img;
   img.id = required_string(o, "Id", where);
@@ -281,7 +202,17 @@ ImageSummary parse_image_inspect(std::string_view text) {
   drop_placeholder(img.repo_digests, "<none>@<none>");
   img.created = time_at(o, "Created", where).value_or(0);  // RFC 3339 here, unlike the listing
   img.size = size_at(o, "Size", where, 0);
-  if (const json::object* config = object_at(o, "Config", where)) img.labels = labels_at(*config, "Labels", where);
+  if (const json::object* config = object_at(o, "Config", where)) {
+    img.labels = labels_at(*config, "Labels", where);
+    img.user = string_at(*config, "User", where);
+    if (const json::array* env = array_at(*config, "Env", where)) {
+      for (const auto& e : *env) {
+        if (!e.is_string()) fail(where, "Config.Env holds a non-string");
+        const std::string_view kv = e.get_string();
+        img.env_keys.emplace_back(kv.substr(0, kv.find('=')));
+      }
+    }
+  }
   if (const json::object* metadata = object_at(o, "Metadata", where))
     img.last_tag_time = time_at(*metadata, "LastTagTime", where);
   return img;
@@ -306,14 +237,14 @@ std::vector<ContainerSummary> parse_containers(std::string_view text) {
 
 std::vector<VolumeSummary> parse_volumes(std::string_view text) {
   constexpr std::string_view where = "volume list";
-  json::value v = parse_json(text, where);
+  json::value v = parse_bounded(text, where);
   const json::object& o = as_object(v, where);
   return list_of<VolumeSummary>(field(o, "Volumes"), "volume list: Volumes", volume_from);
 }
 
 VolumeSummary parse_volume(std::string_view text) {
   constexpr std::string_view where = "volume inspect";
-  return volume_from(parse_json(text, where), where);
+  return volume_from(parse_bounded(text, where), where);
 }
 
 std::vector<NetworkSummary> parse_networks(std::string_view text) {
@@ -322,12 +253,12 @@ std::vector<NetworkSummary> parse_networks(std::string_view text) {
 
 NetworkSummary parse_network(std::string_view text) {
   constexpr std::string_view where = "network inspect";
-  return network_from(parse_json(text, where), where);
+  return network_from(parse_bounded(text, where), where);
 }
 
 SystemDf parse_system_df(std::string_view text) {
   constexpr std::string_view where = "system df";
-  json::value v = parse_json(text, where);
+  json::value v = parse_bounded(text, where);
   const json::object& o = as_object(v, where);
   SystemDf df;
   df.layers_size = size_at(o, "LayersSize", where, 0);
@@ -340,7 +271,7 @@ SystemDf parse_system_df(std::string_view text) {
 
 BuildPruneAnswer parse_build_prune(std::string_view text) {
   constexpr std::string_view where = "build prune";
-  json::value v = parse_json(text, where);
+  json::value v = parse_bounded(text, where);
   const json::object& o = as_object(v, where);
   BuildPruneAnswer a;
   a.deleted = strings_at(o, "CachesDeleted", where);
@@ -350,7 +281,7 @@ BuildPruneAnswer parse_build_prune(std::string_view text) {
 
 std::string parse_docker_root_dir(std::string_view text) {
   constexpr std::string_view where = "info";
-  json::value v = parse_json(text, where);
+  json::value v = parse_bounded(text, where);
   return required_string(as_object(v, where), "DockerRootDir", where);
 }
 

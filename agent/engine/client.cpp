@@ -16,8 +16,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <variant>
 
 #include "composewatch/docker/event.h"
@@ -123,11 +121,7 @@ std::string describe(http::verb method, const std::string& target) {
 
 // The engine's error body is {"message": "..."}; fall back to the raw text.
 std::string engine_message(std::string_view body) {
-  error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (!ec && v.is_object()) {
-    if (auto* m = v.get_object().if_contains("message"); m && m->is_string()) return std::string(m->get_string());
-  }
+  if (std::optional<std::string> m = docker::parse_error_message(body)) return std::move(*m);
   std::string s(body.substr(0, 200));
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
@@ -294,14 +288,11 @@ asio::awaitable<std::string> Client::get(std::string target, std::chrono::millis
 
 asio::awaitable<VersionInfo> Client::version() {
   std::string body = co_await get("/version");
-  VersionInfo info;
-  error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) throw EngineError(EngineError::Kind::protocol, "GET /version: invalid JSON");
-  const auto& o = v.get_object();
-  if (auto* s = o.if_contains("Version"); s && s->is_string()) info.version = std::string(s->get_string());
-  if (auto* s = o.if_contains("ApiVersion"); s && s->is_string()) info.api_version = std::string(s->get_string());
-  co_return info;
+  try {
+    co_return docker::parse_version(body);
+  } catch (const docker::ParseError&) {
+    throw EngineError(EngineError::Kind::protocol, "GET /version: invalid JSON");
+  }
 }
 
 asio::awaitable<std::vector<docker::ContainerInfo>> Client::inspect_all() {
@@ -322,7 +313,7 @@ asio::awaitable<std::vector<std::string>> Client::list_container_ids() {
 
 asio::awaitable<std::optional<docker::ContainerInfo>> Client::inspect(std::string id) {
   if (prefix_.empty()) co_await negotiate();
-  std::string target = prefix_ + "/containers/" + id + "/json";
+  std::string target = prefix_ + container_path(id, "/json");
   auto res = co_await request(ex_, endpoint_, http::verb::get, target, options_);
   if (res.result_int() == 404) co_return std::nullopt;
   if (res.result_int() != 200) throw_status(endpoint_, http::verb::get, target, res.result_int(), res.body());

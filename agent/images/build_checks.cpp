@@ -408,11 +408,7 @@ std::vector<Finding> check_dockerfile(const Dockerfile& df, const std::string& p
     add(check_id::final_stage_root, user_line, "the final stage (" + stage_name + ") runs as USER " + user);
 
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
-    auto order = [](const std::string& id) {
-      const auto& all = checks();
-      return std::find_if(all.begin(), all.end(), [&](const Check& c) { return c.id == id; }) - all.begin();
-    };
-    return order(a.check) < order(b.check);
+    return checks().position(a.check) < checks().position(b.check);
   });
   return out;
 }

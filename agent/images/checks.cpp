@@ -1,11 +1,9 @@
 #include "composewatch/images/checks.h"
 
-#include <stdexcept>
-
 namespace composewatch::images {
 
-const std::vector<Check>& checks() {
-  static const std::vector<Check> all = {
+const compose::CheckCatalogue& checks() {
+  static const compose::CheckCatalogue all("image", {
       {check_id::build_unreadable,
        "the build context or its Dockerfile cannot be read, so nothing else about the build is checked",
        "make build.context an existing directory and build.dockerfile a file in it (or give dockerfile_inline)"},
@@ -60,14 +58,8 @@ const std::vector<Check>& checks() {
        "the service's image grew markedly from the previous one: a new dependency, a build output or a cache "
        "was added",
        "compare the layers (docker history) of the old and new image and remove what is not needed"},
-  };
+  });
   return all;
-}
-
-const Check& check(std::string_view id) {
-  for (const auto& c : checks())
-    if (c.id == id) return c;
-  throw std::out_of_range("unknown image check: " + std::string(id));
 }
 
 }  // namespace composewatch::images

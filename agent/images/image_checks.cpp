@@ -1,86 +1,12 @@
 #include "composewatch/images/image_checks.h"
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <cctype>
 
 #include "composewatch/compose/lint.h"
-#include "composewatch/docker/container.h"
 #include "composewatch/images/build_checks.h"
 
 namespace composewatch::images {
-
-namespace json = boost::json;
-
-namespace {
-
-[[noreturn]] void bad(std::string_view where, std::string_view what) {
-  throw docker::ParseError(std::string(where) + ": " + std::string(what));
-}
-
-const json::object& object_of(std::string_view text, std::string_view where, json::value& holder) {
-  json::error_code ec;
-  holder = json::parse(text, ec);
-  if (ec) bad(where, "invalid JSON: " + ec.message());
-  if (!holder.is_object()) bad(where, "expected an object");
-  return holder.as_object();
-}
-
-std::string string_field(const json::object& o, std::string_view key, std::string_view where) {
-  const json::value* v = o.if_contains(key);
-  if (!v || v->is_null()) return {};
-  if (!v->is_string()) bad(where, std::string(key) + " is not a string");
-  return std::string(v->as_string());
-}
-
-const json::object* config_of(const json::object& o, std::string_view where) {
-  const json::value* c = o.if_contains("Config");
-  if (!c || c->is_null()) return nullptr;
-  if (!c->is_object()) bad(where, "Config is not an object");
-  return &c->as_object();
-}
-
-}  // namespace
-
-ImageConfig parse_image_config(std::string_view text) {
-  constexpr std::string_view where = "image inspect";
-  json::value holder;
-  const json::object& o = object_of(text, where, holder);
-  ImageConfig img;
-  img.id = string_field(o, "Id", where);
-  if (img.id.empty()) bad(where, "Id is missing");
-  if (const json::value* s = o.if_contains("Size"); s && !s->is_null()) {
-    if (s->is_int64())
-      img.size = s->as_int64();
-    else if (s->is_uint64())
-      img.size = static_cast<std::int64_t>(std::min<std::uint64_t>(s->as_uint64(), INT64_MAX));
-    else
-      bad(where, "Size is not a number");
-  }
-  if (const json::object* c = config_of(o, where)) {
-    img.user = string_field(*c, "User", where);
-    if (const json::value* env = c->if_contains("Env"); env && !env->is_null()) {
-      if (!env->is_array()) bad(where, "Config.Env is not a list");
-      for (const auto& e : env->as_array()) {
-        if (!e.is_string()) bad(where, "Config.Env holds a non-string");
-        const std::string_view kv = e.as_string();
-        img.env_keys.emplace_back(kv.substr(0, kv.find('=')));  // the value is never kept
-      }
-    }
-  }
-  return img;
-}
-
-ContainerImageRef parse_container_image_ref(std::string_view text) {
-  constexpr std::string_view where = "container inspect";
-  json::value holder;
-  const json::object& o = object_of(text, where, holder);
-  ContainerImageRef r;
-  r.image_id = string_field(o, "Image", where);
-  if (const json::object* c = config_of(o, where)) r.user = string_field(*c, "User", where);
-  return r;
-}
 
 bool is_root_user(std::string_view user) {
   const std::string_view name = user.substr(0, user.find(':'));

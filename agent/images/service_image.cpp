@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "composewatch/compose/discovery.h"
+#include "composewatch/docker/container.h"
+#include "composewatch/docker/objects.h"
 
 namespace composewatch::images {
 
@@ -52,16 +54,17 @@ asio::awaitable<ServiceImage> inspect_service_image(engine::Client& client, cons
   img.service = svc.service;
   img.container = svc.container_name;
   img.image = svc.image;
-  const ContainerImageRef ref = parse_container_image_ref(co_await client.get("/containers/" + svc.container_id + "/json"));
+  const docker::ContainerInfo container =
+      docker::parse_inspect(co_await client.get(engine::container_path(svc.container_id, "/json")));
   img.has_container_user = true;
-  img.container_user = ref.user;
-  auto it = cache.find(ref.image_id);
+  img.container_user = container.user;
+  auto it = cache.find(container.image_id);
   if (it == cache.end()) {
     ImageFacts facts;
-    facts.config = parse_image_config(co_await client.get("/images/" + ref.image_id + "/json"));
-    facts.largest_layers =
-        largest_layers(docker::parse_image_history(co_await client.get("/images/" + ref.image_id + "/history")), layers);
-    it = cache.emplace(ref.image_id, std::move(facts)).first;
+    facts.config = docker::parse_image_inspect(co_await client.get(engine::image_path(container.image_id, "/json")));
+    facts.largest_layers = largest_layers(
+        docker::parse_image_history(co_await client.get(engine::image_path(container.image_id, "/history"))), layers);
+    it = cache.emplace(container.image_id, std::move(facts)).first;
   }
   img.config = it->second.config;
   img.largest_layers = it->second.largest_layers;

@@ -48,7 +48,7 @@ asio::awaitable<void> ApiStatsPoller::round() {
     while (rd->next < ts->size()) {
       const Target& t = (*ts)[rd->next++];
       try {
-        std::string body = co_await c->get("/containers/" + t.id + "/stats?stream=false&one-shot=true");
+        std::string body = co_await c->get(engine::container_path(t.id, "/stats?stream=false&one-shot=true"));
         if (auto s = docker::parse_api_stats(body, t.network_mode)) rd->out->by_id[t.id] = *s;
       } catch (const engine::EngineError& e) {
         ++rd->failed;

@@ -47,36 +47,6 @@ double epoch_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// A container as inspect reports it, in the shape the guard reads.
-docker::ContainerSummary summary_of(const docker::ContainerInfo& info) {
-  docker::ContainerSummary c;
-  c.id = info.id;
-  c.name = info.name;
-  c.image = info.spec.image;
-  c.image_id = info.image_id;
-  c.state = info.state;
-  c.labels = info.spec.labels;
-  c.finished_at = info.finished_at;
-  return c;
-}
-
-// What ids, volume names and image references are made of (image references add '/').
-// Anything else from the engine is not put in a request path: a '?', '#', '%' or ".."
-// would make the request mean something else than the object planned.
-bool path_safe(std::string_view s, bool reference = false) {
-  if (s.empty() || s.size() > 512 || s.find("..") != std::string_view::npos) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-' || c == ':' || c == '@' || (reference && c == '/');
-  });
-}
-
-void require_path_safe(std::string_view s, bool reference = false) {
-  if (!path_safe(s, reference))
-    throw docker::ParseError("the engine named an object \"" + std::string(s.substr(0, 80)) +
-                             "\", which is not an id or a name: not used in a request");
-}
-
 bool is_status(const engine::EngineError& e, unsigned status) {
   return e.kind == engine::EngineError::Kind::http_status && e.http_status == status;
 }
@@ -108,10 +78,12 @@ class Executor {
   asio::awaitable<Outcome> apply(const Entry& e) {
     Outcome o{e, Result::skipped, "", 0};
     try {
-      require_path_safe(e.id);
+      // Every kind's id, the build cache's too (which goes into a filter, not a path): an id
+      // that is not one is not acted on.
+      engine::path_segment(e.id);
       switch (e.kind) {
         case Kind::images: {
-          const auto img = docker::parse_image_inspect(co_await client_.get("/images/" + e.id + "/json"));
+          const auto img = docker::parse_image_inspect(co_await client_.get(engine::image_path(e.id, "/json")));
           if (auto why = guard_.image(img)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
@@ -126,29 +98,29 @@ class Executor {
         case Kind::containers: {
           auto info = co_await client_.inspect(e.id);
           if (!info) throw engine::EngineError(engine::EngineError::Kind::http_status, "no such container", 404);
-          if (auto why = guard_.container(summary_of(*info))) {
+          if (auto why = guard_.container(*info)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
           }
-          co_await client_.del("/containers/" + e.id);
+          co_await client_.del(engine::container_path(e.id));
           break;
         }
         case Kind::volumes: {
-          const auto v = docker::parse_volume(co_await client_.get("/volumes/" + e.id));
+          const auto v = docker::parse_volume(co_await client_.get(engine::volume_path(e.id)));
           if (auto why = guard_.volume(v)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
           }
-          co_await client_.del("/volumes/" + e.id);
+          co_await client_.del(engine::volume_path(e.id));
           break;
         }
         case Kind::networks: {
-          const auto n = docker::parse_network(co_await client_.get("/networks/" + e.id));
+          const auto n = docker::parse_network(co_await client_.get(engine::network_path(e.id)));
           if (auto why = guard_.network(n)) {
             o.detail = "protected since the plan: " + *why;
             co_return o;
           }
-          co_await client_.del("/networks/" + e.id);
+          co_await client_.del(engine::network_path(e.id));
           break;
         }
         case Kind::build_cache: {
@@ -191,7 +163,7 @@ class Executor {
   // engine then removes the last tag and the digests with it, and refuses when a tag was
   // added meanwhile). nullopt when deleted; else why not, with every removed tag back.
   asio::awaitable<std::optional<ImageKept>> delete_image(const docker::ImageSummary& img) {
-    for (const auto& t : img.repo_tags) require_path_safe(t, true);
+    for (const auto& t : img.repo_tags) engine::path_segment(t, true);  // all or none: before the first untag
     std::vector<std::string> removed;
     std::optional<ImageKept> kept;
     try {
@@ -199,7 +171,7 @@ class Executor {
         const std::string& tag = img.repo_tags[i];
         std::optional<docker::ImageSummary> now;
         try {
-          now = docker::parse_image_inspect(co_await client_.get("/images/" + tag + "/json"));
+          now = docker::parse_image_inspect(co_await client_.get(engine::image_path(tag, "/json")));
         } catch (const engine::EngineError& e) {
           if (!is_status(e, 404)) throw;  // gone: nothing to untag
         }
@@ -209,10 +181,10 @@ class Executor {
                            "): pulled or built since the plan"};
           break;
         }
-        co_await client_.del("/images/" + tag);
+        co_await client_.del(engine::image_path(tag));
         removed.push_back(tag);
       }
-      if (!kept) co_await client_.del("/images/" + img.id);
+      if (!kept) co_await client_.del(engine::image_path(img.id));
     } catch (const engine::EngineError& e) {
       if (removed.empty()) throw;
       const bool refused = is_status(e, 409) || is_status(e, 404);
@@ -229,14 +201,14 @@ class Executor {
       const std::string repo = tag.substr(0, colon), name = tag.substr(colon + 1);
       try {
         try {
-          co_await client_.get("/images/" + tag + "/json");
+          co_await client_.get(engine::image_path(tag, "/json"));
           log::warn("prune could not put back a tag: it names another image now",
                     {{"policy", policy_.name}, {"id", img.id.substr(0, 19)}, {"tag", tag}});
           continue;
         } catch (const engine::EngineError& e) {
           if (!is_status(e, 404)) throw;
         }
-        co_await client_.post("/images/" + img.id + "/tag?repo=" + query_escape(repo) + "&tag=" + query_escape(name));
+        co_await client_.post(engine::image_path(img.id, "/tag?repo=") + query_escape(repo) + "&tag=" + query_escape(name));
         log::info("prune put a tag back", {{"policy", policy_.name}, {"id", img.id.substr(0, 19)}, {"tag", tag}});
       } catch (const std::exception& e) {
         log::warn("prune could not put back a tag",
@@ -283,9 +255,9 @@ asio::awaitable<void> read_ages(engine::Client& client, Inventory& inv, const Co
   const Guard guard(inv, compose, policy);
   if (kind == Kind::images) {
     for (auto& img : inv.df.images) {
-      if ((policy.images == "dangling" && !img.dangling()) || guard.image(img) || !path_safe(img.id)) continue;
+      if ((policy.images == "dangling" && !img.dangling()) || guard.image(img) || !engine::path_safe(img.id)) continue;
       try {
-        img.last_tag_time = docker::parse_image_inspect(co_await client.get("/images/" + img.id + "/json")).last_tag_time;
+        img.last_tag_time = docker::parse_image_inspect(co_await client.get(engine::image_path(img.id, "/json"))).last_tag_time;
       } catch (const engine::EngineError& e) {
         if (!is_status(e, 404)) throw;  // gone since the listing: the executor will see
       }
@@ -293,7 +265,7 @@ asio::awaitable<void> read_ages(engine::Client& client, Inventory& inv, const Co
   } else if (kind == Kind::containers) {
     for (auto& c : inv.df.containers) {
       if (c.state == "running" || c.state == "paused" || c.state == "restarting" || guard.container(c) ||
-          !path_safe(c.id))
+          !engine::path_safe(c.id))
         continue;
       if (auto info = co_await client.inspect(c.id)) c.finished_at = info->finished_at;
     }

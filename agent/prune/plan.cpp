@@ -172,7 +172,7 @@ std::optional<std::string> Guard::image(const docker::ImageSummary& img) const {
   return std::nullopt;
 }
 
-std::optional<std::string> Guard::container(const docker::ContainerSummary& c) const {
+std::optional<std::string> Guard::container(ContainerView c) const {
   if (auto why = labels(c.labels)) return why;
   if (!stopped(c.state)) return "not stopped (" + c.state + ")";
   const std::string project = label_of(c.labels, docker::kLabelProject);

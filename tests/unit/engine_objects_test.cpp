@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "composewatch/docker/json.h"
 #include "composewatch/docker/objects.h"
 
 using namespace composewatch::docker;
@@ -612,4 +613,26 @@ TEST(EngineObjectsLogs, ATtyBodyReadAsFramesIsAnError) {
             std::string::npos);
   EXPECT_NE(parse_error([] { demux_logs(frame(1, "ok\n") + frame(9, "x"), false); }).find("frame at byte 11"),
             std::string::npos);
+}
+
+// The one bounded parse every engine answer goes through: too large or too deep is refused
+// before (or while) parsing, with the answer named.
+TEST(EngineJson, ParseIsBoundedAndNamesTheAnswer) {
+  EXPECT_TRUE(parse_bounded(R"({"a":[1,2]})", "x").is_object());
+  EXPECT_EQ(parse_error([] { parse_bounded(std::string(17, ' ') + "{}", "system df", JsonLimits{16, 8}); }),
+            "system df: larger than 16 bytes (19)");
+  const std::string deep = std::string(9, '[') + std::string(9, ']');
+  EXPECT_NE(parse_error([&] { parse_bounded(deep, "image list", JsonLimits{1024, 8}); }).find("image list: invalid JSON"),
+            std::string::npos);
+  EXPECT_NO_THROW(parse_bounded(deep, "image list", JsonLimits{1024, 9}));
+  EXPECT_NE(parse_error([] { parse_bounded("{", "volume list"); }).find("volume list: invalid JSON: "),
+            std::string::npos);
+  std::string error;
+  EXPECT_FALSE(try_parse_bounded("nope", kEventLimits, error));
+  EXPECT_NE(error.find("invalid JSON"), std::string::npos);
+  // An event line as long as the stream's line limit still parses; one byte more does not.
+  const std::string padded = R"({"Type":"container","Action":"start","pad":")";
+  const std::string line = padded + std::string(kEventLimits.max_bytes - padded.size() - 2, 'x') + "\"}";
+  EXPECT_TRUE(try_parse_bounded(line, kEventLimits, error)) << error;
+  EXPECT_FALSE(try_parse_bounded(line + " ", kEventLimits, error));
 }

@@ -36,7 +36,7 @@ TEST(ImageCheckerJob, InspectsRunningImagesSeesGrowthAndKeepsFindingsWhenTheEngi
     if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
     const std::string img = "sha256:img" + std::to_string(version.load());
     if (target == "/v1.41/containers/c1/json")
-      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"Image":")" + img + R"(","Config":{"User":""}})"));
+      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"Id":"c1","Image":")" + img + R"(","Config":{"User":""},"State":{"Status":"running"}})"));
     if (target == "/v1.41/images/" + img + "/json") {
       ++image_reads;
       const std::string size = version == 1 ? "10485760" : "104857600";

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "composewatch/docker/container.h"
+#include "composewatch/docker/objects.h"
 #include "composewatch/images/service_image.h"
 #include "composewatch/metrics/collector.h"
 
+namespace docker = composewatch::docker;
 namespace img = composewatch::images;
 namespace state = composewatch::state;
 namespace metrics = composewatch::metrics;
@@ -16,18 +19,21 @@ constexpr const char* kImageInspect = R"({"Id":"sha256:aaa","Size":104857600,"Re
   "Config":{"User":"","Env":["PATH=/usr/bin","DB_PASSWORD=hunter2","API_TOKEN_FILE=/run/secrets/t","GITHUB_TOKEN="]}})";
 
 TEST(ImageConfig, ParsesUserSizeAndEnvKeysOnly) {
-  const auto c = img::parse_image_config(kImageInspect);
+  const auto c = docker::parse_image_inspect(kImageInspect);
   EXPECT_EQ(c.id, "sha256:aaa");
   EXPECT_EQ(c.size, 104857600);
   EXPECT_EQ(c.user, "");
   EXPECT_EQ(c.env_keys, (std::vector<std::string>{"PATH", "DB_PASSWORD", "API_TOKEN_FILE", "GITHUB_TOKEN"}));
-  EXPECT_EQ(img::parse_image_config(R"({"Id":"sha256:b","Config":null})").user, "");
-  EXPECT_THROW(img::parse_image_config("{"), composewatch::docker::ParseError);
-  EXPECT_THROW(img::parse_image_config(R"({"Size":1})"), composewatch::docker::ParseError);
-  EXPECT_THROW(img::parse_image_config(R"({"Id":"x","Config":{"Env":"A=1"}})"), composewatch::docker::ParseError);
-  const auto ref = img::parse_container_image_ref(R"({"Image":"sha256:aaa","Config":{"User":"1000:1000"}})");
+  EXPECT_EQ(docker::parse_image_inspect(R"({"Id":"sha256:b","Config":null})").user, "");
+  EXPECT_THROW(docker::parse_image_inspect("{"), docker::ParseError);
+  EXPECT_THROW(docker::parse_image_inspect(R"({"Size":1})"), docker::ParseError);
+  EXPECT_THROW(docker::parse_image_inspect(R"({"Id":"x","Config":{"Env":"A=1"}})"), docker::ParseError);
+  EXPECT_THROW(docker::parse_image_inspect(R"({"Id":"x","Config":{"Env":[1]}})"), docker::ParseError);
+  const auto ref = docker::parse_inspect(
+      R"({"Id":"c1","Image":"sha256:aaa","Config":{"User":"1000:1000"},"State":{"Status":"running"}})");
   EXPECT_EQ(ref.image_id, "sha256:aaa");
   EXPECT_EQ(ref.user, "1000:1000");
+  EXPECT_EQ(docker::parse_inspect(R"({"Id":"c1","Config":{},"State":{}})").user, "");
 }
 
 TEST(ImageChecks, RootUser) {
@@ -41,7 +47,7 @@ img::ServiceImage service_image() {
   s.service = "api";
   s.container = "shop_api_1";
   s.image = "shop/api:1";
-  s.config = img::parse_image_config(kImageInspect);
+  s.config = docker::parse_image_inspect(kImageInspect);
   return s;
 }
 
@@ -180,9 +186,9 @@ TEST(ImageChecksCatalogue, EveryCheckHasWhyAndFix) {
   for (const auto& c : img::checks()) {
     EXPECT_FALSE(c.why.empty()) << c.id;
     EXPECT_FALSE(c.fix.empty()) << c.id;
-    EXPECT_EQ(&img::check(c.id), &c);
+    EXPECT_EQ(&img::checks().at(c.id), &c);
   }
-  EXPECT_THROW(img::check("nope"), std::out_of_range);
+  EXPECT_THROW(img::checks().at("nope"), std::out_of_range);
 }
 
 }  // namespace

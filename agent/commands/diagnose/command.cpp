@@ -150,8 +150,8 @@ class Gatherer {
       if (auto it = f_.cgroup_oom_kills.find(c.id); it != f_.cgroup_oom_kills.end()) oom = it->second;
       if (troubles(c, oom, rules_).empty()) continue;
       co_await section(f_.logs_error[c.id], [&]() -> asio::awaitable<void> {
-        const std::string body = co_await client_.get("/containers/" + c.id + "/logs?stdout=1&stderr=1&tail=" +
-                                                      std::to_string(options_.log_lines) + "&timestamps=0");
+        const std::string body = co_await client_.get(engine::container_path(
+            c.id, "/logs?stdout=1&stderr=1&tail=" + std::to_string(options_.log_lines) + "&timestamps=0"));
         f_.logs[c.id] = docker::demux_logs(body, c.tty);
       });
       if (f_.logs_error[c.id].empty()) f_.logs_error.erase(c.id);
@@ -162,7 +162,7 @@ class Gatherer {
     if (!f_.df) co_return;
     for (const auto* img : largest_images(*f_.df, rules_.largest_images)) {
       co_await section(f_.history_error[img->id], [&]() -> asio::awaitable<void> {
-        f_.history[img->id] = docker::parse_image_history(co_await client_.get("/images/" + img->id + "/history"));
+        f_.history[img->id] = docker::parse_image_history(co_await client_.get(engine::image_path(img->id, "/history")));
       });
       if (f_.history_error[img->id].empty()) f_.history_error.erase(img->id);
     }

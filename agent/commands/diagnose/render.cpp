@@ -428,7 +428,7 @@ void render_text(const DiagnoseReport& r, std::ostream& out) {
           out << "      layer " << images::human_bytes(std::uint64_t(l.size)) << ": " << l.created_by << "\n";
       for (const auto& f : s.findings)
         out << "    " << f.check << ": " << wrap(f.message + (f.location.empty() ? "" : " (" + f.location + ")"), 6)
-            << "\n      fix: " << wrap(std::string(images::check(f.check).fix), 11) << "\n";
+            << "\n      fix: " << wrap(std::string(images::checks().at(f.check).fix), 11) << "\n";
     }
   }
   if (!r.image_checklist.error.empty())
@@ -615,7 +615,7 @@ void render_json(const DiagnoseReport& r, std::ostream& out) {
       findings.push_back(json::object{{"check", f.check},
                                       {"location", f.location},
                                       {"message", f.message},
-                                      {"fix", images::check(f.check).fix}});
+                                      {"fix", images::checks().at(f.check).fix}});
     o["findings"] = std::move(findings);
     checklist.push_back(std::move(o));
   }

@@ -7,15 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "composewatch/compose/checks.h"
 #include "composewatch/compose/model.h"
 
 namespace composewatch::compose {
-
-struct LintCheck {
-  std::string_view id;
-  std::string_view why;
-  std::string_view fix;
-};
 
 namespace check_id {
 inline constexpr std::string_view obsolete_version = "obsolete-version";
@@ -35,10 +30,8 @@ inline constexpr std::string_view floating_tag = "floating-tag";
 inline constexpr std::string_view dev_mount = "dev-mount";
 }  // namespace check_id
 
-// Every check, in the order findings are reported.
-const std::vector<LintCheck>& lint_checks();
-// The check with this id; throws std::out_of_range for an unknown id.
-const LintCheck& lint_check(std::string_view id);
+// Every check, in the order findings are reported; lint_checks().at(id) looks one up.
+const CheckCatalogue& lint_checks();
 
 struct LintFinding {
   std::string check;    // a check_id

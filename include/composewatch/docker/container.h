@@ -84,6 +84,7 @@ struct ContainerInfo {
   int pid = 0;
   std::string error;  // State.Error
   bool tty = false;   // Config.Tty: its log is raw text, not stdout/stderr frames
+  std::string user;   // Config.User: "" when unset (the image's user applies)
   ContainerSpec spec;
 
   const std::string& project() const { return spec.compose.project; }

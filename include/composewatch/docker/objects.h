@@ -54,6 +54,9 @@ struct ImageSummary {
   std::int64_t shared_size = -1;  // -1: not computed (only /system/df computes it)
   std::int64_t containers = -1;   // containers using it, stopped ones included; -1: not computed
   std::map<std::string, std::string> labels;
+  // Only GET /images/{id}/json has these (the image checks read them); "" and empty elsewhere.
+  std::string user;                   // Config.User
+  std::vector<std::string> env_keys;  // Config.Env, the names only: the values are never kept
 
   // No tag (digests do not count): what /images/prune removes without dangling=false.
   bool dangling() const { return repo_tags.empty(); }

@@ -17,9 +17,11 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "composewatch/docker/container.h"
+#include "composewatch/docker/info.h"
 #include "composewatch/engine/endpoint.h"
 
 namespace composewatch::engine {
@@ -49,10 +51,27 @@ struct ClientOptions {
   std::chrono::milliseconds tcp_user_timeout{60'000};
 };
 
-struct VersionInfo {
-  std::string version;      // "20.10.24+dfsg1"
-  std::string api_version;  // the engine's own ("1.41")
+using docker::VersionInfo;
+
+// Request paths with an engine-named object in them. An id, a name or an image reference
+// from the engine (or a user) goes into a path only through these: a '/', '?', '#', '%',
+// ".." or a control byte would make the request mean another object or another endpoint
+// than the one meant. A segment is what ids, container, volume and network names and
+// image references are made of: letters, digits, '.', '_', '-', ':', '@' (and '/' in an
+// image reference, which the engine takes in the path as it is), 1 to 512 bytes, no "..".
+// Anything else throws UnsafePathError and no request is made.
+struct UnsafePathError : EngineError {
+  explicit UnsafePathError(std::string_view segment);
 };
+bool path_safe(std::string_view segment, bool reference = false);
+// The segment itself; throws UnsafePathError when it is not path_safe.
+std::string path_segment(std::string_view segment, bool reference = false);
+// "/containers/{id}{suffix}", "/images/{reference}{suffix}", "/volumes/{name}{suffix}",
+// "/networks/{id}{suffix}"; `suffix` is ours ("/json", "/stats?stream=false").
+std::string container_path(std::string_view id_or_name, std::string_view suffix = {});
+std::string image_path(std::string_view id_or_reference, std::string_view suffix = {});
+std::string volume_path(std::string_view name, std::string_view suffix = {});
+std::string network_path(std::string_view id_or_name, std::string_view suffix = {});
 
 class EventStream;
 

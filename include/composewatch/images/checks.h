@@ -9,12 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "composewatch/compose/lint.h"
+#include "composewatch/compose/checks.h"
 
 namespace composewatch::images {
-
-// A checklist entry (id, why, fix): the same value type as the compose checklist's.
-using Check = compose::LintCheck;
 
 namespace check_id {
 // The build context and its .dockerignore.
@@ -37,10 +34,9 @@ inline constexpr std::string_view image_secret_env = "image-secret-env";
 inline constexpr std::string_view image_grew = "image-grew";
 }  // namespace check_id
 
-// Every check, build checks first, in the order findings are reported.
-const std::vector<Check>& checks();
-// The check with this id; throws std::out_of_range for an unknown id.
-const Check& check(std::string_view id);
+// Every check, build checks first, in the order findings are reported; checks().at(id)
+// looks one up. The same catalogue type as the compose checklist's.
+const compose::CheckCatalogue& checks();
 
 struct Finding {
   std::string check;     // a check_id

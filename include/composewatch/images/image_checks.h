@@ -1,6 +1,6 @@
 #pragma once
 // The image checks of a running Compose service, over what the engine reports of its
-// container and image (docs/images.md). Pure: parsing the engine's answers and deciding.
+// container and image (docs/images.md), as docker/ parses them. Pure deciding.
 
 #include <cstdint>
 #include <optional>
@@ -12,23 +12,6 @@
 #include "composewatch/images/checks.h"
 
 namespace composewatch::images {
-
-// GET /images/{id}/json: what the checks read. Env values are never kept.
-struct ImageConfig {
-  std::string id;  // sha256:…
-  std::int64_t size = 0;
-  std::string user;                   // Config.User
-  std::vector<std::string> env_keys;  // Config.Env, the names only
-};
-
-// Throws docker::ParseError naming the field on malformed input.
-ImageConfig parse_image_config(std::string_view inspect_json);
-// GET /containers/{id}/json: Config.User ("" when unset) and Image (the image id).
-struct ContainerImageRef {
-  std::string image_id;
-  std::string user;
-};
-ContainerImageRef parse_container_image_ref(std::string_view inspect_json);
 
 // Empty, "0", "root", "0:…" or "root:…": the process runs as root.
 bool is_root_user(std::string_view user);
@@ -50,7 +33,7 @@ struct ServiceImage {
   std::string project, service;
   std::string container;  // the container inspected (name)
   std::string image;      // the reference it runs (Config.Image)
-  ImageConfig config;
+  docker::ImageSummary config;  // GET /images/{id}/json
   bool has_container_user = false;  // the container was inspected; then its user counts
   std::string container_user;
   std::vector<docker::ImageLayer> largest_layers;  // largest first, created_by shortened

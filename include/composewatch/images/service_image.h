@@ -19,7 +19,7 @@ std::vector<RunningService> running_services(const std::vector<state::ContainerR
 
 // What is read once per image id.
 struct ImageFacts {
-  ImageConfig config;
+  docker::ImageSummary config;
   std::vector<docker::ImageLayer> largest_layers;
 };
 using ImageCache = std::map<std::string, ImageFacts>;

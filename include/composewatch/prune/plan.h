@@ -15,6 +15,7 @@
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/config/config.h"
+#include "composewatch/docker/container.h"
 #include "composewatch/docker/objects.h"
 
 namespace composewatch::prune {
@@ -81,12 +82,22 @@ struct ComposeKnowledge {
 //   - never a named volume, nor a volume any container references;
 //   - never a built-in, attached or referenced network, nor one of a known compose project;
 //   - never build cache in use or shared with an image.
+// What the guard reads of a container, its labels and state, from a listing or /system/df
+// (ContainerSummary) or from the executor's inspect right before a deletion (ContainerInfo):
+// a view of either, never a copy of one into the other.
+struct ContainerView {
+  const std::map<std::string, std::string>& labels;
+  const std::string& state;
+  ContainerView(const docker::ContainerSummary& c) : labels(c.labels), state(c.state) {}  // NOLINT: implicit
+  ContainerView(const docker::ContainerInfo& c) : labels(c.spec.labels), state(c.state) {}  // NOLINT: implicit
+};
+
 class Guard {
  public:
   Guard(const Inventory& inventory, const ComposeKnowledge& compose, const config::PrunePolicyConfig& policy);
 
   std::optional<std::string> image(const docker::ImageSummary& img) const;
-  std::optional<std::string> container(const docker::ContainerSummary& c) const;
+  std::optional<std::string> container(ContainerView c) const;
   std::optional<std::string> volume(const docker::VolumeSummary& v) const;
   std::optional<std::string> network(const docker::NetworkSummary& n) const;
   std::optional<std::string> build_cache(const docker::BuildCacheRecord& r) const;
