@@ -8,7 +8,7 @@
 #include <fstream>
 #include <thread>
 
-#include "../unit/fake_engine.h"
+#include "fake_engine.h"
 #include "harness.h"
 
 namespace itest {

@@ -5,9 +5,9 @@
 // - Faults the real engine cannot produce on demand (500 / 409 / "client version too
 //   new" answers, every connection closed at once, garbage, oversized and cut lines, the
 //   socket deleted and re-created at a chosen moment) come from a fake engine
-//   (tests/unit/scripted_engine.h). Stalls and hung listings need deadlines shorter than
+//   (tests/support/scripted_engine.h). Stalls and hung listings need deadlines shorter than
 //   the agent's own (30 s per request, 15 s + 20 s per liveness probe): they are tested in
-//   process, tests/unit/engine_faults_test.cpp.
+//   process, tests/unit/jobs/event_follower_faults_test.cpp.
 // - A real dockerd killed with SIGKILL and started again is the private engine
 //   (scripts/private-engine.sh), never the machine's.
 //
@@ -24,7 +24,7 @@
 #include <fstream>
 #include <thread>
 
-#include "../unit/scripted_engine.h"
+#include "scripted_engine.h"
 #include "harness.h"
 
 namespace itest {

@@ -477,7 +477,7 @@ TEST(PrunePlan, BrakesHoldBackTheRestOldestGoFirst) {
 }
 
 // Sizes come from the engine: the parser refuses negative and absurd ones
-// (engine_objects_test), and the sums a brake compares saturate instead of wrapping.
+// (docker/objects_test), and the sums a brake compares saturate instead of wrapping.
 TEST(PrunePlan, BrakeSumsNeitherWrapNorGoNegative) {
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   EXPECT_EQ(prune::add_bytes(kMax - 1, 5), kMax);

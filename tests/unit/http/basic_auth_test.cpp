@@ -1,4 +1,4 @@
-#include "../../agent/http/basic_auth.h"
+#include "../../../agent/http/basic_auth.h"
 
 #include <crypt.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "../../agent/http/web_config.h"
+#include "../../../agent/http/web_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

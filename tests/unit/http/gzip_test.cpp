@@ -1,4 +1,4 @@
-#include "../../agent/http/gzip.h"
+#include "../../../agent/http/gzip.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

@@ -21,9 +21,9 @@
 #include <set>
 #include <sstream>
 
-// unit_tests builds tests/unit/*.cpp only; the query extraction the end-to-end test links is
-// compiled into this file too, so that it is tested on the real files without an engine.
-#include "../integration/dashboard_queries.h"
+// The query extraction the end-to-end alerting test uses too (tests/support), tested here on
+// the real files without an engine.
+#include "dashboard_queries.h"
 
 namespace {
 

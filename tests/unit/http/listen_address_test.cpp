@@ -1,4 +1,4 @@
-#include "../../agent/http/listen_address.h"
+#include "../../../agent/http/listen_address.h"
 
 #include <gtest/gtest.h>
 
