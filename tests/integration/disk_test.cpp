@@ -17,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using composewatch::test_support::FakeEngine;
 
-TEST(DiskMetrics, VolumesAnOrphanVolumeAndTheFilesystemFromTheRealEngine) {
+TEST(DiskUsageAndVolumes, VolumesAnOrphanVolumeAndTheFilesystemFromTheRealEngine) {
   Cleanup cleanup;
   const std::string project = unique_name("vol");
   const fs::path dir = make_temp_dir(cleanup, "vol");
@@ -62,7 +62,7 @@ TEST(DiskMetrics, VolumesAnOrphanVolumeAndTheFilesystemFromTheRealEngine) {
   EXPECT_EQ(m.value("composewatch_collector_success", {{"collector", "disk"}}), 1);
 }
 
-TEST(DiskCollector, ASlowSystemDfKeepsTheLastFiguresAndMetricsKeepAnswering) {
+TEST(DiskUsageWhenSystemDfStalls, ASlowSystemDfKeepsTheLastFiguresAndMetricsKeepAnswering) {
   Cleanup cleanup;
   const fs::path dir = make_temp_dir(cleanup, "slowdf");
   const std::string df = [] {

@@ -13,7 +13,7 @@
 //
 // CW_FAULT_RECONNECTS (default 60) sets how many reconnects the descriptor check makes;
 // the agent waits 250 ms before each, so 1000 take about five minutes:
-//   CW_FAULT_RECONNECTS=1000 ctest --test-dir build -R EngineFaultsAgent.AgainstAFakeEngine -V
+//   CW_FAULT_RECONNECTS=1000 ctest --test-dir build -R AgentUnderEngineFaults.AgainstAFakeEngine -V
 
 #include <signal.h>
 #include <unistd.h>
@@ -69,7 +69,7 @@ testing::AssertionResult at_least(const AgentProcess& agent, const std::string& 
       agent, name, labels, [&](auto v) { return v && *v >= min; }, ">= " + std::to_string(min), timeout);
 }
 
-TEST(EngineFaultsAgent, AgainstAFakeEngineNeverCrashesKeepsTheLastStateAndRecovers) {
+TEST(AgentUnderEngineFaults, AgainstAFakeEngineNeverCrashesKeepsTheLastStateAndRecovers) {
   // The agent's event line limit is 1 MiB: the oversized line is above it.
   ScriptedEngine fake("62bc51b451bb20757963d208b65b56e948a7074c661e5ddfb06597d4c4d21d01",
                       read_text(fixtures_dir().parent_path() / "inspect/running_unhealthy.json"), (1 << 20) + 4096);
@@ -147,7 +147,7 @@ TEST(EngineFaultsAgent, AgainstAFakeEngineNeverCrashesKeepsTheLastStateAndRecove
 
 // The real engine dies without a word (SIGKILL: no EOF is sent in an orderly way, its
 // containers' shims are orphaned) and comes back: the private engine, never the machine's.
-TEST(EngineFaultsAgent, PrivateEngineKilledWithSigkillAndRestarted) {
+TEST(AgentUnderEngineFaults, PrivateEngineKilledWithSigkillAndRestarted) {
   Cleanup cleanup;
   const std::string script = quote((source_dir() / "scripts/private-engine.sh").string());
   const std::string dir = "/tmp/cwlv-" + std::to_string(::getpid());

@@ -10,7 +10,7 @@
 
 using namespace composewatch;
 
-TEST(DriftCheckCli, TakesItsOwnFlagsAndLeavesTheOthers) {
+TEST(CheckCommand, TakesItsOwnFlagsAndLeavesTheOthers) {
   const auto cl = config::parse_command_line({"check", "-f", "a.yml", "--file=b.yml", "-fc.yml", "-p", "shop",
                                               "--env-file", "x.env", "--format=json", "--docker.host=unix:///x.sock",
                                               "--config.file", "c.yml"});
@@ -28,7 +28,7 @@ TEST(DriftCheckCli, TakesItsOwnFlagsAndLeavesTheOthers) {
   EXPECT_TRUE(o.files.empty());
 }
 
-TEST(DriftCheckCli, RejectsMissingValuesAndBadFormats) {
+TEST(CheckCommand, RejectsMissingValuesAndBadFormats) {
   for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
            {"-f"}, {"-f", "--format=json"}, {"--format=yaml"}, {"--env-file"}, {"--file="}, {"-p"}, {"-p", "a", "-p", "b"}}) {
     bad.insert(bad.begin(), "check");
@@ -36,7 +36,7 @@ TEST(DriftCheckCli, RejectsMissingValuesAndBadFormats) {
   }
 }
 
-TEST(DriftCheckCli, ParsesThroughTheCommandLine) {
+TEST(CheckCommand, ParsesThroughTheCommandLine) {
   auto cl = config::parse_command_line({"check", "-f", "a.yml", "--docker.host=tcp://h:1", "--format", "json"});
   EXPECT_EQ(cl.command, "check");
   EXPECT_EQ(cl.flags.docker_host, "tcp://h:1");
@@ -45,14 +45,14 @@ TEST(DriftCheckCli, ParsesThroughTheCommandLine) {
   EXPECT_THROW(config::parse_command_line({"check", "--format=xml"}), config::UsageError);
 }
 
-TEST(DriftCheckCli, HelpNamesTheFlagsAndExitCodes) {
+TEST(CheckCommand, HelpNamesTheFlagsAndExitCodes) {
   const std::string h = config::help_text("check");
   for (const char* s : {"-f, --file", "-p, --project-name", "--env-file", "--format", "--docker.host", "--config.file",
                         "0 when clean, 1 with findings, 2 when it could not check"})
     EXPECT_NE(h.find(s), std::string::npos) << s;
 }
 
-TEST(DriftCheckCli, UnreachableEngineExits2) {
+TEST(CheckCommand, UnreachableEngineExits2) {
   std::ostringstream out, err;
   const int code = app::run_command_line({"check", "--docker.host=unix:///nonexistent/cwdrift.sock"}, {}, out, err,
                                          app::default_handlers(), "/nonexistent/config.yml");

@@ -44,7 +44,7 @@ struct TempDir {
 
 }  // namespace
 
-TEST(Discovery, ConfigFileProjects) {
+TEST(ComposeDiscovery, ConfigFileProjects) {
   composewatch::config::ComposeProjectConfig c;
   c.name = "shop";
   c.files = {"/srv/shop/a.yml", "/srv/shop/b.yml"};
@@ -61,7 +61,7 @@ TEST(Discovery, ConfigFileProjects) {
   EXPECT_TRUE(s[0].configured);
 }
 
-TEST(Discovery, LabelsV1RelativeAndV2Absolute) {
+TEST(ComposeDiscovery, LabelsV1RelativeAndV2Absolute) {
   auto s = discovered_sources({labelled("shop_api_1", "shop", "/srv/shop", "docker-compose.yml,prod.yml"),
                                labelled("blog-web-1", "blog", "/srv/blog", "/srv/blog/compose.yaml")});
   ASSERT_EQ(s.size(), 2u);
@@ -73,7 +73,7 @@ TEST(Discovery, LabelsV1RelativeAndV2Absolute) {
   EXPECT_TRUE(s[1].problem.empty());
 }
 
-TEST(Discovery, OneoffContainersAndUnlabelledOnesDoNotNameProjects) {
+TEST(ComposeDiscovery, OneoffContainersAndUnlabelledOnesDoNotNameProjects) {
   LiveContainer run = labelled("shop_api_run_1", "shop", "/srv/shop", "docker-compose.yml");
   run.spec.compose.oneoff = true;
   LiveContainer plain;
@@ -81,14 +81,14 @@ TEST(Discovery, OneoffContainersAndUnlabelledOnesDoNotNameProjects) {
   EXPECT_TRUE(discovered_sources({run, plain}).empty());
 }
 
-TEST(Discovery, RunningContainersLabelsWin) {
+TEST(ComposeDiscovery, RunningContainersLabelsWin) {
   auto s = discovered_sources({labelled("shop_api_1", "shop", "/old", "a.yml", "exited"),
                                labelled("shop_api_2", "shop", "/srv/shop", "b.yml", "running")});
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].files, (std::vector<std::string>{"/srv/shop/b.yml"}));
 }
 
-TEST(Discovery, MissingConfigFilesLabelIsAProblem) {
+TEST(ComposeDiscovery, MissingConfigFilesLabelIsAProblem) {
   auto s = discovered_sources({labelled("shop_api_1", "shop", "/srv/shop", "")});
   ASSERT_EQ(s.size(), 1u);
   EXPECT_NE(s[0].problem.find("config_files"), std::string::npos);
@@ -98,7 +98,7 @@ TEST(Discovery, MissingConfigFilesLabelIsAProblem) {
   EXPECT_EQ(st.error, s[0].problem);
 }
 
-TEST(Discovery, ConfiguredProjectsWinOverLabels) {
+TEST(ComposeDiscovery, ConfiguredProjectsWinOverLabels) {
   ProjectSource configured;
   configured.name = "shop";
   configured.files = {"/etc/shop.yml"};
@@ -111,7 +111,7 @@ TEST(Discovery, ConfiguredProjectsWinOverLabels) {
   EXPECT_EQ(merged[1].files, configured.files);
 }
 
-TEST(Discovery, LoadKeepsTheLastGoodModelWhenAFileBreaks) {
+TEST(ComposeDiscovery, LoadKeepsTheLastGoodModelWhenAFileBreaks) {
   TempDir dir;
   auto file = dir.write("docker-compose.yml",
                         "version: '3.8'\nservices:\n  api:\n    image: composewatch-test/busybox:1\n    mem_limit: 64m\n");
@@ -142,7 +142,7 @@ TEST(Discovery, LoadKeepsTheLastGoodModelWhenAFileBreaks) {
   EXPECT_FALSE(missing.error.empty());
 }
 
-TEST(Discovery, UnnamedSourceTakesTheLoadersName) {
+TEST(ComposeDiscovery, UnnamedSourceTakesTheLoadersName) {
   TempDir dir;
   auto file = dir.write("compose.yml", "name: cwdrift-named\nservices:\n  api:\n    image: x\n");
   ProjectSource src;
@@ -152,7 +152,7 @@ TEST(Discovery, UnnamedSourceTakesTheLoadersName) {
   EXPECT_EQ(st.name, "cwdrift-named");
 }
 
-TEST(Discovery, LiveContainersSkipRemovedRecords) {
+TEST(ComposeDiscovery, LiveContainersSkipRemovedRecords) {
   composewatch::state::ContainerRecord a, b;
   a.name = "shop_api_1";
   a.spec.compose.project = "shop";

@@ -30,7 +30,7 @@ using namespace composewatch;
 
 namespace {
 
-class ComposeFidelity : public ::testing::Test {
+class ComposeLoaderFidelity : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string templ = (fs::temp_directory_path() / "cw-fidelity-XXXXXX").string();
@@ -82,7 +82,7 @@ composewatch::docker::LiveContainer live(const std::string& project, const std::
 
 // ---- interpolation: unset variables make fields unknown ---------------------------------
 
-TEST(ComposeInterpolate, MissingRequiredIsAnErrorOnlyWhenAsked) {
+TEST(ComposeInterpolateUnknown, MissingRequiredIsAnErrorOnlyWhenAsked) {
   EXPECT_THROW(cc::interpolate("${X:?set X}", {}), std::invalid_argument);
   const auto r = cc::interpolate("a-${X:?set X}-${Y?}", {}, /*missing_required_fails=*/false);
   EXPECT_EQ(r.value, "a--");
@@ -94,7 +94,7 @@ TEST(ComposeInterpolate, MissingRequiredIsAnErrorOnlyWhenAsked) {
   EXPECT_THROW(cc::interpolate("${X", {}, false), std::invalid_argument);
 }
 
-TEST_F(ComposeFidelity, FieldsUsingUnsetVariablesAreUnknown) {
+TEST_F(ComposeLoaderFidelity, FieldsUsingUnsetVariablesAreUnknown) {
   write("docker-compose.yml", R"(services:
   web:
     image: app:${TAG}
@@ -134,7 +134,7 @@ TEST_F(ComposeFidelity, FieldsUsingUnsetVariablesAreUnknown) {
 
 // Where the first text from an unset variable begins: "app:" of app:${TAG} is known, and
 // nothing of ${REGISTRY}/app:1. Nested defaults count where the outer reference begins.
-TEST(ComposeInterpolate, FirstUnknownMarksWhereTheKnownTextEnds) {
+TEST(ComposeInterpolateUnknown, FirstUnknownMarksWhereTheKnownTextEnds) {
   EXPECT_EQ(cc::interpolate("reg.example.com/app:${TAG}", {}, false).first_unknown, 20u);
   EXPECT_EQ(cc::interpolate("${REGISTRY}/app:1", {}, false).first_unknown, 0u);
   EXPECT_EQ(cc::interpolate("a$X-b", {}, false).first_unknown, 1u);
@@ -143,7 +143,7 @@ TEST(ComposeInterpolate, FirstUnknownMarksWhereTheKnownTextEnds) {
   EXPECT_FALSE(cc::interpolate("app:${TAG}", {{"TAG", "2"}}, false).first_unknown);
 }
 
-TEST_F(ComposeFidelity, RequiredVariableFailsForTheUserAndIsUnknownForTheAgent) {
+TEST_F(ComposeLoaderFidelity, RequiredVariableFailsForTheUserAndIsUnknownForTheAgent) {
   write("docker-compose.yml", R"(services:
   web:
     image: app:${TAG:?TAG must be set}
@@ -153,7 +153,7 @@ TEST_F(ComposeFidelity, RequiredVariableFailsForTheUserAndIsUnknownForTheAgent) 
   EXPECT_EQ(p.services.at("web").unknown.at("image"), std::vector<std::string>{"TAG"});
 }
 
-TEST_F(ComposeFidelity, AnUnknownValueThatDoesNotParseIsNoErrorForTheAgent) {
+TEST_F(ComposeLoaderFidelity, AnUnknownValueThatDoesNotParseIsNoErrorForTheAgent) {
   write("docker-compose.yml", R"(services:
   web:
     image: ${IMAGE}
@@ -172,7 +172,7 @@ TEST_F(ComposeFidelity, AnUnknownValueThatDoesNotParseIsNoErrorForTheAgent) {
     EXPECT_TRUE(web.unknown.contains(f)) << f;
 }
 
-TEST_F(ComposeFidelity, ABrokenFileIsStillAnErrorForTheAgent) {
+TEST_F(ComposeLoaderFidelity, ABrokenFileIsStillAnErrorForTheAgent) {
   write("docker-compose.yml", R"(services:
   web:
     image: app:${TAG}
@@ -183,7 +183,7 @@ TEST_F(ComposeFidelity, ABrokenFileIsStillAnErrorForTheAgent) {
   EXPECT_NE(error(o).find("docker-compose.yml:4: mem_limit:"), std::string::npos) << error(o);
 }
 
-TEST_F(ComposeFidelity, ComposeJsonNamesUnknownFieldsAndEnvironmentKeysOnly) {
+TEST_F(ComposeLoaderFidelity, ComposeJsonNamesUnknownFieldsAndEnvironmentKeysOnly) {
   write("docker-compose.yml", R"(services:
   web:
     image: app:${TAG}
@@ -284,7 +284,7 @@ TEST(ComposeUnknownDrift, CollectorExportsNoSeriesForUnknownFields) {
 
 // ---- services' env_file ----------------------------------------------------------------
 
-TEST_F(ComposeFidelity, EnvFileSetsTheEnvironmentUnderEnvironment) {
+TEST_F(ComposeLoaderFidelity, EnvFileSetsTheEnvironmentUnderEnvironment) {
   write("a.env", "PASSWORD=from-a\nAPI_KEY=from-a\nONLY_A=1\n");
   write("conf/b.env", "# comment\nexport API_KEY=\"from-b\"\n");
   write("docker-compose.yml", R"(services:
@@ -313,7 +313,7 @@ TEST_F(ComposeFidelity, EnvFileSetsTheEnvironmentUnderEnvironment) {
   EXPECT_EQ(p.dependencies, (std::vector<std::string>{path("a.env"), path("conf/b.env")}));
 }
 
-TEST_F(ComposeFidelity, EnvFileLongSyntaxAndMissingFiles) {
+TEST_F(ComposeLoaderFidelity, EnvFileLongSyntaxAndMissingFiles) {
   write("docker-compose.yml", R"(services:
   web:
     image: app
@@ -335,7 +335,7 @@ TEST_F(ComposeFidelity, EnvFileLongSyntaxAndMissingFiles) {
   EXPECT_EQ(error(), path("docker-compose.yml") + ":4: env file " + path("gone.env") + " not found");
 }
 
-TEST_F(ComposeFidelity, EnvFilePathFromAnUnsetVariableIsAWarningForTheAgent) {
+TEST_F(ComposeLoaderFidelity, EnvFilePathFromAnUnsetVariableIsAWarningForTheAgent) {
   write("docker-compose.yml", "services:\n  web:\n    image: app\n    env_file: ${ENV_DIR}/app.env\n");
   EXPECT_NE(error().find(":4: env file /app.env not found"), std::string::npos) << error();
   const cc::Project p = load_as_agent();
@@ -345,7 +345,7 @@ TEST_F(ComposeFidelity, EnvFilePathFromAnUnsetVariableIsAWarningForTheAgent) {
   }));
 }
 
-TEST_F(ComposeFidelity, LiteralSecretLintSeesSecretsInEnvFiles) {
+TEST_F(ComposeLoaderFidelity, LiteralSecretLintSeesSecretsInEnvFiles) {
   write("secrets.env", "DB_PASSWORD=hunter2\n");
   write("docker-compose.yml", R"(services:
   web:
@@ -364,7 +364,7 @@ TEST_F(ComposeFidelity, LiteralSecretLintSeesSecretsInEnvFiles) {
   EXPECT_EQ(secret_messages[0].find("hunter2"), std::string::npos);
 }
 
-TEST_F(ComposeFidelity, EnvFileOfAnExtendedServiceIsTakenFromItsFile) {
+TEST_F(ComposeLoaderFidelity, EnvFileOfAnExtendedServiceIsTakenFromItsFile) {
   write("base/common.yml", R"(services:
   base:
     image: app
@@ -382,7 +382,7 @@ TEST_F(ComposeFidelity, EnvFileOfAnExtendedServiceIsTakenFromItsFile) {
 
 // ---- COMPOSE_* variables and --project-directory --------------------------------------
 
-TEST_F(ComposeFidelity, ComposeFileFromTheEnvironmentWithItsSeparator) {
+TEST_F(ComposeLoaderFidelity, ComposeFileFromTheEnvironmentWithItsSeparator) {
   write("one.yml", "services:\n  a: {image: a}\n");
   write("two.yml", "services:\n  b: {image: b}\n");
   cc::LoadOptions o;
@@ -395,7 +395,7 @@ TEST_F(ComposeFidelity, ComposeFileFromTheEnvironmentWithItsSeparator) {
   EXPECT_EQ(load(o).services.size(), 2u);
 }
 
-TEST_F(ComposeFidelity, ComposeVariablesFromDotEnvAndTheEnvironmentWins) {
+TEST_F(ComposeLoaderFidelity, ComposeVariablesFromDotEnvAndTheEnvironmentWins) {
   write("one.yml", "services:\n  a: {image: a}\n  j: {image: j, profiles: [jobs]}\n");
   write("two.yml", "services:\n  b: {image: b}\n");
   write(".env", "COMPOSE_FILE=one.yml\nCOMPOSE_PROJECT_NAME=FromDotEnv\nCOMPOSE_PROFILES=jobs\n");
@@ -418,7 +418,7 @@ TEST_F(ComposeFidelity, ComposeVariablesFromDotEnvAndTheEnvironmentWins) {
   EXPECT_EQ(p.files, std::vector<std::string>{path("one.yml")});
 }
 
-TEST_F(ComposeFidelity, ProjectDirectoryAnchorsPathsDotEnvAndTheName) {
+TEST_F(ComposeLoaderFidelity, ProjectDirectoryAnchorsPathsDotEnvAndTheName) {
   write("files/docker-compose.yml", R"(services:
   web:
     image: app:${TAG}
@@ -444,7 +444,7 @@ TEST_F(ComposeFidelity, ProjectDirectoryAnchorsPathsDotEnvAndTheName) {
 
 // ---- healthcheck.start_interval --------------------------------------------------------
 
-TEST_F(ComposeFidelity, StartIntervalIsReadAndPrinted) {
+TEST_F(ComposeLoaderFidelity, StartIntervalIsReadAndPrinted) {
   write("docker-compose.yml", R"(services:
   web:
     image: app
@@ -496,7 +496,7 @@ TEST(ComposeStartInterval, ComparedOnlyWhereTheEngineReportsIt) {
 
 // ---- files a model depends on ----------------------------------------------------------
 
-TEST_F(ComposeFidelity, DependenciesNameIncludedAndExtendedFiles) {
+TEST_F(ComposeLoaderFidelity, DependenciesNameIncludedAndExtendedFiles) {
   write("inc/other.yml", "services:\n  other: {image: o}\n");
   write("inc/.env", "X=1\n");
   write("common.yml", "services:\n  base: {image: b}\n");
@@ -514,7 +514,7 @@ services:
 // agent, a .env or service env_file it may not read is a warning, not an invalid project.
 // Runs the load in a child process that drops to nobody (the tests run as root, whom
 // permissions do not stop).
-TEST_F(ComposeFidelity, EnvFilesTheAgentMayNotReadAreWarnings) {
+TEST_F(ComposeLoaderFidelity, EnvFilesTheAgentMayNotReadAreWarnings) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to drop to another user";
   write("docker-compose.yml", "services:\n  web: {image: 'app:${TAG}', env_file: secret.env}\n");
   write(".env", "TAG=1\n");
@@ -563,7 +563,7 @@ TEST_F(ComposeFidelity, EnvFilesTheAgentMayNotReadAreWarnings) {
 
 // ---- discovery from Compose v2's labels -----------------------------------------------
 
-TEST_F(ComposeFidelity, DiscoveryReadsComposeV2ProjectLabels) {
+TEST_F(ComposeLoaderFidelity, DiscoveryReadsComposeV2ProjectLabels) {
   composewatch::docker::LiveContainer c = live("shop", "web", "app:1");
   c.spec.compose.working_dir = "/srv/shop";
   c.spec.compose.config_files = "/srv/shop/compose.yaml,/srv/shop/compose.prod.yaml";
@@ -576,7 +576,7 @@ TEST_F(ComposeFidelity, DiscoveryReadsComposeV2ProjectLabels) {
   EXPECT_FALSE(sources[0].user_environment);
 }
 
-TEST_F(ComposeFidelity, LoadSourceUsesTheRecordedEnvFilesAndTheAgentsRules) {
+TEST_F(ComposeLoaderFidelity, LoadSourceUsesTheRecordedEnvFilesAndTheAgentsRules) {
   write("compose.yaml", "services:\n  web: {image: 'app:${TAG:?need TAG}', mem_limit: '${MEM:-8m}'}\n");
   write(".env", "MEM=16m\n");  // not what Compose read: the label names prod.env
   write("prod.env", "TAG=1.2\n");
@@ -608,7 +608,7 @@ TEST_F(ComposeFidelity, LoadSourceUsesTheRecordedEnvFilesAndTheAgentsRules) {
   EXPECT_NE(st.error.find("required variable TAG is missing a value: need TAG"), std::string::npos) << st.error;
 }
 
-TEST_F(ComposeFidelity, ConfiguredEnvFileIsUsedForInterpolation) {
+TEST_F(ComposeLoaderFidelity, ConfiguredEnvFileIsUsedForInterpolation) {
   write("compose.yaml", "services:\n  web: {image: 'app:${TAG}'}\n");
   write("agent.env", "TAG=3\n");
   config::ComposeProjectConfig cfg;
@@ -624,7 +624,7 @@ TEST_F(ComposeFidelity, ConfiguredEnvFileIsUsedForInterpolation) {
 
 // ---- --project-directory on the command lines ------------------------------------------
 
-TEST_F(ComposeFidelity, ComposeCommandTakesProjectDirectory) {
+TEST_F(ComposeLoaderFidelity, ComposeCommandTakesProjectDirectory) {
   write("proj/.env", "TAG=9\n");
   write("proj/compose.yaml", "services:\n  web: {image: 'app:${TAG}', volumes: ['./d:/d']}\n");
   std::ostringstream out, err;
@@ -654,7 +654,7 @@ namespace {
 // with MEM missing is not "no memory limit", `restart: ${RESTART}` is not "no restart
 // policy", `image: app:${TAG}` is not a floating tag. With the variables given, the same
 // file is judged on its values.
-TEST_F(ComposeFidelity, LintDoesNotJudgeFieldsTheAgentCannotResolve) {
+TEST_F(ComposeLoaderFidelity, LintDoesNotJudgeFieldsTheAgentCannotResolve) {
   write("docker-compose.prod.yml", R"(services:
   web:
     image: app:${TAG}

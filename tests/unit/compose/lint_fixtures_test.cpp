@@ -52,7 +52,7 @@ const std::set<std::string_view> kProductionChecks = {
 
 }  // namespace
 
-TEST(LintFixtures, ProductionChecksOnAProductionFileName) {
+TEST(ComposeLintFixtures, ProductionChecksOnAProductionFileName) {
   const cc::Project p = load({"production/docker-compose.prod.yml"});
   EXPECT_EQ(cc::production_reason(p, false), "its compose file docker-compose.prod.yml is named like *prod*");
   const auto all = cc::lint_project(p);
@@ -79,7 +79,7 @@ TEST(LintFixtures, ProductionChecksOnAProductionFileName) {
   EXPECT_EQ(found(all, kProductionChecks), expected) << dump(all);
 }
 
-TEST(LintFixtures, ProductionChecksStayQuietOutsideProduction) {
+TEST(ComposeLintFixtures, ProductionChecksStayQuietOutsideProduction) {
   cc::Project p = load({"production/docker-compose.prod.yml"});
   p.files = {"/srv/shop/docker-compose.yml"};  // the same services, not production
   EXPECT_EQ(cc::production_reason(p, false), "");
@@ -91,7 +91,7 @@ TEST(LintFixtures, ProductionChecksStayQuietOutsideProduction) {
   EXPECT_EQ(found(cc::lint_project(p, {.production = true}), kProductionChecks).size(), 18u);
 }
 
-TEST(LintFixtures, BuildContextIsResolvedForDevMounts) {
+TEST(ComposeLintFixtures, BuildContextIsResolvedForDevMounts) {
   const cc::Project p = load({"production/docker-compose.prod.yml"});
   const fs::path dir = kLint / "production";
   ASSERT_TRUE(p.services.at("built").build && p.services.at("built_no_image").build && p.services.at("built_remote").build);
@@ -102,7 +102,7 @@ TEST(LintFixtures, BuildContextIsResolvedForDevMounts) {
   EXPECT_FALSE(p.services.at("pinned").build.has_value());
 }
 
-TEST(LintFixtures, ProductionFileNames) {
+TEST(ComposeLintFixtures, ProductionFileNames) {
   for (const char* name : {"docker-compose.prod.yml", "compose.production.yaml", "PROD.yml",
                            "docker-compose.products.yml"}) {
     const cc::Project p = load({std::string("names/") + name});
@@ -119,7 +119,7 @@ TEST(LintFixtures, ProductionFileNames) {
   EXPECT_EQ(cc::production_reason(merged, false), "its compose file docker-compose.prod.yml is named like *prod*");
 }
 
-TEST(LintFixtures, AgentAndCheckDecideProductionFromTheFileNameToo) {
+TEST(ComposeLintFixtures, AgentAndCheckDecideProductionFromTheFileNameToo) {
   // load_source is what the agent's watcher and `check -f` lint through.
   cc::ProjectSource src;
   src.name = "names";
@@ -131,7 +131,7 @@ TEST(LintFixtures, AgentAndCheckDecideProductionFromTheFileNameToo) {
   EXPECT_EQ(found(st.findings, {cc::check_id::floating_tag}), (Found{{"floating-tag", "api"}}));
 }
 
-TEST(LintFixtures, PublishedDatastorePorts) {
+TEST(ComposeLintFixtures, PublishedDatastorePorts) {
   const cc::Project p = load({"ports/docker-compose.yml"});
   const auto all = cc::lint_project(p);
   const Found expected = {
@@ -154,7 +154,7 @@ TEST(LintFixtures, PublishedDatastorePorts) {
   }
 }
 
-TEST(LintFixtures, PortsAreParsedInBothSyntaxes) {
+TEST(ComposeLintFixtures, PortsAreParsedInBothSyntaxes) {
   const cc::Project p = load({"ports/docker-compose.yml"});
   const auto& mongo = p.services.at("mongo_all_v6").ports;
   ASSERT_EQ(mongo.size(), 1u);
@@ -180,7 +180,7 @@ TEST(LintFixtures, PortsAreParsedInBothSyntaxes) {
   EXPECT_TRUE(p.services.at("pg_exposed_only").ports.empty());
 }
 
-TEST(LintFixtures, PortsAreInTheComposeJson) {
+TEST(ComposeLintFixtures, PortsAreInTheComposeJson) {
   const std::string json = cc::to_json(load({"ports/docker-compose.yml"}));
   EXPECT_NE(json.find(R"("ports": [
         {
@@ -198,7 +198,7 @@ TEST(LintFixtures, PortsAreInTheComposeJson) {
   EXPECT_NE(json.find(R"("ports": [])"), std::string::npos) << json;  // pg_exposed_only
 }
 
-TEST(LintFixtures, MergedPortsAreDeduplicatedAsComposeDoes) {
+TEST(ComposeLintFixtures, MergedPortsAreDeduplicatedAsComposeDoes) {
   const cc::Project p = load({"ports-merge/docker-compose.yml", "ports-merge/docker-compose.override.yml"});
   const auto& ports = p.services.at("db").ports;
   // 5432 written as "5432:5432" and "0.0.0.0:5432:5432/tcp", 9187 in short and long
@@ -215,7 +215,7 @@ TEST(LintFixtures, MergedPortsAreDeduplicatedAsComposeDoes) {
             1);
 }
 
-TEST(LintFixtures, SecretsInUrlsAndLiteralSecretsAreOneFindingEach) {
+TEST(ComposeLintFixtures, SecretsInUrlsAndLiteralSecretsAreOneFindingEach) {
   const cc::Project p = load({"secrets/docker-compose.yml"}, {{"DB_PASSWORD", "from-the-environment"}});
   const auto all = cc::lint_project(p);
   const Found expected = {
@@ -235,7 +235,7 @@ TEST(LintFixtures, SecretsInUrlsAndLiteralSecretsAreOneFindingEach) {
       EXPECT_EQ(f.message, "service url_postgres sets DATABASE_URL to a URL with a password written in the file");
 }
 
-TEST(LintFixtures, BadPortsNameTheFileAndLine) {
+TEST(ComposeLintFixtures, BadPortsNameTheFileAndLine) {
   const fs::path dir = fs::temp_directory_path() / ("cw-lint-ports-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   auto error_of = [&](const std::string& entry) {

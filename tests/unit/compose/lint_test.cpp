@@ -44,7 +44,7 @@ Healthcheck hc() {
 
 }  // namespace
 
-TEST(Lint, EveryCheckHasWhyAndFix) {
+TEST(ComposeLintChecks, EveryCheckHasWhyAndFix) {
   ASSERT_EQ(lint_checks().size(), 14u);
   for (const auto& c : lint_checks()) {
     EXPECT_FALSE(c.why.empty()) << c.id;
@@ -54,11 +54,11 @@ TEST(Lint, EveryCheckHasWhyAndFix) {
   EXPECT_THROW(lint_check("nope"), std::out_of_range);
 }
 
-TEST(Lint, CleanProjectHasNoFindings) {
+TEST(ComposeLintChecks, CleanProjectHasNoFindings) {
   EXPECT_TRUE(lint_project(project_of({good("api"), good("worker")}), {.production = true}).empty());
 }
 
-TEST(Lint, ObsoleteVersion) {
+TEST(ComposeLintChecks, ObsoleteVersion) {
   Project p = project_of({good("api")});
   p.has_version_key = true;
   p.version_location = {"/srv/shop/docker-compose.yml", 1};
@@ -68,7 +68,7 @@ TEST(Lint, ObsoleteVersion) {
   EXPECT_EQ(f[0].location.str(), "/srv/shop/docker-compose.yml:1");
 }
 
-TEST(Lint, StatefulImageWithoutHealthcheck) {
+TEST(ComposeLintChecks, StatefulImageWithoutHealthcheck) {
   EXPECT_TRUE(is_stateful_image("postgres:16"));
   EXPECT_TRUE(is_stateful_image("docker.io/library/mysql"));
   EXPECT_TRUE(is_stateful_image("bitnami/postgresql:15@sha256:abc"));
@@ -93,7 +93,7 @@ TEST(Lint, StatefulImageWithoutHealthcheck) {
   EXPECT_EQ(only(lint_project(project_of({db})), check_id::stateful_without_healthcheck).size(), 1u);
 }
 
-TEST(Lint, NamedDataVolumeWithoutHealthcheck) {
+TEST(ComposeLintChecks, NamedDataVolumeWithoutHealthcheck) {
   Service app = good("app");
   app.volumes.push_back({"volume", "appdata", "/data", false});
   Project p = project_of({app});
@@ -108,7 +108,7 @@ TEST(Lint, NamedDataVolumeWithoutHealthcheck) {
   EXPECT_TRUE(only(lint_project(project_of({anon})), check_id::stateful_without_healthcheck).empty());
 }
 
-TEST(Lint, NoMemoryLimit) {
+TEST(ComposeLintChecks, NoMemoryLimit) {
   Service s = good("api");
   s.memory_limit_bytes.reset();
   auto f = only(lint_project(project_of({s, good("worker")})), check_id::no_memory_limit);
@@ -116,7 +116,7 @@ TEST(Lint, NoMemoryLimit) {
   EXPECT_EQ(f[0].service, "api");
 }
 
-TEST(Lint, DependsOnWithoutHealthyConditionTowardsAHealthcheckedService) {
+TEST(ComposeLintChecks, DependsOnWithoutHealthyConditionTowardsAHealthcheckedService) {
   Service db = good("db");
   db.healthcheck = hc();
   Service cache = good("cache");  // no healthcheck: service_started is all there is
@@ -132,7 +132,7 @@ TEST(Lint, DependsOnWithoutHealthyConditionTowardsAHealthcheckedService) {
   EXPECT_TRUE(only(lint_project(project_of({db, cache, api})), check_id::depends_on_not_healthy).empty());
 }
 
-TEST(Lint, BindMountsOnlyInProduction) {
+TEST(ComposeLintChecks, BindMountsOnlyInProduction) {
   Service s = good("api");
   s.volumes.push_back({"bind", "/srv/shop/conf", "/etc/app", false});
   Project p = project_of({s});
@@ -142,7 +142,7 @@ TEST(Lint, BindMountsOnlyInProduction) {
   EXPECT_NE(f[0].message.find("/srv/shop/conf"), std::string::npos);
 }
 
-TEST(Lint, UnusedVolume) {
+TEST(ComposeLintChecks, UnusedVolume) {
   Service s = good("api");
   s.healthcheck = hc();
   s.volumes.push_back({"volume", "used", "/data", false});
@@ -160,7 +160,7 @@ TEST(Lint, UnusedVolume) {
   EXPECT_TRUE(only(lint_project(p), check_id::unused_volume).empty());
 }
 
-TEST(Lint, LongRunningServiceWithoutRestart) {
+TEST(ComposeLintChecks, LongRunningServiceWithoutRestart) {
   Service api = good("api");
   api.restart.clear();
   Service migrate = good("migrate");  // a job others wait on to finish
@@ -175,7 +175,7 @@ TEST(Lint, LongRunningServiceWithoutRestart) {
   EXPECT_EQ(f[0].service, "api");
 }
 
-TEST(Lint, LiteralSecretsNameTheKeyNeverTheValue) {
+TEST(ComposeLintChecks, LiteralSecretsNameTheKeyNeverTheValue) {
   EXPECT_TRUE(is_secret_key("POSTGRES_PASSWORD"));
   EXPECT_TRUE(is_secret_key("db_password"));
   EXPECT_TRUE(is_secret_key("JWT_SECRET"));
@@ -196,7 +196,7 @@ TEST(Lint, LiteralSecretsNameTheKeyNeverTheValue) {
   for (const auto& x : all) EXPECT_EQ(x.message.find("hunter2"), std::string::npos) << x.message;
 }
 
-TEST(Lint, FindingsAreOrderedByCheck) {
+TEST(ComposeLintChecks, FindingsAreOrderedByCheck) {
   Service s = good("api");
   s.memory_limit_bytes.reset();
   s.restart.clear();
@@ -209,7 +209,7 @@ TEST(Lint, FindingsAreOrderedByCheck) {
   EXPECT_EQ(all[2].check, check_id::no_restart_policy);
 }
 
-TEST(Lint, FloatingImages) {
+TEST(ComposeLintChecks, FloatingImages) {
   EXPECT_TRUE(is_floating_image("nginx"));
   EXPECT_TRUE(is_floating_image("nginx:latest"));
   EXPECT_TRUE(is_floating_image("registry.example.com:5000/shop/api"));  // a registry port, not a tag
@@ -221,7 +221,7 @@ TEST(Lint, FloatingImages) {
   EXPECT_FALSE(is_floating_image(""));  // build only: build-in-production's business
 }
 
-TEST(Lint, UrlsWithPasswords) {
+TEST(ComposeLintChecks, UrlsWithPasswords) {
   EXPECT_TRUE(url_has_password("postgres://user:s3cret@db/app"));
   EXPECT_TRUE(url_has_password("redis://:pw@redis:6379"));
   EXPECT_TRUE(url_has_password("amqp://guest:guest@rabbit:5672//"));
@@ -235,12 +235,12 @@ TEST(Lint, UrlsWithPasswords) {
   EXPECT_FALSE(url_has_password("://user:pw@host"));
 }
 
-TEST(Lint, DatastorePorts) {
+TEST(ComposeLintChecks, DatastorePorts) {
   for (int p : {5432, 3306, 6379, 27017, 5672, 9200, 11211, 9042, 2181, 9092, 8086, 1433}) EXPECT_TRUE(is_datastore_port(p)) << p;
   for (int p : {80, 443, 8080, 3000, 53, 9090, 7000}) EXPECT_FALSE(is_datastore_port(p)) << p;
 }
 
-TEST(Lint, PublishedDatastorePortOnAnyProject) {
+TEST(ComposeLintChecks, PublishedDatastorePortOnAnyProject) {
   Service db = good("db", "postgres:16.3");
   db.healthcheck = hc();
   PortMapping all;
@@ -261,7 +261,7 @@ TEST(Lint, PublishedDatastorePortOnAnyProject) {
   EXPECT_TRUE(only(lint_project(project_of({db})), check_id::published_datastore_port).empty());
 }
 
-TEST(Lint, RestartPolicyInProductionIsOneFindingPerProblem) {
+TEST(ComposeLintChecks, RestartPolicyInProductionIsOneFindingPerProblem) {
   Service none = good("none");
   none.restart.clear();
   Service no = good("no");
@@ -294,7 +294,7 @@ TEST(Lint, RestartPolicyInProductionIsOneFindingPerProblem) {
   EXPECT_EQ(only(lint_project(p), check_id::no_restart_policy).size(), 1u);
 }
 
-TEST(Lint, DevMountReplacesBindMountInProduction) {
+TEST(ComposeLintChecks, DevMountReplacesBindMountInProduction) {
   Project p = project_of({});
   p.working_dir = "/srv/shop";
   auto with_mount = [&](std::string source, std::string target, std::string context = "") {

@@ -21,7 +21,7 @@ std::string fixture(const std::string& name) {
 }
 }  // namespace
 
-TEST(CgroupApiStats, RealV1Answer) {
+TEST(DockerApiStats, RealV1Answer) {
   auto s = parse_api_stats(fixture("api_stats_v1.json"), "cwres-probe-net");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->memory_usage_bytes, 458752u);
@@ -37,7 +37,7 @@ TEST(CgroupApiStats, RealV1Answer) {
   EXPECT_EQ(s->network_transmit_bytes, 336u);
 }
 
-TEST(CgroupApiStats, V2Answer) {
+TEST(DockerApiStats, V2Answer) {
   auto s = parse_api_stats(fixture("api_stats_v2.json"), "bridge");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->memory_usage_bytes, 71225344u);
@@ -51,7 +51,7 @@ TEST(CgroupApiStats, V2Answer) {
   EXPECT_EQ(s->network_transmit_bytes, 524288u + 4096u);
 }
 
-TEST(CgroupApiStats, HostAndSharedNetworksHaveNoNetworkFigures) {
+TEST(DockerApiStats, HostAndSharedNetworksHaveNoNetworkFigures) {
   for (const char* mode : {"host", "container:4f1c2d3e4b5a"}) {
     auto s = parse_api_stats(fixture("api_stats_v2.json"), mode);
     ASSERT_TRUE(s);
@@ -60,7 +60,7 @@ TEST(CgroupApiStats, HostAndSharedNetworksHaveNoNetworkFigures) {
   }
 }
 
-TEST(CgroupApiStats, StoppedContainerAndGarbage) {
+TEST(DockerApiStats, StoppedContainerAndGarbage) {
   EXPECT_EQ(parse_api_stats(fixture("api_stats_stopped.json"), "none"), std::nullopt);
   EXPECT_EQ(parse_api_stats("{", "none"), std::nullopt);
   EXPECT_EQ(parse_api_stats("[]", "none"), std::nullopt);

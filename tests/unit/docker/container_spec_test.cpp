@@ -13,7 +13,7 @@ using namespace composewatch::docker;
 
 using composewatch::test_support::read_fixture;
 
-TEST(DriftInspect, ReadsARealEngineAnswer) {
+TEST(DockerContainerSpec, ReadsARealEngineAnswer) {
   ContainerInfo c = parse_inspect(read_fixture("inspect/running_unhealthy.json"));
   ASSERT_TRUE(c.spec.healthcheck);
   EXPECT_EQ(c.spec.healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "false"}));
@@ -25,7 +25,7 @@ TEST(DriftInspect, ReadsARealEngineAnswer) {
   EXPECT_FALSE(c.spec.compose.oneoff);
 }
 
-TEST(DriftInspect, ReadsEveryHealthcheckDurationAndTheRestartPolicy) {
+TEST(DockerContainerSpec, ReadsEveryHealthcheckDurationAndTheRestartPolicy) {
   std::string j = R"({"Id":"abc","Name":"/x","State":{"Status":"running"},
                       "Config":{"Image":"img","Labels":{"com.docker.compose.oneoff":"True"},
                                 "Healthcheck":{"Test":["CMD","true"],"Interval":5000000000,"Timeout":2000000000,
@@ -44,7 +44,7 @@ TEST(DriftInspect, ReadsEveryHealthcheckDurationAndTheRestartPolicy) {
   EXPECT_TRUE(c.spec.compose.oneoff);
 }
 
-TEST(DriftInspect, NoHealthcheckAndNoPolicyAreAbsent) {
+TEST(DockerContainerSpec, NoHealthcheckAndNoPolicyAreAbsent) {
   ContainerInfo c = parse_inspect(R"({"Id":"abc","Name":"/x","State":{"Status":"exited"},
                                       "Config":{"Image":"img","Labels":null},"HostConfig":{"Memory":0}})");
   EXPECT_FALSE(c.spec.healthcheck);

@@ -1,3 +1,6 @@
+// The event stream's parsers: events on fixtures, the line splitter, and the
+// de-duplication of replayed events, also across a restart from the saved keys.
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -14,6 +17,18 @@ std::vector<std::string> fixture_lines(const std::string& name) {
   std::vector<std::string> lines;
   for (std::string l; std::getline(f, l);) lines.push_back(l);
   return lines;
+}
+
+constexpr std::int64_t kS = 1'000'000'000;
+
+Event container_event(const std::string& action, const std::string& id, const std::string& name, std::int64_t t) {
+  Event e;
+  e.type = "container";
+  e.action = action;
+  e.actor_id = id;
+  e.time_nano = t;
+  e.attributes = {{"name", name}};
+  return e;
 }
 }  // namespace
 
@@ -156,6 +171,34 @@ TEST(EventDeduplicator, CapacityIsBounded) {
   last.actor_id = "x";
   last.time_nano = 10;
   EXPECT_FALSE(d.first_time(last));
+}
+
+TEST(EventDeduplicator, RemembersSavedKeysAndFindsEventsNearAState) {
+  EventDeduplicator first;
+  first.first_time(container_event("start", "a", "web", 10 * kS));
+  first.first_time(container_event("die", "a", "web", 20 * kS));
+  first.first_time(container_event("start", "a", "web", 30 * kS));
+  const auto keys = first.recent(15 * kS);
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].time_nano, 20 * kS);
+
+  EventDeduplicator next;
+  next.remember(keys);
+  EXPECT_FALSE(next.first_time(container_event("start", "a", "web", 30 * kS))) << "replayed after the restart";
+  EXPECT_TRUE(next.first_time(container_event("oom", "a", "web", 31 * kS)));
+  EXPECT_TRUE(next.seen_near("a", "die", 21 * kS, 2 * kS));
+  EXPECT_FALSE(next.seen_near("a", "die", 25 * kS, 2 * kS));
+  EXPECT_FALSE(next.seen_near("b", "die", 20 * kS, 2 * kS));
+}
+
+// Under load the engine's buffer is not strictly ordered by time: a replay of events that
+// arrived out of order is still recognised.
+TEST(EventDeduplicator, RecognisesAReplayOfEventsThatArrivedOutOfOrder) {
+  EventDeduplicator d;
+  EXPECT_TRUE(d.first_time(container_event("die", "a", "web", 20 * kS)));
+  EXPECT_TRUE(d.first_time(container_event("start", "b", "db", 19 * kS)));
+  EXPECT_FALSE(d.first_time(container_event("die", "a", "web", 20 * kS)));
+  EXPECT_FALSE(d.first_time(container_event("start", "b", "db", 19 * kS)));
 }
 
 // Fuzz finding: `time` in seconds was multiplied into nanoseconds without a range check

@@ -85,7 +85,7 @@ std::string reclaimable_text(const DiskKindUsage& u, bool with_percent) {
 
 // ------------------------------------------------------------------------------ images
 
-TEST(EngineObjectsImages, ParsesTheListingOfEngine2010) {
+TEST(DockerObjectsImages, ParsesTheListingOfEngine2010) {
   auto images = parse_images(fixture("images.json"));
   ASSERT_EQ(images.size(), 3u);
   const ImageSummary& built = images[0];
@@ -106,7 +106,7 @@ TEST(EngineObjectsImages, ParsesTheListingOfEngine2010) {
   EXPECT_TRUE(old.dangling());
 }
 
-TEST(EngineObjectsImages, ToleratesNullsPlaceholdersAndMissingFields) {
+TEST(DockerObjectsImages, ToleratesNullsPlaceholdersAndMissingFields) {
   auto images = parse_images(fixture("edge/images_nulls.json"));
   ASSERT_EQ(images.size(), 3u);
   EXPECT_TRUE(images[0].repo_tags.empty());
@@ -126,7 +126,7 @@ TEST(EngineObjectsImages, ToleratesNullsPlaceholdersAndMissingFields) {
   EXPECT_EQ(images[2].containers, -1);
 }
 
-TEST(EngineObjectsImages, InspectReadsRfc3339CreatedAndConfigLabels) {
+TEST(DockerObjectsImages, InspectReadsRfc3339CreatedAndConfigLabels) {
   ImageSummary img = parse_image_inspect(fixture("image_inspect.json"));
   EXPECT_EQ(img.id, "sha256:6118a98dbfd76eb95e6dd3ab4f02c69d6330104661bb598b92447860b891b4d6");
   EXPECT_EQ(img.repo_tags, (std::vector<std::string>{"cwobj-built:1", "cwobj-built:alias"}));
@@ -147,7 +147,7 @@ TEST(EngineObjectsImages, InspectReadsRfc3339CreatedAndConfigLabels) {
   EXPECT_EQ(parse_image_inspect(R"({"Id":"sha256:1","Config":null})").labels.size(), 0u);
 }
 
-TEST(EngineObjectsImages, HistoryKeepsMissingLayerIds) {
+TEST(DockerObjectsImages, HistoryKeepsMissingLayerIds) {
   auto layers = parse_image_history(fixture("image_history.json"));
   ASSERT_EQ(layers.size(), 4u);
   EXPECT_EQ(layers[0].id, "sha256:6118a98dbfd76eb95e6dd3ab4f02c69d6330104661bb598b92447860b891b4d6");
@@ -161,7 +161,7 @@ TEST(EngineObjectsImages, HistoryKeepsMissingLayerIds) {
   EXPECT_EQ(layers[3].created_by, "");
 }
 
-TEST(EngineObjectsImages, MalformedAnswersNameTheField) {
+TEST(DockerObjectsImages, MalformedAnswersNameTheField) {
   EXPECT_NE(parse_error([] { parse_images("{}"); }).find("image list: not a JSON array"), std::string::npos);
   EXPECT_NE(parse_error([] { parse_images("[{\"Id\":"); }).find("invalid JSON"), std::string::npos);
   EXPECT_NE(parse_error([] { parse_images(R"([{"Id":"a"},{"Size":1}])"); }).find("image list[1]: missing Id"),
@@ -184,7 +184,7 @@ TEST(EngineObjectsImages, MalformedAnswersNameTheField) {
 
 // -------------------------------------------------------------------------- containers
 
-TEST(EngineObjectsContainers, ParsesTheListingOfEngine2010) {
+TEST(DockerObjectsContainers, ParsesTheListingOfEngine2010) {
   auto cs = parse_containers(fixture("containers.json"));
   ASSERT_EQ(cs.size(), 6u);
   const ContainerSummary& running = by_name(cs, "cwobj-running");
@@ -211,7 +211,7 @@ TEST(EngineObjectsContainers, ParsesTheListingOfEngine2010) {
   EXPECT_EQ(by_name(cs, "cwobj-paused").state, "paused");
 }
 
-TEST(EngineObjectsContainers, ToleratesNullsAndTakesTheFirstName) {
+TEST(DockerObjectsContainers, ToleratesNullsAndTakesTheFirstName) {
   SystemDf df = parse_system_df(fixture("edge/system_df_newer.json"));
   ASSERT_EQ(df.containers.size(), 4u);
   const ContainerSummary& web = df.containers[0];
@@ -231,7 +231,7 @@ TEST(EngineObjectsContainers, ToleratesNullsAndTakesTheFirstName) {
   EXPECT_EQ(unnamed[0].name, "");
 }
 
-TEST(EngineObjectsContainers, MalformedAnswersNameTheField) {
+TEST(DockerObjectsContainers, MalformedAnswersNameTheField) {
   EXPECT_NE(parse_error([] {
               parse_containers(R"([{"Id":"x","Mounts":[1]}])");
             }).find("container list[0]: Mounts[0]: not a JSON object"),
@@ -247,7 +247,7 @@ TEST(EngineObjectsContainers, MalformedAnswersNameTheField) {
 
 // ----------------------------------------------------------------------------- volumes
 
-TEST(EngineObjectsVolumes, ParsesTheListingAndInspectOfEngine2010) {
+TEST(DockerObjectsVolumes, ParsesTheListingAndInspectOfEngine2010) {
   auto vols = parse_volumes(fixture("volumes.json"));
   ASSERT_EQ(vols.size(), 4u);
   const VolumeSummary& data = by_name(vols, "cwobj-data");
@@ -268,12 +268,12 @@ TEST(EngineObjectsVolumes, ParsesTheListingAndInspectOfEngine2010) {
   EXPECT_EQ(one.labels, data.labels);
 }
 
-TEST(EngineObjectsVolumes, NullVolumesListIsEmpty) {
+TEST(DockerObjectsVolumes, NullVolumesListIsEmpty) {
   EXPECT_TRUE(parse_volumes(fixture("edge/volumes_null.json")).empty());
   EXPECT_TRUE(parse_volumes("{}").empty());
 }
 
-TEST(EngineObjectsVolumes, AnonymousMeansMadeByTheEngineForAnUnnamedMount) {
+TEST(DockerObjectsVolumes, AnonymousMeansMadeByTheEngineForAnUnnamedMount) {
   const std::string hex(64, 'a');
   auto vol = [](std::string name, std::map<std::string, std::string> labels) {
     VolumeSummary v;
@@ -291,7 +291,7 @@ TEST(EngineObjectsVolumes, AnonymousMeansMadeByTheEngineForAnUnnamedMount) {
   EXPECT_FALSE(vol(std::string(63, 'a') + "g", {}).anonymous());
 }
 
-TEST(EngineObjectsVolumes, ReadsUsageDataAndOffsetTimes) {
+TEST(DockerObjectsVolumes, ReadsUsageDataAndOffsetTimes) {
   SystemDf df = parse_system_df(fixture("edge/system_df_newer.json"));
   ASSERT_EQ(df.volumes.size(), 4u);
   EXPECT_TRUE(df.volumes[0].anonymous());
@@ -306,7 +306,7 @@ TEST(EngineObjectsVolumes, ReadsUsageDataAndOffsetTimes) {
   EXPECT_EQ(df.volumes[3].ref_count, -1);
 }
 
-TEST(EngineObjectsVolumes, MalformedAnswersNameTheField) {
+TEST(DockerObjectsVolumes, MalformedAnswersNameTheField) {
   EXPECT_NE(parse_error([] { parse_volumes("[]"); }).find("volume list: not a JSON object"), std::string::npos);
   EXPECT_NE(parse_error([] { parse_volumes(R"({"Volumes":{}})"); }).find("volume list: Volumes: not a JSON array"),
             std::string::npos);
@@ -325,7 +325,7 @@ TEST(EngineObjectsVolumes, MalformedAnswersNameTheField) {
 
 // ---------------------------------------------------------------------------- networks
 
-TEST(EngineObjectsNetworks, ParsesTheListingAndInspectOfEngine2010) {
+TEST(DockerObjectsNetworks, ParsesTheListingAndInspectOfEngine2010) {
   auto nets = parse_networks(fixture("networks.json"));
   ASSERT_EQ(nets.size(), 4u);
   const NetworkSummary* mine = nullptr;
@@ -347,7 +347,7 @@ TEST(EngineObjectsNetworks, ParsesTheListingAndInspectOfEngine2010) {
   EXPECT_EQ(n.labels.at("com.example.cwobj"), "net");
 }
 
-TEST(EngineObjectsNetworks, MalformedAnswersNameTheField) {
+TEST(DockerObjectsNetworks, MalformedAnswersNameTheField) {
   EXPECT_NE(parse_error([] { parse_network(R"({"Id":"n"})"); }).find("network inspect: missing Name"),
             std::string::npos);
   EXPECT_NE(parse_error([] {
@@ -365,7 +365,7 @@ TEST(EngineObjectsNetworks, MalformedAnswersNameTheField) {
 
 // -------------------------------------------------------------------------- system df
 
-TEST(EngineObjectsSystemDf, ParsesTheAnswerOfEngine2010) {
+TEST(DockerObjectsSystemDf, ParsesTheAnswerOfEngine2010) {
   SystemDf df = parse_system_df(fixture("system_df.json"));
   EXPECT_EQ(df.layers_size, 2289518);
   ASSERT_EQ(df.images.size(), 3u);
@@ -393,7 +393,7 @@ TEST(EngineObjectsSystemDf, ParsesTheAnswerOfEngine2010) {
   EXPECT_TRUE(df.build_cache[1].parents.empty());  // Parent: ""
 }
 
-TEST(EngineObjectsSystemDf, ReadsNewerBuildCacheFields) {
+TEST(DockerObjectsSystemDf, ReadsNewerBuildCacheFields) {
   SystemDf df = parse_system_df(fixture("edge/system_df_newer.json"));
   ASSERT_EQ(df.build_cache.size(), 4u);
   EXPECT_EQ(df.build_cache[0].parents, std::vector<std::string>{"r0"});
@@ -404,7 +404,7 @@ TEST(EngineObjectsSystemDf, ReadsNewerBuildCacheFields) {
   EXPECT_EQ(df.build_cache[3].parents, std::vector<std::string>{"r1"});  // both fields: not twice
 }
 
-TEST(EngineObjectsSystemDf, EmptyEngineAndNullLists) {
+TEST(DockerObjectsSystemDf, EmptyEngineAndNullLists) {
   // What Engine 20.10 answers with nothing on it.
   SystemDf df =
       parse_system_df(R"({"LayersSize":0,"Images":[],"Containers":[],"Volumes":[],"BuildCache":null,"BuilderSize":0})");
@@ -413,7 +413,7 @@ TEST(EngineObjectsSystemDf, EmptyEngineAndNullLists) {
   EXPECT_TRUE(parse_system_df(R"({"Images":null,"Containers":null,"Volumes":null})").images.empty());
 }
 
-TEST(EngineObjectsSystemDf, MalformedAnswersNameTheField) {
+TEST(DockerObjectsSystemDf, MalformedAnswersNameTheField) {
   EXPECT_NE(parse_error([] { parse_system_df("[]"); }).find("system df: not a JSON object"), std::string::npos);
   EXPECT_NE(
       parse_error([] { parse_system_df(R"({"LayersSize":"1GB"})"); }).find("system df: LayersSize is not an integer"),
@@ -437,7 +437,7 @@ TEST(EngineObjectsSystemDf, MalformedAnswersNameTheField) {
 
 // A negative size would let a prune slip past its max_bytes brake, a huge one overflow
 // the sums: neither is a number the engine sends, so neither is a number to compute with.
-TEST(EngineObjectsSystemDf, NegativeOrAbsurdSizesAreProtocolErrors) {
+TEST(DockerObjectsSystemDf, NegativeOrAbsurdSizesAreProtocolErrors) {
   for (const char* bad : {R"({"Images":[{"Id":"i","Size":-5}]})", R"({"Images":[{"Id":"i","Size":1,"SharedSize":-2}]})",
                           R"({"Images":[{"Id":"i","Size":10,"SharedSize":11}]})",
                           R"({"Images":[{"Id":"i","Size":9223372036854775807}]})",
@@ -463,7 +463,7 @@ TEST(EngineObjectsSystemDf, NegativeOrAbsurdSizesAreProtocolErrors) {
   EXPECT_THROW(parse_image_inspect(R"({"Id":"sha256:1","Size":-100})"), ParseError);
 }
 
-TEST(EngineObjectsImages, InspectReadsLastTagTime) {
+TEST(DockerObjectsImages, InspectReadsLastTagTime) {
   const auto img = parse_image_inspect(
       R"({"Id":"sha256:1","Created":"1970-01-01T00:00:00Z","Metadata":{"LastTagTime":"2026-12-01T10:00:00.5Z"}})");
   EXPECT_EQ(img.created, 0) << "a reproducible build's Created";
@@ -476,7 +476,7 @@ TEST(EngineObjectsImages, InspectReadsLastTagTime) {
 
 // --------------------------------------------------------------------------- summarize
 
-TEST(EngineObjectsSummarize, ComputesEachRowAsTheCliDoes) {
+TEST(DockerObjectsSummarize, ComputesEachRowAsTheCliDoes) {
   DiskSummary s = summarize(parse_system_df(fixture("edge/system_df_newer.json")));
   // Images: LayersSize 1000, minus the unique part of images with containers: aaa 700-300;
   // ccc's SharedSize is unknown (-1) so it is left out; bbb has no container.
@@ -490,7 +490,7 @@ TEST(EngineObjectsSummarize, ComputesEachRowAsTheCliDoes) {
   EXPECT_EQ(s.build_cache, (DiskKindUsage{350, 250, 4, 2}));
 }
 
-TEST(EngineObjectsSummarize, ImageWithUnknownContainersCountsAsUsedButNotActive) {
+TEST(DockerObjectsSummarize, ImageWithUnknownContainersCountsAsUsedButNotActive) {
   // The CLI tests Containers != 0 for the reclaimable part and > 0 for ACTIVE.
   SystemDf df;
   df.layers_size = 100;
@@ -502,7 +502,7 @@ TEST(EngineObjectsSummarize, ImageWithUnknownContainersCountsAsUsedButNotActive)
   EXPECT_EQ(summarize(df).images, (DiskKindUsage{100, 40, 1, 0}));
 }
 
-TEST(EngineObjectsSummarize, MatchesDockerSystemDfOnTheSameEngineState) {
+TEST(DockerObjectsSummarize, MatchesDockerSystemDfOnTheSameEngineState) {
   // system_df.json and system_df_cli.jsonl (`docker system df --format '{{json .}}'`,
   // docker CLI 28.2.2) were captured back to back on the same quiet engine.
   DiskSummary s = summarize(parse_system_df(fixture("system_df.json")));
@@ -536,7 +536,7 @@ TEST(EngineObjectsSummarize, MatchesDockerSystemDfOnTheSameEngineState) {
   EXPECT_EQ(s.build_cache, (DiskKindUsage{128, 128, 6, 0}));
 }
 
-TEST(EngineObjectsSummarize, HumanSizeMatchesGoUnits) {
+TEST(DockerObjectsSummarize, HumanSizeMatchesGoUnits) {
   EXPECT_EQ(human_size(0), "0B");
   EXPECT_EQ(human_size(128), "128B");
   EXPECT_EQ(human_size(24576), "24.58kB");
@@ -546,7 +546,7 @@ TEST(EngineObjectsSummarize, HumanSizeMatchesGoUnits) {
 
 // -------------------------------------------------------------------------------- info
 
-TEST(EngineObjectsInfo, ReadsDockerRootDir) {
+TEST(DockerObjectsInfo, ReadsDockerRootDir) {
   EXPECT_EQ(parse_docker_root_dir(fixture("info.json")), "/var/lib/docker");
   EXPECT_NE(parse_error([] { parse_docker_root_dir("{}"); }).find("info: missing DockerRootDir"), std::string::npos);
   EXPECT_NE(parse_error([] { parse_docker_root_dir(R"({"DockerRootDir":""})"); }).find("missing DockerRootDir"),
@@ -558,7 +558,7 @@ TEST(EngineObjectsInfo, ReadsDockerRootDir) {
 
 // -------------------------------------------------------------------------------- logs
 
-TEST(EngineObjectsLogs, DemuxesARealMultiplexedBody) {
+TEST(DockerObjectsLogs, DemuxesARealMultiplexedBody) {
   // The container wrote: out one / err one / "out two\r\n" / err two / an empty line / an
   // unterminated tail. The engine orders by timestamp, so stderr came first here.
   auto lines = demux_logs(fixture("logs_multiplexed.bin"), false);
@@ -566,30 +566,30 @@ TEST(EngineObjectsLogs, DemuxesARealMultiplexedBody) {
                                          out("out tail without newline")}));
 }
 
-TEST(EngineObjectsLogs, TtyBodyIsRawStdout) {
+TEST(DockerObjectsLogs, TtyBodyIsRawStdout) {
   EXPECT_EQ(demux_logs(fixture("logs_tty.bin"), true), (std::vector<LogLine>{out("tty one"), out("tty err")}));
   EXPECT_EQ(demux_logs("a\n\nb", true), (std::vector<LogLine>{out("a"), out(""), out("b")}));
   EXPECT_TRUE(demux_logs("", true).empty());
 }
 
-TEST(EngineObjectsLogs, JoinsPayloadsPerStreamAcrossFrames) {
+TEST(DockerObjectsLogs, JoinsPayloadsPerStreamAcrossFrames) {
   std::string body = frame(1, "hel") + frame(2, "E1\nE") + frame(1, "lo\nwor") + frame(2, "2\n") + frame(1, "") +
                      frame(1, "ld\r") + frame(1, "\nlast");
   EXPECT_EQ(demux_logs(body, false),
             (std::vector<LogLine>{err("E1"), out("hello"), err("E2"), out("world"), out("last")}));
 }
 
-TEST(EngineObjectsLogs, UnterminatedRestsComeOutInTheOrderTheyBegan) {
+TEST(DockerObjectsLogs, UnterminatedRestsComeOutInTheOrderTheyBegan) {
   EXPECT_EQ(demux_logs(frame(2, "e") + frame(1, "o"), false), (std::vector<LogLine>{err("e"), out("o")}));
   EXPECT_EQ(demux_logs(frame(1, "o") + frame(2, "e"), false), (std::vector<LogLine>{out("o"), err("e")}));
 }
 
-TEST(EngineObjectsLogs, StdinReadsAsStdoutAndEngineErrorsAsStderr) {
+TEST(DockerObjectsLogs, StdinReadsAsStdoutAndEngineErrorsAsStderr) {
   EXPECT_EQ(demux_logs(frame(0, "in\n") + frame(3, "engine failed\n"), false),
             (std::vector<LogLine>{out("in"), err("engine failed")}));
 }
 
-TEST(EngineObjectsLogs, TruncatedBodiesKeepWhatArrivedAndNeverReadPastTheEnd) {
+TEST(DockerObjectsLogs, TruncatedBodiesKeepWhatArrivedAndNeverReadPastTheEnd) {
   const std::string whole = frame(1, "one\n") + frame(2, "two\n");
   // Every cut of the body, read from a heap copy of exactly that size so ASan would catch
   // a read past it.
@@ -607,7 +607,7 @@ TEST(EngineObjectsLogs, TruncatedBodiesKeepWhatArrivedAndNeverReadPastTheEnd) {
   EXPECT_TRUE(demux_logs(std::string("\x01\0\0", 3), false).empty());
 }
 
-TEST(EngineObjectsLogs, ATtyBodyReadAsFramesIsAnError) {
+TEST(DockerObjectsLogs, ATtyBodyReadAsFramesIsAnError) {
   EXPECT_NE(parse_error([] { demux_logs(fixture("logs_tty.bin"), false); }).find("frame at byte 0 has stream type 116"),
             std::string::npos);
   EXPECT_NE(parse_error([] { demux_logs(frame(1, "ok\n") + frame(9, "x"), false); }).find("frame at byte 11"),

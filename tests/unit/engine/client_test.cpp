@@ -1,26 +1,23 @@
-// The engine client and tracker against a fake engine on a unix socket. A fake is used
-// only for what the real engine cannot do on demand: refuse our API version, stall,
-// send garbage or a truncated stream, replay events on reconnect at a chosen moment.
+// The engine client against a fake engine on a unix socket. A fake is used only for what
+// the real engine cannot do on demand: refuse our API version, stall, answer garbage.
 // Everything else is tested against the real dockerd in tests/integration/.
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "composewatch/engine/client.h"
-#include "composewatch/jobs/event_follower.h"
 #include "fake_engine.h"
 
 using namespace composewatch;
@@ -49,12 +46,6 @@ engine::EngineError::Kind error_kind(const std::function<void()>& f) {
   }
   ADD_FAILURE() << "no EngineError thrown";
   return engine::EngineError::Kind::protocol;
-}
-
-std::string event_line(const std::string& action, const std::string& id, const std::string& name, long long t) {
-  return R"({"Type":"container","Action":")" + action + R"(","Actor":{"ID":")" + id +
-         R"(","Attributes":{"name":")" + name + R"(","image":"img"}},"time":1,"timeNano":)" + std::to_string(t) +
-         "}\n";
 }
 
 }  // namespace
@@ -139,81 +130,73 @@ TEST(EngineClient, GarbageJsonIsAProtocolError) {
   EXPECT_EQ(error_kind([&] { run_sync(ioc, client.list_container_ids()); }), engine::EngineError::Kind::protocol);
 }
 
-// The stream: lines split across chunks, garbage between them, a truncated last line and
-// an abrupt end; then a reconnect whose inclusive `since` replay repeats the last event.
-TEST(Tracker, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
-  std::atomic<int> streams{0};
-  const std::string id = std::string(64, 'a');
-  FakeEngine fake([&](int fd, const std::string& target) {
-    if (target == "/_ping") return FakeEngine::write_all(fd, ping("1.41"));
-    if (target == "/v1.41/version")
-      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"Version":"99.0","ApiVersion":"1.41"})"));
-    if (target == "/v1.41/containers/json?all=1") return FakeEngine::write_all(fd, FakeEngine::json_response(200, "[]"));
-    if (target.rfind("/v1.41/containers/", 0) == 0)
-      return FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"gone"})"));
-    if (target.rfind("/v1.41/events", 0) == 0 && target.find("&until=") != std::string::npos) {
-      // The bounded replay after the reconnect is inclusive: it repeats the last event
-      // seen (oom at 3000), then what the agent missed.
-      return FakeEngine::write_all(
-          fd, FakeEngine::json_response(200, event_line("oom", id, "web", 3000) +
-                                                 R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
-                                                 R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" +
-                                                 "\n"));
-    }
-    if (target.rfind("/v1.41/events", 0) == 0) {
-      int n = ++streams;
-      FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
-      if (n == 1) {
-        std::string create = event_line("create", id, "web", 1000);
-        std::string start = event_line("start", id, "web", 2000);
-        std::string oom = event_line("oom", id, "web", 3000);
-        FakeEngine::write_all(fd, FakeEngine::chunk(create + start.substr(0, 20)));
-        std::this_thread::sleep_for(20ms);
-        FakeEngine::write_all(fd, FakeEngine::chunk(start.substr(20) + "this is not json\n" + oom));
-        FakeEngine::write_all(fd, FakeEngine::chunk(event_line("die", id, "web", 4000).substr(0, 30)));
-        return;  // connection dropped mid-line
+// On tcp:// the event stream's socket carries keepalive and TCP_USER_TIMEOUT, so a
+// half-open connection ends the stream by itself. A real dockerd on tcp:// is not
+// configured here (the machine's engine listens on its unix socket only): a bare TCP
+// listener answers the two requests, and the client's socket is found in this process.
+TEST(EngineClient, TheTcpEventStreamHasKeepaliveAndAUserTimeout) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  std::thread server([listener] {
+    for (int i = 0; i < 2; ++i) {
+      int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) return;
+      std::string head;
+      char c;
+      while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head.push_back(c);
+      if (head.rfind("GET /_ping", 0) == 0) {
+        test_support::FakeEngine::write_all(fd, test_support::ping("1.41"));
+      } else {
+        test_support::FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        test_support::FakeEngine::wait_for_close(fd);
       }
-      // The live stream from the end of the replay: it repeats the replay's last event.
-      FakeEngine::write_all(fd, FakeEngine::chunk(R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
-                                                  R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" +
-                                                  "\n"));
-      std::this_thread::sleep_for(1500ms);
-      return;
+      ::close(fd);
     }
-    FakeEngine::write_all(fd, FakeEngine::json_response(404, "{}"));
   });
 
-  state::StateModel model;
   asio::io_context ioc;
-  jobs::EventFollowerOptions opts;
-  opts.backoff_initial = 50ms;
-  jobs::EventFollower tracker(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, opts);
-  asio::co_spawn(ioc, tracker.run(), asio::detached);
-  ioc.run_for(1200ms);
+  engine::ClientOptions opts;
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint("tcp://127.0.0.1:" + std::to_string(port)), opts);
+  auto fut = asio::co_spawn(ioc, client.events(std::nullopt), asio::use_future);
+  ioc.run();
+  std::unique_ptr<engine::EventStream> stream = fut.get();
 
-  auto snap = model.snapshot();
-  ASSERT_EQ(snap->containers.size(), 1u);
-  const auto& web = snap->containers[0];
-  EXPECT_EQ(web.name, "web");
-  EXPECT_EQ(web.counters.oom_kills, 1u) << "the replayed oom must not be counted twice";
-  EXPECT_EQ(web.counters.exits.at(137), 1u);
-  EXPECT_EQ(tracker.events_parse_errors(), 1u);
-  EXPECT_EQ(snap->engine.stream_reconnects, 1u);
-  EXPECT_TRUE(snap->engine.ready);
-  EXPECT_EQ(snap->engine.version, "99.0");
-
-  std::vector<std::string> events_targets;
-  for (const auto& t : fake.targets())
-    if (t.rfind("/v1.41/events", 0) == 0) events_targets.push_back(t);
-  ASSERT_GE(events_targets.size(), 3u);
-  EXPECT_EQ(events_targets[0], "/v1.41/events");
-  // Resumed from when the stream ended (a second before it), not from the last event:
-  // a replay up to now, then the live stream from that moment.
-  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  double since = 0, until = 0;
-  ASSERT_EQ(std::sscanf(events_targets[1].c_str(), "/v1.41/events?since=%lf&until=%lf", &since, &until), 2)
-      << events_targets[1];
-  EXPECT_NEAR(since, now - 2, 2.0);
-  EXPECT_GT(until, since);
-  EXPECT_EQ(events_targets[2], "/v1.41/events?since=" + events_targets[1].substr(events_targets[1].find("until=") + 6));
+  // The client's socket: the one whose peer is the listener.
+  int found = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::stoi(e.path().filename().string());
+    sockaddr_in peer{};
+    socklen_t plen = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0 || peer.sin_family != AF_INET ||
+        ntohs(peer.sin_port) != port)
+      continue;
+    ++found;
+    int keepalive = 0, idle = 0, interval = 0, count = 0;
+    unsigned user_timeout = 0;
+    socklen_t n = sizeof(int);
+    ::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &n);
+    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &n);
+    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &n);
+    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, &n);
+    n = sizeof user_timeout;
+    ::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &n);
+    EXPECT_EQ(keepalive, 1);
+    EXPECT_EQ(idle, int(opts.tcp_keepalive_idle.count()));
+    EXPECT_EQ(interval, int(opts.tcp_keepalive_interval.count()));
+    EXPECT_EQ(count, opts.tcp_keepalive_count);
+    EXPECT_EQ(user_timeout, unsigned(opts.tcp_user_timeout.count()));
+  }
+  EXPECT_EQ(found, 1);
+  stream->close();
+  ::shutdown(listener, SHUT_RDWR);
+  ::close(listener);
+  server.join();
 }

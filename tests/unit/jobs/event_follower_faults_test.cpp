@@ -1,4 +1,4 @@
-// The tracker, its liveness probe and the engine client against engine faults, in
+// The event follower (the tracker) and its liveness probe against engine faults, in
 // process, on a fake engine (scripted_engine.h). The fake is used only for what the real
 // engine cannot do on demand: hang its listings while `/_ping` and the stream still
 // answer, stall a response or the stream halfway, answer 500 / 409 / "client version too
@@ -8,15 +8,10 @@
 // Deadlines here are milliseconds instead of the production seconds; the logic is the same.
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -117,7 +112,7 @@ long rss_kib() {
 
 }  // namespace
 
-TEST(Liveness, AQuietStreamWhoseEngineAnswersStaysConnected) {
+TEST(EventFollowerLiveness, AQuietStreamWhoseEngineAnswersStaysConnected) {
   TrackedEngine t;
   ASSERT_TRUE(t.run_until([&] { return t.up(); }));
   const auto live_at_connect = t.tracker.last_known_live();
@@ -129,7 +124,7 @@ TEST(Liveness, AQuietStreamWhoseEngineAnswersStaysConnected) {
 }
 
 // The mass `docker rm -f` case: /_ping and the stream are fine, listings hang.
-TEST(Liveness, AnEngineWhoseListingsHangIsDownUntilTheyAnswerAgain) {
+TEST(EventFollowerLiveness, AnEngineWhoseListingsHangIsDownUntilTheyAnswerAgain) {
   TrackedEngine t;
   ASSERT_TRUE(t.run_until([&] { return t.up() && t.container_state() == "running"; }));
   const int streams_before = t.fake.streams();
@@ -151,7 +146,7 @@ TEST(Liveness, AnEngineWhoseListingsHangIsDownUntilTheyAnswerAgain) {
   EXPECT_GE(t.snap()->engine.stream_reconnects, 1u);
 }
 
-TEST(Liveness, ASlowEngineWithinTheDeadlineIsNotDeclaredDead) {
+TEST(EventFollowerLiveness, ASlowEngineWithinTheDeadlineIsNotDeclaredDead) {
   auto opts = TrackedEngine::fast_options();
   opts.liveness.deadline = 400ms;
   TrackedEngine t(opts);
@@ -163,7 +158,7 @@ TEST(Liveness, ASlowEngineWithinTheDeadlineIsNotDeclaredDead) {
   EXPECT_EQ(t.fake.streams(), 1);
 }
 
-TEST(Liveness, OneFailedProbeIsForgivenWhenTheNextAnswers) {
+TEST(EventFollowerLiveness, OneFailedProbeIsForgivenWhenTheNextAnswers) {
   TrackedEngine t;
   ASSERT_TRUE(t.run_until([&] { return t.up(); }));
   t.fake.set(Fault::probe_fails_once);
@@ -172,7 +167,7 @@ TEST(Liveness, OneFailedProbeIsForgivenWhenTheNextAnswers) {
   EXPECT_EQ(t.fake.streams(), 1);
 }
 
-TEST(Liveness, AStreamStalledInTheMiddleOfALineIsClosedWhenTheEngineStopsAnswering) {
+TEST(EventFollowerLiveness, AStreamStalledInTheMiddleOfALineIsClosedWhenTheEngineStopsAnswering) {
   TrackedEngine t;
   ASSERT_TRUE(t.run_until([&] { return t.up(); }));
   t.fake.set(Fault::stream_stalls);
@@ -185,7 +180,7 @@ TEST(Liveness, AStreamStalledInTheMiddleOfALineIsClosedWhenTheEngineStopsAnsweri
   EXPECT_NE(t.error().find("event stream closed"), std::string::npos) << t.error();
 }
 
-TEST(EngineFaults, EachFaultSetsTheEngineDownKeepsTheLastStateAndRecovers) {
+TEST(EventFollowerFaults, EachFaultSetsTheEngineDownKeepsTheLastStateAndRecovers) {
   TrackedEngine t;
   ASSERT_TRUE(t.run_until([&] { return t.up() && t.container_state() == "running"; }));
   struct Case {
@@ -219,7 +214,7 @@ TEST(EngineFaults, EachFaultSetsTheEngineDownKeepsTheLastStateAndRecovers) {
   EXPECT_TRUE(t.run_until([&] { return t.up(); }, 3s)) << t.error();
 }
 
-TEST(EngineFaults, GarbageOversizedAndCutLinesAreCountedByKind) {
+TEST(EventFollowerFaults, GarbageOversizedAndCutLinesAreCountedByKind) {
   TrackedEngine t;
   ASSERT_TRUE(t.run_until([&] { return t.up(); }));
   t.fake.set(Fault::stream_garbage);
@@ -240,7 +235,7 @@ TEST(EngineFaults, GarbageOversizedAndCutLinesAreCountedByKind) {
 // connections closed before a byte: the process's descriptors do not grow, and its
 // resident memory is printed. Both sides of each connection are in this process; the
 // counts are taken when both are quiet (every connection closed at once).
-TEST(EngineFaults, AThousandReconnectsLeakNoDescriptors) {
+TEST(EventFollowerFaults, AThousandReconnectsLeakNoDescriptors) {
   auto opts = TrackedEngine::fast_options();
   opts.backoff_initial = 1ms;
   opts.backoff_max = 1ms;
@@ -306,75 +301,4 @@ TEST(EngineFaults, AThousandReconnectsLeakNoDescriptors) {
   EXPECT_LT(rss_after - rss_before, 4 * 1024) << "KiB";
 #endif
   EXPECT_TRUE(t.snap()->engine.stream_errors.truncated == 0);
-}
-
-// On tcp:// the event stream's socket carries keepalive and TCP_USER_TIMEOUT, so a
-// half-open connection ends the stream by itself. A real dockerd on tcp:// is not
-// configured here (the machine's engine listens on its unix socket only): a bare TCP
-// listener answers the two requests, and the client's socket is found in this process.
-TEST(EngineClient, TheTcpEventStreamHasKeepaliveAndAUserTimeout) {
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  std::thread server([listener] {
-    for (int i = 0; i < 2; ++i) {
-      int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) return;
-      std::string head;
-      char c;
-      while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head.push_back(c);
-      if (head.rfind("GET /_ping", 0) == 0) {
-        test_support::FakeEngine::write_all(fd, test_support::ping("1.41"));
-      } else {
-        test_support::FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-        test_support::FakeEngine::wait_for_close(fd);
-      }
-      ::close(fd);
-    }
-  });
-
-  asio::io_context ioc;
-  engine::ClientOptions opts;
-  engine::Client client(ioc.get_executor(), engine::parse_endpoint("tcp://127.0.0.1:" + std::to_string(port)), opts);
-  auto fut = asio::co_spawn(ioc, client.events(std::nullopt), asio::use_future);
-  ioc.run();
-  std::unique_ptr<engine::EventStream> stream = fut.get();
-
-  // The client's socket: the one whose peer is the listener.
-  int found = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-    const int fd = std::stoi(e.path().filename().string());
-    sockaddr_in peer{};
-    socklen_t plen = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0 || peer.sin_family != AF_INET ||
-        ntohs(peer.sin_port) != port)
-      continue;
-    ++found;
-    int keepalive = 0, idle = 0, interval = 0, count = 0;
-    unsigned user_timeout = 0;
-    socklen_t n = sizeof(int);
-    ::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &n);
-    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &n);
-    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &n);
-    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, &n);
-    n = sizeof user_timeout;
-    ::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, &n);
-    EXPECT_EQ(keepalive, 1);
-    EXPECT_EQ(idle, int(opts.tcp_keepalive_idle.count()));
-    EXPECT_EQ(interval, int(opts.tcp_keepalive_interval.count()));
-    EXPECT_EQ(count, opts.tcp_keepalive_count);
-    EXPECT_EQ(user_timeout, unsigned(opts.tcp_user_timeout.count()));
-  }
-  EXPECT_EQ(found, 1);
-  stream->close();
-  ::shutdown(listener, SHUT_RDWR);
-  ::close(listener);
-  server.join();
 }

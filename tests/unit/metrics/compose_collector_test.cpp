@@ -27,7 +27,7 @@ bool has_line(const std::string& text, const std::string& line) {
 
 }  // namespace
 
-TEST(DriftCollector, RendersTheContractsSeries) {
+TEST(ComposeCollector, RendersTheContractsSeries) {
   auto project = std::make_shared<compose::Project>();
   project->name = "shop";
   compose::Service api;
@@ -86,7 +86,7 @@ TEST(DriftCollector, RendersTheContractsSeries) {
   EXPECT_TRUE(has_line(text, R"(composewatch_collector_success{collector="compose"} 1)")) << text;
 }
 
-TEST(DriftCollector, NoComposeStateNoSeries) {
+TEST(ComposeCollector, NoComposeStateNoSeries) {
   state::Snapshot snap;
   metrics::Exposition e(metrics::default_collectors());
   const std::string text = e.render(snap);

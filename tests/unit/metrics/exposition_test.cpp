@@ -34,7 +34,7 @@ std::string render_without_durations(const state::Snapshot& snap) {
 
 // Diffs the exposition of a known state against tests/fixtures/metrics/containers.prom.
 // To regenerate after an intended change: COMPOSEWATCH_UPDATE_FIXTURES=1 ./unit_tests.
-TEST(Exposition, MatchesTheFixture) {
+TEST(MetricsExposition, MatchesTheFixture) {
   state::StateModel m;
   m.set_engine_up(true);
   m.set_engine_info("20.10.24+dfsg1", "1.41");
@@ -62,7 +62,7 @@ TEST(Exposition, MatchesTheFixture) {
   EXPECT_EQ(got, want.str());
 }
 
-TEST(Exposition, AFailingCollectorIsReportedAndTheOthersServed) {
+TEST(MetricsExposition, AFailingCollectorIsReportedAndTheOthersServed) {
   struct Broken : metrics::Collector {
     std::string_view name() const override { return "broken"; }
     void collect(const state::Snapshot&, metrics::Families& out) const override {
@@ -80,7 +80,7 @@ TEST(Exposition, AFailingCollectorIsReportedAndTheOthersServed) {
   EXPECT_NE(text.find("composewatch_engine_up 0"), std::string::npos);
 }
 
-TEST(Exposition, ProcessCollectorReportsThisProcess) {
+TEST(MetricsExposition, ProcessCollectorReportsThisProcess) {
   std::vector<std::unique_ptr<metrics::Collector>> cs;
   cs.push_back(metrics::make_process_collector());
   auto families = metrics::Exposition(std::move(cs)).gather(state::Snapshot{});

@@ -41,7 +41,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST(OomFold, EventFirstThenCgroupCountsOnce) {
+TEST(StateModelOomFold, EventFirstThenCgroupCountsOnce) {
   Fixture f;
   f.m.apply(ev("create", "c1", "api", 1));
   f.start("c1", 100, 2);
@@ -51,7 +51,7 @@ TEST(OomFold, EventFirstThenCgroupCountsOnce) {
   EXPECT_EQ(f.ooms(), 1u);
 }
 
-TEST(OomFold, CgroupFirstThenLateEventCountsOnce) {
+TEST(StateModelOomFold, CgroupFirstThenLateEventCountsOnce) {
   Fixture f;
   f.start("c1", 100, 2);
   EXPECT_EQ(f.m.fold_cgroup_oom_kills("c1", 100, 1), 1u);
@@ -64,7 +64,7 @@ TEST(OomFold, CgroupFirstThenLateEventCountsOnce) {
   EXPECT_EQ(f.ooms(), 2u);
 }
 
-TEST(OomFold, MissedEventsAreCountedFromTheCgroup) {
+TEST(StateModelOomFold, MissedEventsAreCountedFromTheCgroup) {
   Fixture f;
   f.start("c1", 100, 2);
   f.m.apply(ev("oom", "c1", "api", 3));
@@ -74,7 +74,7 @@ TEST(OomFold, MissedEventsAreCountedFromTheCgroup) {
   EXPECT_EQ(f.ooms(), 3u);
 }
 
-TEST(OomFold, EachStartIsANewInstance) {
+TEST(StateModelOomFold, EachStartIsANewInstance) {
   Fixture f;
   f.start("c1", 100, 2);
   f.m.apply(ev("oom", "c1", "api", 3));
@@ -86,7 +86,7 @@ TEST(OomFold, EachStartIsANewInstance) {
   EXPECT_EQ(f.ooms(), 2u);
 }
 
-TEST(OomFold, AReadOfAnotherInstanceIsIgnored) {
+TEST(StateModelOomFold, AReadOfAnotherInstanceIsIgnored) {
   Fixture f;
   f.start("c1", 100, 2);
   // Read while the pid was 999: not the instance the model follows.
@@ -99,7 +99,7 @@ TEST(OomFold, AReadOfAnotherInstanceIsIgnored) {
   EXPECT_EQ(f.ooms(), 0u);
 }
 
-TEST(OomFold, BeforeTheInspectAfterAStartNothingIsFolded) {
+TEST(StateModelOomFold, BeforeTheInspectAfterAStartNothingIsFolded) {
   Fixture f;
   f.start("c1", 100, 2);
   f.m.apply(ev("die", "c1", "api", 3, {{"exitCode", "0"}}));
@@ -109,7 +109,7 @@ TEST(OomFold, BeforeTheInspectAfterAStartNothingIsFolded) {
   EXPECT_EQ(f.ooms(), 0u);
 }
 
-TEST(OomFold, AStaleInspectDoesNotStartANewInstance) {
+TEST(StateModelOomFold, AStaleInspectDoesNotStartANewInstance) {
   Fixture f;
   f.start("c1", 100, 2);
   std::uint64_t old_seq = f.m.sequence_of("c1");
@@ -126,7 +126,7 @@ TEST(OomFold, AStaleInspectDoesNotStartANewInstance) {
   EXPECT_EQ(f.ooms(), 1u);
 }
 
-TEST(OomFold, ARestartNobodySawStartsANewInstance) {
+TEST(StateModelOomFold, ARestartNobodySawStartsANewInstance) {
   Fixture f;
   f.start("c1", 100, 2);
   f.m.apply(ev("oom", "c1", "api", 3));
@@ -136,7 +136,7 @@ TEST(OomFold, ARestartNobodySawStartsANewInstance) {
   EXPECT_EQ(f.ooms(), 2u);
 }
 
-TEST(OomFold, EventsWithoutCgroupStillCountEveryKill) {
+TEST(StateModelOomFold, EventsWithoutCgroupStillCountEveryKill) {
   Fixture f;
   f.start("c1", 100, 2);
   for (int i = 0; i < 3; ++i) f.m.apply(ev("oom", "c1", "api", 3 + i));
@@ -147,7 +147,7 @@ TEST(OomFold, EventsWithoutCgroupStillCountEveryKill) {
   EXPECT_EQ(f.ooms(), 4u);
 }
 
-TEST(OomFold, RenameCarriesTheInstance) {
+TEST(StateModelOomFold, RenameCarriesTheInstance) {
   Fixture f;
   f.start("c1", 100, 2);
   f.m.apply(ev("oom", "c1", "api", 3));

@@ -1,6 +1,6 @@
 // The state file: its format round-trips, anything else is refused with why and set
 // aside, writes are atomic, and a model restored from it counts on where it stopped —
-// neither losing nor repeating a kill. The resume check tells what the replay missed.
+// neither losing nor repeating a kill.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +9,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "composewatch/engine/resume.h"
 #include "composewatch/state/model.h"
 #include "composewatch/state/saved.h"
 #include "composewatch/state/store.h"
@@ -220,96 +219,6 @@ TEST(StateModelPersistence, RemovedContainersKeepTheirRemovalTimeAndExpire) {
   after.expire(t0 + std::chrono::minutes(16));
   after.publish();
   EXPECT_TRUE(after.snapshot()->containers.empty()) << "retention counts from the removal, not from the restart";
-}
-
-namespace {
-docker::ContainerInfo listed(const std::string& id, const std::string& name, std::optional<double> started,
-                             std::optional<double> finished, int code = 0, bool oom = false) {
-  docker::ContainerInfo c;
-  c.id = id;
-  c.name = name;
-  c.started_at = started;
-  c.finished_at = finished;
-  c.exit_code = code;
-  c.oom_killed = oom;
-  c.state = started && (!finished || *started > *finished) ? "running" : "exited";
-  return c;
-}
-constexpr std::int64_t kS = 1'000'000'000;
-}  // namespace
-
-TEST(ResumeCheck, AReplayThatToldEverythingLeavesNoGap) {
-  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return true; };
-  auto r = engine::check_resume({listed("a", "web", 150, 140, 137, true)}, 100 * kS, 120 * kS, 3, 200 * kS, seen);
-  EXPECT_TRUE(r.deaths.empty());
-  EXPECT_TRUE(r.missed_starts.empty());
-  EXPECT_EQ(r.gap_seconds, 0);
-}
-
-TEST(ResumeCheck, ADeathNoEventToldOfIsCountedFromTheContainersStateAndGivesAGap) {
-  // The engine restarted at 160 (its buffer lost): the replay starts at 170.
-  const auto seen = [](std::string_view, std::string_view action, std::int64_t) { return action == "start"; };
-  auto r = engine::check_resume({listed("a", "db", 175, 150, 137, true), listed("b", "old", 90, 95)}, 100 * kS,
-                                170 * kS, 4, 200 * kS, seen);
-  ASSERT_EQ(r.deaths.size(), 1u) << "only deaths after the resume point";
-  EXPECT_EQ(r.deaths[0].name, "db");
-  EXPECT_EQ(r.deaths[0].exit_code, 137);
-  EXPECT_TRUE(r.deaths[0].oom_killed);
-  EXPECT_TRUE(r.deaths[0].started_again);
-  EXPECT_DOUBLE_EQ(r.gap_seconds, 70);
-}
-
-TEST(ResumeCheck, WhatHappenedAfterTheReplayIsLeftToTheLiveStream) {
-  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return false; };
-  auto r = engine::check_resume({listed("a", "web", 199, 120), listed("b", "db", 250, 140)}, 100 * kS, 110 * kS, 3,
-                                200 * kS, seen);
-  ASSERT_EQ(r.deaths.size(), 2u) << "the deaths at 120 and 140 were missed";
-  EXPECT_TRUE(r.missed_starts.empty()) << "starts at 199 and 250 come with the live stream";
-}
-
-TEST(ResumeCheck, AFullBufferThatBeginsAfterTheResumePointIsAGap) {
-  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return true; };
-  auto r = engine::check_resume({}, 100 * kS, 130 * kS, engine::kEngineEventBuffer, 200 * kS, seen);
-  EXPECT_TRUE(r.buffer_overrun);
-  EXPECT_DOUBLE_EQ(r.gap_seconds, 30);
-  r = engine::check_resume({}, 100 * kS, 100 * kS, engine::kEngineEventBuffer, 200 * kS, seen);
-  EXPECT_FALSE(r.buffer_overrun) << "a full buffer that reaches back to the resume point lost nothing";
-  EXPECT_EQ(r.gap_seconds, 0);
-}
-
-TEST(ResumeCheck, NothingToResumeOnAFirstStart) {
-  const auto seen = [](std::string_view, std::string_view, std::int64_t) { return false; };
-  auto r = engine::check_resume({listed("a", "web", 150, 140)}, 0, 0, 0, 200 * kS, seen);
-  EXPECT_TRUE(r.deaths.empty());
-  EXPECT_EQ(r.gap_seconds, 0);
-}
-
-TEST(EventDeduplicator, RemembersSavedKeysAndFindsEventsNearAState) {
-  docker::EventDeduplicator first;
-  first.first_time(event("start", "a", "web", 10 * kS));
-  first.first_time(event("die", "a", "web", 20 * kS));
-  first.first_time(event("start", "a", "web", 30 * kS));
-  const auto keys = first.recent(15 * kS);
-  ASSERT_EQ(keys.size(), 2u);
-  EXPECT_EQ(keys[0].time_nano, 20 * kS);
-
-  docker::EventDeduplicator next;
-  next.remember(keys);
-  EXPECT_FALSE(next.first_time(event("start", "a", "web", 30 * kS))) << "replayed after the restart";
-  EXPECT_TRUE(next.first_time(event("oom", "a", "web", 31 * kS)));
-  EXPECT_TRUE(next.seen_near("a", "die", 21 * kS, 2 * kS));
-  EXPECT_FALSE(next.seen_near("a", "die", 25 * kS, 2 * kS));
-  EXPECT_FALSE(next.seen_near("b", "die", 20 * kS, 2 * kS));
-}
-
-// Under load the engine's buffer is not strictly ordered by time: a replay of events that
-// arrived out of order is still recognised.
-TEST(EventDeduplicator, RecognisesAReplayOfEventsThatArrivedOutOfOrder) {
-  docker::EventDeduplicator d;
-  EXPECT_TRUE(d.first_time(event("die", "a", "web", 20 * kS)));
-  EXPECT_TRUE(d.first_time(event("start", "b", "db", 19 * kS)));
-  EXPECT_FALSE(d.first_time(event("die", "a", "web", 20 * kS)));
-  EXPECT_FALSE(d.first_time(event("start", "b", "db", 19 * kS)));
 }
 
 // An OOM kill whose `oom` event the engine lost is counted from the inspect that follows
