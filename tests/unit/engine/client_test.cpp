@@ -1,4 +1,4 @@
-// The engine client against a fake engine on a unix socket. A fake is used only for what
+// The engine client against the fake engine (tests/support/fake_engine.h). A fake is used only for what
 // the real engine cannot do on demand: refuse our API version, stall, answer garbage.
 // Everything else is tested against the real dockerd in tests/integration/.
 
@@ -6,16 +6,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <thread>
 
 #include "composewatch/engine/client.h"
 #include "fake_engine.h"
@@ -26,8 +23,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using test_support::Exchange;
 using test_support::FakeEngine;
-using test_support::ping;
 
 template <class T>
 T run_sync(asio::io_context& ioc, asio::awaitable<T> aw) {
@@ -36,7 +33,6 @@ T run_sync(asio::io_context& ioc, asio::awaitable<T> aw) {
   ioc.restart();
   return fut.get();
 }
-
 
 engine::EngineError::Kind error_kind(const std::function<void()>& f) {
   try {
@@ -64,7 +60,7 @@ TEST(EngineClient, NoEngineIsAClearUnreachableError) {
 }
 
 TEST(EngineClient, RefusesAnEngineOlderThanWeSupport) {
-  FakeEngine fake([](int fd, const std::string&) { FakeEngine::write_all(fd, ping("1.12")); });
+  FakeEngine fake({.api_version = "1.12"});
   asio::io_context ioc;
   engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
   EXPECT_EQ(error_kind([&] { run_sync(ioc, client.negotiate()); }), engine::EngineError::Kind::api_refused);
@@ -72,13 +68,9 @@ TEST(EngineClient, RefusesAnEngineOlderThanWeSupport) {
 
 TEST(EngineClient, UsesTheLowerApiVersionAndReportsAnEngineThatRefusesIt) {
   // A newer engine (Docker 29) rejects clients below 1.44 with 400.
-  FakeEngine fake([](int fd, const std::string& target) {
-    if (target == "/_ping")
-      FakeEngine::write_all(fd, ping("1.52"));
-    else
-      FakeEngine::write_all(
-          fd, FakeEngine::json_response(
-                  400, R"({"message":"client version 1.47 is too old. Minimum supported API version is 1.48"})"));
+  FakeEngine fake({.api_version = "1.52"});
+  fake.otherwise([](Exchange& x) {
+    x.json(400, R"({"message":"client version 1.47 is too old. Minimum supported API version is 1.48"})");
   });
   asio::io_context ioc;
   engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
@@ -95,10 +87,8 @@ TEST(EngineClient, UsesTheLowerApiVersionAndReportsAnEngineThatRefusesIt) {
 }
 
 TEST(EngineClient, AStalledEngineTimesOut) {
-  std::atomic<bool> release{false};
-  FakeEngine fake([&](int, const std::string&) {
-    while (!release) std::this_thread::sleep_for(10ms);  // accepts, never answers
-  });
+  FakeEngine fake;
+  fake.on("/_ping", [](Exchange& x) { x.stall(); }).otherwise([](Exchange& x) { x.stall(); });  // accepts, never answers
   asio::io_context ioc;
   engine::ClientOptions opts;
   opts.request_timeout = 300ms;
@@ -106,25 +96,19 @@ TEST(EngineClient, AStalledEngineTimesOut) {
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(error_kind([&] { run_sync(ioc, client.negotiate()); }), engine::EngineError::Kind::timeout);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
-  release = true;
 }
 
 TEST(EngineClient, InspectOfAGoneContainerIsEmpty) {
-  FakeEngine fake([](int fd, const std::string& target) {
-    if (target == "/_ping")
-      FakeEngine::write_all(fd, ping("1.41"));
-    else
-      FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"No such container: x"})"));
-  });
+  FakeEngine fake;
+  fake.on("/v1.41/containers/x/json", 404, R"({"message":"No such container: x"})");
   asio::io_context ioc;
   engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
   EXPECT_FALSE(run_sync(ioc, client.inspect("x")));
 }
 
 TEST(EngineClient, GarbageJsonIsAProtocolError) {
-  FakeEngine fake([](int fd, const std::string& target) {
-    FakeEngine::write_all(fd, target == "/_ping" ? ping("1.41") : FakeEngine::json_response(200, "[{\"Id\":"));
-  });
+  FakeEngine fake;
+  fake.on("/v1.41/containers/json?all=1", 200, "[{\"Id\":");
   asio::io_context ioc;
   engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
   EXPECT_EQ(error_kind([&] { run_sync(ioc, client.list_container_ids()); }), engine::EngineError::Kind::protocol);
@@ -132,39 +116,20 @@ TEST(EngineClient, GarbageJsonIsAProtocolError) {
 
 // On tcp:// the event stream's socket carries keepalive and TCP_USER_TIMEOUT, so a
 // half-open connection ends the stream by itself. A real dockerd on tcp:// is not
-// configured here (the machine's engine listens on its unix socket only): a bare TCP
-// listener answers the two requests, and the client's socket is found in this process.
+// configured here (the machine's engine listens on its unix socket only): the fake engine
+// on loopback TCP answers the ping and opens a quiet stream, and the client's socket is
+// found in this process.
 TEST(EngineClient, TheTcpEventStreamHasKeepaliveAndAUserTimeout) {
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
-  std::thread server([listener] {
-    for (int i = 0; i < 2; ++i) {
-      int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) return;
-      std::string head;
-      char c;
-      while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head.push_back(c);
-      if (head.rfind("GET /_ping", 0) == 0) {
-        test_support::FakeEngine::write_all(fd, test_support::ping("1.41"));
-      } else {
-        test_support::FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-        test_support::FakeEngine::wait_for_close(fd);
-      }
-      ::close(fd);
-    }
+  FakeEngine fake({.tcp = true});
+  fake.on("/v1.41/events", [](Exchange& x) {
+    x.begin_stream();
+    x.stall();
   });
+  const int port = fake.port();
 
   asio::io_context ioc;
   engine::ClientOptions opts;
-  engine::Client client(ioc.get_executor(), engine::parse_endpoint("tcp://127.0.0.1:" + std::to_string(port)), opts);
+  engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), opts);
   auto fut = asio::co_spawn(ioc, client.events(std::nullopt), asio::use_future);
   ioc.run();
   std::unique_ptr<engine::EventStream> stream = fut.get();
@@ -196,7 +161,4 @@ TEST(EngineClient, TheTcpEventStreamHasKeepaliveAndAUserTimeout) {
   }
   EXPECT_EQ(found, 1);
   stream->close();
-  ::shutdown(listener, SHUT_RDWR);
-  ::close(listener);
-  server.join();
 }

@@ -24,17 +24,13 @@ TEST(DiskCollectorJob, ASlowDfKeepsTheLastFiguresAndMarksTheReportFailed) {
   const std::string df = test_support::read_fixture("engine/system_df.json");
   std::atomic<int> df_calls{0};
   std::atomic<bool> release{false};
-  FakeEngine fake([&](int fd, const std::string& target) {
-    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
-    if (target == "/v1.41/info")
-      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"DockerRootDir":"/var/lib/docker"})"));
-    if (target == "/v1.41/system/df") {
-      if (++df_calls > 1)
-        for (int i = 0; i < 300 && !release; ++i) std::this_thread::sleep_for(10ms);
-      return FakeEngine::write_all(fd, FakeEngine::json_response(200, df));
-    }
-    FakeEngine::write_all(fd, FakeEngine::json_response(404, "{}"));
-  });
+  FakeEngine fake;
+  fake.on("/v1.41/info", 200, R"({"DockerRootDir":"/var/lib/docker"})")
+      .on("/v1.41/system/df", [&](test_support::Exchange& x) {
+        if (++df_calls > 1)
+          for (int i = 0; i < 300 && !release; ++i) std::this_thread::sleep_for(10ms);
+        x.json(200, df);
+      });
   boost::asio::io_context ioc;
   state::StateModel model;
   disk::DiskCollector job(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model,

@@ -1,9 +1,10 @@
 // The event follower (the tracker) and its liveness probe against engine faults, in
-// process, on a fake engine (scripted_engine.h). The fake is used only for what the real
-// engine cannot do on demand: hang its listings while `/_ping` and the stream still
-// answer, stall a response or the stream halfway, answer 500 / 409 / "client version too
-// new", close every connection at once, send garbage, an oversized or a cut line. The real
-// dockerd killed with SIGKILL is in tests/integration/engine_faults_test.cpp.
+// process, on the fake engine playing a faulty host (tests/support/faulty_host.h). The
+// fake is used only for what the real engine cannot do on demand: hang its listings while
+// `/_ping` and the stream still answer, stall a response or the stream halfway, answer
+// 500 / 409 / "client version too new", close every connection at once, send garbage, an
+// oversized or a cut line. The real dockerd killed with SIGKILL is in
+// tests/integration/engine_faults_test.cpp.
 //
 // Deadlines here are milliseconds instead of the production seconds; the logic is the same.
 
@@ -22,14 +23,14 @@
 #include "composewatch/engine/client.h"
 #include "composewatch/jobs/event_follower.h"
 #include "fixture_file.h"
-#include "scripted_engine.h"
+#include "faulty_host.h"
 
 using namespace composewatch;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using test_support::Fault;
 using test_support::read_fixture;
-using test_support::ScriptedEngine;
+using test_support::FaultyHost;
 
 namespace {
 
@@ -92,7 +93,7 @@ struct TrackedEngine {
   // they would use on the way out).
   asio::io_context ioc;
   state::StateModel model;
-  ScriptedEngine fake;
+  FaultyHost fake;
   jobs::EventFollower tracker;
 };
 

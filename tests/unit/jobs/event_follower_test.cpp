@@ -23,8 +23,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using test_support::Exchange;
 using test_support::FakeEngine;
-using test_support::ping;
 
 std::string event_line(const std::string& action, const std::string& id, const std::string& name, long long t) {
   return R"({"Type":"container","Action":")" + action + R"(","Actor":{"ID":")" + id +
@@ -39,44 +39,34 @@ std::string event_line(const std::string& action, const std::string& id, const s
 TEST(EventFollower, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
   std::atomic<int> streams{0};
   const std::string id = std::string(64, 'a');
-  FakeEngine fake([&](int fd, const std::string& target) {
-    if (target == "/_ping") return FakeEngine::write_all(fd, ping("1.41"));
-    if (target == "/v1.41/version")
-      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"Version":"99.0","ApiVersion":"1.41"})"));
-    if (target == "/v1.41/containers/json?all=1") return FakeEngine::write_all(fd, FakeEngine::json_response(200, "[]"));
-    if (target.rfind("/v1.41/containers/", 0) == 0)
-      return FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"gone"})"));
-    if (target.rfind("/v1.41/events", 0) == 0 && target.find("&until=") != std::string::npos) {
-      // The bounded replay after the reconnect is inclusive: it repeats the last event
-      // seen (oom at 3000), then what the agent missed.
-      return FakeEngine::write_all(
-          fd, FakeEngine::json_response(200, event_line("oom", id, "web", 3000) +
-                                                 R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
-                                                 R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" +
-                                                 "\n"));
-    }
-    if (target.rfind("/v1.41/events", 0) == 0) {
-      int n = ++streams;
-      FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
-      if (n == 1) {
-        std::string create = event_line("create", id, "web", 1000);
-        std::string start = event_line("start", id, "web", 2000);
-        std::string oom = event_line("oom", id, "web", 3000);
-        FakeEngine::write_all(fd, FakeEngine::chunk(create + start.substr(0, 20)));
-        std::this_thread::sleep_for(20ms);
-        FakeEngine::write_all(fd, FakeEngine::chunk(start.substr(20) + "this is not json\n" + oom));
-        FakeEngine::write_all(fd, FakeEngine::chunk(event_line("die", id, "web", 4000).substr(0, 30)));
-        return;  // connection dropped mid-line
-      }
-      // The live stream from the end of the replay: it repeats the replay's last event.
-      FakeEngine::write_all(fd, FakeEngine::chunk(R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
-                                                  R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" +
-                                                  "\n"));
-      std::this_thread::sleep_for(1500ms);
-      return;
-    }
-    FakeEngine::write_all(fd, FakeEngine::json_response(404, "{}"));
-  });
+  const std::string die = R"({"Type":"container","Action":"die","Actor":{"ID":")" + id +
+                          R"(","Attributes":{"name":"web","exitCode":"137"}},"timeNano":4000})" + "\n";
+  FakeEngine fake;
+  fake.on("/v1.41/version", 200, R"({"Version":"99.0","ApiVersion":"1.41"})")
+      .on("/v1.41/containers/json?all=1", 200, "[]")
+      .on("/v1.41/containers/*", 404, R"({"message":"gone"})")
+      .on("/v1.41/events*", [&](Exchange& x) {
+        if (x.target().find("&until=") != std::string::npos) {
+          // The bounded replay after the reconnect is inclusive: it repeats the last event
+          // seen (oom at 3000), then what the agent missed.
+          return x.json(200, event_line("oom", id, "web", 3000) + die);
+        }
+        const int n = ++streams;
+        x.begin_stream();
+        if (n == 1) {
+          std::string create = event_line("create", id, "web", 1000);
+          std::string start = event_line("start", id, "web", 2000);
+          std::string oom = event_line("oom", id, "web", 3000);
+          x.chunk(create + start.substr(0, 20));
+          std::this_thread::sleep_for(20ms);
+          x.chunk(start.substr(20) + "this is not json\n" + oom);
+          x.chunk(event_line("die", id, "web", 4000).substr(0, 30));
+          return;  // connection dropped mid-line
+        }
+        // The live stream from the end of the replay: it repeats the replay's last event.
+        x.chunk(die);
+        x.stall();
+      });
 
   state::StateModel model;
   asio::io_context ioc;

@@ -1,6 +1,8 @@
 // The image checker job against a fake engine: a running service's image is inspected and
 // checked, a new image of the same service is seen to grow, and an engine that stops
-// answering keeps the last findings and marks the report failed.
+// answering keeps the last findings and marks the report failed. The fake is used only for
+// what the real engine cannot do on demand: give a running container a new image at a
+// chosen moment, and hang up on every call.
 
 #include <gtest/gtest.h>
 
@@ -17,6 +19,7 @@ namespace composewatch {
 namespace {
 
 using namespace std::chrono_literals;
+using test_support::Exchange;
 using test_support::FakeEngine;
 
 std::vector<std::string> checks_of(const images::ImageReport& r, const std::string& service) {
@@ -29,27 +32,23 @@ std::vector<std::string> checks_of(const images::ImageReport& r, const std::stri
 
 TEST(ImageCheckerJob, InspectsRunningImagesSeesGrowthAndKeepsFindingsWhenTheEngineFails) {
   std::atomic<int> version{1};
-  std::atomic<bool> down{false};
   std::atomic<int> image_reads{0};
-  FakeEngine fake([&](int fd, const std::string& target) {
-    if (down) return;  // the connection is closed unanswered
-    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
-    const std::string img = "sha256:img" + std::to_string(version.load());
-    if (target == "/v1.41/containers/c1/json")
-      return FakeEngine::write_all(fd, FakeEngine::json_response(200, R"({"Image":")" + img + R"(","Config":{"User":""}})"));
-    if (target == "/v1.41/images/" + img + "/json") {
-      ++image_reads;
-      const std::string size = version == 1 ? "10485760" : "104857600";
-      return FakeEngine::write_all(
-          fd, FakeEngine::json_response(200, R"({"Id":")" + img + R"(","Size":)" + size +
-                                                 R"(,"Config":{"User":"","Env":["PATH=/bin","DB_PASSWORD=x"]}})"));
-    }
-    if (target == "/v1.41/images/" + img + "/history")
-      return FakeEngine::write_all(
-          fd, FakeEngine::json_response(200, R"([{"Id":"<missing>","Created":1,"CreatedBy":"/bin/sh -c dd","Size":)" +
-                                                 std::string(version == 1 ? "10485760" : "104857600") + "}]"));
-    FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"no such object"})"));
-  });
+  auto image = [&] { return "sha256:img" + std::to_string(version.load()); };
+  auto size = [&] { return std::string(version == 1 ? "10485760" : "104857600"); };
+  FakeEngine fake;
+  fake.on("/v1.41/containers/c1/json", [&](Exchange& x) {
+        x.json(200, R"({"Image":")" + image() + R"(","Config":{"User":""}})");
+      })
+      .on("/v1.41/images/*", [&](Exchange& x) {
+        if (x.target() == "/v1.41/images/" + image() + "/json") {
+          ++image_reads;
+          return x.json(200, R"({"Id":")" + image() + R"(","Size":)" + size() +
+                                 R"(,"Config":{"User":"","Env":["PATH=/bin","DB_PASSWORD=x"]}})");
+        }
+        if (x.target() == "/v1.41/images/" + image() + "/history")
+          return x.json(200, R"([{"Id":"<missing>","Created":1,"CreatedBy":"/bin/sh -c dd","Size":)" + size() + "}]");
+        x.json(404, R"({"message":"no such object"})");
+      });
 
   boost::asio::io_context ioc;
   state::StateModel model;
@@ -84,7 +83,7 @@ TEST(ImageCheckerJob, InspectsRunningImagesSeesGrowthAndKeepsFindingsWhenTheEngi
   r = check();
   EXPECT_EQ(checks_of(*r, "api"), (std::vector<std::string>{"image-runs-as-root", "image-secret-env", "image-grew"}));
 
-  down = true;
+  fake.hang_up(true);  // every connection closed unanswered
   r = check();
   EXPECT_FALSE(r->last_ok);
   EXPECT_FALSE(r->last_error.empty());

@@ -45,33 +45,27 @@ std::string system_df() {
 // A deletion takes `delay`; everything else answers at once.
 class SlowEngine {
  public:
-  explicit SlowEngine(std::chrono::milliseconds delay)
-      : delay_(delay), fake_([this](int fd, const std::string& target) { respond(fd, target); }) {}
+  explicit SlowEngine(std::chrono::milliseconds delay) : delay_(delay) {
+    fake_.on("/v1.41/info", 200, R"({"DockerRootDir":"/nonexistent/cw-scheduler-test"})")
+        .on("/v1.41/system/df", 200, system_df())
+        .on("/v1.41/containers/json?all=1", 200, "[]");
+    for (int i = 0; i < kImages; ++i) {
+      fake_.on("GET /v1.41/images/" + image_id(i) + "/json", 200,
+               R"({"Id":")" + image_id(i) + R"(","RepoTags":[],"Created":"2020-09-13T12:26:40Z","Size":1000})");
+      fake_.on("DELETE /v1.41/images/" + image_id(i), [this, i](test_support::Exchange& x) {
+        std::this_thread::sleep_for(delay_);
+        ++deletions_;
+        x.json(200, R"([{"Deleted":")" + image_id(i) + R"("}])");
+      });
+    }
+  }
   std::string docker_host() const { return fake_.docker_host(); }
   int deletions() const { return deletions_; }
 
  private:
-  void respond(int fd, const std::string& target) {
-    auto json = [&](int status, const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(status, body)); };
-    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
-    if (target == "/v1.41/info") return json(200, R"({"DockerRootDir":"/nonexistent/cw-scheduler-test"})");
-    if (target == "/v1.41/system/df") return json(200, system_df());
-    if (target == "/v1.41/containers/json?all=1") return json(200, "[]");
-    for (int i = 0; i < kImages; ++i) {
-      if (target == "/v1.41/images/" + image_id(i) + "/json")
-        return json(200, R"({"Id":")" + image_id(i) + R"(","RepoTags":[],"Created":"2020-09-13T12:26:40Z","Size":1000})");
-      if (target == "/v1.41/images/" + image_id(i)) {
-        std::this_thread::sleep_for(delay_);
-        ++deletions_;
-        return json(200, R"([{"Deleted":")" + image_id(i) + R"("}])");
-      }
-    }
-    json(404, R"({"message":"fake: not here"})");
-  }
-
   std::chrono::milliseconds delay_;
   std::atomic<int> deletions_{0};
-  FakeEngine fake_;
+  FakeEngine fake_;  // last: destroyed first, so no route runs on a member already gone
 };
 
 config::PrunePolicyConfig policy(std::string name) {

@@ -17,6 +17,7 @@
 #include "fake_engine.h"
 
 using namespace composewatch;
+using test_support::Exchange;
 using test_support::FakeEngine;
 using Result = prune::Outcome::Result;
 
@@ -60,22 +61,16 @@ prune::RunResult execute(FakeEngine& fake, const prune::PrunePlan& plan) {
 }  // namespace
 
 TEST(PruneExecutor, OneFailureStopsNothingAndGoneOrRefusedAreSkips) {
-  FakeEngine fake([](int fd, const std::string& target) {
-    auto json = [&](int status, const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(status, body)); };
-    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
-    if (target == "/v1.41/containers/json?all=1") return json(200, "[]");
-    if (target == "/v1.41/images/sha256:gone/json") return json(404, R"({"message":"No such image"})");
-    for (const char* id : {"sha256:busy", "sha256:broken", "sha256:ok", "sha256:late"}) {
-      if (target == std::string("/v1.41/images/") + id + "/json")
-        return json(200, image_json(id, "[]", std::string(id) == "sha256:late" ? R"({"composewatch.keep":"true"})" : "null"));
-    }
-    // DELETE answers (the fake does not tell methods apart; inspects were answered above).
-    if (target == "/v1.41/images/sha256:busy")
-      return json(409, R"({"message":"conflict: unable to delete (must be forced) - image is being used"})");
-    if (target == "/v1.41/images/sha256:broken") return json(500, R"({"message":"driver failed"})");
-    if (target == "/v1.41/images/sha256:ok") return json(200, R"([{"Deleted":"sha256:ok"}])");
-    json(404, "{}");
-  });
+  FakeEngine fake;
+  fake.on("/v1.41/containers/json?all=1", 200, "[]")
+      .on("GET /v1.41/images/sha256:gone/json", 404, R"({"message":"No such image"})")
+      .on("DELETE /v1.41/images/sha256:busy", 409,
+          R"({"message":"conflict: unable to delete (must be forced) - image is being used"})")
+      .on("DELETE /v1.41/images/sha256:broken", 500, R"({"message":"driver failed"})")
+      .on("DELETE /v1.41/images/sha256:ok", 200, R"([{"Deleted":"sha256:ok"}])");
+  for (const char* id : {"sha256:busy", "sha256:broken", "sha256:ok", "sha256:late"})
+    fake.on(std::string("GET /v1.41/images/") + id + "/json", 200,
+            image_json(id, "[]", std::string(id) == "sha256:late" ? R"({"composewatch.keep":"true"})" : "null"));
   prune::PrunePlan plan;
   plan.kind = prune::Kind::images;
   plan.candidates = {image_entry("sha256:gone"), image_entry("sha256:busy"), image_entry("sha256:broken"),
@@ -115,10 +110,10 @@ class TaggedImageEngine {
   bool refuse_delete_by_id = false;
   std::function<void(const std::string&)> on_delete_by_id;  // called before it answers
 
-  void respond(int fd, const std::string& target) {
-    auto json = [&](int status, const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(status, body)); };
+  void respond(Exchange& x) {
+    const std::string& target = x.target();
+    auto json = [&](int status, const std::string& body) { x.json(status, body); };
     std::lock_guard lock(mu_);
-    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
     if (target == "/v1.41/containers/json?all=1") return json(200, "[]");
     const std::string images = "/v1.41/images/";
     if (target == images + "sha256:multi/json") return json(200, image_json("sha256:multi", tags_json()));
@@ -185,7 +180,8 @@ std::size_t index_of(const std::vector<std::string>& v, const std::string& s) {
 
 TEST(PruneExecutor, AnImageWithSeveralTagsIsUntaggedByNameEachCheckedRightBeforeThenDeletedById) {
   TaggedImageEngine engine({"a/b:1", "a/b:2", "c/d:1"});
-  FakeEngine fake([&](int fd, const std::string& target) { engine.respond(fd, target); });
+  FakeEngine fake;
+  fake.otherwise([&](Exchange& x) { engine.respond(x); });
   prune::PrunePlan plan;
   plan.kind = prune::Kind::images;
   plan.candidates = {image_entry("sha256:multi", {"a/b:1", "a/b:2", "c/d:1"})};
@@ -207,7 +203,8 @@ TEST(PruneExecutor, AnImageWithSeveralTagsIsUntaggedByNameEachCheckedRightBefore
 TEST(PruneExecutor, ATagMovedToANewImageSinceThePlanIsNotTakenFromItAndNothingIsLeftHalfUntagged) {
   TaggedImageEngine engine({"app:1", "app:latest", "app:stable"});
   engine.moved_tag = "app:latest";  // `docker pull app:latest` brought a new image meanwhile
-  FakeEngine fake([&](int fd, const std::string& target) { engine.respond(fd, target); });
+  FakeEngine fake;
+  fake.otherwise([&](Exchange& x) { engine.respond(x); });
   prune::PrunePlan plan;
   plan.kind = prune::Kind::images;
   plan.candidates = {image_entry("sha256:multi", {"app:1", "app:latest", "app:stable"})};
@@ -229,7 +226,8 @@ TEST(PruneExecutor, ATagMovedToANewImageSinceThePlanIsNotTakenFromItAndNothingIs
 TEST(PruneExecutor, AFinalDeletionRefusedPutsTheRemovedTagsBack) {
   TaggedImageEngine engine({"x/one:1", "y/two:1"});
   engine.refuse_delete_by_id = true;  // a tag in a third repository appeared after the last check
-  FakeEngine fake([&](int fd, const std::string& target) { engine.respond(fd, target); });
+  FakeEngine fake;
+  fake.otherwise([&](Exchange& x) { engine.respond(x); });
   prune::PrunePlan plan;
   plan.kind = prune::Kind::images;
   plan.candidates = {image_entry("sha256:multi", {"x/one:1", "y/two:1"})};
@@ -258,10 +256,9 @@ TEST(PruneExecutor, AStopRequestFinishesTheImageInFlightAndAttemptsNoMore) {
     });
     for (int i = 0; i < 500 && !stop_seen; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   };
-  FakeEngine fake([&](int fd, const std::string& target) {
-    if (target == "/v1.41/images/sha256:other/json") return FakeEngine::write_all(fd, FakeEngine::json_response(200, image_json("sha256:other")));
-    engine.respond(fd, target);
-  });
+  FakeEngine fake;
+  fake.on("/v1.41/images/sha256:other/json", 200, image_json("sha256:other"))
+      .otherwise([&](Exchange& x) { engine.respond(x); });
   prune::PrunePlan plan;
   plan.kind = prune::Kind::images;
   plan.candidates = {image_entry("sha256:multi", {"a:1", "a:2"}), image_entry("sha256:other"), image_entry("sha256:other")};
@@ -291,13 +288,10 @@ TEST(PruneExecutor, AStopRequestFinishesTheImageInFlightAndAttemptsNoMore) {
 // Ids come from the engine's answers: one that is not made like an id never reaches a
 // request path, where "?force=1" or "../" would change what is deleted.
 TEST(PruneExecutor, AnIdOrTagThatIsNotOneIsNeverPutInARequest) {
-  FakeEngine fake([](int fd, const std::string& target) {
-    auto json = [&](int status, const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(status, body)); };
-    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
-    if (target == "/v1.41/containers/json?all=1") return json(200, "[]");
-    if (target == "/v1.41/images/sha256:t/json") return json(200, image_json("sha256:t", R"(["a:1","../../containers/c?force=1"])"));
-    json(200, "[]");
-  });
+  FakeEngine fake;
+  fake.on("/v1.41/containers/json?all=1", 200, "[]")
+      .on("/v1.41/images/sha256:t/json", 200, image_json("sha256:t", R"(["a:1","../../containers/c?force=1"])"))
+      .otherwise([](Exchange& x) { x.json(200, "[]"); });
   prune::PrunePlan plan;
   plan.kind = prune::Kind::images;
   plan.candidates = {image_entry("sha256:x?force=1"), image_entry("sha256:t", {"a:1"})};
@@ -319,16 +313,11 @@ TEST(PruneExecutor, AnIdOrTagThatIsNotOneIsNeverPutInARequest) {
 }
 
 TEST(PruneExecutor, BuildCacheIsPrunedByIdOneRecordAtATime) {
-  FakeEngine fake([](int fd, const std::string& target) {
-    auto json = [&](int status, const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(status, body)); };
-    if (target == "/_ping") return FakeEngine::write_all(fd, test_support::ping("1.41"));
-    if (target == "/v1.41/containers/json?all=1") return json(200, "[]");
-    if (target.find("/v1.41/build/prune?filters=") == 0) {
-      if (target.find("rec1") != std::string::npos)
-        return json(200, R"({"CachesDeleted":["rec1"],"SpaceReclaimed":4096})");
-      return json(200, R"({"CachesDeleted":null,"SpaceReclaimed":0})");
-    }
-    json(404, "{}");
+  FakeEngine fake;
+  fake.on("/v1.41/containers/json?all=1", 200, "[]").on("POST /v1.41/build/prune?filters=*", [](Exchange& x) {
+    if (x.target().find("rec1") != std::string::npos)
+      return x.json(200, R"({"CachesDeleted":["rec1"],"SpaceReclaimed":4096})");
+    x.json(200, R"({"CachesDeleted":null,"SpaceReclaimed":0})");
   });
   prune::PrunePlan plan;
   plan.kind = prune::Kind::build_cache;
