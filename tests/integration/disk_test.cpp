@@ -8,16 +8,17 @@
 #include <fstream>
 #include <thread>
 
-#include "../unit/fake_engine.h"
+#include "fake_engine.h"
 #include "harness.h"
 
 namespace itest {
 namespace {
 
 namespace fs = std::filesystem;
+using composewatch::test_support::Exchange;
 using composewatch::test_support::FakeEngine;
 
-TEST(DiskMetrics, VolumesAnOrphanVolumeAndTheFilesystemFromTheRealEngine) {
+TEST(DiskUsageAndVolumes, VolumesAnOrphanVolumeAndTheFilesystemFromTheRealEngine) {
   Cleanup cleanup;
   const std::string project = unique_name("vol");
   const fs::path dir = make_temp_dir(cleanup, "vol");
@@ -62,38 +63,28 @@ TEST(DiskMetrics, VolumesAnOrphanVolumeAndTheFilesystemFromTheRealEngine) {
   EXPECT_EQ(m.value("composewatch_collector_success", {{"collector", "disk"}}), 1);
 }
 
-TEST(DiskCollector, ASlowSystemDfKeepsTheLastFiguresAndMetricsKeepAnswering) {
+TEST(DiskUsageWhenSystemDfStalls, ASlowSystemDfKeepsTheLastFiguresAndMetricsKeepAnswering) {
   Cleanup cleanup;
   const fs::path dir = make_temp_dir(cleanup, "slowdf");
-  const std::string df = [] {
-    std::ifstream f(fixtures_dir().parent_path() / "engine/system_df.json");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }();
+  const std::string df = read_text(fixtures_dir().parent_path() / "engine/system_df.json");
   std::atomic<int> df_calls{0};
   std::atomic<bool> stop{false};
-  FakeEngine fake([&](int fd, const std::string& target) {
-    auto json = [&](const std::string& body) { FakeEngine::write_all(fd, FakeEngine::json_response(200, body)); };
-    if (target == "/_ping") return FakeEngine::write_all(fd, composewatch::test_support::ping("1.41"));
-    if (target == "/v1.41/version") return json(R"({"Version":"20.10.24","ApiVersion":"1.41"})");
-    if (target == "/v1.41/info")
-      return json(R"({"DockerRootDir":"/","CgroupDriver":"cgroupfs","CgroupVersion":"1"})");
-    if (target == "/v1.41/containers/json?all=1") return json("[]");
-    if (target.rfind("/v1.41/events", 0) == 0) {
-      FakeEngine::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
-      while (!stop) std::this_thread::sleep_for(50ms);  // a quiet stream
-      return;
-    }
-    if (target == "/v1.41/system/df") {
-      if (++df_calls > 1)  // the first answers at once; the others take longer than disk.timeout
-        for (int i = 0; i < 100 && !stop; ++i) std::this_thread::sleep_for(50ms);
-      return json(df);
-    }
-    FakeEngine::write_all(fd, FakeEngine::json_response(404, R"({"message":"not here"})"));
-  });
-  // Before the fake is destroyed (it waits for its handlers), whatever happens: the
-  // stream and the stalled df end.
+  FakeEngine fake;
+  fake.on("/v1.41/version", 200, R"({"Version":"20.10.24","ApiVersion":"1.41"})")
+      .on("/v1.41/info", 200, R"({"DockerRootDir":"/","CgroupDriver":"cgroupfs","CgroupVersion":"1"})")
+      .on("/v1.41/containers/json?all=1", 200, "[]")
+      .on("/v1.41/events*",
+          [](Exchange& x) {
+            x.begin_stream();
+            x.stall();  // a quiet stream
+          })
+      .on("/v1.41/system/df", [&](Exchange& x) {
+        if (++df_calls > 1)  // the first answers at once; the others take longer than disk.timeout
+          for (int i = 0; i < 100 && !stop; ++i) std::this_thread::sleep_for(50ms);
+        x.json(200, df);
+      });
+  // Before the fake is destroyed (it waits for its handlers), whatever happens: the stalled
+  // df ends.
   struct StopOnExit {
     std::atomic<bool>& stop;
     ~StopOnExit() { stop = true; }

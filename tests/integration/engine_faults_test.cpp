@@ -5,15 +5,15 @@
 // - Faults the real engine cannot produce on demand (500 / 409 / "client version too
 //   new" answers, every connection closed at once, garbage, oversized and cut lines, the
 //   socket deleted and re-created at a chosen moment) come from a fake engine
-//   (tests/unit/scripted_engine.h). Stalls and hung listings need deadlines shorter than
+//   (tests/support/faulty_host.h). Stalls and hung listings need deadlines shorter than
 //   the agent's own (30 s per request, 15 s + 20 s per liveness probe): they are tested in
-//   process, tests/unit/engine_faults_test.cpp.
+//   process, tests/unit/jobs/event_follower_faults_test.cpp.
 // - A real dockerd killed with SIGKILL and started again is the private engine
 //   (scripts/private-engine.sh), never the machine's.
 //
 // CW_FAULT_RECONNECTS (default 60) sets how many reconnects the descriptor check makes;
 // the agent waits 250 ms before each, so 1000 take about five minutes:
-//   CW_FAULT_RECONNECTS=1000 ctest --test-dir build -R EngineFaultsAgent.AgainstAFakeEngine -V
+//   CW_FAULT_RECONNECTS=1000 ctest --test-dir build -R AgentUnderEngineFaults.AgainstAFakeEngine -V
 
 #include <signal.h>
 #include <unistd.h>
@@ -24,14 +24,14 @@
 #include <fstream>
 #include <thread>
 
-#include "../unit/scripted_engine.h"
+#include "faulty_host.h"
 #include "harness.h"
 
 namespace itest {
 namespace {
 
 using composewatch::test_support::Fault;
-using composewatch::test_support::ScriptedEngine;
+using composewatch::test_support::FaultyHost;
 
 constexpr const char* kEngineUp = "composewatch_engine_up";
 constexpr const char* kReconnects = "composewatch_event_stream_reconnects_total";
@@ -69,9 +69,9 @@ testing::AssertionResult at_least(const AgentProcess& agent, const std::string& 
       agent, name, labels, [&](auto v) { return v && *v >= min; }, ">= " + std::to_string(min), timeout);
 }
 
-TEST(EngineFaultsAgent, AgainstAFakeEngineNeverCrashesKeepsTheLastStateAndRecovers) {
+TEST(AgentUnderEngineFaults, AgainstAFakeEngineNeverCrashesKeepsTheLastStateAndRecovers) {
   // The agent's event line limit is 1 MiB: the oversized line is above it.
-  ScriptedEngine fake("62bc51b451bb20757963d208b65b56e948a7074c661e5ddfb06597d4c4d21d01",
+  FaultyHost fake("62bc51b451bb20757963d208b65b56e948a7074c661e5ddfb06597d4c4d21d01",
                       read_text(fixtures_dir().parent_path() / "inspect/running_unhealthy.json"), (1 << 20) + 4096);
   AgentProcess agent({.args = {"--docker.host=" + fake.docker_host()}, .env = {{"DOCKER_HOST", std::nullopt}}});
   const Labels running = with(container_series("shop", "api", "cw-fixture-inspect"), "state", "running");
@@ -147,7 +147,7 @@ TEST(EngineFaultsAgent, AgainstAFakeEngineNeverCrashesKeepsTheLastStateAndRecove
 
 // The real engine dies without a word (SIGKILL: no EOF is sent in an orderly way, its
 // containers' shims are orphaned) and comes back: the private engine, never the machine's.
-TEST(EngineFaultsAgent, PrivateEngineKilledWithSigkillAndRestarted) {
+TEST(AgentUnderEngineFaults, PrivateEngineKilledWithSigkillAndRestarted) {
   Cleanup cleanup;
   const std::string script = quote((source_dir() / "scripts/private-engine.sh").string());
   const std::string dir = "/tmp/cwlv-" + std::to_string(::getpid());

@@ -7,7 +7,7 @@
 namespace itest {
 namespace {
 
-TEST(Exposition, PassesPromtoolAndCarriesTheContractsSeries) {
+TEST(MetricsEndpoint, PassesPromtoolAndCarriesTheContractsSeries) {
   Cleanup cleanup;
   AgentProcess agent;
   const std::string project = unique_name("expo");
@@ -66,7 +66,7 @@ TEST(Exposition, PassesPromtoolAndCarriesTheContractsSeries) {
       << m.lines("composewatch_container_info");
 }
 
-TEST(Exposition, GzipsWhenAsked) {
+TEST(MetricsEndpoint, GzipsWhenAsked) {
   AgentProcess agent;
   HttpResponse r = agent.get("/metrics", {{"Accept-Encoding", "gzip"}});
   ASSERT_EQ(r.status, 200);
@@ -80,7 +80,7 @@ TEST(Exposition, GzipsWhenAsked) {
   EXPECT_EQ(m.find("composewatch_build_info").size(), 1u);
 }
 
-TEST(Exposition, RootPageLinksTheMetrics) {
+TEST(MetricsEndpoint, RootPageLinksTheMetrics) {
   AgentProcess agent;
   HttpResponse r = agent.get("/");
   ASSERT_EQ(r.status, 200);

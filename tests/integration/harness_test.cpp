@@ -29,7 +29,7 @@ inf_metric +Inf
 nan_metric NaN
 )";
 
-TEST(MetricsParser, ParsesSamplesLabelsAndSpecialValues) {
+TEST(HarnessMetricsParser, ParsesSamplesLabelsAndSpecialValues) {
   Metrics m = Metrics::parse(kExposition);
   EXPECT_EQ(m.samples().size(), 8u);
   EXPECT_EQ(m.value("composewatch_engine_up"), 1.0);
@@ -40,7 +40,7 @@ TEST(MetricsParser, ParsesSamplesLabelsAndSpecialValues) {
   EXPECT_TRUE(std::isnan(*m.value("nan_metric")));
 }
 
-TEST(MetricsParser, LabelsMatchAsASubsetAndAmbiguityThrows) {
+TEST(HarnessMetricsParser, LabelsMatchAsASubsetAndAmbiguityThrows) {
   Metrics m = Metrics::parse(kExposition);
   EXPECT_EQ(m.value("composewatch_container_state", {{"container", "shop_api_1"}, {"state", "exited"}}), 0.0);
   EXPECT_EQ(m.find("composewatch_container_state", {{"container", "shop_api_1"}}).size(), 2u);
@@ -53,7 +53,7 @@ TEST(MetricsParser, LabelsMatchAsASubsetAndAmbiguityThrows) {
             "composewatch_container_oom_kills_total{container=\"shop_api_1\",project=\"shop\",service=\"api\"} 2\n");
 }
 
-TEST(MetricsParser, RejectsMalformedLines) {
+TEST(HarnessMetricsParser, RejectsMalformedLines) {
   for (const char* bad : {"novalue", "m{a=\"1\"", "m{a=1} 2", "m{a=\"1\"} abc", "m 1 2 3", "m{a=\"\\q\"} 1",
                           "m{a=\"1\",a=\"2\"} 1", "{a=\"1\"} 1"}) {
     EXPECT_THROW(Metrics::parse(bad), std::runtime_error) << bad;

@@ -1,17 +1,20 @@
 // One-shot commands never hang: every network call has a deadline, and when one runs out
-// the command exits non-zero naming the call and the endpoint. The stuck peers are fakes
-// that accept and never answer (a real engine or agent cannot be made to do that on
-// demand): a unix socket in place of the engine, a TCP listener in place of the agent.
+// the command exits non-zero naming the call and the endpoint. The stuck peers are the fake
+// engine, silent: its connections complete in the kernel and are never answered (a real
+// engine or agent cannot be made to do that on demand), on a unix socket in place of the
+// engine and on loopback TCP in place of the agent.
 
 #include <chrono>
 #include <fstream>
 #include <iostream>
 
-#include "fake_endpoints.h"
+#include "fake_engine.h"
 #include "harness.h"
 
 namespace itest {
 namespace {
+
+using composewatch::test_support::FakeEngine;
 
 std::string bin() { return quote(agent_binary().string()); }
 
@@ -29,7 +32,7 @@ Timed timed_sh(const std::string& cmd, std::chrono::milliseconds timeout) {
 TEST(OneShotDeadlines, StatusOnAStuckEngineFailsWithinItsDeadlineNamingTheCall) {
   Cleanup cleanup;
   const auto dir = make_temp_dir(cleanup, "stuck-engine");
-  SilentUnixServer engine(dir / "docker.sock");
+  FakeEngine engine({.socket_path = dir / "docker.sock", .silent = true});
   const auto t = timed_sh(bin() + " status --docker.host=" + quote(engine.docker_host()), 40s);
   EXPECT_NE(t.r.code, 124) << "status hung on an engine that never answers";
   EXPECT_EQ(t.r.code, 2) << t.r.out << t.r.err;
@@ -43,7 +46,7 @@ TEST(OneShotDeadlines, StatusOnAStuckEngineFailsWithinItsDeadlineNamingTheCall) 
 TEST(OneShotDeadlines, StatusWithAStuckAgentStillPrintsTheTable) {
   Cleanup cleanup;
   const auto dir = make_temp_dir(cleanup, "stuck-agent");
-  SilentTcpServer agent;
+  FakeEngine agent({.tcp = true, .silent = true});
   const std::string address = "127.0.0.1:" + std::to_string(agent.port());
   std::ofstream(dir / "config.yml") << "web: {listen_address: \"" << address << "\"}\n";
   const auto t = timed_sh(bin() + " status --config.file=" + quote((dir / "config.yml").string()), 60s);

@@ -1,8 +1,9 @@
 // Signals during start-up: from the first moments of `composewatch run`, SIGTERM/SIGINT
 // stop the agent with exit 0 and SIGHUP never kills it, even while start-up waits on an
-// engine. The engine here is a fake — a unix socket that accepts and never answers, which
-// a real engine cannot be made to do on demand — so the agent sits in its first engine
-// call (GET /info, 2 s connect + 5 s request deadline) when the signals arrive.
+// engine. The engine here is the fake engine, silent — a unix socket whose connections the
+// kernel completes and nobody answers, which a real engine cannot be made to do on demand —
+// so the agent sits in its first engine call (GET /info, 2 s connect + 5 s request
+// deadline) when the signals arrive.
 
 #include <csignal>
 #include <cstring>
@@ -10,7 +11,7 @@
 #include <iostream>
 #include <thread>
 
-#include "fake_endpoints.h"
+#include "fake_engine.h"
 #include "harness.h"
 
 namespace itest {
@@ -30,7 +31,7 @@ bool handles(pid_t pid, int sig) { return signal_in(pid, "SigBlk:", sig) || sign
 struct StartingAgent {
   Cleanup cleanup;
   std::filesystem::path dir = make_temp_dir(cleanup, "signals");
-  SilentUnixServer engine{dir / "docker.sock"};
+  composewatch::test_support::FakeEngine engine{{.socket_path = dir / "docker.sock", .silent = true}};
   std::chrono::steady_clock::time_point spawned = std::chrono::steady_clock::now();
   AgentProcess agent{{.args = {"--docker.host=" + engine.docker_host()}, .wait_listening = false}};
 

@@ -226,7 +226,7 @@ Figures figures(const Metrics& m, const Stack& s, const std::string& solo, const
   return f;
 }
 
-TEST(StatusPage, ChromiumShowsWhatTheMetricsSay) {
+TEST(StatusPageInABrowser, ChromiumShowsWhatTheMetricsSay) {
   Cleanup cleanup;
   Stack s(cleanup);
   s.write(stack_yaml("32m"));
@@ -379,7 +379,7 @@ TEST(StatusPage, ChromiumShowsWhatTheMetricsSay) {
   EXPECT_GE(phone_layout(cleanup, wide).scroll_width, 1000);
 }
 
-TEST(StatusPage, BehindTlsAndBasicAuth) {
+TEST(StatusPageInABrowser, BehindTlsAndBasicAuth) {
   Cleanup cleanup;
   const fs::path dir = make_temp_dir(cleanup, "status-tls");
   const std::string crt = (dir / "server.crt").string(), key = (dir / "server.key").string();
