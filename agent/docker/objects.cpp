@@ -279,12 +279,6 @@ BuildPruneAnswer parse_build_prune(std::string_view text) {
   return a;
 }
 
-std::string parse_docker_root_dir(std::string_view text) {
-  constexpr std::string_view where = "info";
-  json::value v = parse_bounded(text, where);
-  return required_string(as_object(v, where), "DockerRootDir", where);
-}
-
 // As docker/cli 28.x computes `docker system df` from the same answer:
 // cli/command/formatter/disk_usage.go (diskUsage{Images,Containers,Volumes,Builder}Context)
 // and cli/command/system/df.go (BuilderSize). The same rules, moved into the client, are

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "composewatch/docker/info.h"
 #include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "composewatch/compose/drift.h"
+#include "composewatch/docker/info.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::prune {

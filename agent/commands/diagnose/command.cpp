@@ -89,9 +89,10 @@ class Gatherer {
     }
     std::optional<docker::EngineCgroupInfo> cgroup_info;
     co_await section(f_.info_error, [&]() -> asio::awaitable<void> {
-      const std::string info = co_await client_.get("/info");
-      cgroup_info = docker::parse_engine_info(info);
-      f_.docker_root_dir = docker::parse_docker_root_dir(info);
+      const docker::EngineInfo info = docker::parse_info(co_await client_.get("/info"));
+      cgroup_info = info.cgroup;
+      if (info.docker_root_dir.empty()) throw docker::ParseError("info: missing DockerRootDir");
+      f_.docker_root_dir = info.docker_root_dir;
     });
     co_await section(f_.containers_error, [&]() -> asio::awaitable<void> {
       f_.containers = co_await client_.inspect_all();

@@ -13,8 +13,20 @@ struct EngineCgroupInfo {
   std::string version;  // CgroupVersion: "1", "2"; empty when unknown (API < 1.40)
   bool rootless = false;  // SecurityOptions has "name=rootless"
 };
-// Parses GET /info. Missing fields stay empty; malformed JSON gives an all-empty result.
+// GET /info, read once for everyone who needs it.
+struct EngineInfo {
+  std::string docker_root_dir;  // DockerRootDir; empty when missing
+  EngineCgroupInfo cgroup;
+};
+// Missing fields stay empty; throws ParseError ("info: …") on malformed JSON or a value of
+// the wrong type.
+EngineInfo parse_info(std::string_view json);
+
+// The cgroup part of parse_info; malformed JSON gives an all-empty result (the stats
+// source is then chosen from the mounted hierarchies alone).
 EngineCgroupInfo parse_engine_info(std::string_view json);
+// DockerRootDir of parse_info; throws ParseError when it is missing or empty.
+std::string parse_docker_root_dir(std::string_view json);
 
 // GET /version.
 struct VersionInfo {

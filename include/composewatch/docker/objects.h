@@ -179,8 +179,6 @@ std::vector<NetworkSummary> parse_networks(std::string_view json);      // GET /
 NetworkSummary parse_network(std::string_view json);                    // GET /networks/{id}
 SystemDf parse_system_df(std::string_view json);                        // GET /system/df
 BuildPruneAnswer parse_build_prune(std::string_view json);              // POST /build/prune
-// GET /info: DockerRootDir; throws ParseError when it is missing or empty.
-std::string parse_docker_root_dir(std::string_view info_json);
 
 // The four rows of `docker system df` (docker/cli 28.x), computed as the CLI does from
 // the same answer; the exact rules are written next to the code.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "composewatch/docker/info.h"
 #include "composewatch/docker/json.h"
 #include "composewatch/docker/objects.h"
 
@@ -546,6 +547,22 @@ TEST(DockerObjectsSummarize, HumanSizeMatchesGoUnits) {
 }
 
 // -------------------------------------------------------------------------------- info
+
+// One parse of GET /info gives what the disk collector, the prune executor, the stats
+// source and diagnose each read of it; the cgroup part stays lenient, the answer not.
+TEST(DockerObjectsInfo, OneParseGivesTheRootDirAndTheCgroups) {
+  const auto info = parse_info(R"({"DockerRootDir":"/srv/docker","CgroupDriver":"systemd","CgroupVersion":"2",)"
+                               R"("SecurityOptions":["name=seccomp,profile=default","name=rootless"]})");
+  EXPECT_EQ(info.docker_root_dir, "/srv/docker");
+  EXPECT_EQ(info.cgroup.driver, "systemd");
+  EXPECT_EQ(info.cgroup.version, "2");
+  EXPECT_TRUE(info.cgroup.rootless);
+  const auto odd = parse_info(R"({"DockerRootDir":"/d","CgroupVersion":2,"SecurityOptions":null})");
+  EXPECT_EQ(odd.docker_root_dir, "/d");
+  EXPECT_EQ(odd.cgroup.version, "") << "a cgroup field of another type is unknown, not fatal";
+  EXPECT_NE(parse_error([] { parse_info("[1]"); }).find("info:"), std::string::npos);
+  EXPECT_EQ(parse_engine_info("not json").driver, "");
+}
 
 TEST(DockerObjectsInfo, ReadsDockerRootDir) {
   EXPECT_EQ(parse_docker_root_dir(fixture("info.json")), "/var/lib/docker");
