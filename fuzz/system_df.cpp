@@ -1,6 +1,7 @@
 // GET /system/df, and the `docker system df` rows computed from it; GET /info's root dir.
 
 #include "composewatch/docker/container.h"
+#include "composewatch/docker/info.h"
 #include "composewatch/docker/objects.h"
 #include "fuzz_input.h"
 
