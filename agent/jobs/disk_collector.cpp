@@ -1,8 +1,5 @@
 #include "composewatch/jobs/disk_collector.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "composewatch/docker/info.h"
 #include "composewatch/jobs/repeat.h"

@@ -1,8 +1,5 @@
 #include "composewatch/jobs/oom_folder.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "composewatch/cgroup/reader.h"
 #include "composewatch/docker/container.h"

@@ -1,8 +1,5 @@
 #include "composewatch/jobs/state_saver.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"

@@ -3,10 +3,6 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
 
 #include "composewatch/compose/discovery.h"
