@@ -10,6 +10,8 @@
 #                                              for its socket, load the test image into it
 #   scripts/nested-engine.sh restart RELEASE   restart the engine container (its dockerd stops its
 #                                              containers and starts again on the same data)
+#   scripts/nested-engine.sh down RELEASE      stop the engine container, keep it (an engine outage)
+#   scripts/nested-engine.sh up RELEASE        start the stopped engine container again
 #   scripts/nested-engine.sh stop RELEASE      remove the engine container (its data dir stays)
 #   scripts/nested-engine.sh env RELEASE       print DOCKER_HOST=... and the directory whose
 #                                              `docker-compose` is the release's Compose v2
@@ -37,7 +39,7 @@ START_TIMEOUT=90   # seconds for the nested /_ping to answer
 STOP_TIMEOUT=60    # seconds the nested dockerd gets to stop its containers
 
 die() { echo "nested-engine.sh: $*" >&2; exit 1; }
-usage() { echo "usage: $0 image|start|restart|stop|env RELEASE   (RELEASE: trixie or sid)" >&2; exit 2; }
+usage() { echo "usage: $0 image|start|restart|down|up|stop|env RELEASE   (RELEASE: trixie or sid)" >&2; exit 2; }
 
 cmd=${1:-}
 release=${2:-}
@@ -128,8 +130,19 @@ do_restart() {
   wait_ping
 }
 
+do_down() { docker stop -t "$STOP_TIMEOUT" "$name" >/dev/null; }
+do_up() {
+  if [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != true ]; then
+    rm -f "$sock"  # the stopped dockerd's, so that wait_ping waits for the new one
+    docker start "$name" >/dev/null
+  fi
+  wait_ping
+}
+
 case "$cmd" in
   image) do_image ;;
+  down) do_down ;;
+  up) do_up ;;
   start) do_start ;;
   restart) do_restart ;;
   stop) do_stop ;;

@@ -922,6 +922,48 @@ void make_container(Cleanup& cleanup, const std::string& verb, const TestContain
 void run_container(Cleanup& cleanup, const TestContainer& c) { make_container(cleanup, "run -d", c); }
 void create_container(Cleanup& cleanup, const TestContainer& c) { make_container(cleanup, "create", c); }
 
+// --------------------------------------------------------------------------- engine
+
+std::string TestEngine::socket() const {
+  if (!nested()) return "/var/run/docker.sock";
+  constexpr std::string_view scheme = "unix://";
+  return docker_host.starts_with(scheme) ? docker_host.substr(scheme.size()) : docker_host;
+}
+
+std::string TestEngine::cgroup_parent() const { return nested() ? "composewatch-engine-" + release : "docker"; }
+
+std::string TestEngine::script(const std::string& verb) const {
+  if (!nested()) throw std::logic_error("scripts/nested-engine.sh is for a nested engine; the tests run on the host's");
+  return quote((source_dir() / "scripts/nested-engine.sh").string()) + " " + verb + " " + quote(release);
+}
+
+std::string TestEngine::compose_container(const std::string& project, const std::string& service, int n) const {
+  const char* sep = nested() ? "-" : "_";
+  return project + sep + service + sep + std::to_string(n);
+}
+
+const TestEngine& test_engine() {
+  static const TestEngine engine = [] {
+    TestEngine e;
+    const char* release = std::getenv("COMPOSEWATCH_NESTED_ENGINE");
+    if (release == nullptr || *release == '\0') return e;
+    e.release = release;
+    // "DOCKER_HOST=unix://..." and "COMPOSE_BIN_DIR=...", one a line.
+    std::istringstream lines(must(e.script("env")));
+    std::map<std::string, std::string> vars;
+    for (std::string line; std::getline(lines, line);)
+      if (auto eq = line.find('='); eq != std::string::npos) vars[line.substr(0, eq)] = line.substr(eq + 1);
+    e.docker_host = vars["DOCKER_HOST"];
+    if (e.docker_host.empty() || vars["COMPOSE_BIN_DIR"].empty())
+      throw std::runtime_error("scripts/nested-engine.sh env " + e.release + " gave no DOCKER_HOST or COMPOSE_BIN_DIR");
+    const char* path = std::getenv("PATH");
+    ::setenv("DOCKER_HOST", e.docker_host.c_str(), 1);
+    ::setenv("PATH", (vars["COMPOSE_BIN_DIR"] + ":" + (path ? path : "/usr/bin:/bin")).c_str(), 1);
+    return e;
+  }();
+  return engine;
+}
+
 // ----------------------------------------------------------------- the environment
 
 namespace {
@@ -958,6 +1000,9 @@ void sweep_leftovers() {
 class EngineEnvironment : public testing::Environment {
  public:
   void SetUp() override {
+    // A nested engine's DOCKER_HOST and Compose first, before anything runs `docker`.
+    const TestEngine& target = test_engine();
+    if (target.nested()) std::cerr << "[engine] nested " << target.release << " at " << target.docker_host << "\n";
     ShResult engine = sh(quote((source_dir() / "scripts/engine.sh").string()) + " ensure", 150s);
     ASSERT_EQ(engine.code, 0) << "scripts/engine.sh ensure failed:\n" << engine.out << engine.err;
     ShResult image = sh(quote((source_dir() / "scripts/test-image.sh").string()), 150s);

@@ -262,6 +262,34 @@ testing::AssertionResult metric_eventually_absent(const AgentProcess& agent,
 // the container image.
 const std::vector<std::string>& host_metric_families();
 
+// --------------------------------------------------------------------------- engine
+
+// The engine the tests drive: the host's, or a nested one of another Debian release
+// (scripts/nested-engine.sh), named by COMPOSEWATCH_NESTED_ENGINE=<release> (the ctest
+// labels engine-26 and engine-28 set it). For a nested engine the harness sets DOCKER_HOST
+// to its socket and puts the release's Compose v2 first in PATH as `docker-compose`, before
+// any test runs: `docker`, `docker-compose` and the agent all follow them, so most tests
+// run unchanged; the few that touch the engine's process or files, or Compose's naming,
+// ask here.
+struct TestEngine {
+  std::string release;      // empty: the host's engine
+  std::string docker_host;  // unix://... of a nested engine; empty for the host's
+  bool nested() const { return !release.empty(); }
+  // The socket's path (/var/run/docker.sock for the host's).
+  std::string socket() const;
+  // The cgroup directory its containers are under, below a controller's root: "docker" for
+  // the host's (cgroupfs driver), the nested engine's --cgroup-parent otherwise.
+  std::string cgroup_parent() const;
+  // The name Compose gives the n-th container of a service: v1 (the host's 1.29)
+  // project_service_n, v2 (a nested release's) project-service-n.
+  std::string compose_container(const std::string& project, const std::string& service, int n = 1) const;
+  // `scripts/nested-engine.sh VERB RELEASE`, quoted for sh(); only for a nested engine.
+  std::string script(const std::string& verb) const;
+};
+// Throws std::runtime_error when COMPOSEWATCH_NESTED_ENGINE names an engine
+// scripts/nested-engine.sh does not know.
+const TestEngine& test_engine();
+
 // ------------------------------------------------------------------------- fixtures
 
 std::filesystem::path source_dir();
