@@ -32,6 +32,9 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# `docker` here is the host's engine, whatever the caller points DOCKER_HOST at (the tests
+# on a nested engine do); nested() talks to the nested one.
+unset DOCKER_HOST
 MIRROR=${COMPOSEWATCH_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE=${COMPOSEWATCH_NESTED_DIR:-/var/tmp/cw-nested}
 PACKAGES=docker.io,docker-compose,iptables,procps

@@ -44,7 +44,8 @@ struct Project {
     cleanup.compose(file, name);
     compose = "docker-compose -p " + quote(name) + " -f " + quote(file.string());
   }
-  std::string container(const std::string& service) const { return name + "_" + service + "_1"; }
+  // v1's name on the host's engine, v2's on a nested one (harness.h, TestEngine).
+  std::string container(const std::string& service) const { return test_engine().compose_container(name, service); }
   Labels series(const std::string& service) const { return container_series(name, service, container(service)); }
   fs::path config(const std::string& autoheal) const {
     const fs::path p = dir / "composewatch.yml";

@@ -42,7 +42,7 @@ class Stack {
   const fs::path& file() const { return file_; }
   const fs::path& dir() const { return dir_; }
   std::string container(const std::string& service, int n = 1) const {
-    return project_ + "_" + service + "_" + std::to_string(n);
+    return test_engine().compose_container(project_, service, n);  // v1 on the host, v2 on a nested engine
   }
 
   // Replaces the file the way editors do: a new file renamed over the old one.

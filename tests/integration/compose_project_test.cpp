@@ -1,4 +1,6 @@
-// A real Compose v1 project brought up and down while the agent watches.
+// A real Compose project brought up and down while the agent watches: v1 on the host's
+// engine, the release's v2 on a nested one (harness.h, TestEngine), which names containers
+// project-service-n.
 
 #include <regex>
 
@@ -22,9 +24,10 @@ TEST(ComposeProject, ContainersAppearWithInfoAndStateAndKeepCountersAfterDown) {
   struct Member {
     std::string service, container;
   };
-  const std::vector<Member> members = {{"web", project + "_web_1"},
-                                       {"web", project + "_web_2"},
-                                       {"worker", project + "_worker_1"}};
+  const TestEngine& e = test_engine();
+  const std::vector<Member> members = {{"web", e.compose_container(project, "web", 1)},
+                                       {"web", e.compose_container(project, "web", 2)},
+                                       {"worker", e.compose_container(project, "worker", 1)}};
   for (const auto& m : members) {
     SCOPED_TRACE(m.container);
     const Labels series = container_series(project, m.service, m.container);

@@ -1,5 +1,7 @@
 // The agent and the engine's availability: an engine restart under a running agent, and
-// an agent started before any engine answers.
+// an agent started before any engine answers. On a nested engine (harness.h, TestEngine)
+// the restart stops and starts the engine's container, whose dockerd stops its containers
+// on the way down as the host's does (scripts/nested-engine.sh down/up).
 
 #include <filesystem>
 
@@ -12,6 +14,14 @@ constexpr const char* kEngineUp = "composewatch_engine_up";
 constexpr const char* kReconnects = "composewatch_event_stream_reconnects_total";
 
 std::string engine_script() { return quote((source_dir() / "scripts/engine.sh").string()); }
+
+// The commands that stop, start and ensure the engine under test.
+std::string engine_stop() { return test_engine().nested() ? test_engine().script("down") : engine_script() + " stop"; }
+std::string engine_start() { return test_engine().nested() ? test_engine().script("up") : engine_script() + " start"; }
+std::string engine_ensure() {
+  // `up` on a running container only waits for its socket.
+  return test_engine().nested() ? test_engine().script("up") : engine_script() + " ensure";
+}
 
 TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
   Cleanup cleanup;
@@ -26,12 +36,12 @@ TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
   ASSERT_TRUE(reconnects_before.has_value()) << kReconnects << " is not exported";
 
   // Whatever happens below, the engine is running again before the containers are removed.
-  cleanup.add([] { sh(engine_script() + " ensure", 150s); });
+  cleanup.add([] { sh(engine_ensure(), 150s); });
 
-  must(engine_script() + " stop", 150s);
+  must(engine_stop(), 150s);
   // Polled every 100 ms while the engine is down.
   EXPECT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 0, 20s));
-  must(engine_script() + " start", 150s);
+  must(engine_start(), 150s);
 
   EXPECT_TRUE(metric_eventually_eq(agent, kEngineUp, {}, 1, 60s));
   EXPECT_TRUE(metric_eventually(
@@ -43,6 +53,17 @@ TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
   run_container(cleanup, {.name = hog, .options = kMemoryLimit, .command = memory_hog()});
   ASSERT_TRUE(inspect_eventually(hog, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_oom_kills_total", container_series("", "", hog), 1));
+}
+
+// The agent speaks the engine's own API version up to the newest it has been tested
+// against (1.51, Docker 28.5): 1.41 on the host's 20.10, 1.45 on 26.1, 1.51 on 28.5.
+TEST(EngineApiVersion, AgentSpeaksTheEnginesVersionUpToTheNewestTested) {
+  const std::string engine_api = must("docker version --format '{{.Server.APIVersion}}'");
+  const auto minor = [](const std::string& v) { return std::stoi(v.substr(v.find('.') + 1)); };
+  const std::string expected = minor(engine_api) <= 51 ? engine_api : "1.51";
+  AgentProcess agent;
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_engine_info", {{"api_version", expected}}, 1))
+      << "the engine speaks " << engine_api;
 }
 
 TEST(EngineAbsentAtStart, AgentServesAndBecomesReadyOnceTheSocketAppears) {

@@ -7,7 +7,9 @@
 // (scripts/private-engine.sh: its own dockerd, data root and socket), never the machine's:
 // nothing a developer keeps on their engine is at stake. It holds only what each test
 // makes, and an anchor container (labelled composewatch.keep=true) that keeps the test
-// image in use.
+// image in use. On a nested engine (harness.h, TestEngine; labels engine-26/engine-28) the
+// tests run on it instead: it is already an engine of the tests' own that nobody keeps
+// anything on, and these suites run serially on it.
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -40,16 +42,26 @@ class Prune : public ::testing::Test {
   // The private engine, started once for the suite. What goes wrong here fails every test
   // in SetUp (an assertion or exception in the suite's own set-up shows in ctest as skipped).
   static void SetUpTestSuite() {
-    dir_ = "/tmp/cwpe-" + std::to_string(::getpid());
     try {
-      host_ = must(quote((source_dir() / "scripts/private-engine.sh").string()) + " start " + dir_, 150s);
+      if (test_engine().nested()) {
+        host_ = test_engine().docker_host;
+        socket_ = test_engine().socket();
+        sh(docker("rm -f cwpe-anchor"));
+      } else {
+        dir_ = "/tmp/cwpe-" + std::to_string(::getpid());
+        host_ = must(quote((source_dir() / "scripts/private-engine.sh").string()) + " start " + dir_, 150s);
+        socket_ = dir_ + "/docker.sock";
+      }
       must(docker("create --name cwpe-anchor --label composewatch.keep=true --network none " + std::string(kImage)));
     } catch (const std::exception& e) {
       suite_error_ = e.what();
     }
   }
   static void TearDownTestSuite() {
-    sh(quote((source_dir() / "scripts/private-engine.sh").string()) + " stop " + dir_, 120s);
+    if (test_engine().nested())
+      sh(docker("rm -f cwpe-anchor"));
+    else
+      sh(quote((source_dir() / "scripts/private-engine.sh").string()) + " stop " + dir_, 120s);
   }
 
   void SetUp() override {
@@ -65,7 +77,7 @@ class Prune : public ::testing::Test {
   static std::string docker(const std::string& args) { return "docker -H " + host_ + " " + args; }
   static std::string d(const std::string& args, std::chrono::milliseconds t = 120s) { return must(docker(args), t); }
   static std::string api(const std::string& method, const std::string& target) {
-    return must("curl -sf -X " + method + " --unix-socket " + dir_ + "/docker.sock http://localhost/v1.41" + target);
+    return must("curl -sf -X " + method + " --unix-socket " + socket_ + " http://localhost/v1.41" + target);
   }
 
   // Everything but the anchor and the test image goes.
@@ -220,13 +232,14 @@ class Prune : public ::testing::Test {
         << "reported " << reported << " bytes freed, /system/df shrank by " << df_difference;
   }
 
-  static std::string dir_, host_, suite_error_;
+  static std::string dir_, host_, socket_, suite_error_;
   Cleanup cleanup_;
   fs::path work_, state_;
 };
 
 std::string Prune::dir_;
 std::string Prune::host_;
+std::string Prune::socket_;
 std::string Prune::suite_error_;
 
 TEST_F(Prune, ImagesDanglingThenUnusedNeverWhatAContainerOrAComposeFileNeeds) {

@@ -27,9 +27,11 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// A file of the container's v1 cgroup (cgroupfs driver, as the engine here runs).
+// A file of the container's v1 cgroup (cgroupfs driver, as the engine here runs; a nested
+// engine's containers are under its --cgroup-parent, which the agent finds through
+// /proc/<pid>/cgroup: the nested engine runs with the host's pid namespace).
 std::string cgroup_file(const std::string& controller, const std::string& name, const std::string& file) {
-  return slurp("/sys/fs/cgroup/" + controller + "/docker/" + full_id(name) + "/" + file);
+  return slurp("/sys/fs/cgroup/" + controller + "/" + test_engine().cgroup_parent() + "/" + full_id(name) + "/" + file);
 }
 
 double keyed(const std::string& text, const std::string& key) {
