@@ -125,8 +125,11 @@ BuildCacheRecord build_cache_from(const json::value& v, std::string_view where) 
   const json::object& o = as_object(v, where);
   BuildCacheRecord r;
   r.id = required_string(o, "ID", where);
-  r.parents = strings_at(o, "Parents", where);
-  if (!field(o, "Parents")) {
+  // Docker 28.x sends the key with a leading space (" Parents", a typo in its JSON tag):
+  // read as Parents, or the engine's refusal to prune a parent before its child comes back.
+  const char* parents_key = !field(o, "Parents") && field(o, " Parents") ? " Parents" : "Parents";
+  r.parents = strings_at(o, parents_key, where);
+  if (!field(o, parents_key)) {
     std::string parent = string_at(o, "Parent", where);
     if (!parent.empty()) r.parents.push_back(std::move(parent));
   }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -404,6 +405,19 @@ TEST(DockerObjectsSystemDf, ReadsNewerBuildCacheFields) {
   EXPECT_EQ(df.build_cache[2].parents, (std::vector<std::string>{"r1", "r2"}));
   EXPECT_FALSE(df.build_cache[2].last_used_at);                          // absent
   EXPECT_EQ(df.build_cache[3].parents, std::vector<std::string>{"r1"});  // both fields: not twice
+}
+
+TEST(DockerObjectsSystemDf, ReadsDocker28ParentsUnderItsMisspelledKey) {
+  // Docker 28.5 at API 1.51: " Parents" (a leading space) instead of "Parents".
+  SystemDf df = parse_system_df(fixture("system_df_28.5.json"));
+  ASSERT_EQ(df.build_cache.size(), 5u);
+  std::map<std::string, std::vector<std::string>> parents;
+  for (const auto& r : df.build_cache) parents[r.description] = r.parents;
+  EXPECT_EQ(parents["mount / from exec /bin/sh -c dd if=/dev/urandom of=/two bs=1M count=1"],
+            std::vector<std::string>{"rcyji9vzto7pf7dj1tbi9u3kg"});
+  EXPECT_EQ(parents["mount / from exec /bin/sh -c dd if=/dev/urandom of=/one bs=1M count=1"],
+            std::vector<std::string>{"ot1xyhhcd75pncl2xxkyo1say"});
+  EXPECT_TRUE(parents["from local "].empty());
 }
 
 TEST(DockerObjectsSystemDf, EmptyEngineAndNullLists) {
