@@ -25,7 +25,10 @@
 # cgroups are on the host at /sys/fs/cgroup/<controller>/composewatch-engine-RELEASE/<id>; and
 # `--pid host`, so the State.Pid its API reports is a host pid: the agent on the host finds the
 # container's cgroup and network counters through /proc/<pid> as it does for the host's engine.
-# No network (a bridge inside cannot configure IPv6 here): test containers use --network none.
+# `systempaths=unconfined` leaves /proc/sys writable, which the nested dockerd needs to set up
+# a container's interface on a bridge (it disables IPv6 there); the engine container itself
+# has no network (--network none), so its containers reach only each other, and test
+# containers use --network none or an --internal network.
 #
 # COMPOSEWATCH_DEBIAN_MIRROR overrides the mirror (default http://deb.debian.org/debian);
 # COMPOSEWATCH_NESTED_DIR the cache directory (default /var/tmp/cw-nested).
@@ -117,7 +120,7 @@ do_start() {
   ln -sfn "$compose_bin" "$state/bin/docker-compose"
   docker run -d --name "$name" --label composewatch.nested-engine="$release" \
     --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-    --device-cgroup-rule 'a *:* rwm' -v /sys/fs/cgroup:/sys/fs/cgroup:rw --pid host \
+    --device-cgroup-rule 'a *:* rwm' --security-opt systempaths=unconfined -v /sys/fs/cgroup:/sys/fs/cgroup:rw --pid host \
     --tmpfs /run --tmpfs /tmp --network none \
     -v "$state/run:/run/cw" -v "$state/lib:/var/lib/docker" \
     "$image" /usr/sbin/dockerd -H unix:///run/cw/docker.sock --iptables=false --ip6tables=false \
