@@ -68,9 +68,9 @@ TEST(EngineClient, RefusesAnEngineOlderThanWeSupport) {
 
 TEST(EngineClient, UsesTheLowerApiVersionAndReportsAnEngineThatRefusesIt) {
   // A newer engine (Docker 29) rejects clients below 1.44 with 400.
-  FakeEngine fake({.api_version = "1.52"});
+  FakeEngine fake({.api_version = "1.53"});
   fake.otherwise([](Exchange& x) {
-    x.json(400, R"({"message":"client version 1.47 is too old. Minimum supported API version is 1.48"})");
+    x.json(400, R"({"message":"client version 1.51 is too old. Minimum supported API version is 1.52"})");
   });
   asio::io_context ioc;
   engine::Client client(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()));
@@ -83,7 +83,7 @@ TEST(EngineClient, UsesTheLowerApiVersionAndReportsAnEngineThatRefusesIt) {
     EXPECT_EQ(e.kind, engine::EngineError::Kind::api_refused);
     EXPECT_NE(std::string(e.what()).find("too old"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(fake.targets().back(), "/v1.47/containers/json?all=1");
+  EXPECT_EQ(fake.targets().back(), "/v" + engine::kMaxApiVersion.str() + "/containers/json?all=1");
 }
 
 TEST(EngineClient, AStalledEngineTimesOut) {
