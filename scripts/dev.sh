@@ -5,7 +5,9 @@
 #                                    engine, make the integration test image
 #   sudo scripts/dev.sh run [ARGS]   setup, then run the agent in the foreground
 #                                    (http://127.0.0.1:9469/metrics)
-#   sudo scripts/dev.sh test         setup, then every test (ctest), then the sanitizer
+#   sudo scripts/dev.sh test         setup, then every test (ctest; the labels engine-26 and
+#                                    engine-28 run the core integration tests on Docker 26.1
+#                                    and 28.5, scripts/nested-engine.sh), then the sanitizer
 #                                    builds (scripts/sanitize.sh asan, tsan) and 20 s of
 #                                    fuzzing per harness (scripts/fuzz.sh --ci)
 #   sudo scripts/dev.sh test ARGS    setup, then ctest ARGS in build/ only
@@ -81,8 +83,17 @@ case "$cmd" in
           nice -n 19 scripts/fuzz.sh --build-only ) >sanitizer-builds.log 2>&1 &
       builder=$!
     fi
+    # The nested engines' images (a debootstrap each, the first time) are made while the
+    # first tests run; their start fixtures wait for them (scripts/nested-engine.sh locks).
+    nested=""
+    if [ "$#" -eq 0 ]; then
+      say "making the nested engines' images in the background (log: nested-engines.log)"
+      ( scripts/nested-engine.sh image trixie && scripts/nested-engine.sh image sid ) >nested-engines.log 2>&1 &
+      nested=$!
+    fi
     say "running the tests"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@" || status=1
+    if [ -n "$nested" ]; then wait "$nested" || { tail -n 30 nested-engines.log; status=1; }; fi
     if $sanitizers; then
       say "waiting for the background builds"
       wait "$builder" || { tail -n 30 sanitizer-builds.log; status=1; }
