@@ -93,13 +93,18 @@ std::optional<Reader::Paths> Reader::paths_of(const ContainerRef& c) const {
 namespace {
 
 // Where the kernel says the process is: for a daemon-wide --cgroup-parent, which the
-// API does not show.
-std::optional<std::string> from_proc(const Layout& l, int pid, std::string_view controller, const Hierarchy& h) {
-  if (pid <= 0 || !h.present()) return std::nullopt;
+// API does not show. Only a cgroup named after the container (".../<id>",
+// ".../docker-<id>.scope") counts: an engine in a pid namespace of its own (one run in a
+// container without --pid host) reports pids that are other processes' on this host.
+std::optional<std::string> from_proc(const Layout& l, std::string_view id, int pid, std::string_view controller,
+                                     const Hierarchy& h) {
+  if (pid <= 0 || !h.present() || id.empty()) return std::nullopt;
   SmallFile f;
   if (f.read(l.proc + "/" + std::to_string(pid) + "/cgroup") != 0) return std::nullopt;
   auto path = parse_proc_cgroup(f.text(), controller);
   if (!path) return std::nullopt;
+  const std::string_view leaf = std::string_view(*path).substr(path->rfind('/') + 1);
+  if (leaf.find(id) == std::string_view::npos) return std::nullopt;
   return in_hierarchy(h, *path);
 }
 
@@ -113,18 +118,18 @@ std::optional<docker::ResourceStats> Reader::read(const ContainerRef& c) const {
   // The id-based path does not exist: ask the kernel where the container's init is.
   Paths q;
   if (layout_.version == Version::v2) {
-    auto d = from_proc(layout_, c.pid, "", layout_.unified);
+    auto d = from_proc(layout_, c.id, c.pid, "", layout_.unified);
     if (!d || *d == p->memory) return std::nullopt;
     q.memory = q.cpuacct = q.cpu = q.pids = q.blkio = *d;
     return read_v2(c, q);
   }
-  auto m = from_proc(layout_, c.pid, "memory", layout_.memory);
+  auto m = from_proc(layout_, c.id, c.pid, "memory", layout_.memory);
   if (!m || *m == p->memory) return std::nullopt;
   q.memory = *m;
-  q.cpuacct = from_proc(layout_, c.pid, "cpuacct", layout_.cpuacct).value_or("");
-  q.cpu = from_proc(layout_, c.pid, "cpu", layout_.cpu).value_or("");
-  q.pids = from_proc(layout_, c.pid, "pids", layout_.pids).value_or("");
-  q.blkio = from_proc(layout_, c.pid, "blkio", layout_.blkio).value_or("");
+  q.cpuacct = from_proc(layout_, c.id, c.pid, "cpuacct", layout_.cpuacct).value_or("");
+  q.cpu = from_proc(layout_, c.id, c.pid, "cpu", layout_.cpu).value_or("");
+  q.pids = from_proc(layout_, c.id, c.pid, "pids", layout_.pids).value_or("");
+  q.blkio = from_proc(layout_, c.id, c.pid, "blkio", layout_.blkio).value_or("");
   return read_v1(c, q);
 }
 

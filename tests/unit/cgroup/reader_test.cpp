@@ -192,6 +192,16 @@ TEST(CgroupReader, DaemonWideCgroupParentFoundThroughProc) {
   EXPECT_EQ(r.read({kId3, 0, "", "none"}), std::nullopt);
 }
 
+TEST(CgroupReader, APidOfAnotherNamespaceIsNeverReadAsTheContainer) {
+  // An engine in a container of its own pid namespace (a nested engine run without
+  // --pid host) reports pids the host gives to other processes: here 5151, whose cgroup is
+  // another container's. Its figures are not this container's.
+  Reader r = reader_for(tree("v1-cgroupfs"), {"cgroupfs", "1", false});
+  const std::string other(64, 'f');
+  EXPECT_EQ(r.read({other, 5151, "", "none"}), std::nullopt);
+  EXPECT_EQ(r.oom_kills({other, 5151, "", "none"}), std::nullopt);
+}
+
 TEST(CgroupReader, ReadableProbe) {
   EXPECT_TRUE(reader_for(tree("v2-systemd"), {"systemd", "2", false}).readable());
   Layout l;
