@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 
@@ -258,16 +259,17 @@ TEST(ComposeDrift, ImageStaleWhenTheTagMovesWithoutUp) {
   const fs::path ctx = make_temp_dir(cleanup, "cwstale-build");
   // Registered before the project, so removed after it: the images are in use until then.
   cleanup.add([tag, next] { sh("docker rmi " + quote(tag) + " " + quote(next)); });
-  std::string first_id;
-  cleanup.add([&first_id] {
-    if (!first_id.empty()) sh("docker rmi " + quote(first_id));
+  // The first image loses its tag mid-test; it is removed by id (shared: `cleanup` outlives locals).
+  auto first = std::make_shared<std::string>();
+  cleanup.add([first] {
+    if (!first->empty()) sh("docker rmi " + quote(*first));
   });
   auto build = [&](const std::string& label, const std::string& as) {
     std::ofstream(ctx / "Dockerfile") << "FROM " << kImage << "\nLABEL composewatch.test.stale=" << label << "\n";
     must("docker build -q --network none -t " + quote(as) + " " + quote(ctx.string()) + " 2>&1");
     return must("docker image inspect -f '{{.Id}}' " + quote(as));
   };
-  first_id = build("1", tag);
+  const std::string first_id = *first = build("1", tag);
   const std::string second_id = build("2", next);
   ASSERT_NE(first_id, second_id);
 
