@@ -27,6 +27,7 @@
 #include "composewatch/jobs/expiry.h"
 #include "composewatch/jobs/healer.h"
 #include "composewatch/jobs/heartbeat.h"
+#include "composewatch/jobs/drift_logger.h"
 #include "composewatch/jobs/image_checker.h"
 #include "composewatch/jobs/oom_folder.h"
 #include "composewatch/jobs/prune_scheduler.h"
@@ -260,6 +261,8 @@ int run_agent(const config::AgentConfig& cfg) {
   supervisor.start("disk", disk_usage);
   jobs::ImageChecker image_checks(ex, endpoint, model);
   supervisor.start("images", image_checks);
+  jobs::DriftLogger drift_log(model);
+  supervisor.start("drift-log", drift_log);
   jobs::PruneScheduler prune_policies(ex, endpoint, model, cfg.prune_policies,
                                        {.lock_path = prune::lock_path(cfg.state_dir),
                                         .df_timeout = cfg.disk_timeout,

@@ -67,7 +67,7 @@ struct Report {
   std::size_t findings() const {
     std::size_t n = project->findings.size() + drift.orphans.size() + volumes.size();
     for (const auto* i : images) n += i->findings.size();
-    for (const auto& s : drift.services) n += s.details.size();
+    for (const auto& s : drift.services) n += s.details.size() + (s.completion == compose::Completion::gave_up ? 1 : 0);
     return n;
   }
 };
@@ -180,6 +180,9 @@ std::vector<std::string> unknown_variables(const compose::ProjectDrift& d) {
   return {vars.begin(), vars.end()};
 }
 
+constexpr const char* kGaveUpFix =
+    "read the container's log (docker logs) for why it failed, fix it, then 'docker-compose up -d' starts it again";
+
 constexpr const char* kOrphanFix = "remove it with 'docker-compose up -d --remove-orphans', or declare the service again";
 
 // Why the checklist treats the project as production (empty: it does not).
@@ -217,6 +220,13 @@ void print_text(std::ostream& out, const std::vector<Report>& reports) {
       }
     if (std::any_of(r.drift.services.begin(), r.drift.services.end(), [](const auto& s) { return !s.details.empty(); }))
       out << "      fix: " << kDriftFix << "\n";
+    for (const auto& s : r.drift.services) {
+      if (s.completion == compose::Completion::gave_up)
+        out << "  " << s.location.str() << ": gave up: service " << s.service << ": " << s.completion_detail
+            << "\n      fix: " << kGaveUpFix << "\n";
+      else if (s.completion == compose::Completion::completed)
+        out << "  " << s.location.str() << ": completed: service " << s.service << ": " << s.completion_detail << "\n";
+    }
     std::size_t unknown = 0;
     for (const auto& s : r.drift.services)
       for (const auto& u : s.unknown) {
@@ -266,13 +276,21 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
     o["error"] = p.valid ? json::value(nullptr) : json::value(p.error);
     json::array drift, orphans, lint;
     for (const auto& s : r.drift.services)
-      for (const auto& d : s.details)
-        drift.push_back(json::object{{"service", s.service},
-                                     {"field", compose::field_name(d.field)},
-                                     {"container", d.container.empty() ? json::value(nullptr) : json::value(d.container)},
-                                     {"location", s.location.str()},
-                                     {"detail", d.detail},
-                                     {"fix", kDriftFix}});
+      for (const auto& d : s.details) {
+        json::object x{{"service", s.service},
+                       {"field", compose::field_name(d.field)},
+                       {"container", d.container.empty() ? json::value(nullptr) : json::value(d.container)},
+                       {"location", s.location.str()},
+                       {"detail", d.detail},
+                       {"fix", kDriftFix}};
+        if (d.field == compose::DriftField::image_stale)
+          for (const auto& st : s.stale_images)
+            if (st.container == d.container) {
+              x["running_image_id"] = st.running_image_id;
+              x["current_image_id"] = st.current_image_id;
+            }
+        drift.push_back(std::move(x));
+      }
     for (const auto& x : r.drift.orphans)
       orphans.push_back(json::object{{"service", x.service}, {"container", x.container}, {"fix", kOrphanFix}});
     for (const auto& f : p.findings) {
@@ -295,7 +313,20 @@ void print_json(std::ostream& out, const std::vector<Report>& reports, int exit_
                                        {"variables", std::move(vars)},
                                        {"fix", r.unknown_fix}});
       }
+    json::array completed, gave_up;
+    for (const auto& s : r.drift.services) {
+      if (s.completion == compose::Completion::none) continue;
+      json::object x{{"service", s.service}, {"location", s.location.str()}, {"detail", s.completion_detail}};
+      if (s.completion == compose::Completion::gave_up) {
+        x["fix"] = kGaveUpFix;
+        gave_up.push_back(std::move(x));
+      } else {
+        completed.push_back(std::move(x));
+      }
+    }
     o["drift"] = std::move(drift);
+    o["completed"] = std::move(completed);
+    o["gave_up"] = std::move(gave_up);
     o["unknown"] = std::move(unknown);
     o["orphans"] = std::move(orphans);
     o["lint"] = std::move(lint);
@@ -354,7 +385,11 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
       if (v.project == p.name) r.volumes.push_back(v);
     if (p.valid) r.images = images::services_of(image_checks.services, p.name);
     if (p.valid && p.model) {
-      r.drift = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
+      // image_stale only where the engine resolved the tags.
+      r.drift = compose::compare_project(
+          *p.model, live,
+          {.profiles_known = p.source.configured,
+           .current_images = image_checks.error.empty() ? &image_checks.current_images : nullptr});
       if (const auto vars = unknown_variables(r.drift); !vars.empty())
         r.unknown_fix = unknown_fix(p, vars, cfg.config_file.empty() ? cfg.default_config_file : cfg.config_file);
       findings += r.findings();
@@ -385,16 +420,17 @@ int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::
   return code;
 }
 
-std::map<std::string, std::vector<std::string>> drift_by_container(const config::AgentConfig& cfg,
-                                                                   const std::vector<docker::ContainerInfo>& containers) {
-  std::map<std::string, std::vector<std::string>> out;
+std::map<std::string, ContainerDrift> drift_by_container(const config::AgentConfig& cfg,
+                                                         const std::vector<docker::ContainerInfo>& containers) {
+  std::map<std::string, ContainerDrift> out;
   try {
     const auto live = live_containers(containers);
+    const compose::CurrentImages current = current_images(cfg, live);
     for (const auto& p : known_projects(cfg, live)) {
       if (!p.valid || !p.model) continue;
       for (const auto& c : live) {
         if (c.project() != p.name || c.spec.compose.oneoff) continue;
-        auto& fields = out[c.name];
+        auto& fields = out[c.name].fields;
         const compose::Service* s = nullptr;
         if (auto it = p.model->services.find(c.service()); it != p.model->services.end()) s = &it->second;
         else if (auto in = p.model->inactive_services.find(c.service()); in != p.model->inactive_services.end())
@@ -405,6 +441,16 @@ std::map<std::string, std::vector<std::string>> drift_by_container(const config:
         }
         for (const auto& d : compose::container_drift(p.name, *s, c))
           fields.emplace_back(compose::field_name(d.field));
+        if (c.state == "running" && compose::image_stale_drift(c, current))
+          fields.emplace_back(compose::field_name(compose::DriftField::image_stale));
+      }
+      // How each service ended, on each of its containers.
+      const auto d = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
+      for (const auto& s : d.services) {
+        if (s.completion == compose::Completion::none) continue;
+        for (const auto& c : live)
+          if (c.project() == p.name && c.service() == s.service && !c.spec.compose.oneoff)
+            out[c.name].end = s.completion == compose::Completion::completed ? "completed" : "gave up";
       }
     }
   } catch (const std::exception&) {

@@ -26,6 +26,22 @@ std::vector<images::RunningService> running_services(const std::vector<docker::C
   return out;
 }
 
+std::map<std::string, std::string> current_images(const config::AgentConfig& cfg,
+                                                  const std::vector<docker::LiveContainer>& containers) {
+  const std::vector<std::string> refs = images::running_image_refs(containers);
+  if (refs.empty()) return {};
+  try {
+    const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
+    return detail::run_sync([&](asio::any_io_executor ex) -> asio::awaitable<std::map<std::string, std::string>> {
+      engine::Client client(ex, ep, detail::oneshot_client_options());
+      co_await client.negotiate();
+      co_return co_await images::resolve_image_refs(client, refs);
+    });
+  } catch (const std::exception&) {
+    return {};  // not compared: status shows the other fields
+  }
+}
+
 HostImageReport host_image_report(const config::AgentConfig& cfg, const std::vector<compose::ProjectState>& projects,
                                   const std::vector<docker::ContainerInfo>& containers) {
   HostImageReport out;
@@ -39,9 +55,14 @@ HostImageReport host_image_report(const config::AgentConfig& cfg, const std::vec
   if (!services.empty()) {
     try {
       const engine::Endpoint ep = engine::parse_endpoint(cfg.docker_host);
+      std::vector<docker::LiveContainer> live;
+      for (const auto& c : containers)
+        if (names.contains(c.project())) live.push_back(docker::live_container(c));
+      const std::vector<std::string> refs = images::running_image_refs(live);
       running = detail::run_sync([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<images::ServiceReport>> {
         engine::Client client(ex, ep, detail::oneshot_client_options());
         co_await client.negotiate();
+        out.current_images = co_await images::resolve_image_refs(client, refs);
         images::ImageCache cache;
         std::vector<images::ServiceReport> reports;
         for (const auto& svc : services) {

@@ -182,7 +182,12 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
   const auto drift = drift_by_container(cfg, containers);  // compose files vs these containers
   auto drift_of = [&](const std::string& name) -> std::optional<std::vector<std::string>> {
     auto it = drift.find(name);
-    return it == drift.end() ? std::nullopt : std::optional(it->second);
+    return it == drift.end() ? std::nullopt : std::optional(it->second.fields);
+  };
+  // A one-shot's end beside its state: "exited (completed)" is no missing replica.
+  auto state_of = [&](const docker::ContainerInfo& c) {
+    auto it = drift.find(c.name);
+    return it == drift.end() || it->second.end.empty() ? c.state : c.state + " (" + it->second.end + ")";
   };
   auto lookup = [](const std::map<std::string, double>& m, const std::string& name) -> std::optional<double> {
     auto it = m.find(name);
@@ -199,6 +204,10 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
       o["id"] = docker::short_id(c.id);
       o["image"] = c.spec.image;
       o["state"] = c.state;
+      if (auto it = drift.find(c.name); it != drift.end() && !it->second.end.empty())
+        o["ended"] = it->second.end;
+      else
+        o["ended"] = nullptr;
       o["health"] = c.health;
       if (auto it = memory_used.find(c.id); it != memory_used.end())
         o["memory_used_bytes"] = it->second;
@@ -241,7 +250,7 @@ int run_status(const config::AgentConfig& cfg, const std::string& format, std::o
     std::optional<double> oom = counters ? lookup(counters->oom_kills, c.name) : std::nullopt;
     std::optional<double> restarts = counters ? lookup(counters->restarts, c.name) : std::nullopt;
     table.push_back({c.project().empty() ? "-" : c.project(), c.service().empty() ? "-" : c.service(), c.name,
-                     c.state, c.health, memory_cell(c, memory_used),
+                     state_of(c), c.health, memory_cell(c, memory_used),
                      oom ? std::to_string(std::int64_t(*oom)) : "-",
                      std::to_string(restarts ? std::int64_t(*restarts) : std::int64_t(c.restart_count)),
                      [&] {

@@ -13,6 +13,7 @@ namespace composewatch::compose {
 std::string_view field_name(DriftField f) {
   switch (f) {
     case DriftField::image: return "image";
+    case DriftField::image_stale: return "image_stale";
     case DriftField::memory_limit: return "memory_limit";
     case DriftField::memory_reservation: return "memory_reservation";
     case DriftField::healthcheck: return "healthcheck";
@@ -48,6 +49,11 @@ std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, st
 }
 
 namespace {
+
+std::string_view strip_sha(std::string_view id) {
+  if (id.starts_with("sha256:")) id.remove_prefix(7);
+  return id;
+}
 
 // A test as drift details show it, without the project's secrets (the declared test
 // carries interpolated values, the container's the same values written into it).
@@ -156,6 +162,25 @@ std::vector<UnknownField> unknown_fields(const Service& service) {
   return out;
 }
 
+namespace {
+
+// image_stale for a service's containers, beside the other configuration fields.
+void add_image_stale(ServiceDrift& d, const std::vector<const docker::LiveContainer*>& live,
+                     const CurrentImages& current) {
+  bool stale = false;
+  for (const docker::LiveContainer* c : live) {
+    if (c->state != "running") continue;  // a stopped container is re-created by up anyway
+    if (auto f = image_stale_drift(*c, current)) {
+      stale = true;
+      d.details.push_back(f->drift());
+      d.stale_images.push_back(std::move(*f));
+    }
+  }
+  d.fields.emplace_back(DriftField::image_stale, stale);
+}
+
+}  // namespace
+
 std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
                                         const docker::LiveContainer& c) {
   std::vector<FieldDrift> out;
@@ -168,6 +193,71 @@ std::vector<FieldDrift> container_drift(const std::string& project, const Servic
   note(DriftField::healthcheck, healthcheck_drift(service.healthcheck, c.spec.healthcheck));
   note(DriftField::restart_policy, restart_drift(service, c.spec.restart_policy));
   return out;
+}
+
+std::string running_image_id(const docker::LiveContainer& c) {
+  std::string label = c.spec.label(kLabelImage);
+  return label.empty() ? c.image_id : label;
+}
+
+FieldDrift StaleImage::drift() const {
+  return {DriftField::image_stale, container,
+          image + " now names " + docker::short_id(strip_sha(current_image_id)) + ", container runs " +
+              docker::short_id(strip_sha(running_image_id)) + " (pulled or rebuilt, not applied: run up)"};
+}
+
+std::optional<StaleImage> image_stale_drift(const docker::LiveContainer& c, const CurrentImages& current) {
+  // An image named by id cannot move; nothing to resolve.
+  if (c.spec.image.empty() || c.spec.image.starts_with("sha256:")) return std::nullopt;
+  const auto it = current.find(c.spec.image);
+  if (it == current.end() || it->second.empty()) return std::nullopt;
+  const std::string running = running_image_id(c);
+  if (running.empty() || running == it->second) return std::nullopt;
+  return StaleImage{c.name, c.spec.image, running, it->second};
+}
+
+std::string completion_detail(Completion completion, const std::vector<const docker::LiveContainer*>& containers) {
+  for (const docker::LiveContainer* c : containers) {
+    if (completion == Completion::completed)
+      return "ran to completion: container " + c->name + " exited 0";
+    const docker::RestartPolicy& p = c->spec.restart_policy;
+    if (completion == Completion::gave_up && p.name == "on-failure" && p.maximum_retry_count > 0 &&
+        c->exit_code != 0 && c->restart_count >= p.maximum_retry_count)
+      return "given up by the engine: container " + c->name + " exited " + std::to_string(c->exit_code) + " after " +
+             std::to_string(c->restart_count) + " restarts (restart on-failure:" +
+             std::to_string(p.maximum_retry_count) + ")";
+  }
+  return "";
+}
+
+std::set<std::string> waited_on_services(const Project& project) {
+  std::set<std::string> out;
+  for (const auto& [name, s] : project.services)
+    for (const auto& [dep, d] : s.depends_on)
+      if (d.condition == "service_completed_successfully") out.insert(dep);
+  return out;
+}
+
+Completion service_completion(const Service& service, const std::vector<const docker::LiveContainer*>& containers,
+                              bool waited_on) {
+  if (containers.empty()) return Completion::none;
+  // Every container must have ended: one still running, restarting or paused is no end.
+  for (const docker::LiveContainer* c : containers)
+    if (c->state != "exited") return Completion::none;
+  const docker::RestartPolicy policy = declared_restart_policy(service);
+  const bool one_shot_policy = policy.name == "no" || policy.name == "on-failure";
+  const bool all_zero = std::all_of(containers.begin(), containers.end(),
+                                    [](const docker::LiveContainer* c) { return c->exit_code == 0; });
+  if (all_zero && (one_shot_policy || waited_on)) return Completion::completed;
+  // The engine stops restarting an on-failure:N container after N restarts; the container
+  // keeps the policy it was created with, so read it there.
+  for (const docker::LiveContainer* c : containers) {
+    const docker::RestartPolicy& live = c->spec.restart_policy;
+    if (live.name == "on-failure" && live.maximum_retry_count > 0 && c->exit_code != 0 &&
+        c->restart_count >= live.maximum_retry_count)
+      return Completion::gave_up;
+  }
+  return Completion::none;
 }
 
 ProjectDrift compare_project(const Project& project, const std::vector<docker::LiveContainer>& containers,
@@ -183,6 +273,7 @@ ProjectDrift compare_project(const Project& project, const std::vector<docker::L
   }
 
   ProjectDrift out;
+  const std::set<std::string> waited_on = waited_on_services(project);
   auto report = [&](const Service& s, bool active) {
     const auto it = by_service.find(s.name);
     const std::vector<const docker::LiveContainer*> none;
@@ -208,10 +299,14 @@ ProjectDrift compare_project(const Project& project, const std::vector<docker::L
       }
       for (DriftField f : kDriftFields)
         if (f != DriftField::replicas && known(f)) d.fields.emplace_back(f, differing.count(f) > 0);
+      if (options.current_images) add_image_stale(d, live, *options.current_images);
     }
+    if (active) d.completion = service_completion(s, live, waited_on.contains(s.name));
+    d.completion_detail = completion_detail(d.completion, live);
     // A disabled service wants 0 whatever the file's count says.
     const bool replicas_known = known(DriftField::replicas) || !active;
-    const bool replicas_differ = replicas_known && d.running != d.desired;
+    const bool replicas_differ =
+        replicas_known && d.running != d.desired && d.completion != Completion::completed;
     if (replicas_known) d.fields.emplace_back(DriftField::replicas, replicas_differ);
     if (replicas_differ)
       d.details.push_back({DriftField::replicas, "",

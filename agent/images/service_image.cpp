@@ -1,6 +1,7 @@
 #include "composewatch/images/service_image.h"
 
 #include <map>
+#include <set>
 #include <utility>
 
 #include "composewatch/compose/discovery.h"
@@ -69,6 +70,29 @@ asio::awaitable<ServiceImage> inspect_service_image(engine::Client& client, cons
   img.config = it->second.config;
   img.largest_layers = it->second.largest_layers;
   co_return img;
+}
+
+std::vector<std::string> running_image_refs(const std::vector<docker::LiveContainer>& containers) {
+  std::set<std::string> refs;
+  for (const auto& c : containers)
+    if (c.state == "running" && !c.project().empty() && !c.spec.compose.oneoff && !c.spec.image.empty())
+      refs.insert(c.spec.image);
+  return {refs.begin(), refs.end()};
+}
+
+asio::awaitable<std::map<std::string, std::string>> resolve_image_refs(engine::Client& client,
+                                                                       const std::vector<std::string>& refs) {
+  std::map<std::string, std::string> out;
+  for (const auto& ref : refs) {
+    try {
+      out[ref] = docker::parse_image_inspect(co_await client.get(engine::image_path(ref, "/json"))).id;
+    } catch (const engine::EngineError& e) {
+      if (e.kind != engine::EngineError::Kind::http_status) throw;  // 404: the tag is gone, nothing to compare
+    } catch (const docker::ParseError&) {
+      // an answer we cannot read names no image to compare with
+    }
+  }
+  co_return out;
 }
 
 std::vector<ServiceReport> join_reports(std::vector<ServiceReport> builds, std::vector<ServiceReport> images,

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <set>
 
+#include "composewatch/docker/image_ref.h"
 #include "composewatch/jobs/repeat.h"
 #include "composewatch/log/log.h"
 
@@ -47,6 +48,12 @@ std::string ImageChecker::fingerprint(const state::Snapshot& s) const {
       }
     }
   for (const auto& r : images::running_services(s.containers)) f += "c:" + r.project + "|" + r.service + "|" + r.container_id + "\n";
+  // A pull, build or `docker tag` of a running container's tag (an image event the state
+  // model notes) is checked at the next poll: the tag may have moved (image_stale).
+  if (s.image_last_seen)
+    for (const auto& ref : images::running_image_refs(state::live_containers(s.containers)))
+      if (auto it = s.image_last_seen->find(docker::normalize_image_ref(ref)); it != s.image_last_seen->end())
+        f += "t:" + ref + "|" + std::to_string(it->second) + "\n";
   return f;
 }
 
@@ -62,6 +69,7 @@ asio::awaitable<void> ImageChecker::check_once() {
   std::vector<images::ServiceReport> builds = co_await asio::co_spawn(*files_, std::move(work), asio::use_awaitable);
 
   std::vector<images::ServiceReport> images;
+  std::map<std::string, std::string> current_images;
   std::string error;
   const auto running = images::running_services(snap->containers);
   if (!running.empty()) {
@@ -95,21 +103,29 @@ asio::awaitable<void> ImageChecker::check_once() {
       }
       // Images no running service uses any more are forgotten.
       std::erase_if(cache_, [&](const auto& kv) { return !in_use.contains(kv.first); });
+      // The tags the running containers came from, as the engine resolves them now: a pull or
+      // a rebuild without `up` moves a tag and leaves the container on the old image.
+      current_images = co_await images::resolve_image_refs(
+          client, images::running_image_refs(state::live_containers(snap->containers)));
     } catch (const engine::EngineError& e) {
       error = e.what();
     }
   }
 
   // An engine that did not answer leaves the last images read, so their findings stay.
-  if (error.empty())
+  if (error.empty()) {
     last_images_ = images;
-  else
+    last_current_images_ = current_images;
+  } else {
     images = last_images_;
+    current_images = last_current_images_;
+  }
   auto report = std::make_shared<images::ImageReport>();
   report->services = images::join_reports(std::move(builds), std::move(images), options_.growth);
   report->checked_at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   report->last_ok = error.empty();
   report->last_error = error;
+  report->current_images = std::move(current_images);
   if (!error.empty() && error != last_error_)
     log::warn("image checks: the engine did not answer; images not checked", {{"error", error}});
   last_error_ = error;

@@ -8,6 +8,7 @@
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/compose/drift.h"
+#include "composewatch/images/report.h"
 #include "composewatch/metrics/collector.h"
 #include "family.h"
 
@@ -35,6 +36,15 @@ class ComposeCollector final : public Collector {
                                 "0 where they match; absent where the file's value depends on a variable the agent "
                                 "does not have (composewatch check names it).",
                                 MetricType::Gauge);
+    auto completed = detail::family("composewatch_service_completed",
+                                    "1 for a one-shot service that ran to completion (exit 0 under restart \"no\" or "
+                                    "on-failure, or waited on with service_completed_successfully): not missing, its "
+                                    "replicas drift is 0.",
+                                    MetricType::Gauge);
+    auto gave_up = detail::family("composewatch_service_gave_up",
+                                  "1 for a service under restart on-failure:N whose container exited non-zero with "
+                                  "its N retries used: the engine restarts it no more.",
+                                  MetricType::Gauge);
     auto orphan = detail::family("composewatch_container_orphan",
                                  "A container of the project whose compose file has no such service.",
                                  MetricType::Gauge);
@@ -49,7 +59,9 @@ class ComposeCollector final : public Collector {
         if (!p.source.configured && !p.source.problem.empty()) continue;
         detail::add(valid, {{"project", p.name}}, p.valid ? 1 : 0);
         if (!p.model) continue;  // never loaded: nothing to compare with
-        const auto d = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
+        const auto d = compose::compare_project(
+            *p.model, live,
+            {.profiles_known = p.source.configured, .current_images = s.images ? &s.images->current_images : nullptr});
         for (const auto& svc : d.services) {
           detail::Labels l = {{"project", p.name}, {"service", svc.service}};
           // What the file's value depends on a variable the agent lacks for is not exported.
@@ -58,6 +70,8 @@ class ComposeCollector final : public Collector {
           };
           if (known(compose::DriftField::replicas)) detail::add(desired, l, svc.desired);
           detail::add(running, l, svc.running);
+          detail::add(completed, l, svc.completion == compose::Completion::completed ? 1 : 0);
+          detail::add(gave_up, l, svc.completion == compose::Completion::gave_up ? 1 : 0);
           if (svc.memory_limit_bytes && known(compose::DriftField::memory_limit))
             detail::add(mem, l, static_cast<double>(*svc.memory_limit_bytes));
           for (const auto& [field, differs] : svc.fields) {
@@ -76,7 +90,7 @@ class ComposeCollector final : public Collector {
         }
       }
     }
-    for (auto* f : {&valid, &desired, &running, &mem, &drift, &orphan, &lint}) out.push_back(std::move(*f));
+    for (auto* f : {&valid, &desired, &running, &completed, &gave_up, &mem, &drift, &orphan, &lint}) out.push_back(std::move(*f));
   }
 };
 

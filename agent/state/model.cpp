@@ -144,6 +144,9 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
     auto ec = e.attribute("exitCode");
     if (std::from_chars(ec.data(), ec.data() + ec.size(), code).ec != std::errc()) code = -1;
     ++rec->counters.exits[code];
+    // The exit is the record's until the next inspect: drift tells a completed one-shot
+    // (0) from a failed one by it, and no inspect follows most deaths.
+    if (code >= 0) rec->exit_code = code;
     // A SIGKILL may be an OOM kill whose `oom` event the engine lost: inspect tells.
     return code == 137 ? Followup::inspect : Followup::none;
   }
@@ -224,6 +227,7 @@ void StateModel::take_inspect(ContainerRecord& r, const docker::ContainerInfo& i
     next.health = r.health;
     next.failing_streak = r.failing_streak;
     next.started_at = r.started_at;
+    next.exit_code = r.exit_code;  // of the last die the events told, as the state is
   }
   static_cast<docker::ContainerInfo&>(r) = std::move(next);
   r.present = true;

@@ -14,6 +14,7 @@
 #include "composewatch/compose/discovery.h"
 #include "composewatch/compose/drift.h"
 #include "composewatch/config/config.h"
+#include "composewatch/images/report.h"
 #include "composewatch/prune/plan.h"
 #include "composewatch/prune/status.h"
 #include "composewatch/version.h"
@@ -227,7 +228,10 @@ std::map<std::string, ProjectView> group_projects(const state::Snapshot& s) {
       v.name = p.name;
       v.state = &p;
       // As the compose collector computes it, so the page says what the metrics say.
-      if (p.model) v.drift = compose::compare_project(*p.model, live, {.profiles_known = p.source.configured});
+      if (p.model)
+        v.drift = compose::compare_project(
+            *p.model, live,
+            {.profiles_known = p.source.configured, .current_images = s.images ? &s.images->current_images : nullptr});
     }
   }
   for (const auto& r : s.containers) {
@@ -464,16 +468,24 @@ class Page {
       for (const auto& [field, differs] : v.drift->fields)
         if (differs) drifted += (drifted.empty() ? "" : " ") + std::string(compose::field_name(field));
       h_.attr("data-drift", drifted);
+      if (v.drift->completion != compose::Completion::none)
+        h_.attr("data-ended", v.drift->completion == compose::Completion::completed ? "completed" : "gave_up");
     }
     if (p.state) h_.attr("data-lint", distinct_checks(v.findings));
     h_.raw("><th colspan=\"7\"><strong>").text(v.name.empty() ? "(no service label)" : v.name).raw("</strong>");
     h_.raw("<span class=\"chips\">");
     if (v.drift) {
       const auto& d = *v.drift;
-      const bool short_of = d.running < d.desired;
-      h_.raw("<span class=\"b ").raw(short_of ? "bad" : d.running == d.desired ? "ok" : "warn").raw("\">");
+      const bool completed = d.completion == compose::Completion::completed;
+      const bool short_of = d.running < d.desired && !completed;
+      h_.raw("<span class=\"b ").raw(short_of ? "bad" : d.running == d.desired || completed ? "ok" : "warn").raw("\">");
       h_.text(std::uint64_t(std::max(0, d.running))).raw("/").text(std::uint64_t(std::max(0, d.desired)));
       h_.raw(" running</span>");
+      // A one-shot that ran to completion is done, not missing; one the engine gave up on is down for good.
+      if (completed)
+        h_.raw("<span class=\"b ok completed\" title=\"").text(d.completion_detail).raw("\">completed</span>");
+      else if (d.completion == compose::Completion::gave_up)
+        h_.raw("<span class=\"b bad gave-up\" title=\"").text(d.completion_detail).raw("\">given up by the engine</span>");
       if (d.memory_limit_bytes)
         h_.raw("<span class=\"b mute\">declared limit ").text(size(std::uint64_t(*d.memory_limit_bytes))).raw("</span>");
       if (drifted.empty())
@@ -488,13 +500,15 @@ class Page {
       h_.raw("<span class=\"b warn\">lint: ").text(n).raw(n == 1 ? " finding" : " findings").raw("</span>");
     }
     h_.raw("</span>");
-    if (v.drift && !v.drift->details.empty()) {
+    if (v.drift && (!v.drift->details.empty() || v.drift->completion == compose::Completion::gave_up)) {
       h_.raw("<details><summary>what differs</summary><ul>");
       for (const auto& d : v.drift->details) {
         h_.raw("<li><code>").text(compose::field_name(d.field)).raw("</code> ");
         if (!d.container.empty()) h_.text(d.container).raw(": ");
         h_.text(d.detail).raw("</li>");
       }
+      if (v.drift->completion == compose::Completion::gave_up)
+        h_.raw("<li><code>gave_up</code> ").text(v.drift->completion_detail).raw("</li>");
       h_.raw("</ul></details>");
     }
     if (!v.findings.empty()) {

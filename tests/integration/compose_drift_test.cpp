@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 
@@ -245,6 +246,120 @@ TEST(ComposeDrift, BrokenEditKeepsTheLastGoodModelAndIsReported) {
   ASSERT_EQ(::kill(agent.pid(), SIGHUP), 0);
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_compose_project_valid", valid, 1, 10s));
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_drift", drift(s, "api", "memory_limit"), 1));
+}
+
+// A tag moved to a new image without `up` (a `docker compose pull` or a rebuild): the
+// container still runs the old one. Compose 1.29 writes no com.docker.compose.image, so
+// this is the fallback evidence: the container's Config.Image resolved on the engine now
+// against the container's Image id.
+TEST(ComposeDrift, ImageStaleWhenTheTagMovesWithoutUp) {
+  Cleanup cleanup;
+  const std::string repo = "composewatch-test/cwstale-" + std::to_string(::getpid());
+  const std::string tag = repo + ":1", next = repo + ":next";
+  const fs::path ctx = make_temp_dir(cleanup, "cwstale-build");
+  // Registered before the project, so removed after it: the images are in use until then.
+  cleanup.add([tag, next] { sh("docker rmi " + quote(tag) + " " + quote(next)); });
+  // The first image loses its tag mid-test; it is removed by id (shared: `cleanup` outlives locals).
+  auto first = std::make_shared<std::string>();
+  cleanup.add([first] {
+    if (!first->empty()) sh("docker rmi " + quote(*first));
+  });
+  auto build = [&](const std::string& label, const std::string& as) {
+    std::ofstream(ctx / "Dockerfile") << "FROM " << kImage << "\nLABEL composewatch.test.stale=" << label << "\n";
+    must("docker build -q --network none -t " + quote(as) + " " + quote(ctx.string()) + " 2>&1");
+    return must("docker image inspect -f '{{.Id}}' " + quote(as));
+  };
+  const std::string first_id = *first = build("1", tag);
+  const std::string second_id = build("2", next);
+  ASSERT_NE(first_id, second_id);
+
+  Stack s(cleanup, "stale");
+  s.write(replace_all(base_yaml(), kImage, tag));
+  s.up();
+  AgentProcess agent(no_config());
+  ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_service_drift", drift(s, "api", "image_stale"), 0));
+  ShResult clean = s.check();
+  EXPECT_EQ(clean.code, 0) << describe(clean);
+
+  must("docker tag " + quote(next) + " " + quote(tag));  // what a pull or a rebuild does to the tag
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_drift", drift(s, "api", "image_stale"), 1, 30s));
+  EXPECT_EQ(agent.scrape().value("composewatch_service_drift", drift(s, "api", "image")), 0.0)
+      << "the file still names the tag the container was created from";
+  ShResult json = s.check("--format json");
+  EXPECT_EQ(json.code, 1) << describe(json);
+  EXPECT_NE(json.out.find("\"field\":\"image_stale\""), std::string::npos) << describe(json);
+  EXPECT_NE(json.out.find("\"running_image_id\":\"" + first_id + "\""), std::string::npos) << describe(json);
+  EXPECT_NE(json.out.find("\"current_image_id\":\"" + second_id + "\""), std::string::npos) << describe(json);
+  EXPECT_TRUE(eventually(
+      [&] {
+        const std::string log = agent.log();
+        return log.find("image tag moved") != std::string::npos && log.find(second_id) != std::string::npos;
+      },
+      10s, "the agent logs the moved tag with both ids", [&] { return agent.log_tail(); }));
+  ShResult status = sh(quote(agent_binary().string()) + " status");
+  EXPECT_NE(status.out.find("image_stale"), std::string::npos) << describe(status);
+
+  s.up();  // re-creates the container on the new image
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_drift", drift(s, "api", "image_stale"), 0, 30s));
+  ShResult after = s.check();
+  EXPECT_EQ(after.code, 0) << describe(after);
+}
+
+// One-shot services: a migration that ran to completion is done, not a missing replica;
+// one that failed is a failure; one whose on-failure:N retries ran out is given up.
+TEST(ComposeDrift, OneShotServicesCompletedFailedAndGivenUp) {
+  Cleanup cleanup;
+  Stack s(cleanup, "oneshot");
+  s.write(base_yaml() + R"(  migrate:
+    image: )" + std::string(kImage) + R"(
+    command: ["true"]
+    network_mode: none
+    restart: "no"
+  broken:
+    image: )" + kImage + R"(
+    command: ["sh", "-c", "exit 3"]
+    network_mode: none
+    restart: "no"
+  flaky:
+    image: )" + kImage + R"(
+    command: ["sh", "-c", "exit 1"]
+    network_mode: none
+    restart: on-failure:2
+)");
+  s.up();
+  AgentProcess agent(no_config());
+  auto svc = [&](const std::string& name) { return Labels{{"project", s.project()}, {"service", name}}; };
+
+  ASSERT_TRUE(inspect_eventually(s.container("migrate"), "{{.State.Status}} {{.State.ExitCode}}", "exited 0"));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_completed", svc("migrate"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_drift", drift(s, "migrate", "replicas"), 0));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_replicas_running", svc("migrate"), 0));
+
+  ASSERT_TRUE(inspect_eventually(s.container("broken"), "{{.State.Status}} {{.State.ExitCode}}", "exited 3"));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_completed", svc("broken"), 0));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_drift", drift(s, "broken", "replicas"), 1));
+
+  // The engine restarts flaky twice, then leaves it exited.
+  ASSERT_TRUE(inspect_eventually(s.container("flaky"), "{{.State.Status}} {{.RestartCount}}", "exited 2"));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_gave_up", svc("flaky"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_completed", svc("flaky"), 0));
+  EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_service_drift", drift(s, "flaky", "replicas"), 1));
+  EXPECT_EQ(agent.scrape().value("composewatch_service_gave_up", svc("broken")), 0.0);
+  EXPECT_TRUE(eventually([&] { return agent.log().find("gave up restarting") != std::string::npos; }, 10s,
+                         "the agent logs the give-up", [&] { return agent.log_tail(); }));
+
+  ShResult r = s.check();
+  EXPECT_EQ(r.code, 1) << describe(r);
+  EXPECT_NE(r.out.find("completed: service migrate"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.out.find("drift replicas: service migrate"), std::string::npos) << describe(r);
+  EXPECT_NE(r.out.find("drift replicas: service broken"), std::string::npos) << describe(r);
+  EXPECT_NE(r.out.find("gave up: service flaky: given up by the engine: container " + s.container("flaky") +
+                       " exited 1 after 2 restarts"),
+            std::string::npos)
+      << describe(r);
+  ShResult status = sh(quote(agent_binary().string()) + " status");
+  EXPECT_NE(status.out.find("exited (completed)"), std::string::npos) << describe(status);
+  EXPECT_NE(status.out.find("exited (gave up)"), std::string::npos) << describe(status);
 }
 
 }  // namespace

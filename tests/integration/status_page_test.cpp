@@ -192,7 +192,7 @@ struct Figures {
 };
 
 const std::vector<std::string> kStates = {"created", "running", "paused", "restarting", "removing", "exited", "dead"};
-const std::vector<std::string> kDriftFields = {"image",       "memory_limit",   "memory_reservation",
+const std::vector<std::string> kDriftFields = {"image",       "image_stale",    "memory_limit", "memory_reservation",
                                                "healthcheck", "restart_policy", "replicas"};
 
 Figures figures(const Metrics& m, const Stack& s, const std::string& solo, const std::string& broken) {

@@ -34,10 +34,15 @@ CheckOptions check_options(const config::CommandLine& cl);
 // to `out`, reasons it could not check to `err`.
 int run_check(const config::AgentConfig& cfg, const CheckOptions& options, std::ostream& out, std::ostream& err);
 
-// For `status`: the drift fields of each container (by name) of the projects known from
-// the config file and the containers' labels. Never throws; projects that cannot be
-// loaded contribute nothing.
-std::map<std::string, std::vector<std::string>> drift_by_container(const config::AgentConfig& cfg,
-                                                                   const std::vector<docker::ContainerInfo>& containers);
+// For `status`, per container of the projects known from the config file and the
+// containers' labels: its drift fields (image_stale with the tags resolved on the engine
+// now) and how its service ended ("completed", "gave up"; empty while it has not).
+struct ContainerDrift {
+  std::vector<std::string> fields;
+  std::string end;
+};
+// By container name. Never throws; projects that cannot be loaded contribute nothing.
+std::map<std::string, ContainerDrift> drift_by_container(const config::AgentConfig& cfg,
+                                                         const std::vector<docker::ContainerInfo>& containers);
 
 }  // namespace composewatch::commands

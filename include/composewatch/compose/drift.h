@@ -5,6 +5,8 @@
 // inventory. Nothing here talks to the engine.
 
 #include <array>
+#include <map>
+#include <set>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,7 +20,9 @@
 namespace composewatch::compose {
 
 // The `field` label of composewatch_service_drift.
-enum class DriftField { image, memory_limit, memory_reservation, healthcheck, restart_policy, replicas };
+enum class DriftField { image, image_stale, memory_limit, memory_reservation, healthcheck, restart_policy, replicas };
+// The fields compared on a file and containers alone; image_stale also needs the engine's
+// answer for the tag (CurrentImages), so it is not among them.
 inline constexpr std::array<DriftField, 6> kDriftFields = {DriftField::image,           DriftField::memory_limit,
                                                            DriftField::memory_reservation, DriftField::healthcheck,
                                                            DriftField::restart_policy, DriftField::replicas};
@@ -68,6 +72,48 @@ struct FieldDrift {
   std::string detail;
 };
 
+// image_stale evidence for one container: the image it runs and the one its tag names now.
+struct StaleImage {
+  std::string container;
+  std::string image;  // the tag, as the container names it (Config.Image)
+  std::string running_image_id, current_image_id;
+  FieldDrift drift() const;  // its line among a service's details
+};
+
+// The label Compose v2 writes with the id of the image a container was created from.
+inline constexpr std::string_view kLabelImage = "com.docker.compose.image";
+
+// What the engine answers today for an image reference (GET /images/{ref}/json), by the
+// reference as containers name it (Config.Image). A reference the engine does not know
+// (removed, never pulled) is absent.
+using CurrentImages = std::map<std::string, std::string>;
+
+// The image a container was created from: Compose v2's com.docker.compose.image label,
+// else the engine's Image id of the container.
+std::string running_image_id(const docker::LiveContainer& container);
+
+// image_stale: the tag the container was created from (Config.Image) now names another
+// image than the one it runs — pulled or rebuilt, not applied with `up`. nullopt when
+// they agree, when the tag is unknown to `current`, or when the container names its image
+// by id. A container whose image differs from the file's is `image` drift, not this.
+std::optional<StaleImage> image_stale_drift(const docker::LiveContainer& container, const CurrentImages& current);
+
+// How a service with no running container ended, from its containers' last exits.
+enum class Completion {
+  none,       // running, never run, or ended otherwise (a failure, a stop under `always`)
+  completed,  // a one-shot that ran to completion: every container exited 0, under
+              // restart "no"/on-failure, or waited on with service_completed_successfully
+  gave_up,    // restart on-failure:N with its N retries used, the last exit non-zero
+};
+// `waited_on`: another service depends on this one with service_completed_successfully.
+Completion service_completion(const Service& service, const std::vector<const docker::LiveContainer*>& containers,
+                              bool waited_on);
+// One line on how the service ended, naming the container, its exit code and restarts;
+// empty for Completion::none.
+std::string completion_detail(Completion completion, const std::vector<const docker::LiveContainer*>& containers);
+// The services of `project` that others wait on with service_completed_successfully.
+std::set<std::string> waited_on_services(const Project& project);
+
 // Every configuration field (all but replicas) of one container against its service,
 // except the fields the service's model does not know (Service::unknown).
 std::vector<FieldDrift> container_drift(const std::string& project, const Service& service,
@@ -93,6 +139,9 @@ struct ServiceDrift {
   std::vector<std::pair<DriftField, bool>> fields;
   std::vector<UnknownField> unknown;  // of an active service; none of them is in `fields`
   std::vector<FieldDrift> details;  // what differs, per container
+  std::vector<StaleImage> stale_images;      // image_stale's evidence, per running container
+  Completion completion = Completion::none;  // a completed one has no replicas drift
+  std::string completion_detail;             // completion_detail(completion, its containers)
 };
 
 struct Orphan {
@@ -108,6 +157,8 @@ struct DriftOptions {
   // False for a project known only from container labels: the profiles it was started
   // with are unknown, so a profile-gated service that has containers counts as enabled.
   bool profiles_known = true;
+  // The engine's current image per tag: image_stale is compared (and reported) only with it.
+  const CurrentImages* current_images = nullptr;
 };
 
 // The project's services against `containers` (any list; only those labelled with the

@@ -97,12 +97,20 @@ struct LiveContainer {
   std::string name;
   std::string state;  // running, exited, ...
   ContainerSpec spec;
+  std::string image_id;    // the image it runs (inspect's Image), "sha256:…"
+  int exit_code = 0;       // of its last exit (State.ExitCode)
+  int restart_count = 0;   // policy restarts since its last manual start
 
   const std::string& project() const { return spec.compose.project; }
   const std::string& service() const { return spec.compose.service; }
 };
 inline LiveContainer live_container(const ContainerInfo& info) {
-  return LiveContainer{.name = info.name, .state = info.state, .spec = info.spec};
+  return LiveContainer{.name = info.name,
+                       .state = info.state,
+                       .spec = info.spec,
+                       .image_id = info.image_id,
+                       .exit_code = info.exit_code,
+                       .restart_count = info.restart_count};
 }
 
 struct ParseError : std::runtime_error {

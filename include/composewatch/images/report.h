@@ -3,6 +3,7 @@
 // `diagnose` print): per Compose service, its build checks (when it builds from a context
 // on the host), its running image (when it runs) and every finding of both.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct ImageReport {
   double checked_at = 0;                // seconds since the epoch; 0 before the first check
   bool last_ok = true;                  // the last check reached the engine
   std::string last_error;
+  // What the tags running containers were created from name on the engine now, by tag
+  // (image_stale drift): from the last check that reached the engine.
+  std::map<std::string, std::string> current_images;
 };
 
 // The build reports of the services of `projects` (their last good models) whose build

@@ -29,6 +29,16 @@ using ImageCache = std::map<std::string, ImageFacts>;
 boost::asio::awaitable<ServiceImage> inspect_service_image(engine::Client& client, const RunningService& svc,
                                                            ImageCache& cache, std::size_t layers = 3);
 
+// The references running Compose containers were created from (Config.Image), each once:
+// the tags image_stale drift asks the engine about.
+std::vector<std::string> running_image_refs(const std::vector<docker::LiveContainer>& containers);
+
+// What each of `refs` names on the engine now (GET /images/{ref}/json), by reference; a
+// reference the engine does not know is left out. Asks the engine only, never a registry.
+// Throws engine::EngineError when the engine fails (not for an unknown reference).
+boost::asio::awaitable<std::map<std::string, std::string>> resolve_image_refs(engine::Client& client,
+                                                                              const std::vector<std::string>& refs);
+
 // Joins build reports and running images into one report per service (by project and
 // service) and fills each one's findings: build findings, then image findings.
 std::vector<ServiceReport> join_reports(std::vector<ServiceReport> builds, std::vector<ServiceReport> images,

@@ -9,6 +9,10 @@
 //   - the image checks of every running service: its container and image inspected and the
 //     image's history read, each call under `timeout`. An image is immutable, so its
 //     config and history are read once per image id.
+//   - the tags the running Compose containers were created from, resolved on the engine
+//     (GET /images/{tag}/json, never a registry): image_stale drift compares them with the
+//     images the containers run. An image event on one of those tags (a pull, a build, a
+//     `docker tag`) is a change too, so a moved tag is seen within `poll`.
 // It keeps each service's previous image (id and size) for image-grew, in memory: an agent
 // restart forgets it. The result replaces the ImageReport the state model publishes;
 // scrapes read it (composewatch_image_finding) and never call the engine.
@@ -70,6 +74,7 @@ class ImageChecker {
   images::ImageCache cache_;
   std::map<std::pair<std::string, std::string>, images::PreviousImage> current_, previous_;
   std::vector<images::ServiceReport> last_images_;  // of the last check the engine answered
+  std::map<std::string, std::string> last_current_images_;  // the tags' images, same check
   std::string last_error_;
 };
 

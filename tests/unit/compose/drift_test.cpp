@@ -373,3 +373,138 @@ TEST(DriftProject, LiveContainerFromInspectCarriesTheSpec) {
   EXPECT_EQ(c.spec, info.spec);
   EXPECT_EQ(c.project(), "shop");
 }
+
+namespace {
+
+LiveContainer exited(const std::string& svc, int exit_code, RestartPolicy policy = {"no", 0}, int restarts = 0) {
+  LiveContainer c = container("shop", svc, 1, "composewatch-test/busybox:1", "exited");
+  c.exit_code = exit_code;
+  c.spec.restart_policy = policy;
+  c.restart_count = restarts;
+  return c;
+}
+
+}  // namespace
+
+TEST(DriftImageStale, TagMovedToAnotherImageIsStaleWithBothIds) {
+  LiveContainer c = container("shop", "api", 1, "composewatch-test/app:1");
+  c.image_id = "sha256:aaaaaaaaaaaaaaaa";
+  const CurrentImages current = {{"composewatch-test/app:1", "sha256:bbbbbbbbbbbbbbbb"}};
+  auto f = image_stale_drift(c, current);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->container, c.name);
+  EXPECT_EQ(f->image, "composewatch-test/app:1");
+  EXPECT_EQ(f->running_image_id, "sha256:aaaaaaaaaaaaaaaa");
+  EXPECT_EQ(f->current_image_id, "sha256:bbbbbbbbbbbbbbbb");
+  const FieldDrift line = f->drift();
+  EXPECT_EQ(line.field, DriftField::image_stale);
+  EXPECT_NE(line.detail.find("aaaaaaaaaaaa"), std::string::npos) << line.detail;
+  EXPECT_NE(line.detail.find("bbbbbbbbbbbb"), std::string::npos) << line.detail;
+
+  // The same image: not stale; a tag the engine no longer knows: not stale either.
+  EXPECT_FALSE(image_stale_drift(c, {{"composewatch-test/app:1", "sha256:aaaaaaaaaaaaaaaa"}}));
+  EXPECT_FALSE(image_stale_drift(c, {}));
+  // An image named by id cannot move.
+  c.spec.image = "sha256:aaaaaaaaaaaaaaaa";
+  EXPECT_FALSE(image_stale_drift(c, {{"sha256:aaaaaaaaaaaaaaaa", "sha256:bbbbbbbbbbbbbbbb"}}));
+}
+
+TEST(DriftImageStale, ComposeV2ImageLabelIsTheRunningImage) {
+  LiveContainer c = container("shop", "api", 1, "composewatch-test/app:1");
+  c.image_id = "sha256:bbbbbbbbbbbbbbbb";
+  c.spec.labels[std::string(kLabelImage)] = "sha256:aaaaaaaaaaaaaaaa";
+  EXPECT_EQ(running_image_id(c), "sha256:aaaaaaaaaaaaaaaa");
+  auto f = image_stale_drift(c, {{"composewatch-test/app:1", "sha256:bbbbbbbbbbbbbbbb"}});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->running_image_id, "sha256:aaaaaaaaaaaaaaaa");
+}
+
+TEST(DriftImageStale, ReportedOnlyWithTheEnginesAnswer) {
+  Project p;
+  p.name = "shop";
+  p.services["api"] = service("api");
+  LiveContainer c = container("shop", "api", 1, "composewatch-test/busybox:1");
+  c.image_id = "sha256:old";
+  std::vector<LiveContainer> live = {c};
+  // Without the engine's tags (a scrape before the first image check): not compared.
+  EXPECT_FALSE(field(*find(compare_project(p, live), "api"), DriftField::image_stale));
+  const CurrentImages moved = {{"composewatch-test/busybox:1", "sha256:new"}};
+  const ProjectDrift d = compare_project(p, live, {.current_images = &moved});
+  const ServiceDrift* s = find(d, "api");
+  EXPECT_EQ(field(*s, DriftField::image_stale), true);
+  EXPECT_EQ(field(*s, DriftField::image), false);  // the file still names this tag
+  const CurrentImages same = {{"composewatch-test/busybox:1", "sha256:old"}};
+  EXPECT_EQ(field(*find(compare_project(p, live, {.current_images = &same}), "api"), DriftField::image_stale), false);
+}
+
+TEST(DriftCompletion, OneShotThatExitedZeroIsCompletedNotMissing) {
+  Project p;
+  p.name = "shop";
+  Service migrate = service("migrate");
+  migrate.restart = "no";
+  p.services["migrate"] = migrate;
+  std::vector<LiveContainer> live = {exited("migrate", 0)};
+  const ServiceDrift* s = find(compare_project(p, live), "migrate");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->completion, Completion::completed);
+  EXPECT_EQ(s->running, 0);
+  EXPECT_EQ(field(*s, DriftField::replicas), false);
+}
+
+TEST(DriftCompletion, NonZeroExitIsStillAFailure) {
+  Project p;
+  p.name = "shop";
+  p.services["migrate"] = service("migrate");
+  std::vector<LiveContainer> live = {exited("migrate", 3)};
+  const ServiceDrift* s = find(compare_project(p, live), "migrate");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->completion, Completion::none);
+  EXPECT_EQ(field(*s, DriftField::replicas), true);
+}
+
+TEST(DriftCompletion, OnFailureExitZeroCompletesAlwaysDoesNot) {
+  Service svc = service("init");
+  svc.restart = "on-failure:3";
+  LiveContainer c = exited("init", 0, {"on-failure", 3});
+  EXPECT_EQ(service_completion(svc, {&c}, false), Completion::completed);
+  // Under `always` an exit is not an end: stopped by hand, it is missing.
+  svc.restart = "always";
+  c.spec.restart_policy = {"always", 0};
+  EXPECT_EQ(service_completion(svc, {&c}, false), Completion::none);
+  // ... unless another service waits for it to complete.
+  EXPECT_EQ(service_completion(svc, {&c}, true), Completion::completed);
+  // A running container is not completed whatever its last exit was.
+  c.state = "running";
+  EXPECT_EQ(service_completion(svc, {&c}, true), Completion::none);
+}
+
+TEST(DriftCompletion, WaitedOnWithServiceCompletedSuccessfully) {
+  Project p;
+  p.name = "shop";
+  Service seed = service("seed");
+  seed.restart = "unless-stopped";
+  Service api = service("api");
+  api.depends_on["seed"].condition = "service_completed_successfully";
+  p.services["seed"] = seed;
+  p.services["api"] = api;
+  EXPECT_EQ(waited_on_services(p), std::set<std::string>{"seed"});
+  std::vector<LiveContainer> live = {exited("seed", 0, {"unless-stopped", 0}),
+                                     container("shop", "api", 1, "composewatch-test/busybox:1")};
+  const ServiceDrift* s = find(compare_project(p, live), "seed");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->completion, Completion::completed);
+  EXPECT_EQ(field(*s, DriftField::replicas), false);
+}
+
+TEST(DriftCompletion, OnFailureRetriesUsedUpIsGivenUp) {
+  Service svc = service("job");
+  svc.restart = "on-failure:2";
+  LiveContainer c = exited("job", 1, {"on-failure", 2}, 1);
+  EXPECT_EQ(service_completion(svc, {&c}, false), Completion::none);  // one retry left
+  c.restart_count = 2;
+  EXPECT_EQ(service_completion(svc, {&c}, false), Completion::gave_up);
+  // Unbounded on-failure never gives up.
+  c.spec.restart_policy = {"on-failure", 0};
+  c.restart_count = 50;
+  EXPECT_EQ(service_completion(svc, {&c}, false), Completion::none);
+}

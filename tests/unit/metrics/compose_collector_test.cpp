@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "composewatch/compose/discovery.h"
+#include "composewatch/images/report.h"
 #include "composewatch/metrics/collector.h"
 
 using namespace composewatch;
@@ -92,4 +93,56 @@ TEST(ComposeCollector, NoComposeStateNoSeries) {
   const std::string text = e.render(snap);
   EXPECT_EQ(text.find("composewatch_service_drift{"), std::string::npos);
   EXPECT_EQ(text.find("composewatch_compose_project_valid{"), std::string::npos);
+}
+
+TEST(ComposeCollector, CompletedGivenUpAndImageStaleFromTheImageReport) {
+  auto project = std::make_shared<compose::Project>();
+  project->name = "shop";
+  compose::Service api, migrate, seed;
+  api.name = "api";
+  api.image = "composewatch-test/busybox:1";
+  migrate.name = "migrate";
+  migrate.image = "composewatch-test/busybox:1";
+  migrate.restart = "no";
+  seed.name = "seed";
+  seed.image = "composewatch-test/busybox:1";
+  seed.restart = "on-failure:2";
+  project->services = {{"api", api}, {"migrate", migrate}, {"seed", seed}};
+  compose::ProjectState ps;
+  ps.name = "shop";
+  ps.source.name = "shop";
+  ps.source.configured = true;
+  ps.model = project;
+  ps.valid = true;
+  auto cs = std::make_shared<compose::ComposeState>();
+  cs->projects = {ps};
+
+  state::Snapshot snap;
+  auto a = record("shop_api_1", "api", 0);
+  a.image_id = "sha256:old";
+  auto m = record("shop_migrate_1", "migrate", 0);
+  m.state = "exited";
+  auto sd = record("shop_seed_1", "seed", 0);
+  sd.state = "exited";
+  sd.exit_code = 1;
+  sd.restart_count = 2;
+  sd.spec.restart_policy = {"on-failure", 2};
+  snap.containers = {a, m, sd};
+  snap.compose = cs;
+  auto report = std::make_shared<images::ImageReport>();
+  report->current_images = {{"composewatch-test/busybox:1", "sha256:new"}};
+  snap.images = report;
+
+  metrics::Exposition e(metrics::default_collectors());
+  const std::string text = "\n" + e.render(snap);
+  EXPECT_TRUE(has_line(text, R"(composewatch_service_completed{project="shop",service="migrate"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(composewatch_service_drift{project="shop",service="migrate",field="replicas"} 0)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(composewatch_service_gave_up{project="shop",service="seed"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(composewatch_service_completed{project="shop",service="seed"} 0)")) << text;
+  EXPECT_TRUE(has_line(text, R"(composewatch_service_drift{project="shop",service="seed",field="replicas"} 1)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(composewatch_service_drift{project="shop",service="api",field="image_stale"} 1)"))
+      << text;
+  EXPECT_TRUE(has_line(text, R"(composewatch_service_gave_up{project="shop",service="api"} 0)")) << text;
 }

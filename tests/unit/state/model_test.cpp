@@ -79,6 +79,22 @@ TEST(StateModel, OnFailureRestartsCountDieThenStartPairs) {
   EXPECT_EQ(r.state, "exited");
 }
 
+TEST(StateModel, DieSetsTheExitCodeAndAStaleInspectKeepsIt) {
+  state::StateModel m;
+  m.apply(ev("create", "id1", "c", 1));
+  m.update(info("id1", "c", "created"), m.sequence_of("id1"));
+  m.apply(ev("start", "id1", "c", 2));
+  const std::uint64_t asked = m.sequence_of("id1");  // an inspect sent after the start ...
+  m.apply(die("id1", "c", 3, 3));
+  EXPECT_EQ(rec(m, "c").exit_code, 3);
+  EXPECT_EQ(rec(m, "c").state, "exited");
+  m.update(info("id1", "c", "running"), asked);  // ... answered from before the die
+  EXPECT_EQ(rec(m, "c").exit_code, 3);
+  m.apply(ev("start", "id1", "c", 4));
+  m.apply(die("id1", "c", 5, 0));
+  EXPECT_EQ(rec(m, "c").exit_code, 0);
+}
+
 TEST(StateModel, FirstStartIsNotARestart) {
   state::StateModel m;
   m.apply(ev("create", "id1", "c", 1));
