@@ -921,12 +921,22 @@ Service service_value(const std::string& name, const Node& svc, bool tolerate_un
     s.memory_limit_bytes = optional_memory(svc.find("mem_limit"), "mem_limit");
     const auto deploy_limit = optional_memory(limits ? limits->find("memory") : nullptr,
                                               "deploy.resources.limits.memory");
+    // Compose v2 refuses the two when they differ (v1 let deploy win): composewatch follows v2.
+    if (deploy_limit && *deploy_limit != 0 && s.memory_limit_bytes && *s.memory_limit_bytes != *deploy_limit)
+      fail(svc.find("mem_limit")->location, "mem_limit (" + std::to_string(*s.memory_limit_bytes) +
+                                                ") and deploy.resources.limits.memory (" + std::to_string(*deploy_limit) +
+                                                ") disagree");
     if (deploy_limit && *deploy_limit != 0) s.memory_limit_bytes = deploy_limit;
   });
   field("memory_reservation", [&] {
     s.memory_reservation_bytes = optional_memory(svc.find("mem_reservation"), "mem_reservation");
     const auto deploy_reservation = optional_memory(reservations ? reservations->find("memory") : nullptr,
                                                     "deploy.resources.reservations.memory");
+    if (deploy_reservation && *deploy_reservation != 0 && s.memory_reservation_bytes &&
+        *s.memory_reservation_bytes != *deploy_reservation)
+      fail(svc.find("mem_reservation")->location,
+           "mem_reservation (" + std::to_string(*s.memory_reservation_bytes) +
+               ") and deploy.resources.reservations.memory (" + std::to_string(*deploy_reservation) + ") disagree");
     if (deploy_reservation && *deploy_reservation != 0) s.memory_reservation_bytes = deploy_reservation;
   });
   s.memswap_limit_bytes = optional_memory(svc.find("memswap_limit"), "memswap_limit", true);
