@@ -81,8 +81,12 @@ TEST(ComposeV2Engine, CheckFindsAV2ProjectWithoutDriftOrOrphans) {
   const std::string project = "cwv2-" + std::to_string(::getpid());
   const fs::path dir = make_temp_dir(cleanup, "cwv2");
   const fs::path file = dir / "compose.yaml";
-  cleanup.compose(file, project);  // the fallback: removes whatever still carries the label
   const std::string v2 = quote(compose_v2()) + " -p " + quote(project) + " -f " + quote(file.string());
+  // v1's `down` (Cleanup::compose) cannot read this file: v2's own, then whatever still
+  // carries the project's label.
+  cleanup.add([project] {
+    sh("docker ps -aq --filter label=com.docker.compose.project=" + project + " | xargs -r docker rm -f -v");
+  });
   cleanup.add([v2] { sh(v2 + " down -v --timeout 1", 120s); });
   std::ofstream(file) << project_yaml("2s");
   must(v2 + " up -d --wait", 180s);
@@ -110,8 +114,8 @@ TEST(ComposeV2Engine, CheckFindsAV2ProjectWithoutDriftOrOrphans) {
         const auto now = project_containers(project);
         return std::any_of(now.begin(), now.end(), [&](const std::string& n) { return n.starts_with(temporary_prefix); });
       },
-      20s))
-      << ::testing::PrintToString(project_containers(project));
+      20s, "a container named " + temporary_prefix + "... (the replacement in flight)",
+      [&] { return ::testing::PrintToString(project_containers(project)); }));
   p = check_project(project, raw);
   ASSERT_FALSE(p.empty()) << raw;
   EXPECT_TRUE(p.at("orphans").as_array().empty()) << raw;
@@ -120,7 +124,7 @@ TEST(ComposeV2Engine, CheckFindsAV2ProjectWithoutDriftOrOrphans) {
     // The old db differs from the edited file; the replacement is not compared.
     EXPECT_FALSE(d.at("container").is_string() && d.at("container").as_string().starts_with(temporary_prefix)) << raw;
   }
-  EXPECT_TRUE(eventually([&] { return !up.running(); }, 90s)) << up.log_tail();
+  EXPECT_TRUE(eventually([&] { return !up.running(); }, 90s, "compose up to finish", [&] { return up.log_tail(); }));
 }
 
 }  // namespace
