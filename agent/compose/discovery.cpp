@@ -48,7 +48,29 @@ std::vector<std::string> split_files(const std::string& joined, const std::strin
   return out;
 }
 
+constexpr const char* kLabelReplace = "com.docker.compose.replace";
+
+// "<12 lowercase hex>_rest" -> rest; empty when the name has no such prefix.
+std::string_view temporary_name_rest(std::string_view name) {
+  constexpr std::size_t kShortId = 12;
+  if (name.size() <= kShortId + 1 || name[kShortId] != '_') return {};
+  for (std::size_t i = 0; i < kShortId; ++i) {
+    const char ch = name[i];
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return {};
+  }
+  return name.substr(kShortId + 1);
+}
+
 }  // namespace
+
+bool recreate_in_flight(const docker::LiveContainer& c, const std::vector<docker::LiveContainer>& containers) {
+  const std::string_view rest = temporary_name_rest(c.name);
+  if (rest.empty() || c.project().empty()) return false;
+  if (c.spec.labels.contains(kLabelReplace)) return true;
+  return std::any_of(containers.begin(), containers.end(), [&](const docker::LiveContainer& other) {
+    return &other != &c && other.project() == c.project() && other.name == rest;
+  });
+}
 
 std::vector<ProjectSource> discovered_sources(const std::vector<docker::LiveContainer>& containers) {
   // The container whose labels describe each project: running first, then by name.

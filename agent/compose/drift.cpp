@@ -1,5 +1,7 @@
 #include "composewatch/compose/drift.h"
 
+#include "composewatch/compose/discovery.h"
+
 #include "composewatch/config/config.h"
 
 #include <algorithm>
@@ -266,6 +268,7 @@ ProjectDrift compare_project(const Project& project, const std::vector<docker::L
   std::vector<const docker::LiveContainer*> unknown;
   for (const auto& c : containers) {
     if (c.project() != project.name || c.spec.compose.oneoff) continue;
+    if (recreate_in_flight(c, containers)) continue;  // the replica is the other container of the pair
     if (project.services.count(c.service()) || project.inactive_services.count(c.service()))
       by_service[c.service()].push_back(&c);
     else

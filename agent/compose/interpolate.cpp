@@ -177,7 +177,7 @@ Interpolated interpolate(std::string_view text, const std::map<std::string, std:
   return result;
 }
 
-std::map<std::string, std::string> read_env_file(const std::string& path) {
+std::map<std::string, std::string> read_env_file(const std::string& path, EnvFileFormat format) {
   std::error_code ec;
   if (const auto size = std::filesystem::file_size(path, ec); !ec && size > (10u << 20)) {
     throw LoadError({path, 0}, "env file is larger than 10 MiB; refusing to read it");
@@ -203,7 +203,7 @@ std::map<std::string, std::string> read_env_file(const std::string& path) {
     }
     if (eq == std::string::npos) continue;  // "KEY" alone sets nothing
     std::string value = trim(text.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+    if (format == EnvFileFormat::dotenv && value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }

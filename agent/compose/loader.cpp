@@ -354,6 +354,7 @@ class ProjectReader {
         detail::merge_top_level(merged, resolved);
       }
     }
+    detail::drop_merge_tags(merged);
     return merged;
   }
 
@@ -920,15 +921,37 @@ Service service_value(const std::string& name, const Node& svc, bool tolerate_un
     s.memory_limit_bytes = optional_memory(svc.find("mem_limit"), "mem_limit");
     const auto deploy_limit = optional_memory(limits ? limits->find("memory") : nullptr,
                                               "deploy.resources.limits.memory");
+    // Compose v2 refuses the two when they differ (v1 let deploy win): composewatch follows v2.
+    if (deploy_limit && *deploy_limit != 0 && s.memory_limit_bytes && *s.memory_limit_bytes != *deploy_limit)
+      fail(svc.find("mem_limit")->location, "mem_limit (" + std::to_string(*s.memory_limit_bytes) +
+                                                ") and deploy.resources.limits.memory (" + std::to_string(*deploy_limit) +
+                                                ") disagree");
     if (deploy_limit && *deploy_limit != 0) s.memory_limit_bytes = deploy_limit;
   });
   field("memory_reservation", [&] {
     s.memory_reservation_bytes = optional_memory(svc.find("mem_reservation"), "mem_reservation");
     const auto deploy_reservation = optional_memory(reservations ? reservations->find("memory") : nullptr,
                                                     "deploy.resources.reservations.memory");
+    if (deploy_reservation && *deploy_reservation != 0 && s.memory_reservation_bytes &&
+        *s.memory_reservation_bytes != *deploy_reservation)
+      fail(svc.find("mem_reservation")->location,
+           "mem_reservation (" + std::to_string(*s.memory_reservation_bytes) +
+               ") and deploy.resources.reservations.memory (" + std::to_string(*deploy_reservation) + ") disagree");
     if (deploy_reservation && *deploy_reservation != 0) s.memory_reservation_bytes = deploy_reservation;
   });
   s.memswap_limit_bytes = optional_memory(svc.find("memswap_limit"), "memswap_limit", true);
+  // Compose v2 refuses the two when both are set and differ; v1 knows neither in deploy.
+  {
+    std::optional<std::int64_t> legacy, deploy_pids;
+    const Node* legacy_node = svc.find("pids_limit");
+    if (legacy_node && !legacy_node->is_null()) legacy = integer_value(*legacy_node, "pids_limit", -1, 1LL << 40);
+    if (const Node* n = limits ? limits->find("pids") : nullptr; n && !n->is_null())
+      deploy_pids = integer_value(*n, "deploy.resources.limits.pids", -1, 1LL << 40);
+    if (legacy && deploy_pids && *legacy != *deploy_pids)
+      fail(legacy_node->location, "pids_limit (" + std::to_string(*legacy) + ") and deploy.resources.limits.pids (" +
+                                      std::to_string(*deploy_pids) + ") disagree");
+    s.pids_limit = deploy_pids ? deploy_pids : legacy;
+  }
 
   if (const Node* hc = svc.find("healthcheck"); hc && !hc->is_null()) {
     if (!hc->is_mapping()) fail(hc->location, "healthcheck must be a mapping, got " + hc->kind_name());
@@ -1001,11 +1024,20 @@ void apply_env_files(const Node& svc, Service& s, bool tolerate_unreadable, std:
   for (const Node& entry : list->items) {
     std::string path;
     bool required = true;
-    if (entry.is_mapping()) {  // {path, required} (Compose 2.24+)
+    EnvFileFormat format = EnvFileFormat::dotenv;
+    if (entry.is_mapping()) {  // {path, required} (Compose 2.24+), format (2.30+)
       const Node* p = entry.find("path");
       if (!p) fail(entry.location, "env_file entry needs 'path'");
       path = expect_string(*p, "env_file.path");
       if (const Node* r = entry.find("required"); r && !r->is_null()) required = bool_value(*r, "env_file.required");
+      if (const Node* f = entry.find("format"); f && !f->is_null()) {
+        const std::string name = expect_string(*f, "env_file.format");
+        if (name == "raw") {
+          format = EnvFileFormat::raw;
+        } else if (!name.empty()) {
+          fail(f->location, "env_file.format must be raw (or absent for the dotenv format), got '" + name + "'");
+        }
+      }
     } else {
       path = expect_string(entry, "env_file entries");
     }
@@ -1030,7 +1062,7 @@ void apply_env_files(const Node& svc, Service& s, bool tolerate_unreadable, std:
       continue;
     }
     s.env_files.push_back(path);
-    for (auto& [key, value] : read_env_file(path)) {
+    for (auto& [key, value] : read_env_file(path, format)) {
       from_files[key] = EnvironmentEntry{.has_value = true, .literal = true, .value = std::move(value), .env_file = path};
     }
   }

@@ -51,6 +51,7 @@ json::object service_json(const Service& s) {
   o["restart"] = effective_restart(s);
   o["memory_limit_bytes"] = optional_int(s.memory_limit_bytes);
   o["memory_reservation_bytes"] = optional_int(s.memory_reservation_bytes);
+  o["pids_limit"] = optional_int(s.pids_limit);
   if (s.healthcheck) {
     const Healthcheck& h = *s.healthcheck;
     json::object hc;
@@ -68,7 +69,8 @@ json::object service_json(const Service& s) {
     o["healthcheck"] = nullptr;
   }
   json::object deps;
-  for (const auto& [name, d] : s.depends_on) deps[name] = json::object{{"condition", d.condition}};
+  for (const auto& [name, d] : s.depends_on)
+    deps[name] = json::object{{"condition", d.condition}, {"required", d.required}, {"restart", d.restart}};
   o["depends_on"] = std::move(deps);
   json::array volumes;
   for (const VolumeMount& m : s.volumes) {

@@ -2,14 +2,31 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 namespace composewatch::compose::detail {
 namespace {
+
+// `!reset` and `!override` (Compose v2) on the override's value of `key`: the base's
+// value is dropped, or replaced whole whatever the key's merge rule. True when handled.
+bool apply_tag(Node& base, const std::string& key, const Node& value) {
+  if (value.tag == Node::Tag::reset) {
+    base.erase(key);
+    return true;
+  }
+  if (value.tag == Node::Tag::override) {
+    base.set(key, value);
+    base.find(key)->tag = Node::Tag::none;
+    return true;
+  }
+  return false;
+}
 
 // Mappings merge key by key, sequences append, anything else is replaced.
 void merge_generic(Node& base, const Node& override) {
   if (base.is_mapping() && override.is_mapping()) {
     for (const auto& [key, value] : override.entries) {
+      if (apply_tag(base, key, value)) continue;
       if (Node* existing = base.find(key)) {
         merge_generic(*existing, value);
       } else {
@@ -107,6 +124,7 @@ void merge_service(Node& base, const Node& override) {
     return;
   }
   for (const auto& [key, value] : override.entries) {
+    if (apply_tag(base, key, value)) continue;
     Node* existing = base.find(key);
     if (!existing || existing->is_null() || value.is_null()) {
       base.set(key, value);
@@ -136,6 +154,7 @@ void merge_service(Node& base, const Node& override) {
 void merge_top_level(Node& base, const Node& override) {
   if (!override.is_mapping()) return;
   for (const auto& [key, value] : override.entries) {
+    if (apply_tag(base, key, value)) continue;
     Node* existing = base.find(key);
     if (!existing || existing->is_null() || value.is_null()) {
       if (!existing || !value.is_null()) base.set(key, value);
@@ -143,6 +162,7 @@ void merge_top_level(Node& base, const Node& override) {
     }
     if (key == "services" && existing->is_mapping() && value.is_mapping()) {
       for (const auto& [name, svc] : value.entries) {
+        if (apply_tag(*existing, name, svc)) continue;
         if (Node* mine = existing->find(name)) {
           merge_service(*mine, svc);
         } else {
@@ -152,6 +172,17 @@ void merge_top_level(Node& base, const Node& override) {
     } else {
       merge_generic(*existing, value);
     }
+  }
+}
+
+void drop_merge_tags(Node& n) {
+  n.tag = Node::Tag::none;
+  if (n.is_mapping()) {
+    std::erase_if(n.entries, [](const NodeEntry& e) { return e.second.tag == Node::Tag::reset; });
+    for (auto& [key, value] : n.entries) drop_merge_tags(value);
+  } else if (n.is_sequence()) {
+    std::erase_if(n.items, [](const Node& item) { return item.tag == Node::Tag::reset; });
+    for (Node& item : n.items) drop_merge_tags(item);
   }
 }
 

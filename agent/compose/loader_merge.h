@@ -14,4 +14,8 @@ void merge_service(Node& base, const Node& override);
 // Merges a whole file into `base`: services by name, other sections by key.
 void merge_top_level(Node& base, const Node& override);
 
+// After the last merge: keys still tagged `!reset` (set in the first file, or new in a
+// later one) are absent, as in Compose v2, and no tag is left.
+void drop_merge_tags(Node& n);
+
 }  // namespace composewatch::compose::detail

@@ -180,6 +180,11 @@ class Converter {
     }
     Node out;
     out.location = {file_, line};
+    if (in.Tag() == "!reset") {  // whatever is written after it, the key is reset
+      out.tag = Node::Tag::reset;
+      return out;
+    }
+    if (in.Tag() == "!override") out.tag = Node::Tag::override;
     switch (in.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:

@@ -26,6 +26,10 @@ struct NodeEntry;
 struct Node {
   enum class Kind { null, scalar, sequence, mapping };
   Kind kind = Kind::null;
+  // Compose v2's merge tags: `!reset` drops what earlier files set for this key (the node
+  // itself is null), `!override` replaces it whole instead of merging.
+  enum class Tag { none, reset, override };
+  Tag tag = Tag::none;
   std::string scalar;                               // Kind::scalar
   bool quoted = false;                              // the scalar was written in quotes
   bool substituted = false;                         // interpolation replaced a variable in it

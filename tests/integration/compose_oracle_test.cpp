@@ -1,6 +1,8 @@
-// `composewatch compose` against Debian's docker-compose v1 (`docker-compose config`) on
-// every case of tests/fixtures/compose/oracle/. Both run in the case's directory with a
-// clean environment; both outputs are reduced to the same flat "service.field = value"
+// `composewatch compose` against the real tool's `config` on every case of
+// tests/fixtures/compose/oracle/: Debian's docker-compose v1 (suite ComposeOracle) and
+// Compose v2 (suite ComposeOracleV2; the binary at COMPOSEWATCH_COMPOSE_V2, default the
+// sid root's cli-plugins/docker-compose, which the engine-28 fixture provisions). Both run
+// in the case's directory with a clean environment; both outputs are reduced to the same flat "service.field = value"
 // form over the fields composewatch covers (of the environment, the keys only: composewatch
 // never prints values), and compared with a readable diff.
 //
@@ -9,10 +11,17 @@
 //                an empty file: none, the files come from COMPOSE_FILE or the defaults)
 //   environment  KEY=VALUE lines given to both as the process environment
 //   expect-error both must exit non-zero
+//   oracle-versions  the oracles the case runs against, one a line (v1, v2); absent: both.
+//                A case of v2-only syntax, or where v1 and v2 differ (composewatch
+//                follows v2), names v2 only and says why in a comment line ("# ...").
 //
 // docker-compose v1 prints every service whatever the profiles, keeps memory and
 // durations as written (or re-spelt: "1m30s" -> "90s"), re-escapes '$' as "$$", and
 // sorts volumes by target when it merges; the normaliser below undoes all of that.
+// Compose v2 prints only the active services, absolute paths, long-form volumes, memory
+// as a quoted byte count, and `required: true` on every depends_on entry; the same
+// normaliser reads both, and for v2 also compares what only v2 knows (depends_on
+// required/restart, healthcheck start_interval, pids limit).
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -26,6 +35,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -157,7 +168,11 @@ std::string mounts_json(std::vector<Mount> mounts) {
   return json::serialize(a);
 }
 
-Facts facts_from_v1(const std::string& yaml, const std::set<std::string>& profiles) {
+enum class Oracle { v1, v2 };
+
+std::string oracle_name(Oracle o) { return o == Oracle::v1 ? "v1" : "v2"; }
+
+Facts facts_from_config(const std::string& yaml, const std::set<std::string>& profiles, Oracle oracle) {
   Facts f;
   const YAML::Node root = YAML::Load(yaml);
   for (const auto& kv : root["services"]) {
@@ -215,13 +230,28 @@ Facts facts_from_v1(const std::string& yaml, const std::set<std::string>& profil
       f[p + "healthcheck.start_period_seconds"] =
           num(hc["start_period"] ? seconds_of(hc["start_period"].as<std::string>()) : 0);
       f[p + "healthcheck.disabled"] = !test.empty() && test[0] == "NONE" ? "true" : "false";
+      if (oracle == Oracle::v2)
+        f[p + "healthcheck.start_interval_seconds"] =
+            num(hc["start_interval"] ? seconds_of(hc["start_interval"].as<std::string>()) : 5);
     } else {
       f[p + "healthcheck"] = "null";
     }
     if (const YAML::Node deps = s["depends_on"]) {
       for (const auto& d : deps) {
-        f[p + "depends_on." + d.first.as<std::string>()] = str(d.second["condition"].as<std::string>());
+        const std::string dp = p + "depends_on." + d.first.as<std::string>();
+        f[dp] = str(d.second["condition"].as<std::string>());
+        if (oracle == Oracle::v2) {
+          f[dp + ".required"] = d.second["required"] ? d.second["required"].as<std::string>() : "true";
+          f[dp + ".restart"] = d.second["restart"] ? d.second["restart"].as<std::string>() : "false";
+        }
       }
+    }
+    if (oracle == Oracle::v2) {
+      // deploy.resources.limits.pids wins over pids_limit, as for memory.
+      std::string pids = s["pids_limit"] ? s["pids_limit"].as<std::string>() : "null";
+      if (deploy && deploy["resources"] && deploy["resources"]["limits"] && deploy["resources"]["limits"]["pids"])
+        pids = deploy["resources"]["limits"]["pids"].as<std::string>();
+      f[p + "pids_limit"] = pids;
     }
     std::vector<Mount> mounts;
     if (const YAML::Node vols = s["volumes"]) {
@@ -248,7 +278,7 @@ std::string json_num(const json::value& v) {
   return num(v.as_double());
 }
 
-Facts facts_from_composewatch(const std::string& text) {
+Facts facts_from_composewatch(const std::string& text, Oracle oracle) {
   Facts f;
   const json::object root = json::parse(text).as_object();
   for (const auto& kv : root.at("services").as_object()) {
@@ -269,10 +299,17 @@ Facts facts_from_composewatch(const std::string& text) {
       f[p + "healthcheck.retries"] = json::serialize(hc.at("retries"));
       f[p + "healthcheck.start_period_seconds"] = json_num(hc.at("start_period_seconds"));
       f[p + "healthcheck.disabled"] = json::serialize(hc.at("disabled"));
+      if (oracle == Oracle::v2) f[p + "healthcheck.start_interval_seconds"] = json_num(hc.at("start_interval_seconds"));
     }
     for (const auto& d : s.at("depends_on").as_object()) {
-      f[p + "depends_on." + std::string(d.key())] = json::serialize(d.value().at("condition"));
+      const std::string dp = p + "depends_on." + std::string(d.key());
+      f[dp] = json::serialize(d.value().at("condition"));
+      if (oracle == Oracle::v2) {
+        f[dp + ".required"] = json::serialize(d.value().at("required"));
+        f[dp + ".restart"] = json::serialize(d.value().at("restart"));
+      }
     }
+    if (oracle == Oracle::v2) f[p + "pids_limit"] = json::serialize(s.at("pids_limit"));
     std::vector<Mount> mounts;
     for (const auto& v : s.at("volumes").as_array()) {
       mounts.push_back({std::string(v.at("type").as_string()), std::string(v.at("source").as_string()),
@@ -306,23 +343,47 @@ std::string diff(const Facts& ours, const Facts& oracle) {
   return out;
 }
 
-std::vector<std::string> case_names() {
+// The oracles a case runs against: its oracle-versions file, else both.
+std::set<std::string> case_versions(const fs::path& dir) {
+  if (!fs::exists(dir / "oracle-versions")) return {"v1", "v2"};
+  std::set<std::string> out;
+  for (const auto& line : read_lines(dir / "oracle-versions"))
+    if (!line.starts_with("#")) out.insert(line);
+  return out;
+}
+
+std::vector<std::string> case_names(std::optional<Oracle> oracle = std::nullopt) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(kCases)) {
-    if (e.is_directory()) names.push_back(e.path().filename().string());
+    if (!e.is_directory()) continue;
+    if (oracle && !case_versions(e.path()).contains(oracle_name(*oracle))) continue;
+    names.push_back(e.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
 }
 
-bool have_docker_compose() { return std::system("docker-compose version >/dev/null 2>&1") == 0; }
+// The command that runs an oracle. Compose v2 runs standalone from the cli-plugins dir.
+std::string oracle_binary(Oracle oracle) {
+  if (oracle == Oracle::v1) return "docker-compose";
+  if (const char* v2 = std::getenv("COMPOSEWATCH_COMPOSE_V2"); v2 && *v2) return v2;
+  return "/var/tmp/cw-nested/sid/usr/libexec/docker/cli-plugins/docker-compose";
+}
 
-class ComposeOracle : public ::testing::TestWithParam<std::string> {};
+bool have_oracle(Oracle oracle) {
+  return std::system((quote(oracle_binary(oracle)) + " version >/dev/null 2>&1").c_str()) == 0;
+}
 
-TEST_P(ComposeOracle, AgreesWithDockerComposeConfig) {
-  // The oracle is part of the suite: scripts/packages.txt installs docker-compose.
-  ASSERT_TRUE(have_docker_compose()) << "docker-compose (v1) is not installed; run scripts/dev.sh setup";
-  const fs::path dir = kCases / GetParam();
+void check_case(const std::string& name, Oracle version) {
+  // The oracles are part of the suite: a missing one is a failure, never a skip.
+  if (version == Oracle::v1) {
+    // scripts/packages.txt installs docker-compose v1.
+    ASSERT_TRUE(have_oracle(version)) << "docker-compose (v1) is not installed; run scripts/dev.sh setup";
+  } else {
+    ASSERT_TRUE(have_oracle(version)) << "Compose v2 is not at " << oracle_binary(version)
+                                      << " (set COMPOSEWATCH_COMPOSE_V2, or provision the sid root)";
+  }
+  const fs::path dir = kCases / name;
   std::vector<std::string> args = {"-f", "docker-compose.yml"};
   if (fs::exists(dir / "args")) args = read_lines(dir / "args");
   const std::vector<std::string> env = read_lines(dir / "environment");
@@ -345,7 +406,7 @@ TEST_P(ComposeOracle, AgreesWithDockerComposeConfig) {
 
   std::vector<std::string> ours = {COMPOSEWATCH_BIN, "compose"};
   ours.insert(ours.end(), args.begin(), args.end());
-  std::vector<std::string> oracle = {"docker-compose"};
+  std::vector<std::string> oracle = {oracle_binary(version)};
   oracle.insert(oracle.end(), args.begin(), args.end());
   oracle.emplace_back("config");
 
@@ -361,22 +422,35 @@ TEST_P(ComposeOracle, AgreesWithDockerComposeConfig) {
   }
   ASSERT_EQ(b.code, 0) << "docker-compose failed: " << b.err;
   ASSERT_EQ(a.code, 0) << "composewatch failed: " << a.err;
-  const Facts theirs = facts_from_v1(b.out, profiles);
-  const Facts mine = facts_from_composewatch(a.out);
+  const Facts theirs = facts_from_config(b.out, profiles, version);
+  const Facts mine = facts_from_composewatch(a.out, version);
   ASSERT_FALSE(theirs.empty());
   const std::string d = diff(mine, theirs);
-  EXPECT_TRUE(d.empty()) << GetParam() << " differs:\n" << d;
+  EXPECT_TRUE(d.empty()) << name << " differs from " << oracle_name(version) << ":\n" << d;
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, ComposeOracle, ::testing::ValuesIn(case_names()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+}
+
+class ComposeOracle : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ComposeOracle, AgreesWithDockerComposeConfig) { check_case(GetParam(), Oracle::v1); }
+
+INSTANTIATE_TEST_SUITE_P(Cases, ComposeOracle, ::testing::ValuesIn(case_names(Oracle::v1)), test_name);
+
+// Its own suite so that it can carry the label whose fixture provisions Compose v2.
+class ComposeOracleV2 : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ComposeOracleV2, AgreesWithComposeV2Config) { check_case(GetParam(), Oracle::v2); }
+
+INSTANTIATE_TEST_SUITE_P(Cases, ComposeOracleV2, ::testing::ValuesIn(case_names(Oracle::v2)), test_name);
 
 TEST(ComposeOracleSelf, CorpusIsLargeEnough) {
-  EXPECT_GE(case_names().size(), 30u);
+  EXPECT_GE(case_names(Oracle::v1).size(), 30u);
+  EXPECT_GE(case_names(Oracle::v2).size(), 30u);
 }
 
 // The comparison can fail: a one-field difference is reported with both values.
@@ -392,14 +466,14 @@ TEST(ComposeOracleSelf, DiffReportsEveryDifference) {
 
 // And the normalisers agree on the same facts written both ways.
 TEST(ComposeOracleSelf, NormalisersReadBothSpellings) {
-  const Facts v1 = facts_from_v1(R"(services:
+  const Facts v1 = facts_from_config(R"(services:
   s:
     image: a
     scale: 2
     mem_limit: 1g
     healthcheck: {test: "echo $$X", interval: 90s}
     volumes: [data:/data, /h:/c:ro]
-)", {});
+)", {}, Oracle::v1);
   const Facts cw = facts_from_composewatch(R"({"project": "p", "services": {"s": {
     "image": "a", "replicas": 2, "restart": "no", "memory_limit_bytes": 1073741824,
     "memory_reservation_bytes": null,
@@ -407,8 +481,34 @@ TEST(ComposeOracleSelf, NormalisersReadBothSpellings) {
                     "retries": 3, "start_period_seconds": 0, "disabled": false},
     "depends_on": {}, "volumes": [{"type": "bind", "source": "/h", "target": "/c"},
                                   {"type": "volume", "source": "data", "target": "/data"}],
-    "profiles": [], "environment_keys": []}}, "volumes": {}})");
+    "profiles": [], "environment_keys": []}}, "volumes": {}})", Oracle::v1);
   EXPECT_EQ(diff(cw, v1), "");
+}
+
+// v2's spelling of the same kind of facts: quoted byte counts, long-form volumes with
+// absolute sources, `required` on depends_on, start_interval and pids.
+TEST(ComposeOracleSelf, NormalisersReadV2Spelling) {
+  const Facts v2 = facts_from_config(R"(name: p
+services:
+  s:
+    image: a
+    mem_limit: "1073741824"
+    pids_limit: 50
+    deploy: {resources: {limits: {pids: 100}}}
+    healthcheck: {test: [CMD-SHELL, "echo $$X"], interval: 1m30s, start_interval: 2s}
+    depends_on: {d: {condition: service_healthy, required: false, restart: true}}
+    volumes:
+      - {type: bind, source: /h, target: /c, read_only: true, bind: {create_host_path: true}}
+)", {}, Oracle::v2);
+  const Facts cw = facts_from_composewatch(R"({"project": "p", "services": {"s": {
+    "image": "a", "replicas": 1, "restart": "no", "memory_limit_bytes": 1073741824,
+    "memory_reservation_bytes": null, "pids_limit": 100,
+    "healthcheck": {"test": ["CMD-SHELL", "echo $X"], "interval_seconds": 90, "timeout_seconds": 30,
+                    "retries": 3, "start_period_seconds": 0, "start_interval_seconds": 2, "disabled": false},
+    "depends_on": {"d": {"condition": "service_healthy", "required": false, "restart": true}},
+    "volumes": [{"type": "bind", "source": "/h", "target": "/c"}],
+    "profiles": [], "environment_keys": []}}, "volumes": {}})", Oracle::v2);
+  EXPECT_EQ(diff(cw, v2), "");
 }
 
 }  // namespace

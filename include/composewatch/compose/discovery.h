@@ -52,6 +52,17 @@ std::vector<ProjectSource> configured_sources(const std::vector<config::ComposeP
 // Where containers disagree, a running container's labels win, then the first by name.
 std::vector<ProjectSource> discovered_sources(const std::vector<docker::LiveContainer>& containers);
 
+// Whether `c` is one half of a Compose v2 re-create in flight, to be counted neither as
+// an extra replica nor as an orphan: the service's replica is the other half. Compose
+// v2 gives the second container of the pair a temporary name "<id12>_<name>" (the old
+// container's short id, then the replica's real name) until it removes the old one and
+// renames the new one; since Compose 2.2x the new one also carries
+// com.docker.compose.replace. So: a "<12 hex>_" name that either carries that label or
+// whose rest is the name of another container of the project (older v2 renamed the old
+// container instead). Once renamed, the label stays on the container: it is then an
+// ordinary replica. `containers`: the engine's containers, `c` among them.
+bool recreate_in_flight(const docker::LiveContainer& c, const std::vector<docker::LiveContainer>& containers);
+
 // Configured sources, then discovered ones whose name is not configured; by name.
 std::vector<ProjectSource> merge_sources(const std::vector<ProjectSource>& configured,
                                          const std::vector<ProjectSource>& discovered);

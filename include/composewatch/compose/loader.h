@@ -92,8 +92,12 @@ double parse_duration_seconds(const std::string& text);
 // Compose's project name normalisation: lowercase, only [a-z0-9_-] kept. May return "".
 std::string normalize_project_name(const std::string& name);
 
+// A service env_file's `format:` (Compose v2): `raw` keeps values as written, quotes and all.
+enum class EnvFileFormat { dotenv, raw };
+
 // KEY=VALUE lines of an env file (# comments, blank lines, optional "export ", matching
-// quotes stripped). Throws LoadError with the line of a malformed entry.
-std::map<std::string, std::string> read_env_file(const std::string& path);
+// quotes stripped unless raw). Throws LoadError with the line of a malformed entry.
+std::map<std::string, std::string> read_env_file(const std::string& path,
+                                                 EnvFileFormat format = EnvFileFormat::dotenv);
 
 }  // namespace composewatch::compose

@@ -77,6 +77,8 @@ struct Service {
   std::optional<std::int64_t> memory_limit_bytes;        // deploy.resources.limits.memory (non-zero) wins over mem_limit
   std::optional<std::int64_t> memory_reservation_bytes;  // deploy.resources.reservations.memory wins over mem_reservation
   std::optional<std::int64_t> memswap_limit_bytes;
+  // deploy.resources.limits.pids wins over pids_limit (Compose v2); -1: unlimited.
+  std::optional<std::int64_t> pids_limit;
   std::optional<Healthcheck> healthcheck;  // nullopt when none is declared
   std::string restart;  // "no", always, on-failure[:N], unless-stopped; empty when not declared
   std::optional<std::string> deploy_restart_condition;  // deploy.restart_policy.condition

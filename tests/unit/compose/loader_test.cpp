@@ -124,7 +124,7 @@ services:
         limits: {memory: 1g}
         reservations: {memory: 0}
       restart_policy: {condition: on-failure, max_attempts: 5}
-    mem_limit: 128m
+    mem_limit: 1024m
     mem_reservation: 32m
     environment: {A: "x", B: $HOST_VAR, C: null, D: 3}
 )");
@@ -153,7 +153,7 @@ services:
   EXPECT_TRUE(worker.has_build);
   EXPECT_EQ(worker.image, "");
   EXPECT_EQ(worker.replicas, 4);
-  EXPECT_EQ(worker.memory_limit_bytes, 1LL << 30);        // deploy wins
+  EXPECT_EQ(worker.memory_limit_bytes, 1LL << 30);        // the same as deploy's (v2 refuses different ones)
   EXPECT_EQ(worker.memory_reservation_bytes, 32LL << 20);  // a zero deploy value does not
   EXPECT_EQ(worker.restart, "");
   EXPECT_EQ(worker.deploy_restart_condition, "on-failure");
