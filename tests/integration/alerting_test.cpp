@@ -256,6 +256,8 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
       {"ComposewatchServiceWithoutMemoryLimit", "every service has a limit"},
       {"ComposewatchReplicasBelowDesired", "every service runs its replicas"},
       {"ComposewatchServiceDrift", "no drift"},
+      {"ComposewatchServiceImageStale", "no tag is moved under a running container"},
+      {"ComposewatchServiceGaveUp", "no service runs under restart: on-failure:N"},
       {"ComposewatchComposeProjectInvalid", "the files load"},
       {"ComposewatchOrphanContainer", "no orphans"},
       {"ComposewatchFilesystemLow", "the disk has room"},
