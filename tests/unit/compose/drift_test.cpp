@@ -444,7 +444,8 @@ TEST(DriftCompletion, OneShotThatExitedZeroIsCompletedNotMissing) {
   migrate.restart = "no";
   p.services["migrate"] = migrate;
   std::vector<LiveContainer> live = {exited("migrate", 0)};
-  const ServiceDrift* s = find(compare_project(p, live), "migrate");
+  const ProjectDrift d = compare_project(p, live);  // kept: s points into it
+  const ServiceDrift* s = find(d, "migrate");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->completion, Completion::completed);
   EXPECT_EQ(s->running, 0);
@@ -456,7 +457,8 @@ TEST(DriftCompletion, NonZeroExitIsStillAFailure) {
   p.name = "shop";
   p.services["migrate"] = service("migrate");
   std::vector<LiveContainer> live = {exited("migrate", 3)};
-  const ServiceDrift* s = find(compare_project(p, live), "migrate");
+  const ProjectDrift d = compare_project(p, live);  // kept: s points into it
+  const ServiceDrift* s = find(d, "migrate");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->completion, Completion::none);
   EXPECT_EQ(field(*s, DriftField::replicas), true);
@@ -490,7 +492,8 @@ TEST(DriftCompletion, WaitedOnWithServiceCompletedSuccessfully) {
   EXPECT_EQ(waited_on_services(p), std::set<std::string>{"seed"});
   std::vector<LiveContainer> live = {exited("seed", 0, {"unless-stopped", 0}),
                                      container("shop", "api", 1, "composewatch-test/busybox:1")};
-  const ServiceDrift* s = find(compare_project(p, live), "seed");
+  const ProjectDrift d = compare_project(p, live);  // kept: s points into it
+  const ServiceDrift* s = find(d, "seed");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->completion, Completion::completed);
   EXPECT_EQ(field(*s, DriftField::replicas), false);
