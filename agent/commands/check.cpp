@@ -86,7 +86,7 @@ std::string context_size_text(const images::ContextSize& c) {
 
 std::string image_text(const images::ServiceImage& i) {
   std::string s = (i.image.empty() ? std::string("?") : i.image) + " (" +
-                  docker::short_id(i.config.id.starts_with("sha256:") ? i.config.id.substr(7) : i.config.id) + "), " +
+                  docker::short_id(i.config.id) + "), " +
                   images::human_bytes(std::uint64_t(std::max<std::int64_t>(0, i.config.size)));
   const std::string user = i.has_container_user ? i.container_user : i.config.user;
   s += ", runs as " + (user.empty() ? std::string("root (no user set)") : user);

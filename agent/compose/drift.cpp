@@ -52,11 +52,6 @@ std::optional<std::string> memory_drift(std::optional<std::int64_t> declared, st
 
 namespace {
 
-std::string_view strip_sha(std::string_view id) {
-  if (id.starts_with("sha256:")) id.remove_prefix(7);
-  return id;
-}
-
 // A test as drift details show it, without the project's secrets (the declared test
 // carries interpolated values, the container's the same values written into it).
 std::string join_test(const std::vector<std::string>& test, const SecretMask& mask) {
@@ -204,8 +199,8 @@ std::string running_image_id(const docker::LiveContainer& c) {
 
 FieldDrift StaleImage::drift() const {
   return {DriftField::image_stale, container,
-          image + " now names " + docker::short_id(strip_sha(current_image_id)) + ", container runs " +
-              docker::short_id(strip_sha(running_image_id)) + " (pulled or rebuilt, not applied: run up)"};
+          image + " now names " + docker::short_id(current_image_id) + ", container runs " +
+              docker::short_id(running_image_id) + " (pulled or rebuilt, not applied: run up)"};
 }
 
 std::optional<StaleImage> image_stale_drift(const docker::LiveContainer& c, const CurrentImages& current) {

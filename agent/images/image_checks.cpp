@@ -36,8 +36,7 @@ std::vector<Finding> check_image(const ServiceImage& img, const GrowthRule& rule
                      "the image grew by " + human_bytes(std::uint64_t(grew)) + " (" +
                          human_bytes(std::uint64_t(img.previous->size)) + " → " +
                          human_bytes(std::uint64_t(img.config.size)) + ") from " +
-                         docker::short_id(img.previous->id.starts_with("sha256:") ? img.previous->id.substr(7)
-                                                                                   : img.previous->id)});
+                         docker::short_id(img.previous->id)});
   }
   return out;
 }

@@ -93,9 +93,7 @@ std::vector<docker::ImageLayer> largest_layers(const std::vector<docker::ImageLa
 
 std::string ImageRow::display_name() const {
   if (tags.empty()) {
-    std::string_view hex = id;
-    if (hex.starts_with("sha256:")) hex.remove_prefix(7);
-    return "<none> " + docker::short_id(hex);
+    return "<none> " + docker::short_id(id);
   }
   std::string s;
   for (const auto& t : tags) s += (s.empty() ? "" : ", ") + t;

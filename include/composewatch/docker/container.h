@@ -127,7 +127,10 @@ std::vector<std::string> parse_container_ids(std::string_view json);
 // The zero time "0001-01-01T00:00:00Z" gives nullopt.
 std::optional<double> parse_rfc3339(std::string_view s);
 
-// 12-hex short id.
-inline std::string short_id(std::string_view id) { return std::string(id.substr(0, 12)); }
+// 12-hex short id, as the docker CLI shows it: an image id's "sha256:" is dropped first.
+inline std::string short_id(std::string_view id) {
+  if (id.starts_with("sha256:")) id.remove_prefix(7);
+  return std::string(id.substr(0, 12));
+}
 
 }  // namespace composewatch::docker

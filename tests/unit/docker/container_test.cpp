@@ -63,3 +63,9 @@ TEST(DockerRfc3339, ParsesFractionsAndOffsets) {
   EXPECT_FALSE(parse_rfc3339("0001-01-01T00:00:00Z"));
   EXPECT_FALSE(parse_rfc3339("yesterday"));
 }
+
+TEST(DockerShortId, TwelveHexAsTheCliShowsThemAlsoForImageIds) {
+  EXPECT_EQ(short_id("0123456789abcdef0123"), "0123456789ab");
+  EXPECT_EQ(short_id("sha256:0123456789abcdef0123"), "0123456789ab");
+  EXPECT_EQ(short_id("abc"), "abc");
+}
