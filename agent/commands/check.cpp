@@ -441,7 +441,7 @@ std::map<std::string, ContainerDrift> drift_by_container(const config::AgentConf
         }
         for (const auto& d : compose::container_drift(p.name, *s, c))
           fields.emplace_back(compose::field_name(d.field));
-        if (c.state == "running" && compose::image_stale_drift(c, current))
+        if (compose::image_stale_drift(c, current))
           fields.emplace_back(compose::field_name(compose::DriftField::image_stale));
       }
       // How each service ended, on each of its containers.

@@ -166,7 +166,6 @@ void add_image_stale(ServiceDrift& d, const std::vector<const docker::LiveContai
                      const CurrentImages& current) {
   bool stale = false;
   for (const docker::LiveContainer* c : live) {
-    if (c->state != "running") continue;  // a stopped container is re-created by up anyway
     if (auto f = image_stale_drift(*c, current)) {
       stale = true;
       d.details.push_back(f->drift());
@@ -204,6 +203,8 @@ FieldDrift StaleImage::drift() const {
 }
 
 std::optional<StaleImage> image_stale_drift(const docker::LiveContainer& c, const CurrentImages& current) {
+  // A stopped container is re-created by up anyway.
+  if (c.state != "running") return std::nullopt;
   // An image named by id cannot move; nothing to resolve.
   if (c.spec.image.empty() || c.spec.image.starts_with("sha256:")) return std::nullopt;
   const auto it = current.find(c.spec.image);
@@ -213,16 +214,26 @@ std::optional<StaleImage> image_stale_drift(const docker::LiveContainer& c, cons
   return StaleImage{c.name, c.spec.image, running, it->second};
 }
 
+namespace {
+
+// The engine stops restarting an on-failure:N container after N restarts; the container
+// keeps the policy it was created with, so read it there.
+bool retries_used_up(const docker::LiveContainer& c) {
+  const docker::RestartPolicy& p = c.spec.restart_policy;
+  return p.name == "on-failure" && p.maximum_retry_count > 0 && c.exit_code != 0 &&
+         c.restart_count >= p.maximum_retry_count;
+}
+
+}  // namespace
+
 std::string completion_detail(Completion completion, const std::vector<const docker::LiveContainer*>& containers) {
   for (const docker::LiveContainer* c : containers) {
     if (completion == Completion::completed)
       return "ran to completion: container " + c->name + " exited 0";
-    const docker::RestartPolicy& p = c->spec.restart_policy;
-    if (completion == Completion::gave_up && p.name == "on-failure" && p.maximum_retry_count > 0 &&
-        c->exit_code != 0 && c->restart_count >= p.maximum_retry_count)
+    if (completion == Completion::gave_up && retries_used_up(*c))
       return "given up by the engine: container " + c->name + " exited " + std::to_string(c->exit_code) + " after " +
              std::to_string(c->restart_count) + " restarts (restart on-failure:" +
-             std::to_string(p.maximum_retry_count) + ")";
+             std::to_string(c->spec.restart_policy.maximum_retry_count) + ")";
   }
   return "";
 }
@@ -246,15 +257,9 @@ Completion service_completion(const Service& service, const std::vector<const do
   const bool all_zero = std::all_of(containers.begin(), containers.end(),
                                     [](const docker::LiveContainer* c) { return c->exit_code == 0; });
   if (all_zero && (one_shot_policy || waited_on)) return Completion::completed;
-  // The engine stops restarting an on-failure:N container after N restarts; the container
-  // keeps the policy it was created with, so read it there.
-  for (const docker::LiveContainer* c : containers) {
-    const docker::RestartPolicy& live = c->spec.restart_policy;
-    if (live.name == "on-failure" && live.maximum_retry_count > 0 && c->exit_code != 0 &&
-        c->restart_count >= live.maximum_retry_count)
-      return Completion::gave_up;
-  }
-  return Completion::none;
+  const bool gave_up = std::any_of(containers.begin(), containers.end(),
+                                   [](const docker::LiveContainer* c) { return retries_used_up(*c); });
+  return gave_up ? Completion::gave_up : Completion::none;
 }
 
 ProjectDrift compare_project(const Project& project, const std::vector<docker::LiveContainer>& containers,

@@ -94,8 +94,8 @@ std::string running_image_id(const docker::LiveContainer& container);
 
 // image_stale: the tag the container was created from (Config.Image) now names another
 // image than the one it runs — pulled or rebuilt, not applied with `up`. nullopt when
-// they agree, when the tag is unknown to `current`, or when the container names its image
-// by id. A container whose image differs from the file's is `image` drift, not this.
+// they agree, when the tag is unknown to `current`, when the container names its image
+// by id, or when it is not running (up re-creates a stopped one anyway). A container whose image differs from the file's is `image` drift, not this.
 std::optional<StaleImage> image_stale_drift(const docker::LiveContainer& container, const CurrentImages& current);
 
 // How a service with no running container ended, from its containers' last exits.

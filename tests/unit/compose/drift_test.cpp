@@ -404,6 +404,10 @@ TEST(DriftImageStale, TagMovedToAnotherImageIsStaleWithBothIds) {
   // The same image: not stale; a tag the engine no longer knows: not stale either.
   EXPECT_FALSE(image_stale_drift(c, {{"composewatch-test/app:1", "sha256:aaaaaaaaaaaaaaaa"}}));
   EXPECT_FALSE(image_stale_drift(c, {}));
+  // A stopped container is not compared: up re-creates it anyway.
+  LiveContainer stopped = c;
+  stopped.state = "exited";
+  EXPECT_FALSE(image_stale_drift(stopped, current));
   // An image named by id cannot move.
   c.spec.image = "sha256:aaaaaaaaaaaaaaaa";
   EXPECT_FALSE(image_stale_drift(c, {{"sha256:aaaaaaaaaaaaaaaa", "sha256:bbbbbbbbbbbbbbbb"}}));
