@@ -2,7 +2,8 @@
 """Writes grafana/provisioning/alerting/composewatch.yml from deploy/prometheus/rules.yml.
 
 One Grafana-managed rule per alert of rules.yml, with the alert's PromQL expression, for:,
-labels and annotations. Grafana alerts on a condition that is a number per series, where
+keep_firing_for: (Grafana's keepFiringFor), labels and annotations (runbook_url with the
+same base as rules.yml: set-runbook-base.sh rewrites either file). Grafana alerts on a condition that is a number per series, where
 Prometheus alerts on every series an expression returns; so each rule is the query (A), the
 math expression Grafana's own Prometheus-rule conversion uses, 1 for any value (B), and a
 threshold on it (C). A query that returns nothing is "no data", which is OK here, as it is
@@ -239,6 +240,8 @@ def render(alerts, datasource_uid):
         "#         /etc/grafana/provisioning/alerting/composewatch.yml",
         "#",
         f"# The queries name the Prometheus data source by uid ({datasource_uid}); see docs/grafana.md.",
+        "# runbook_url links point where rules.yml's do; for your own copy of docs/alerts.md write",
+        "# this file with deploy/prometheus/set-runbook-base.sh (docs/alerts.md, \"Runbook links\").",
         "# Written by grafana/generate-alerting.py from rules.yml: change rules.yml and run it again.",
         "apiVersion: 1",
         "groups:",
@@ -305,6 +308,11 @@ def render(alerts, datasource_uid):
             "        noDataState: OK",
             "        execErrState: Error",
             f"        for: {a.get('for', '0s')}",
+        ]
+        if a.get("keep_firing_for"):
+            # Grafana's "keep firing for": Prometheus's keep_firing_for.
+            out.append(f"        keepFiringFor: {a['keep_firing_for']}")
+        out += [
             # As Prometheus does: an alert resolves at the first evaluation without its series.
             "        missing_series_evals_to_resolve: 1",
             "        isPaused: false",

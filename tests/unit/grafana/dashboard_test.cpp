@@ -577,6 +577,8 @@ TEST(GrafanaAlerting, EveryPrometheusAlertHasOneGrafanaRuleThatIsTheSame) {
 
     EXPECT_EQ(seconds(r["for"].as<std::string>("")), seconds(a["for"].as<std::string>("0s")));
     EXPECT_GE(seconds(r["for"].as<std::string>("")), 0) << r["for"];
+    // Prometheus's keep_firing_for is Grafana's keepFiringFor.
+    EXPECT_EQ(seconds(r["keepFiringFor"].as<std::string>("0s")), seconds(a["keep_firing_for"].as<std::string>("0s")));
 
     std::map<std::string, std::string> prom_labels, grafana_labels;
     for (const auto& kv : a["labels"]) prom_labels[kv.first.as<std::string>()] = kv.second.as<std::string>();
@@ -589,7 +591,7 @@ TEST(GrafanaAlerting, EveryPrometheusAlertHasOneGrafanaRuleThatIsTheSame) {
       prom_annotations[kv.first.as<std::string>()] = as_grafana_template(kv.second.as<std::string>());
     for (const auto& kv : r["annotations"]) grafana_annotations[kv.first.as<std::string>()] = kv.second.as<std::string>();
     EXPECT_EQ(grafana_annotations, prom_annotations);
-    for (const char* k : {"summary", "description", "runbook"}) EXPECT_TRUE(grafana_annotations.count(k)) << k;
+    for (const char* k : {"summary", "description", "runbook_url"}) EXPECT_TRUE(grafana_annotations.count(k)) << k;
   }
 }
 
