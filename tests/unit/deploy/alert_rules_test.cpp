@@ -57,13 +57,13 @@ std::vector<YAML::Node> alerts_of(const YAML::Node& doc) {
 
 std::vector<YAML::Node> alerts() { return alerts_of(YAML::LoadFile(source("deploy/prometheus/rules.yml"))); }
 
-struct Run {
+struct CommandResult {
   int code = -1;
   std::string out;  // stdout and stderr
 };
 
-Run run(const std::string& cmd) {
-  Run r;
+CommandResult run(const std::string& cmd) {
+  CommandResult r;
   FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
   if (!pipe) return r;
   char buf[4096];
@@ -80,7 +80,7 @@ std::string quote(const std::string& s) {
 }
 
 // The rules file written by set-runbook-base.sh with `base`, from `file`.
-Run set_runbook_base(const std::string& base, const std::string& file) {
+CommandResult set_runbook_base(const std::string& base, const std::string& file) {
   return run("sh " + quote(source("deploy/prometheus/set-runbook-base.sh")) + " " + quote(base) + " " + quote(file));
 }
 
@@ -130,7 +130,7 @@ TEST(AlertRules, SetRunbookBaseRewritesOnlyTheLinksOfBothRuleFiles) {
   const std::string base = "https://git.example.com/ops/composewatch/src/branch/main/docs/alerts.md?plain=1&x=2";
   for (const std::string rel : {"deploy/prometheus/rules.yml", "grafana/provisioning/alerting/composewatch.yml"}) {
     SCOPED_TRACE(rel);
-    const Run r = set_runbook_base(base, source(rel));
+    const CommandResult r = set_runbook_base(base, source(rel));
     ASSERT_EQ(r.code, 0) << r.out;
     const auto before = alerts_of(YAML::LoadFile(source(rel)));
     const auto after = alerts_of(YAML::Load(r.out));
@@ -160,11 +160,11 @@ TEST(AlertRules, SetRunbookBaseRewritesOnlyTheLinksOfBothRuleFiles) {
 
 TEST(AlertRules, SetRunbookBaseWritesRulesPromtoolAccepts) {
   ASSERT_EQ(std::system("promtool --version >/dev/null 2>&1"), 0) << "promtool is missing: scripts/dev.sh setup installs it";
-  const Run r = set_runbook_base("https://wiki.example.org/ops/composewatch-alerts", source("deploy/prometheus/rules.yml"));
+  const CommandResult r = set_runbook_base("https://wiki.example.org/ops/composewatch-alerts", source("deploy/prometheus/rules.yml"));
   ASSERT_EQ(r.code, 0) << r.out;
   const std::string file = testing::TempDir() + "composewatch_rules_with_base.yml";
   std::ofstream(file) << r.out;
-  const Run check = run("promtool check rules " + quote(file));
+  const CommandResult check = run("promtool check rules " + quote(file));
   EXPECT_EQ(check.code, 0) << check.out;
   std::remove(file.c_str());
 }
@@ -175,18 +175,18 @@ TEST(AlertRules, SetRunbookBaseRefusesWhatIsNoUsableBaseAndFilesWithoutLinks) {
                                 "https://x.example/alerts.md#top", "https://x.example/$PATH", "https://x.example/\"q\"",
                                 "https://x.example/a|b"}) {
     SCOPED_TRACE(bad);
-    const Run r = set_runbook_base(bad, rules);
+    const CommandResult r = set_runbook_base(bad, rules);
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.out.find("BASE '" + bad + "' is not an absolute URL"), std::string::npos) << r.out;
   }
-  const Run usage = run("sh " + quote(source("deploy/prometheus/set-runbook-base.sh")));
+  const CommandResult usage = run("sh " + quote(source("deploy/prometheus/set-runbook-base.sh")));
   EXPECT_EQ(usage.code, 2);
   EXPECT_NE(usage.out.find("usage:"), std::string::npos) << usage.out;
 
-  const Run not_rules = set_runbook_base("https://x.example/alerts.md", source("deploy/alertmanager/alertmanager.yml"));
+  const CommandResult not_rules = set_runbook_base("https://x.example/alerts.md", source("deploy/alertmanager/alertmanager.yml"));
   EXPECT_EQ(not_rules.code, 1);
   EXPECT_NE(not_rules.out.find("alertmanager.yml has no runbook_url annotation"), std::string::npos) << not_rules.out;
-  const Run missing = set_runbook_base("https://x.example/alerts.md", source("deploy/prometheus/none.yml"));
+  const CommandResult missing = set_runbook_base("https://x.example/alerts.md", source("deploy/prometheus/none.yml"));
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.out.find("cannot read"), std::string::npos) << missing.out;
 }
