@@ -1,4 +1,5 @@
-#!/bin/sh
+# A POSIX sh script, run as `sh set-runbook-base.sh` (the package installs it without the
+# executable bit, as data beside the rules).
 # Writes composewatch's alert rules with their runbook_url links pointing at your copy of
 # docs/alerts.md instead of the one the package installs on the host.
 #
