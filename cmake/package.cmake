@@ -9,6 +9,8 @@ set(PKG_DOC share/doc/composewatch)
 install(TARGETS composewatch RUNTIME DESTINATION bin)
 install(FILES systemd/composewatch.service DESTINATION /lib/systemd/system)
 install(FILES deploy/config.yml DESTINATION /etc/composewatch)
+# The unit's EnvironmentFile=: extra flags as ARGS= (a conffile, like the config).
+install(FILES deploy/default/composewatch DESTINATION /etc/default)
 install(FILES README.md deploy/web.yml.example deploy/deb/copyright DESTINATION ${PKG_DOC})
 install(DIRECTORY docs/ DESTINATION ${PKG_DOC}/docs FILES_MATCHING PATTERN "*.md")
 foreach(dir deploy/prometheus deploy/alertmanager grafana)
