@@ -10,7 +10,7 @@
 #include "composewatch/commands/healthcheck.h"
 #include "composewatch/commands/prune.h"
 #include "composewatch/commands/status.h"
-#include "composewatch/config/error.h"
+#include "composewatch/config/config.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::app {

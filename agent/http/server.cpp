@@ -5,7 +5,7 @@
 #include "listen_address.h"
 #include "tls_context.h"
 #include "web_config.h"
-#include "composewatch/config/error.h"
+#include "composewatch/config/config.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

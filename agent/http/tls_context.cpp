@@ -7,7 +7,7 @@
 
 #include <functional>
 
-#include "composewatch/config/error.h"
+#include "composewatch/config/config.h"
 #include <stdexcept>
 
 namespace composewatch::http {

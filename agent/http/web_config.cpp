@@ -1,6 +1,6 @@
 #include "web_config.h"
 
-#include "composewatch/config/error.h"
+#include "composewatch/config/config.h"
 #include "composewatch/yaml/document.h"
 
 #include <crypt.h>

@@ -8,7 +8,7 @@
 
 #include "composewatch/app/cli.h"
 #include "composewatch/config/cli.h"
-#include "composewatch/config/error.h"
+#include "composewatch/config/config.h"
 #include "composewatch/version.h"
 
 namespace cfg = composewatch::config;

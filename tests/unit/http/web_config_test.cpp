@@ -1,6 +1,6 @@
 #include "../../../agent/http/web_config.h"
 
-#include "composewatch/config/error.h"
+#include "composewatch/config/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
