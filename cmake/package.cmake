@@ -52,7 +52,6 @@ add_custom_command(
   VERBATIM)
 add_custom_target(debian-changelog ALL DEPENDS "${PKG_GEN}/changelog.gz")
 install(FILES "${PKG_GEN}/changelog.gz" DESTINATION ${PKG_DOC})
-install(FILES deploy/deb/lintian-overrides DESTINATION share/lintian/overrides RENAME composewatch)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME composewatch)
