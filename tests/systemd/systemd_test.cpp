@@ -83,9 +83,11 @@ class SystemdHost : public ::testing::Test {
     name_ = unique_name("systemd");
     struct stat st {};
     ASSERT_EQ(::stat("/var/run/docker.sock", &st), 0);
-    // The engine's socket at another path first: the unit waits for it (READY=1 later).
+    // The engine's socket at another path first: the unit starts without it. DAC_READ_SEARCH,
+    // which Docker leaves out of a container's capabilities, is in a real host's: systemd
+    // gives it to the unit (compose files in private homes).
     must("docker run -d --name " + name_ +
-         " --network none --cap-add SYS_ADMIN --security-opt seccomp=unconfined"
+         " --network none --cap-add SYS_ADMIN --cap-add DAC_READ_SEARCH --security-opt seccomp=unconfined"
          " -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock"
          " -v /var/run/docker.sock:/host/docker.sock -v /var/lib/docker:/var/lib/docker:ro"
          " -v /proc:/host/proc:ro " +
