@@ -113,13 +113,16 @@ class SystemdHost : public ::testing::Test {
   }
   static std::string journal() { return sh(exec("journalctl -u composewatch.service --no-pager")).out; }
   static Metrics scrape() { return Metrics::parse(in("curl -sf http://127.0.0.1:9469/metrics")); }
-  // Writes `text` to `path` in the container, owned by root with `mode`.
+  // Writes `text` to `path` in the container, owned by root with `mode`. Through the
+  // standard input of `docker exec`: once the units in the container have made their
+  // mounts, `docker cp` fails to mount the container's /sys/fs/cgroup ("no space left on
+  // device").
   static void put(const std::string& path, const std::string& text, const std::string& mode = "0644") {
     Cleanup cleanup;
     const fs::path file = make_temp_dir(cleanup, "put") / "file";
     std::ofstream(file) << text;
     in("mkdir -p " + quote(fs::path(path).parent_path().string()));
-    must("docker cp " + quote(file.string()) + " " + name_ + ":" + quote(path));
+    must("docker exec -i " + name_ + " sh -c " + quote("cat > " + quote(path)) + " < " + quote(file.string()));
     in("chown root:root " + quote(path));
     in("chmod " + mode + " " + quote(path));
   }
