@@ -7,10 +7,19 @@
 set(PKG_DOC share/doc/composewatch)
 
 install(TARGETS composewatch RUNTIME DESTINATION bin)
+# When stripped for the package (CPACK_STRIP_FILES), also without the sections dh_strip
+# removes (lintian: binary-has-unneeded-section).
+install(CODE "if(CMAKE_INSTALL_DO_STRIP)
+  execute_process(COMMAND \"${CMAKE_OBJCOPY}\" --remove-section=.comment --remove-section=.note
+                          \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/bin/composewatch\" COMMAND_ERROR_IS_FATAL ANY)
+endif()")
 install(FILES systemd/composewatch.service DESTINATION /lib/systemd/system)
 install(FILES deploy/config.yml DESTINATION /etc/composewatch)
+# The unit's EnvironmentFile=: extra flags as ARGS= (a conffile, like the config).
+install(FILES deploy/default/composewatch DESTINATION /etc/default)
 install(FILES README.md deploy/web.yml.example deploy/deb/copyright DESTINATION ${PKG_DOC})
-install(DIRECTORY docs/ DESTINATION ${PKG_DOC}/docs FILES_MATCHING PATTERN "*.md")
+# With the screenshots the README and docs show (lintian: no empty docs/img/).
+install(DIRECTORY docs/ DESTINATION ${PKG_DOC}/docs FILES_MATCHING PATTERN "*.md" PATTERN "*.png")
 foreach(dir deploy/prometheus deploy/alertmanager grafana)
   if(EXISTS "${CMAKE_SOURCE_DIR}/${dir}")
     install(DIRECTORY ${dir}/ DESTINATION share/composewatch/${dir})
@@ -43,7 +52,6 @@ add_custom_command(
   VERBATIM)
 add_custom_target(debian-changelog ALL DEPENDS "${PKG_GEN}/changelog.gz")
 install(FILES "${PKG_GEN}/changelog.gz" DESTINATION ${PKG_DOC})
-install(FILES deploy/deb/lintian-overrides DESTINATION share/lintian/overrides RENAME composewatch)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME composewatch)

@@ -305,6 +305,7 @@ int run_agent(const config::AgentConfig& cfg) {
              {"unhealthy_for_seconds", std::int64_t(cfg.autoheal.unhealthy_for.count())},
              {"action", cfg.autoheal.action},
              {"dry_run", cfg.autoheal.dry_run}});
+  // After server.start(): its READY=1 says the HTTP endpoint serves (engine or not).
   jobs::SystemdNotifier systemd(model, endpoint.text);
   if (systemd.enabled()) {
     supervisor.start("systemd", systemd);

@@ -10,6 +10,7 @@
 #include "composewatch/commands/healthcheck.h"
 #include "composewatch/commands/prune.h"
 #include "composewatch/commands/status.h"
+#include "composewatch/config/config.h"
 #include "composewatch/log/log.h"
 
 namespace composewatch::app {
@@ -68,9 +69,11 @@ int run_command_line(const std::vector<std::string>& args, const config::Environ
     return 2;
   }
 
-  // For the agent a bad configuration is a fatal start-up error (1); for a one-shot
-  // command it means "could not run" (2).
+  // For the agent a bad configuration is a configuration error (78: systemd does not
+  // restart it, RestartPreventExitStatus=) and any other start-up failure a fatal one (1);
+  // for a one-shot command either means "could not run" (2).
   const int failure = agent ? 1 : 2;
+  const int config_failure = agent ? config::kExitConfigError : 2;
   if (agent && handlers.before_agent) handlers.before_agent();
   config::AgentConfig cfg;
   try {
@@ -78,11 +81,14 @@ int run_command_line(const std::vector<std::string>& args, const config::Environ
     if (handlers.setup_logging) handlers.setup_logging(cfg);
   } catch (const std::exception& e) {
     err << "composewatch: " << one_line(e.what()) << '\n';
-    return failure;
+    return config_failure;
   }
   try {
     if (agent) return handlers.run_agent(cfg);
     return command->second(cfg, cl, out, err);
+  } catch (const config::ConfigError& e) {
+    err << "composewatch: " << one_line(e.what()) << '\n';
+    return config_failure;
   } catch (const std::exception& e) {
     err << "composewatch: " << one_line(e.what()) << '\n';
   } catch (...) {

@@ -5,6 +5,7 @@
 #include "listen_address.h"
 #include "tls_context.h"
 #include "web_config.h"
+#include "composewatch/config/config.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -327,7 +328,7 @@ void Server::Impl::open(const Supervise& supervise) {
       try {
         tls.emplace(make_tls_context(*config.tls));
       } catch (const std::runtime_error& e) {
-        throw std::runtime_error(options.web_config_file + ": " + e.what());
+        throw config::ConfigError(options.web_config_file + ": " + e.what());
       }
     }
     if (!config.basic_auth_users.empty()) auth.emplace(std::move(config.basic_auth_users));

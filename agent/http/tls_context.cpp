@@ -6,6 +6,8 @@
 #include <boost/system/system_error.hpp>
 
 #include <functional>
+
+#include "composewatch/config/config.h"
 #include <stdexcept>
 
 namespace composewatch::http {
@@ -27,13 +29,22 @@ int openssl_version(TlsVersion version) {
   return TLS1_2_VERSION;
 }
 
-// Runs one loading step and turns its failure into "tls_server_config.KEY: reason".
+// Runs one loading step and turns its failure into "tls_server_config.KEY: reason". A file
+// that can not be opened says why, and how to hand a root-only key to the unit
+// (unreadable_file_message), before OpenSSL turns it into a bare "system lib".
 void step(const std::string& key, const std::string& source, const std::function<void()>& load) {
+  if (!source.empty()) {
+    try {
+      check_readable(source);
+    } catch (const config::ConfigError& e) {
+      throw config::ConfigError("tls_server_config." + key + " " + e.what());
+    }
+  }
   try {
     load();
   } catch (const boost::system::system_error& e) {
-    throw std::runtime_error("tls_server_config." + key + (source.empty() ? "" : " " + source) +
-                             ": " + e.code().message());
+    throw config::ConfigError("tls_server_config." + key + (source.empty() ? "" : " " + source) +
+                              ": " + e.code().message());
   }
 }
 
@@ -63,7 +74,7 @@ ssl::context make_tls_context(const TlsServerConfig& config) {
          [&] { context.use_private_key_file(config.key_file, ssl::context::pem); });
   }
   if (SSL_CTX_check_private_key(native) != 1) {
-    throw std::runtime_error("tls_server_config: the key does not match the certificate");
+    throw config::ConfigError("tls_server_config: the key does not match the certificate");
   }
 
   if (config.client_auth == ClientAuth::none) return context;

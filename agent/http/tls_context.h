@@ -9,7 +9,7 @@
 namespace composewatch::http {
 
 // Loads the certificate chain, the key and the client CA and applies the version and
-// client-auth policy. Throws std::runtime_error "tls_server_config.KEY: reason" when a
+// client-auth policy. Throws config::ConfigError "tls_server_config.KEY: reason" when a
 // file can not be read or parsed, or when the key does not match the certificate.
 boost::asio::ssl::context make_tls_context(const TlsServerConfig& config);
 

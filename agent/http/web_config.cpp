@@ -1,8 +1,11 @@
 #include "web_config.h"
 
+#include "composewatch/config/config.h"
 #include "composewatch/yaml/document.h"
 
 #include <crypt.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -245,14 +248,35 @@ WebConfig parse_web_config(const std::string& text, const std::string& file_name
   return Parser(file_name, base_dir).parse(text);
 }
 
+std::string unreadable_file_message(const std::string& path, int error) {
+  std::string message = path + ": " + std::strerror(error);
+  if (error == EACCES || error == EPERM)
+    message +=
+        ": the agent's user can not read it (the composewatch unit runs as a dynamic user); keep the "
+        "file 0600 root and hand it to the unit as a credential: LoadCredential=NAME:" +
+        path + " in `systemctl edit composewatch`, and name /run/credentials/composewatch.service/NAME "
+        "in the web config (docs/install.md, TLS)";
+  return message;
+}
+
+void check_readable(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw config::ConfigError(unreadable_file_message(path, errno));
+  ::close(fd);
+}
+
 WebConfig load_web_config(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": " + std::strerror(errno));
+  if (!in) throw config::ConfigError(unreadable_file_message(path, errno));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(path + ": can not be read");
+  if (in.bad()) throw config::ConfigError(path + ": can not be read");
   auto dir = std::filesystem::absolute(path).parent_path().string();
-  return parse_web_config(text.str(), path, dir);
+  try {
+    return parse_web_config(text.str(), path, dir);
+  } catch (const std::runtime_error& e) {
+    throw config::ConfigError(e.what());
+  }
 }
 
 }  // namespace composewatch::http

@@ -50,7 +50,18 @@ WebConfig parse_web_config(const std::string& text, const std::string& file_name
                            const std::string& base_dir = "");
 
 // Reads and parses `path`; relative paths inside resolve against its directory, as the
-// toolkit does. Throws std::runtime_error as above, or "PATH: reason" when unreadable.
+// toolkit does. Throws config::ConfigError (a std::runtime_error) with the message above,
+// or the one of unreadable_file_message when the file can not be read.
 WebConfig load_web_config(const std::string& path);
+
+// The one-line reason for a web config, certificate, key or client CA the agent could not
+// open (`error` is the errno): "PATH: strerror", and for a permission error the fix as
+// well: under the packaged unit the agent is a dynamic user, so a file readable by root
+// alone reaches it through LoadCredential= (docs/install.md).
+std::string unreadable_file_message(const std::string& path, int error);
+
+// Opens `path` for reading and closes it; throws config::ConfigError with
+// unreadable_file_message when that fails (OpenSSL's own errors do not name the cause).
+void check_readable(const std::string& path);
 
 }  // namespace composewatch::http

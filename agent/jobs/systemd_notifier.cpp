@@ -43,7 +43,8 @@ void SystemdNotifier::send(const std::string& state) const {
     log::warn("systemd notification failed", {{"state", state.substr(0, state.find('\n'))}, {"errno", -r}});
 }
 
-// Before READY=1 a reload is part of the start: systemd waits for READY=1 anyway.
+// Before READY=1 (the first tick) a reload is part of the start: systemd waits for
+// READY=1 anyway.
 void SystemdNotifier::reloading() const {
   if (ready_sent_) send("RELOADING=1");
 }
@@ -65,10 +66,14 @@ asio::awaitable<void> SystemdNotifier::run() {
       status_ = status;
       state += "STATUS=" + status + "\n";
     }
-    if (!ready_sent_ && snap->engine.ready) {
+    // Started once the HTTP endpoint serves: ready at the first tick, engine or not, as
+    // exporters are. A host whose Docker is broken still boots and `systemctl restart`
+    // returns; STATUS= and composewatch_engine_up say the engine is missing, /readyz
+    // turns 200 once it answered.
+    if (!ready_sent_) {
       ready_sent_ = true;
       state += "READY=1\n";
-      log::info("told systemd the agent is ready", {{"status", status_}});
+      log::info("told systemd the agent is ready", {{"status", status_}, {"engine_ready", snap->engine.ready}});
     }
     if (watchdog_) state += "WATCHDOG=1\n";
     if (!state.empty()) send(state);

@@ -473,7 +473,7 @@ TEST_F(Prune, MalformedPoliciesAreRefusedWithFileAndLineAndNeverRun) {
     const ShResult agent = sh(quote(agent_binary().string()) + " run --docker.host=" + host_ +
                                   " --web.listen-address=127.0.0.1:0 --config.file=" + cfg.string(),
                               30s);
-    EXPECT_EQ(agent.code, 1) << "the agent refuses to start\n" << describe(agent);
+    EXPECT_EQ(agent.code, 78) << "the agent refuses to start: a configuration error\n" << describe(agent);
     EXPECT_NE(agent.err.find(cases[i].expect), std::string::npos) << describe(agent);
   }
   EXPECT_EQ(objects(), before) << "nothing ran";

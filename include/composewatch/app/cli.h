@@ -34,7 +34,9 @@ CommandHandlers default_handlers();
 //   0   help, version, or what the command returned
 //   2   usage error; a command with no handler; bad configuration for a one-shot
 //       command; a one-shot command failing with an exception
-//   1   bad configuration or an exception for run (a fatal start-up error)
+//   78  bad configuration for run: flags, config file, or a config::ConfigError thrown
+//       by the agent (web config, certificate, key): config::kExitConfigError
+//   1   any other exception for run (a fatal start-up error)
 // Errors go to `err` as one line "composewatch: <reason>"; help and version to `out`.
 int run_command_line(const std::vector<std::string>& args, const config::Environment& env, std::ostream& out,
                      std::ostream& err, const CommandHandlers& handlers,

@@ -17,6 +17,12 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The exit status of `composewatch run` for a ConfigError, whoever threw it (the flags,
+// the config file, the web config and the files it names): EX_CONFIG of sysexits.h. The
+// unit lists it in RestartPreventExitStatus=: restarting cannot fix what only the
+// administrator can, so it stays failed with the reason instead of looping.
+inline constexpr int kExitConfigError = 78;
+
 // What the process environment contributes. Read once by main; tests build their own.
 struct Environment {
   std::optional<std::string> docker_host;      // $DOCKER_HOST

@@ -92,7 +92,8 @@ class Server {
   // accept loop run by `supervise` (without one, by the server alone: an exception that
   // ends the loop is logged and nothing accepts any more; for tests and tools). Throws
   // std::runtime_error with a one-line reason ("listen 127.0.0.1:9469: Address already in
-  // use", "/etc/composewatch/web.yml:3: tls_server_config.certfile: unknown key"), and
+  // use"), config::ConfigError (config/error.h) for the web config and the files it names
+  // ("/etc/composewatch/web.yml:3: tls_server_config.certfile: unknown key"), and
   // std::logic_error when called twice or after stop().
   void start(const Supervise& supervise = {});
   // Stops accepting, drops open connections, waits for running handlers, joins the

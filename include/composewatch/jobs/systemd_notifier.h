@@ -1,7 +1,9 @@
 #pragma once
 // The agent as a systemd Type=notify service (sd_notify through $NOTIFY_SOCKET):
-// READY=1 once the engine has answered and the first inventory is loaded (when /readyz
-// turns 200), STATUS= saying what it waits for or what it watches, WATCHDOG=1 from the
+// READY=1 once the HTTP endpoint serves (the job is started after it, and says so at its
+// first tick), whether or not the Docker engine answers — like an exporter, so that a
+// host with a broken Docker still boots; STATUS= saying what it waits for (the engine)
+// or what it watches (/readyz turns 200 once the engine answered), WATCHDOG=1 from the
 // writer's event loop (a hung loop is restarted, not only a dead process), RELOADING=1
 // around SIGHUP, STOPPING=1 on the way out. Outside systemd every call does nothing.
 //
@@ -30,8 +32,9 @@ class SystemdNotifier {
   // WatchdogSec= of the unit, when set for this process.
   std::optional<std::chrono::microseconds> watchdog() const { return watchdog_; }
 
-  // The job: READY=1 once, STATUS= when it changes, WATCHDOG=1 at half the watchdog
-  // period (or every second). Start it only when enabled().
+  // The job: READY=1 once, at its first tick, STATUS= when it changes, WATCHDOG=1 at half
+  // the watchdog period (or every second). Start it only when enabled(), and only once the
+  // HTTP endpoint serves: READY=1 says so.
   boost::asio::awaitable<void> run();
 
   void reloading() const;  // RELOADING=1, before a SIGHUP reload (once ready)

@@ -8,6 +8,7 @@
 
 #include "composewatch/app/cli.h"
 #include "composewatch/config/cli.h"
+#include "composewatch/config/config.h"
 #include "composewatch/version.h"
 
 namespace cfg = composewatch::config;
@@ -262,15 +263,19 @@ TEST(CliRun, AgentExitCodes) {
   EXPECT_EQ(failed.err, "composewatch: listen 127.0.0.1:9469: address already in use\n");
 }
 
-TEST(CliRun, BadConfigIsFatalForTheAgentAndExit2ForStatus) {
+// A configuration error is 78 for the agent (the unit's RestartPreventExitStatus=: no
+// restart loop on a file only the administrator can fix), whatever found it: the flags, the
+// config file, or the agent itself loading the web config and its TLS files.
+TEST(CliRun, BadConfigIsExit78ForTheAgentAndExit2ForStatus) {
   const Outcome agent = run({"--log.level=loud"});
-  EXPECT_EQ(agent.code, 1);
+  EXPECT_EQ(agent.code, cfg::kExitConfigError);
+  EXPECT_EQ(cfg::kExitConfigError, 78);
   EXPECT_EQ(agent.err, "composewatch: --log.level: invalid value 'loud' (expected debug, info, warn or error)\n");
   EXPECT_EQ(agent.agent_calls, 0);
   EXPECT_EQ(agent.logging_calls, 0);
 
   const Outcome file = run({"--config.file=" + fixture("unknown_key.yml")});
-  EXPECT_EQ(file.code, 1);
+  EXPECT_EQ(file.code, 78);
   EXPECT_CONTAINS(file.err, "composewatch: " + fixture("unknown_key.yml") + ":12: ");
 
   const Outcome status = run({"status", "--docker.host=ftp://x"});
@@ -285,4 +290,20 @@ TEST(CliRun, StatusGetsFormatAndExitCode) {
   EXPECT_EQ(r.status_calls, 1);
   EXPECT_EQ(r.status_format, "json");
   EXPECT_EQ(run({"status"}, {}, 0, /*command_throws=*/true).code, 2);
+}
+
+TEST(CliRun, AConfigErrorFromTheAgentIsExit78AndOtherFailuresExit1) {
+  std::string thrown;
+  composewatch::app::CommandHandlers handlers{
+      .run_agent = [&](const cfg::AgentConfig&) -> int {
+        if (thrown == "config") throw cfg::ConfigError("/etc/composewatch/web.yml: Permission denied");
+        throw std::runtime_error("listen 127.0.0.1:9469: address already in use");
+      },
+  };
+  std::ostringstream out, err;
+  thrown = "config";
+  EXPECT_EQ(composewatch::app::run_command_line({"run"}, {}, out, err, handlers, kNoDefaultFile), 78);
+  EXPECT_EQ(err.str(), "composewatch: /etc/composewatch/web.yml: Permission denied\n");
+  thrown = "other";
+  EXPECT_EQ(composewatch::app::run_command_line({"run"}, {}, out, err, handlers, kNoDefaultFile), 1);
 }

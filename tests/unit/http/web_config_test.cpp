@@ -1,8 +1,11 @@
 #include "../../../agent/http/web_config.h"
 
+#include "composewatch/config/config.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -175,7 +178,42 @@ TEST(HttpWebConfig, LoadResolvesPathsAgainstTheFilesDirectory) {
   EXPECT_EQ(config.tls->cert_file, (dir / "tls/server.crt").string());
   std::filesystem::remove_all(dir);
 
-  EXPECT_THROW(load_web_config((dir / "missing.yml").string()), std::runtime_error);
+  EXPECT_THROW(load_web_config((dir / "missing.yml").string()), config::ConfigError);
+}
+
+// A key the agent may not read (0600 root under the unit's dynamic user): one line naming
+// the file, the cause and the fix, the credentials way. The tests run as root, whom no mode
+// stops, so the message is checked here for EACCES and the unit's real refusal in
+// tests/systemd.
+TEST(HttpWebConfig, AnUnreadableFileNamesItselfTheCauseAndTheCredentialsFix) {
+  const std::string m = unreadable_file_message("/etc/composewatch/tls/key.pem", EACCES);
+  EXPECT_THAT(m, ::testing::StartsWith("/etc/composewatch/tls/key.pem: Permission denied: "));
+  EXPECT_THAT(m, HasSubstr("LoadCredential=NAME:/etc/composewatch/tls/key.pem"));
+  EXPECT_THAT(m, HasSubstr("/run/credentials/composewatch.service/NAME"));
+  EXPECT_THAT(m, HasSubstr("systemctl edit composewatch"));
+  EXPECT_EQ(m.find('\n'), std::string::npos) << "one line";
+  // A missing file is not a permission problem: no advice about credentials.
+  EXPECT_EQ(unreadable_file_message("/etc/x.pem", ENOENT), "/etc/x.pem: No such file or directory");
+}
+
+TEST(HttpWebConfig, LoadingErrorsAreConfigErrors) {
+  auto dir = std::filesystem::temp_directory_path() / "composewatch_web_config_errors";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "web.yml") << "tls_server_config:\n  certfile: a\n";
+  try {
+    load_web_config((dir / "web.yml").string());
+    ADD_FAILURE() << "no error";
+  } catch (const config::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("web.yml:2: tls_server_config.certfile: unknown key"));
+  }
+  try {
+    check_readable((dir / "missing.pem").string());
+    ADD_FAILURE() << "no error";
+  } catch (const config::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), (dir / "missing.pem").string() + ": No such file or directory");
+  }
+  EXPECT_NO_THROW(check_readable((dir / "web.yml").string()));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
