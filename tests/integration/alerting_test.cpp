@@ -254,6 +254,10 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
       {"Docker filesystem full in", "the free space is not falling"},
       {"Network", "every container runs with network_mode none"},
       {"CPU throttled", "no container has a CPU quota"},
+      {"CPU periods throttled",
+       "no container has a CPU quota; composewatch_container_cpu_periods_total and _throttled_periods_total are "
+       "added on another branch"},
+      {"Exits in range, by reason / target B", "composewatch_container_last_exit_reason is added on another branch"},
       {"ComposewatchContainerMemoryNearLimit", "nothing stays at 90 % of its limit"},
       {"ComposewatchServiceWithoutMemoryLimit", "every service has a limit"},
       {"ComposewatchReplicasBelowDesired", "every service runs its replicas"},
@@ -285,6 +289,12 @@ TEST(Alerting, StackTroublesReachAlertmanagerWithTheirLabelsAndResolve) {
   const std::map<std::string, std::string> variables = {
       {"datasource", "prometheus"}, {"instance", "e2e"}, {"project", project}, {"service", ".*"}};
   auto queries = dashboard_queries(source_dir() / "grafana/dashboards/composewatch.json", variables);
+  // The fleet dashboard, its hosts variable on this one host.
+  for (auto q : dashboard_queries(source_dir() / "grafana/dashboards/composewatch-fleet.json",
+                                  {{"datasource", "prometheus"}, {"instance", "e2e"}})) {
+    q.where = "fleet: " + q.where;
+    queries.push_back(std::move(q));
+  }
   const auto alert_queries = grafana_alert_queries(source_dir() / "grafana/provisioning/alerting/composewatch.yml");
   queries.insert(queries.end(), alert_queries.begin(), alert_queries.end());
   ASSERT_GT(queries.size(), 40u);

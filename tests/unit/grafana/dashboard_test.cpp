@@ -1,6 +1,8 @@
-// The Grafana side against its promises: grafana/dashboards/composewatch.json (its shape, its
-// data source variable, PromQL that names only metrics of docs/CONTRACT.md, recording rules of
-// rules.yml or up), the Grafana-managed alert rules (one per alert of
+// The Grafana side against its promises: the dashboards, grafana/dashboards/composewatch.json
+// (one host) and composewatch-fleet.json (every host) (their shape, their data source variable,
+// PromQL that names only metrics of docs/CONTRACT.md, recording rules of rules.yml or
+// Prometheus's own per-target series, the fleet's job rule, the links between them), the
+// Grafana-managed alert rules (one per alert of
 // deploy/prometheus/rules.yml, the same in every respect), and the provisioning files in the
 // shapes Grafana's documentation and provisioning code give. No Grafana runs here; promtool,
 // which the build requires anyway, checks that the dashboard's queries parse.
@@ -42,9 +44,12 @@ std::string read(const std::string& path) {
 }
 
 const std::string kDashboard = source("grafana/dashboards/composewatch.json");
+const std::string kFleetDashboard = source("grafana/dashboards/composewatch-fleet.json");
+// What the tests of every dashboard run over.
+const std::vector<std::string> kDashboards = {kDashboard, kFleetDashboard};
 const std::string kAlerting = source("grafana/provisioning/alerting/composewatch.yml");
 
-json::value dashboard() { return json::parse(read(kDashboard)); }
+json::value dashboard(const std::string& path = kDashboard) { return json::parse(read(path)); }
 
 std::string str(const json::value& v, std::string_view key) {
   const auto* m = v.as_object().if_contains(key);
@@ -89,6 +94,11 @@ std::string normalise_space(const std::string& s) {
 
 // Values for every variable of the dashboard, as a user with All selected would have them.
 const std::map<std::string, std::string> kVariables = {{"instance", "h1"}, {"project", ".*"}, {"service", ".*"}};
+// The fleet dashboard's instance variable is multi-valued: All is ".*".
+const std::map<std::string, std::string> kFleetVariables = {{"instance", ".*"}};
+const std::map<std::string, std::string>& variables_of(const std::string& path) {
+  return path == kFleetDashboard ? kFleetVariables : kVariables;
+}
 
 // ------------------------------------------------------------------------------ PromQL names
 
@@ -192,74 +202,90 @@ std::vector<YAML::Node> prometheus_alerts() {
   return out;
 }
 
+// Prometheus's own series of every target (up and the scrape_* of its scrape).
+const std::set<std::string> kTargetSeries = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
+                                             "scrape_series_added", "scrape_samples_post_metric_relabeling"};
+
 std::set<std::string> known_series() {
   auto known = contract_metrics();
   for (const auto& [name, expr] : recording_rules()) known.insert(name);
-  known.insert("up");
+  known.insert(kTargetSeries.begin(), kTargetSeries.end());
   return known;
 }
 
 // ------------------------------------------------------------------------------- dashboard
 
 TEST(GrafanaDashboard, ParsesWithUidTitleAndACurrentSchemaVersion) {
-  const auto d = dashboard();
-  EXPECT_EQ(str(d, "uid"), "composewatch");
-  EXPECT_FALSE(str(d, "title").empty());
-  // 39 is Grafana 11.0's; a file below it is migrated at every load.
-  ASSERT_TRUE(d.at("schemaVersion").is_int64());
-  EXPECT_GE(d.at("schemaVersion").as_int64(), 39);
-  // Provisioned dashboards carry no database id.
-  const auto* id = d.as_object().if_contains("id");
-  EXPECT_TRUE(!id || id->is_null());
+  EXPECT_EQ(str(dashboard(kDashboard), "uid"), "composewatch");
+  EXPECT_EQ(str(dashboard(kFleetDashboard), "uid"), "composewatch-fleet");
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    const auto d = dashboard(path);
+    EXPECT_FALSE(str(d, "title").empty());
+    // 39 is Grafana 11.0's; a file below it is migrated at every load.
+    ASSERT_TRUE(d.at("schemaVersion").is_int64());
+    EXPECT_GE(d.at("schemaVersion").as_int64(), 39);
+    // Provisioned dashboards carry no database id.
+    const auto* id = d.as_object().if_contains("id");
+    EXPECT_TRUE(!id || id->is_null());
+  }
 }
 
 TEST(GrafanaDashboard, EveryPanelHasAUniqueIdATypeAndAGridPos) {
-  const auto d = dashboard();
-  std::set<std::int64_t> ids;
-  std::set<std::pair<std::int64_t, std::int64_t>> cells;
-  for (const auto* p : all_panels(d)) {
-    SCOPED_TRACE(str(*p, "title"));
-    ASSERT_TRUE(p->at("id").is_int64());
-    EXPECT_TRUE(ids.insert(p->at("id").as_int64()).second) << "id " << p->at("id").as_int64() << " twice";
-    EXPECT_FALSE(str(*p, "type").empty());
-    EXPECT_FALSE(str(*p, "title").empty());
-    const auto& g = p->at("gridPos");
-    for (const char* k : {"x", "y", "w", "h"}) ASSERT_TRUE(g.at(k).is_int64()) << k;
-    const auto x = g.at("x").as_int64(), y = g.at("y").as_int64(), w = g.at("w").as_int64(), h = g.at("h").as_int64();
-    EXPECT_GE(x, 0);
-    EXPECT_GT(w, 0);
-    EXPECT_GT(h, 0);
-    EXPECT_LE(x + w, 24) << "wider than the grid";
-    for (auto cx = x; cx < x + w; ++cx)
-      for (auto cy = y; cy < y + h; ++cy) EXPECT_TRUE(cells.insert({cx, cy}).second) << "overlaps at " << cx << "," << cy;
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    const auto d = dashboard(path);
+    std::set<std::int64_t> ids;
+    std::set<std::pair<std::int64_t, std::int64_t>> cells;
+    for (const auto* p : all_panels(d)) {
+      SCOPED_TRACE(str(*p, "title"));
+      ASSERT_TRUE(p->at("id").is_int64());
+      EXPECT_TRUE(ids.insert(p->at("id").as_int64()).second) << "id " << p->at("id").as_int64() << " twice";
+      EXPECT_FALSE(str(*p, "type").empty());
+      EXPECT_FALSE(str(*p, "title").empty());
+      const auto& g = p->at("gridPos");
+      for (const char* k : {"x", "y", "w", "h"}) ASSERT_TRUE(g.at(k).is_int64()) << k;
+      const auto x = g.at("x").as_int64(), y = g.at("y").as_int64(), w = g.at("w").as_int64(), h = g.at("h").as_int64();
+      EXPECT_GE(x, 0);
+      EXPECT_GT(w, 0);
+      EXPECT_GT(h, 0);
+      EXPECT_LE(x + w, 24) << "wider than the grid";
+      for (auto cx = x; cx < x + w; ++cx)
+        for (auto cy = y; cy < y + h; ++cy)
+          EXPECT_TRUE(cells.insert({cx, cy}).second) << "overlaps at " << cx << "," << cy;
+    }
+    EXPECT_GE(ids.size(), path == kDashboard ? 20u : 8u);
   }
-  EXPECT_GE(ids.size(), 20u);
 }
 
 TEST(GrafanaDashboard, EveryPanelTargetVariableAndAnnotationUsesTheDatasourceVariable) {
-  const auto d = dashboard();
-  const auto* ds = variable(d, "datasource");
-  ASSERT_TRUE(ds);
-  EXPECT_EQ(str(*ds, "type"), "datasource");
-  EXPECT_EQ(str(*ds, "query"), "prometheus");
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    const auto d = dashboard(path);
+    const auto* ds = variable(d, "datasource");
+    ASSERT_TRUE(ds);
+    EXPECT_EQ(str(*ds, "type"), "datasource");
+    EXPECT_EQ(str(*ds, "query"), "prometheus");
 
-  auto expect_variable = [](const json::value& v, const std::string& what) {
-    const auto* ref = v.as_object().if_contains("datasource");
-    ASSERT_TRUE(ref && ref->is_object()) << what << ": no datasource";
-    EXPECT_EQ(str(*ref, "uid"), kDatasourceVariable) << what;
-    EXPECT_EQ(str(*ref, "type"), "prometheus") << what;
-  };
-  for (const auto* p : all_panels(d)) {
-    if (is_row(*p)) continue;
-    const std::string title = str(*p, "title");
-    expect_variable(*p, "panel " + title);
-    ASSERT_TRUE(p->as_object().contains("targets")) << title;
-    EXPECT_FALSE(p->at("targets").as_array().empty()) << title;
-    for (const auto& t : p->at("targets").as_array()) expect_variable(t, "panel " + title + " / target " + str(t, "refId"));
+    auto expect_variable = [](const json::value& v, const std::string& what) {
+      const auto* ref = v.as_object().if_contains("datasource");
+      ASSERT_TRUE(ref && ref->is_object()) << what << ": no datasource";
+      EXPECT_EQ(str(*ref, "uid"), kDatasourceVariable) << what;
+      EXPECT_EQ(str(*ref, "type"), "prometheus") << what;
+    };
+    for (const auto* p : all_panels(d)) {
+      if (is_row(*p)) continue;
+      const std::string title = str(*p, "title");
+      expect_variable(*p, "panel " + title);
+      ASSERT_TRUE(p->as_object().contains("targets")) << title;
+      EXPECT_FALSE(p->at("targets").as_array().empty()) << title;
+      for (const auto& t : p->at("targets").as_array())
+        expect_variable(t, "panel " + title + " / target " + str(t, "refId"));
+    }
+    for (const auto& v : templating(d))
+      if (str(v, "type") == "query") expect_variable(v, "variable " + str(v, "name"));
+    for (const auto& a : d.at("annotations").at("list").as_array()) expect_variable(a, "annotation " + str(a, "name"));
   }
-  for (const auto& v : templating(d))
-    if (str(v, "type") == "query") expect_variable(v, "variable " + str(v, "name"));
-  for (const auto& a : d.at("annotations").at("list").as_array()) expect_variable(a, "annotation " + str(a, "name"));
 }
 
 // Every "datasource" anywhere in the file, object or old-style string, is the variable: the
@@ -285,8 +311,11 @@ void expect_no_fixed_datasource(const json::value& v, const std::string& path) {
 }
 
 TEST(GrafanaDashboard, NoDatasourceUidIsHardCoded) {
-  expect_no_fixed_datasource(dashboard(), "");
-  EXPECT_EQ(read(kDashboard).find("-- Grafana --"), std::string::npos);
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    expect_no_fixed_datasource(dashboard(path), "");
+    EXPECT_EQ(read(path).find("-- Grafana --"), std::string::npos);
+  }
 }
 
 TEST(GrafanaDashboard, InstanceProjectAndServiceAreChainedVariables) {
@@ -318,12 +347,16 @@ TEST(GrafanaDashboard, InstanceProjectAndServiceAreChainedVariables) {
 TEST(GrafanaDashboard, EveryQueryNamesOnlyContractMetricsRecordingRulesOrUp) {
   const auto known = known_series();
   ASSERT_GT(known.size(), 50u);
-  const auto queries = itest::dashboard_queries(kDashboard, kVariables);
-  ASSERT_FALSE(queries.empty());
-  for (const auto& q : queries) {
-    const auto names = metric_names(q.expr);
-    EXPECT_FALSE(names.empty()) << q.where << ": " << q.expr;
-    for (const auto& n : names) EXPECT_TRUE(known.count(n)) << q.where << ": " << n << " is in neither the contract nor rules.yml";
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    const auto queries = itest::dashboard_queries(path, variables_of(path));
+    ASSERT_FALSE(queries.empty());
+    for (const auto& q : queries) {
+      const auto names = metric_names(q.expr);
+      EXPECT_FALSE(names.empty()) << q.where << ": " << q.expr;
+      for (const auto& n : names)
+        EXPECT_TRUE(known.count(n)) << q.where << ": " << n << " is in neither the contract nor rules.yml";
+    }
   }
 }
 
@@ -333,37 +366,43 @@ TEST(GrafanaDashboard, UsesTheRecordingRulesRatherThanTheirExpressions) {
     return normalise_space(std::regex_replace(e, std::regex(R"q(\{[^}]*\})q"), ""));
   };
   const auto rules = recording_rules();
-  const auto queries = itest::dashboard_queries(kDashboard, kVariables);
-  ASSERT_FALSE(rules.empty()) << "rules.yml has no recording rules: nothing to check";
-  ASSERT_FALSE(queries.empty());
-  std::size_t used = 0;
-  for (const auto& [name, expr] : rules) {
-    for (const auto& q : queries) {
-      EXPECT_EQ(bare(q.expr).find(bare(expr)), std::string::npos) << q.where << " computes " << name << " itself";
-      if (q.expr.find(name) != std::string::npos) ++used;
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    const auto queries = itest::dashboard_queries(path, variables_of(path));
+    ASSERT_FALSE(rules.empty()) << "rules.yml has no recording rules: nothing to check";
+    ASSERT_FALSE(queries.empty());
+    std::size_t used = 0;
+    for (const auto& [name, expr] : rules) {
+      for (const auto& q : queries) {
+        EXPECT_EQ(bare(q.expr).find(bare(expr)), std::string::npos) << q.where << " computes " << name << " itself";
+        if (q.expr.find(name) != std::string::npos) ++used;
+      }
     }
+    EXPECT_GT(used, 0u) << "no panel reads a recording rule";
   }
-  EXPECT_GT(used, 0u) << "no panel reads a recording rule";
 }
 
 TEST(GrafanaDashboard, RatesUseTheRateInterval) {
   // Raw expressions: the window as written, before Grafana's variables are filled in.
-  const auto d = dashboard();
-  const std::regex counter_fn(R"q(\b(rate|irate|increase)\()q");
-  for (const auto* p : all_panels(d)) {
-    if (!p->as_object().contains("targets")) continue;
-    for (const auto& t : p->at("targets").as_array()) {
-      const std::string e = str(t, "expr");
-      for (std::sregex_iterator m(e.begin(), e.end(), counter_fn), end; m != end; ++m) {
-        const auto open = e.find('[', m->position());
-        ASSERT_NE(open, std::string::npos) << e;
-        const std::string window = e.substr(open + 1, e.find(']', open) - open - 1);
-        SCOPED_TRACE(str(*p, "title") + ": " + e);
-        // increase() over the dashboard's range is "in range"; every rate is per $__rate_interval.
-        if ((*m)[1] == "increase") {
-          EXPECT_TRUE(window == "$__rate_interval" || window == "$__range") << window;
-        } else {
-          EXPECT_EQ(window, "$__rate_interval");
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    const auto d = dashboard(path);
+    const std::regex counter_fn(R"q(\b(rate|irate|increase)\()q");
+    for (const auto* p : all_panels(d)) {
+      if (!p->as_object().contains("targets")) continue;
+      for (const auto& t : p->at("targets").as_array()) {
+        const std::string e = str(t, "expr");
+        for (std::sregex_iterator m(e.begin(), e.end(), counter_fn), end; m != end; ++m) {
+          const auto open = e.find('[', m->position());
+          ASSERT_NE(open, std::string::npos) << e;
+          const std::string window = e.substr(open + 1, e.find(']', open) - open - 1);
+          SCOPED_TRACE(str(*p, "title") + ": " + e);
+          // increase() over the dashboard's range is "in range"; every rate is per $__rate_interval.
+          if ((*m)[1] == "increase") {
+            EXPECT_TRUE(window == "$__rate_interval" || window == "$__range") << window;
+          } else {
+            EXPECT_EQ(window, "$__rate_interval");
+          }
         }
       }
     }
@@ -411,7 +450,7 @@ TEST(GrafanaDashboard, RowsShowWhatTheyPromise) {
   std::vector<std::string> rows;
   for (const auto& p : d.at("panels").as_array())
     if (is_row(p)) rows.push_back(str(p, "title"));
-  EXPECT_EQ(rows, (std::vector<std::string>{"Host overview", "Projects and services", "Containers"}));
+  EXPECT_EQ(rows, (std::vector<std::string>{"Host overview", "Projects and services", "Containers", "Agent"}));
 
   const auto exprs = queries_by_row(d);
   const std::map<std::string, std::vector<std::string>> promised = {
@@ -431,7 +470,14 @@ TEST(GrafanaDashboard, RowsShowWhatTheyPromise) {
        {"composewatch:container_memory_working_set:ratio", "composewatch_container_memory_working_set_bytes",
         "composewatch_container_memory_limit_bytes", "rate(composewatch_container_cpu_seconds_total",
         "rate(composewatch_container_cpu_throttled_seconds_total", "composewatch:container_restarts:increase15m",
-        "composewatch:container_oom_kills:increase10m"}},
+        "composewatch:container_oom_kills:increase10m", "rate(composewatch_container_blkio_read_bytes_total",
+        "rate(composewatch_container_blkio_write_bytes_total", "composewatch_container_pids",
+        "rate(composewatch_container_cpu_throttled_periods_total", "rate(composewatch_container_cpu_periods_total",
+        "exit_code, reason) (increase(composewatch_container_exits_total", "composewatch_container_last_exit_reason"}},
+      {"Agent",
+       {"composewatch_collector_success", "composewatch_collector_duration_seconds",
+        "composewatch_event_stream_reconnects_total", "composewatch_event_gap_seconds", "scrape_duration_seconds{",
+        "process_resident_memory_bytes{", "rate(process_cpu_seconds_total{"}},
   };
   for (const auto& [row, needles] : promised) {
     ASSERT_TRUE(exprs.count(row)) << row;
@@ -441,17 +487,126 @@ TEST(GrafanaDashboard, RowsShowWhatTheyPromise) {
   EXPECT_NE(exprs.at("Host overview").find("[6h], 24 * 3600)"), std::string::npos);
 }
 
+// The fleet rule: every composewatch scrape job is named composewatch or composewatch-<host>.
+// Series that other exporters export too (up, scrape_*, process_*) are selected by
+// job=~"composewatch.*", so that a node_exporter on the same instance is not mixed in and a
+// job per host is not left out; no dashboard asks for job="composewatch" alone.
+TEST(GrafanaDashboard, SharedSeriesAreSelectedByTheComposewatchJobs) {
+  const std::regex shared(R"q(\b(up|scrape_[a-z_]+|process_[a-z_]+)\{([^}]*)\})q");
+  for (const auto& path : kDashboards) {
+    SCOPED_TRACE(path);
+    std::size_t selected = 0;
+    for (const auto& q : itest::dashboard_queries(path, variables_of(path))) {
+      for (std::sregex_iterator m(q.expr.begin(), q.expr.end(), shared), end; m != end; ++m) {
+        ++selected;
+        EXPECT_NE((*m)[2].str().find(R"q(job=~"composewatch.*")q"), std::string::npos) << q.where << ": " << q.expr;
+      }
+      // A bare name without a selector would match every job's series.
+      for (const std::string bare : {"up", "process_resident_memory_bytes", "process_cpu_seconds_total"})
+        EXPECT_FALSE(std::regex_search(q.expr, std::regex("\\b" + bare + "\\b(?![{_])"))) << q.where << ": " << q.expr;
+    }
+    EXPECT_GT(selected, 0u);
+    EXPECT_EQ(read(path).find(R"q(job=\"composewatch\")q"), std::string::npos);
+  }
+}
+
+TEST(GrafanaFleetDashboard, InstanceIsMultiValuedWithAllAndEveryQueryUsesIt) {
+  const auto d = dashboard(kFleetDashboard);
+  std::vector<std::string> order;
+  for (const auto& v : templating(d)) order.push_back(str(v, "name"));
+  EXPECT_EQ(order, (std::vector<std::string>{"datasource", "instance"}));
+  const auto* instance = variable(d, "instance");
+  ASSERT_TRUE(instance);
+  EXPECT_EQ(normalise_space(variable_query(*instance)), "label_values(composewatch_build_info, instance)");
+  EXPECT_TRUE(instance->at("multi").as_bool());
+  EXPECT_TRUE(instance->at("includeAll").as_bool());
+  EXPECT_EQ(str(*instance, "allValue"), ".*");
+  for (const auto* p : all_panels(d))
+    for (const auto& t : p->at("targets").as_array()) {
+      const std::string e = str(t, "expr");
+      EXPECT_NE(e.find(R"q(instance=~"$instance")q"), std::string::npos) << str(*p, "title") << ": " << e;
+      EXPECT_EQ(e.find(R"q(instance="$instance")q"), std::string::npos) << str(*p, "title") << ": a multi-value variable needs =~";
+    }
+}
+
+const json::value* panel_titled(const json::value& d, std::string_view title) {
+  for (const auto* p : all_panels(d))
+    if (str(*p, "title") == title) return p;
+  return nullptr;
+}
+
+// Every value the brief of the fleet table promises, one column each, by instance.
+TEST(GrafanaFleetDashboard, HostsTableHasOneColumnPerConcernByInstance) {
+  const auto d = dashboard(kFleetDashboard);
+  const auto* hosts = panel_titled(d, "Hosts");
+  ASSERT_TRUE(hosts);
+  EXPECT_EQ(str(*hosts, "type"), "table");
+  std::string all;
+  for (const auto& t : hosts->at("targets").as_array()) {
+    const std::string e = str(t, "expr");
+    SCOPED_TRACE(e);
+    EXPECT_EQ(str(t, "format"), "table");
+    EXPECT_TRUE(t.at("instant").as_bool());
+    EXPECT_NE(e.find("by (instance)"), std::string::npos) << "one row per host";
+    all += e + "\n";
+  }
+  for (const char* needle :
+       {"max by (instance) (up{", "composewatch_engine_up", "increase(composewatch_container_oom_kills_total",
+        "increase(composewatch_container_restarts_total", R"q(composewatch_container_health_status{instance=~"$instance", status="unhealthy"})q",
+        "composewatch_service_drift", "composewatch_compose_lint_finding", "composewatch:filesystem_avail:ratio",
+        "increase(composewatch_prune_failures_total", "composewatch_autoheal_given_up"})
+    EXPECT_NE(all.find(needle), std::string::npos) << needle;
+  // The tables's transformations merge the queries into one row per instance.
+  ASSERT_TRUE(hosts->as_object().contains("transformations"));
+  EXPECT_EQ(str(hosts->at("transformations").as_array().at(0), "id"), "merge");
+}
+
+// A row of the fleet opens that host in the host dashboard: a data link to its uid with
+// var-instance set to the row's instance, keeping the data source and the time range.
+TEST(GrafanaFleetDashboard, RowsLinkToTheHostDashboardOfTheirInstance) {
+  const auto d = dashboard(kFleetDashboard);
+  const std::string host_uid = str(dashboard(kDashboard), "uid");
+  const auto* hosts = panel_titled(d, "Hosts");
+  ASSERT_TRUE(hosts);
+  const auto& links = hosts->at("fieldConfig").at("defaults").at("links").as_array();
+  ASSERT_FALSE(links.empty());
+  const std::string url = str(links.at(0), "url");
+  EXPECT_TRUE(url.starts_with("/d/" + host_uid + "/")) << url;
+  EXPECT_NE(url.find("var-instance=${__data.fields.instance}"), std::string::npos) << url;
+  EXPECT_NE(url.find("${datasource:queryparam}"), std::string::npos) << url;
+  EXPECT_NE(url.find("${__url_time_range}"), std::string::npos) << url;
+  // The field the link reads is the table's instance column (the label of every query).
+  bool instance_column = false;
+  for (const auto& o : hosts->at("fieldConfig").at("overrides").as_array())
+    instance_column |= str(o.at("matcher"), "options") == "instance";
+  EXPECT_TRUE(instance_column);
+}
+
+TEST(GrafanaFleetDashboard, TheTwoDashboardsLinkToEachOther) {
+  const auto host = dashboard(kDashboard);
+  const auto fleet = dashboard(kFleetDashboard);
+  auto links_to = [](const json::value& from, const std::string& uid) {
+    for (const auto& l : from.at("links").as_array())
+      if (str(l, "url").starts_with("/d/" + uid + "/") && l.at("keepTime").as_bool()) return true;
+    return false;
+  };
+  EXPECT_TRUE(links_to(host, str(fleet, "uid")));
+  EXPECT_TRUE(links_to(fleet, str(host, "uid")));
+}
+
 // promtool parses every expression as a recording rule's: the syntax Prometheus will see.
 TEST(GrafanaDashboard, EveryQueryIsValidPromQL) {
-  ASSERT_EQ(std::system("promtool --version >/dev/null 2>&1"), 0) << "promtool is missing: scripts/dev.sh setup installs it";
+  ASSERT_EQ(std::system("promtool --version >/dev/null 2>&1"), 0)
+      << "promtool is missing: scripts/dev.sh setup installs it";
   YAML::Emitter out;
   out << YAML::BeginMap << YAML::Key << "groups" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << "dashboard" << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
   int n = 0;
-  for (const auto& q : itest::dashboard_queries(kDashboard, kVariables)) {
-    out << YAML::BeginMap << YAML::Key << "record" << YAML::Value << "dashboard:query" + std::to_string(n++);
-    out << YAML::Key << "expr" << YAML::Value << q.expr << YAML::EndMap;
-  }
+  for (const auto& path : kDashboards)
+    for (const auto& q : itest::dashboard_queries(path, variables_of(path))) {
+      out << YAML::BeginMap << YAML::Key << "record" << YAML::Value << "dashboard:query" + std::to_string(n++);
+      out << YAML::Key << "expr" << YAML::Value << q.expr << YAML::EndMap;
+    }
   out << YAML::EndSeq << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
   const std::string file = testing::TempDir() + "grafana_dashboard_queries.yml";
   std::ofstream(file) << out.c_str();
@@ -757,6 +912,7 @@ TEST(GrafanaProvisioning, DashboardProviderLoadsThePackagedDashboards) {
   ASSERT_TRUE(path.starts_with(prefix)) << path;
   const std::string rel = path.substr(prefix.size());
   EXPECT_TRUE(fs::exists(source(rel) + "/composewatch.json")) << rel;
+  EXPECT_TRUE(fs::exists(source(rel) + "/composewatch-fleet.json")) << rel;
   const std::string package = read(source("cmake/package.cmake"));
   EXPECT_NE(package.find("share/composewatch/${dir}"), std::string::npos);
   EXPECT_TRUE(std::regex_search(package, std::regex(R"q(foreach\(dir [^)]*\bgrafana\b)q"))) << "package.cmake installs no grafana/";
