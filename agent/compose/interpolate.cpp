@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "composewatch/compose/loader.h"
+#include "yaml_tree.h"
 
 namespace composewatch::compose {
 namespace {
@@ -183,7 +184,7 @@ std::map<std::string, std::string> read_env_file(const std::string& path, EnvFil
     throw LoadError({path, 0}, "env file is larger than 10 MiB; refusing to read it");
   }
   std::ifstream in(path);
-  if (!in) throw LoadError({path, 0}, "cannot read the env file");
+  if (!in) throw LoadError({path, 0}, "cannot read the env file: " + detail::read_failure({errno, std::generic_category()}));
   std::map<std::string, std::string> vars;
   std::string line;
   int line_no = 0;

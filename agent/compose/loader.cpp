@@ -1196,9 +1196,9 @@ Project load_project_collecting(const LoadOptions& options, SecretMask& secrets)
     if (f.empty()) throw LoadError({}, "empty compose file name");
     const std::string path = absolute_path(f);
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-      throw LoadError({f, 0}, fs::exists(path, ec) ? "not a regular file" : "no such file");
-    }
+    const fs::file_status st = fs::status(path, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) throw LoadError({f, 0}, "cannot read: " + detail::read_failure(ec));
+    if (!fs::is_regular_file(st)) throw LoadError({f, 0}, fs::exists(st) ? "not a regular file" : "no such file");
     paths.push_back(path);
   }
 

@@ -10,6 +10,8 @@
 #include <system_error>
 #include <unordered_set>
 
+#include <unistd.h>
+
 #include "composewatch/compose/loader.h"
 #include "composewatch/yaml/document.h"
 
@@ -282,11 +284,20 @@ Node parse_yaml(const std::string& text, const std::string& display_name, const 
   }
 }
 
+std::string read_failure(const std::error_code& ec) {
+  if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted) {
+    return ec.message() + " (the agent runs as uid " + std::to_string(::geteuid()) +
+           ", which may not read it or a directory above it; under the packaged unit see docs/install.md, "
+           "\"Compose files in home directories\")";
+  }
+  return ec.message();
+}
+
 Node load_yaml_file(const std::string& path, const std::string& display_name, const YamlLimits& limits) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
-    throw LoadError({display_name, 0}, "cannot read the file: " + ec.message());
+    throw LoadError({display_name, 0}, "cannot read the file: " + read_failure(ec));
   }
   if (size > limits.max_file_bytes) {
     throw LoadError({display_name, 0}, "file is " + std::to_string(size >> 20) +
@@ -295,7 +306,7 @@ Node load_yaml_file(const std::string& path, const std::string& display_name, co
                                            " MiB; refusing to read it");
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw LoadError({display_name, 0}, "cannot open the file");
+  if (!in) throw LoadError({display_name, 0}, "cannot open the file: " + read_failure({errno, std::generic_category()}));
   std::string text;
   text.resize(static_cast<std::size_t>(size));
   in.read(text.data(), static_cast<std::streamsize>(text.size()));

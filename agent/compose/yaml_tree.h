@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -72,6 +73,11 @@ Node parse_yaml(const std::string& text, const std::string& display_name,
                 const YamlLimits& limits = {});
 
 // Reads and parses a file, checking its size before reading it.
+// Why a compose or env file could not be read, for a LoadError: the system's reason and,
+// when it is a permission, whose permission (the agent often runs as another user than
+// the deployer: under the packaged unit, see docs/install.md).
+std::string read_failure(const std::error_code& ec);
+
 Node load_yaml_file(const std::string& path, const std::string& display_name,
                     const YamlLimits& limits = {});
 

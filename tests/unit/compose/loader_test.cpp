@@ -2,6 +2,7 @@
 // extends, include, profiles, project names, errors with FILE:LINE.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -461,6 +462,43 @@ TEST_F(ComposeLoader, TypeAndValueErrors) {
   o.env_file = (dir_ / "nope.env").string();
   write("c.yml", "services: {s: {image: a}}\n");
   EXPECT_EQ(error({"c.yml"}, o), "DIR/nope.env: env file not found");
+}
+
+// A compose file in a home the agent's user may not enter (Debian 12 makes homes 0700):
+// the reason is the permission, naming whose, never "no such file", which sent people
+// looking for a missing file. Run as an unprivileged user (root reads everything).
+TEST_F(ComposeLoader, AFileBehindADirectoryItMayNotEnterIsAPermissionNotAMissingFile) {
+  const std::string file = write("home/app/compose.yml", "services: {s: {image: a}}\n");
+  fs::permissions(dir_ / "home", fs::perms::owner_all);  // 0700, owned by whoever runs this
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(out[0]);
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(2);
+    std::string message = "no error";
+    try {
+      cc::LoadOptions o;
+      o.files = {file};
+      cc::load_project(o);
+    } catch (const cc::LoadError& e) {
+      message = e.what();
+    }
+    [[maybe_unused]] const auto n = ::write(out[1], message.data(), message.size());
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string message;
+  char buf[512];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) message.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(message.find(file + ": cannot read: Permission denied (the agent runs as uid "), std::string::npos) << message;
+  EXPECT_NE(message.find("docs/install.md"), std::string::npos) << message;
+  EXPECT_EQ(message.find("no such file"), std::string::npos) << message;
 }
 
 }  // namespace
