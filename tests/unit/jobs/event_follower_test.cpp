@@ -81,7 +81,7 @@ TEST(EventFollower, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
   const auto& web = snap->containers[0];
   EXPECT_EQ(web.name, "web");
   EXPECT_EQ(web.counters.oom_kills, 1u) << "the replayed oom must not be counted twice";
-  EXPECT_EQ(web.counters.exits.at(137), 1u);
+  EXPECT_EQ(web.counters.exits, (std::map<state::ExitKey, std::uint64_t>{{{137, state::ExitReason::oom}, 1}}));
   EXPECT_EQ(tracker.events_parse_errors(), 1u);
   EXPECT_EQ(snap->engine.stream_reconnects, 1u);
   EXPECT_TRUE(snap->engine.ready);
