@@ -131,7 +131,7 @@ TEST_F(SystemdHost, InstallReadyMetricsReloadWatchdogSecurityUpgradePurge) {
   // The engine appears: READY=1 makes it active (running), as /readyz turns 200.
   const std::string busy = unique_name("busy");
   cleanup.container(busy);
-  must("docker run -d --name " + busy + " --network none -m 64m " + std::string(kImage) + " sleep 600");
+  must("docker run -d --name " + busy + " --network none -m 64m --cpus 0.5 " + std::string(kImage) + " sleep 600");
   in("ln -s /host/docker.sock /run/docker.sock");
   ASSERT_TRUE(eventually([] { return show("ActiveState") == "active"; }, 30s, "the unit is active",
                          [] { return show("ActiveState") + "\n" + journal(); }));
