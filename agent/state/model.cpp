@@ -444,6 +444,7 @@ void StateModel::save_to(SavedState& out) const {
       c.last_exit = LastExit{r.id, r.pending_exit->code, ExitReason::error, r.pending_exit->at};
     }
     c.last_oom_kill_at = r.last_oom_kill_at;
+    if (r.stop_requested) c.stop_requested_at_ooms = r.ooms_at_stop;
     c.died_since_start = r.died_since_start;
     c.oom_instance = r.oom_instance;
     out.containers.push_back(std::move(c));
@@ -467,6 +468,8 @@ void StateModel::restore(const SavedState& saved) {
     r.counters = c.counters;
     r.last_exit = c.last_exit;
     r.last_oom_kill_at = c.last_oom_kill_at;
+    r.stop_requested = c.stop_requested_at_ooms.has_value();
+    r.ooms_at_stop = c.stop_requested_at_ooms.value_or(0);
     r.died_since_start = c.died_since_start;
     r.oom_instance = c.oom_instance;
     if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;

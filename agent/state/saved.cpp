@@ -99,6 +99,7 @@ std::string encode_saved_state(const SavedState& s) {
                                     {"reason", to_string(c.last_exit->reason)},
                                     {"at", c.last_exit->at}};
     if (c.last_oom_kill_at) o["last_oom_kill_at"] = *c.last_oom_kill_at;
+    if (c.stop_requested_at_ooms) o["stop_requested"] = *c.stop_requested_at_ooms;
     o["died_since_start"] = c.died_since_start;
     const OomInstance& i = c.oom_instance;
     o["oom_instance"] = json::object{{"pid", i.pid}, {"events", i.events}, {"counted", i.counted}};
@@ -241,6 +242,8 @@ SavedContainer container(const json::object& o, const std::string& where) {
   }
   if (auto it = o.find("last_oom_kill_at"); it != o.end())
     c.last_oom_kill_at = number(it->value(), where + "last_oom_kill_at");
+  if (auto it = o.find("stop_requested"); it != o.end())
+    c.stop_requested_at_ooms = count(it->value(), where + "stop_requested");
   c.died_since_start = boolean(o, "died_since_start", where);
   const auto& oom = object(field(o, "oom_instance", where), where + "oom_instance");
   const std::int64_t pid = integer(field(oom, "pid", where + "oom_instance."), where + "oom_instance.pid");

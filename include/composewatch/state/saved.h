@@ -104,6 +104,10 @@ struct SavedContainer {
   // classes load without them (their "exits" by code alone are classified by code).
   std::optional<LastExit> last_exit;
   std::optional<double> last_oom_kill_at;  // seconds since the epoch
+  // A stop asked since the last start (ContainerRecord::stop_requested), and the OOM kills
+  // of the instance then: a stop under way when the agent restarts still classifies the
+  // exit ("stop_requested": ooms_at_stop, present only while asked).
+  std::optional<std::uint64_t> stop_requested_at_ooms;
 
   bool operator==(const SavedContainer&) const = default;
 };

@@ -357,3 +357,23 @@ TEST(SavedState, ExitClassesAndTheLastOomKillSurviveARestart) {
   EXPECT_EQ(r.last_oom_kill_at, 6.0);
   EXPECT_EQ(r.counters, before.containers().at("api").counters);
 }
+
+// docker stop under way (SIGTERM sent, the grace period running) when the agent restarts:
+// the replay will not repeat the kill it already counted, so the file keeps that it was asked.
+TEST(SavedState, AStopUnderWayAcrossARestartIsStillAStop) {
+  state::StateModel before;
+  const std::string id(64, 'd');
+  before.apply(event("create", id, "api", 1'000'000'000));
+  before.apply(event("start", id, "api", 2'000'000'000));
+  before.apply(event("kill", id, "api", 3'000'000'000, {{"signal", "15"}}));
+  state::SavedState saved;
+  before.save_to(saved);
+  auto d = state::decode_saved_state(state::encode_saved_state(saved));
+  ASSERT_TRUE(d.state) << d.error;
+  state::StateModel after;
+  after.restore(*d.state);
+  // SIGTERM ended it after the restart: no new kill event, the die alone.
+  after.apply(event("die", id, "api", 4'000'000'000, {{"exitCode", "143"}}));
+  EXPECT_EQ(after.containers().at("api").counters.exits,
+            (std::map<state::ExitKey, std::uint64_t>{{{143, state::ExitReason::stopped}, 1}}));
+}
