@@ -195,6 +195,8 @@ std::optional<docker::ResourceStats> Reader::read_v1(const ContainerRef& c, cons
     return std::nullopt;
   if (!f.with(p.cpu, "cpu.stat", [&](std::string_view t) {
         if (auto ns = flat_keyed(t, "throttled_time")) s.cpu_throttled_seconds = double(*ns) / 1e9;
+        s.cpu_periods = flat_keyed(t, "nr_periods");
+        s.cpu_throttled_periods = flat_keyed(t, "nr_throttled");
       }))
     return std::nullopt;
   if (!f.with(p.pids, "pids.current", [&](std::string_view t) { s.pids = parse_u64(t); })) return std::nullopt;
@@ -226,6 +228,8 @@ std::optional<docker::ResourceStats> Reader::read_v2(const ContainerRef& c, cons
   if (!f.with(dir, "cpu.stat", [&](std::string_view t) {
         if (auto us = flat_keyed(t, "usage_usec")) s.cpu_seconds = double(*us) / 1e6;
         if (auto us = flat_keyed(t, "throttled_usec")) s.cpu_throttled_seconds = double(*us) / 1e6;
+        s.cpu_periods = flat_keyed(t, "nr_periods");
+        s.cpu_throttled_periods = flat_keyed(t, "nr_throttled");
       }))
     return std::nullopt;
   if (!f.with(dir, "pids.current", [&](std::string_view t) { s.pids = parse_u64(t); })) return std::nullopt;

@@ -53,8 +53,11 @@ std::optional<ResourceStats> parse_api_stats(std::string_view text, std::string_
   if (const json::object* cpu = obj(at(root, "cpu_stats"))) {
     if (const json::object* usage = obj(at(*cpu, "cpu_usage")))
       if (auto ns = u64(at(*usage, "total_usage"))) s.cpu_seconds = double(*ns) / 1e9;
-    if (const json::object* thr = obj(at(*cpu, "throttling_data")))
+    if (const json::object* thr = obj(at(*cpu, "throttling_data"))) {
       if (auto ns = u64(at(*thr, "throttled_time"))) s.cpu_throttled_seconds = double(*ns) / 1e9;
+      s.cpu_periods = u64(at(*thr, "periods"));
+      s.cpu_throttled_periods = u64(at(*thr, "throttled_periods"));
+    }
   }
   if (const json::object* pids = obj(at(root, "pids_stats"))) s.pids = u64(at(*pids, "current"));
   if (const json::object* blkio = obj(at(root, "blkio_stats"))) {

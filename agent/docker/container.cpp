@@ -139,6 +139,8 @@ ContainerInfo parse_inspect(std::string_view text) {
   const json::object* host = object_at(&o, "HostConfig");
   spec.memory_limit = int_at(host, "Memory");
   spec.memory_reservation = int_at(host, "MemoryReservation");
+  spec.nano_cpus = int_at(host, "NanoCpus");
+  spec.cpu_quota = int_at(host, "CpuQuota");
   if (host) {
     if (const auto* rp = object_at(host, "RestartPolicy")) {
       spec.restart_policy.name = string_at(rp, "Name");

@@ -23,7 +23,7 @@ ResumeCheck check_resume(const std::vector<docker::ContainerInfo>& listing, std:
     // A death: the container is not running, or it runs again since (a policy restart).
     if (finished_after && !seen(c.id, "die", nano(*c.finished_at))) {
       const bool again = c.started_at && *c.started_at > *c.finished_at;
-      out.deaths.push_back({c.id, c.name, c.exit_code, c.oom_killed, again});
+      out.deaths.push_back({c.id, c.name, c.exit_code, c.oom_killed, again, c.finished_at});
     }
     if (started_after && !seen(c.id, "start", nano(*c.started_at))) out.missed_starts.push_back(c.name);
   }

@@ -169,8 +169,9 @@ asio::awaitable<void> EventFollower::connect_and_follow(bool& established) {
                                     [this](std::string_view id, std::string_view action, std::int64_t near) {
                                       return dedup_.seen_near(id, action, near, engine::kEventStateTolerance);
                                     });
-    for (const auto& d : check.deaths) model_.count_missed_death(d.id, d.name, d.exit_code, d.oom_killed, d.started_again);
-    model_.set_event_gap(check.gap_seconds);
+    for (const auto& d : check.deaths)
+      model_.count_missed_death(d.id, d.name, d.exit_code, d.oom_killed, d.started_again, d.finished_at);
+    model_.set_event_gap(check.gap_seconds, std::chrono::system_clock::time_point(std::chrono::nanoseconds(until)));
     if (check.gap_seconds > 0 || !check.deaths.empty() || !check.missed_starts.empty()) {
       std::string names;
       for (const auto& d : check.deaths) names += (names.empty() ? "" : ",") + d.name;

@@ -38,8 +38,14 @@ class ContainerStateCollector final : public Collector {
                                "OOM kills, counted from engine events.", MetricType::Counter);
     auto restarts = detail::family("composewatch_container_restarts_total",
                                    "Starts that followed a die of a container with this name.", MetricType::Counter);
-    auto exits = detail::family("composewatch_container_exits_total", "Container exits by exit code.",
+    auto exits = detail::family("composewatch_container_exits_total",
+                                "Container exits by exit code and reason: completed, stopped, oom, error.",
                                 MetricType::Counter);
+    auto last_exit = detail::family("composewatch_container_last_exit_reason",
+                                    "1 for the reason of the last exit of a container that is down (exited or dead).",
+                                    MetricType::Gauge);
+    auto last_oom = detail::family("composewatch_container_last_oom_kill_timestamp_seconds",
+                                   "When the last OOM kill counted for the container happened.", MetricType::Gauge);
 
     for (const auto& r : s.containers) {
       const auto labels = detail::container_labels(r);
@@ -52,14 +58,23 @@ class ContainerStateCollector final : public Collector {
         for (const char* h : kHealth) detail::add(health, with(labels, "status", h), r.health == h ? 1 : 0);
         detail::add(streak, labels, r.failing_streak);
         if (r.started_at) detail::add(started, labels, *r.started_at);
+        if (const state::LastExit* e = state::current_exit(r))
+          detail::add(last_exit, with(labels, "reason", std::string(state::to_string(e->reason))), 1);
       }
       // Counters outlive the container (retention) so that rate() sees the last increase.
       detail::add(ooms, labels, double(r.counters.oom_kills));
       detail::add(restarts, labels, double(r.counters.restarts));
-      for (const auto& [code, n] : r.counters.exits)
-        detail::add(exits, with(labels, "exit_code", std::to_string(code)), double(n));
+      if (r.last_oom_kill_at) detail::add(last_oom, labels, *r.last_oom_kill_at);
+      for (const auto& [key, n] : r.counters.exits)
+        detail::add(exits,
+                    with(with(labels, "exit_code", std::to_string(key.code)), "reason",
+                         std::string(state::to_string(key.reason))),
+                    double(n));
     }
     for (auto* f : {&info, &state, &health, &streak, &started, &ooms, &restarts, &exits}) out.push_back(std::move(*f));
+    // Families with no series are left out, as the resource collector does.
+    for (auto* f : {&last_exit, &last_oom})
+      if (!f->metric.empty()) out.push_back(std::move(*f));
   }
 };
 

@@ -48,6 +48,15 @@ class EngineCollector final : public Collector {
     detail::add(gap, {}, s.engine.event_gap_seconds);
     out.push_back(std::move(gap));
 
+    if (s.engine.event_gap_at) {
+      auto gap_at = detail::family("composewatch_event_gap_timestamp_seconds",
+                                   "When the last (re)connect that found events missed (event_gap_seconds > 0) "
+                                   "happened; absent while none has since the agent started.",
+                                   MetricType::Gauge);
+      detail::add(gap_at, {}, *s.engine.event_gap_at);
+      out.push_back(std::move(gap_at));
+    }
+
     // Every kind from the start, at 0: rate() needs the series before the first error.
     auto errors = detail::family("composewatch_event_stream_errors_total",
                                  "Engine event stream lines lost: not an event (parse), longer than the line "

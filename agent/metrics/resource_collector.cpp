@@ -37,6 +37,14 @@ class ResourceCollector final : public Collector {
                               MetricType::Counter);
     auto throttled = detail::family("composewatch_container_cpu_throttled_seconds_total",
                                     "Time the container was throttled by its CPU quota.", MetricType::Counter);
+    auto periods = detail::family("composewatch_container_cpu_periods_total",
+                                  "CFS enforcement periods in which the container ran under its CPU limit; absent "
+                                  "without a limit.",
+                                  MetricType::Counter);
+    auto throttled_periods = detail::family("composewatch_container_cpu_throttled_periods_total",
+                                            "CFS enforcement periods in which the container was throttled by its CPU "
+                                            "limit; absent without a limit.",
+                                            MetricType::Counter);
     auto pids = detail::family("composewatch_container_pids", "Processes and threads in the container.",
                                MetricType::Gauge);
     auto rx = detail::family("composewatch_container_network_receive_bytes_total",
@@ -85,13 +93,19 @@ class ResourceCollector final : public Collector {
       put(limit, st->memory_limit_bytes);
       put(cpu, st->cpu_seconds);
       put(throttled, st->cpu_throttled_seconds);
+      // Without a quota the kernel counts no periods: nothing to report, rather than a 0
+      // that reads as "never throttled" beside a limit that is not there.
+      if (st->cpu_periods && (*st->cpu_periods > 0 || r.spec.cpu_limited())) {
+        put(periods, st->cpu_periods);
+        put(throttled_periods, st->cpu_throttled_periods);
+      }
       put(pids, st->pids);
       put(rx, st->network_receive_bytes);
       put(tx, st->network_transmit_bytes);
       put(rd, st->blkio_read_bytes);
       put(wr, st->blkio_write_bytes);
     }
-    for (auto* f : {&usage, &wset, &limit, &cpu, &throttled, &pids, &rx, &tx, &rd, &wr})
+    for (auto* f : {&usage, &wset, &limit, &cpu, &throttled, &periods, &throttled_periods, &pids, &rx, &tx, &rd, &wr})
       if (!f->metric.empty()) out.push_back(std::move(*f));
     return complete;
   }

@@ -3,7 +3,9 @@
 #include "composewatch/docker/image_ref.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -67,7 +69,62 @@ void StateModel::note_image_seen(const std::string& key, double t) {
   }
 }
 
+bool ends_process(std::string_view signal) {
+  int n = 0;
+  if (std::from_chars(signal.data(), signal.data() + signal.size(), n).ptr == signal.data() + signal.size() &&
+      !signal.empty()) {
+    // Linux numbering (x86, arm): HUP 1, USR1 10, USR2 12, CHLD 17, CONT 18, STOP 19, TSTP 20,
+    // TTIN 21, TTOU 22, URG 23, WINCH 28.
+    static constexpr int kInformational[] = {1, 10, 12, 17, 18, 19, 20, 21, 22, 23, 28};
+    return std::find(std::begin(kInformational), std::end(kInformational), n) == std::end(kInformational);
+  }
+  std::string name(signal);
+  for (char& c : name) c = char(std::toupper(static_cast<unsigned char>(c)));
+  if (name.starts_with("SIG")) name.erase(0, 3);
+  for (const char* info : {"HUP", "USR1", "USR2", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "WINCH"})
+    if (name == info) return false;
+  return true;
+}
+
+ExitReason classify_exit(const ContainerRecord& r, int exit_code) {
+  const std::uint64_t ooms = std::max(r.oom_instance.counted, r.oom_instance.events);
+  // A stop asked after the last OOM kill is why it ended; an OOM kill after the stop
+  // (or with none) is.
+  if (r.stop_requested && ooms <= r.ooms_at_stop) return ExitReason::stopped;
+  if (ooms > 0) return ExitReason::oom;
+  return exit_code == 0 ? ExitReason::completed : ExitReason::error;
+}
+
+const LastExit* current_exit(const ContainerRecord& r) {
+  if (!r.present || (r.state != "exited" && r.state != "dead")) return nullptr;
+  if (!r.last_exit || r.last_exit->id != r.id) return nullptr;
+  return &*r.last_exit;
+}
+
+void StateModel::count_exit(ContainerRecord& r, int code, ExitReason reason, double at) {
+  ++r.counters.exits[{code, reason}];
+  r.last_exit = LastExit{r.id, code, reason, at};
+}
+
+void StateModel::settle_exit(ContainerRecord& r, ExitReason otherwise) {
+  if (!r.pending_exit) return;
+  const auto p = *r.pending_exit;
+  r.pending_exit.reset();
+  const std::uint64_t ooms = std::max(r.oom_instance.counted, r.oom_instance.events);
+  count_exit(r, p.code, ooms > 0 ? ExitReason::oom : otherwise, p.at);
+}
+
+void StateModel::count_oom_kills(ContainerRecord& r, std::uint64_t n, double at) {
+  if (n == 0) return;
+  r.counters.oom_kills += n;
+  if (!r.last_oom_kill_at || at > *r.last_oom_kill_at) r.last_oom_kill_at = at;
+}
+
 namespace {
+double seconds_now() {
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+
 // An image event's actor is an id ("sha256:…") or a reference as pulled ("x:1", "x@sha256:…").
 std::string image_key(std::string_view actor) {
   if (actor.starts_with("sha256:")) return std::string(actor);
@@ -104,6 +161,11 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
     if (!rec) return Followup::none;
   }
   ++rec->seq;
+  // A die by SIGKILL waiting for its inspect: an `oom` event (late) makes it oom, a
+  // `stop` (which the engine sends once the container is down) stopped; anything else
+  // means the inspect will not tell more than what is known now.
+  if (rec->pending_exit && e.action != "oom")
+    settle_exit(*rec, e.action == "stop" ? ExitReason::stopped : ExitReason::error);
   if (e.action != "destroy" && !rec->present) {
     rec->present = true;  // re-created under a known name: counters carry on
   }
@@ -130,6 +192,8 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
     if (rec->died_since_start) ++rec->counters.restarts;
     rec->died_since_start = false;
     rec->oom_instance = OomInstance{};  // a new cgroup, its oom_kill counter from 0
+    rec->stop_requested = false;
+    rec->ooms_at_stop = 0;
     rec->state = "running";
     rec->started_at = t;
     rec->failing_streak = 0;
@@ -143,19 +207,32 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
     int code = -1;
     auto ec = e.attribute("exitCode");
     if (std::from_chars(ec.data(), ec.data() + ec.size(), code).ec != std::errc()) code = -1;
-    ++rec->counters.exits[code];
+    const ExitReason reason = classify_exit(*rec, code);
+    // A SIGKILL may be an OOM kill whose `oom` event the engine lost: inspect tells, and
+    // until it does an exit that would otherwise be an error waits.
+    if (code == 137 && reason == ExitReason::error)
+      rec->pending_exit = PendingExit{code, t};
+    else
+      count_exit(*rec, code, reason, t);
     // The exit is the record's until the next inspect: drift tells a completed one-shot
     // (0) from a failed one by it, and no inspect follows most deaths.
     if (code >= 0) rec->exit_code = code;
-    // A SIGKILL may be an OOM kill whose `oom` event the engine lost: inspect tells.
     return code == 137 ? Followup::inspect : Followup::none;
   }
   if (a == "oom") {
     OomInstance& i = rec->oom_instance;
     ++i.events;
     if (i.events > i.counted) {  // else the cgroup's counter has already told of this kill
-      rec->counters.oom_kills += i.events - i.counted;
+      count_oom_kills(*rec, i.events - i.counted, t);
       i.counted = i.events;
+    }
+    settle_exit(*rec, ExitReason::error);  // an oom after the die it caused: oom
+    return Followup::none;
+  }
+  if (a == "kill" || a == "stop") {
+    if (a == "stop" || ends_process(e.attribute("signal"))) {
+      if (!rec->stop_requested) rec->ooms_at_stop = std::max(rec->oom_instance.counted, rec->oom_instance.events);
+      rec->stop_requested = true;
     }
     return Followup::none;
   }
@@ -186,6 +263,7 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
         ContainerRecord moved = o;
         moved.name = rec->name;
         moved.counters = rec->counters;
+        moved.last_oom_kill_at = rec->last_oom_kill_at;
         moved.died_since_start = rec->died_since_start;
         moved.seq = rec->seq;
         moved.present = true;
@@ -249,9 +327,10 @@ void StateModel::update(const docker::ContainerInfo& info, std::uint64_t seq_at_
   // flag: a kill of this instance that neither way counted is counted from it.
   if (fresh && r->died_since_start && info.oom_killed && (info.state == "exited" || info.state == "dead") &&
       r->oom_instance.events == 0 && r->oom_instance.counted == 0) {
-    ++r->counters.oom_kills;
+    count_oom_kills(*r, 1, info.finished_at.value_or(seconds_now()));
     r->oom_instance.counted = 1;
   }
+  if (fresh) settle_exit(*r, ExitReason::error);
 }
 
 void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock::time_point now) {
@@ -261,10 +340,24 @@ void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock:
     live.insert(info.name);
     ContainerRecord& r = record_for(info.name);
     if (!r.id.empty() && r.id != info.id) name_by_id_.erase(r.id);
+    if (r.pending_exit && r.id != info.id) settle_exit(r, ExitReason::error);
     take_inspect(r, info, true);
+    if (r.pending_exit) {
+      if (info.oom_killed && r.oom_instance.events == 0 && r.oom_instance.counted == 0) {
+        count_oom_kills(r, 1, info.finished_at.value_or(seconds_now()));
+        r.oom_instance.counted = 1;
+      }
+      settle_exit(r, ExitReason::error);
+    }
+    // Found down with no exit seen (the agent's first listing, or re-created while it was
+    // away): what inspect says of the last exit is all there is. Not counted: no one saw it happen.
+    if ((info.state == "exited" || info.state == "dead") && info.finished_at &&
+        (!r.last_exit || r.last_exit->id != info.id))
+      r.last_exit = LastExit{info.id, info.exit_code, exit_reason_of_code(info.exit_code, info.oom_killed), *info.finished_at};
   }
   for (auto& [name, r] : by_name_) {
     if (r.present && !live.count(name)) {
+      settle_exit(r, ExitReason::error);
       r.present = false;
       r.state = "removing";
       r.removed_at = now;
@@ -279,7 +372,7 @@ std::uint64_t StateModel::fold_cgroup_oom_kills(const std::string& id, int pid, 
   OomInstance& i = r->oom_instance;
   if (cgroup_oom_kills <= i.counted) return 0;
   std::uint64_t added = cgroup_oom_kills - i.counted;
-  r->counters.oom_kills += added;
+  count_oom_kills(*r, added, seconds_now());
   i.counted = cgroup_oom_kills;
   return added;
 }
@@ -296,17 +389,23 @@ void StateModel::set_engine_info(std::string version, std::string api_version) {
 }
 void StateModel::set_ready(bool ready) { engine_.ready = ready; }
 void StateModel::count_reconnect() { ++engine_.stream_reconnects; }
-void StateModel::set_event_gap(double seconds) { engine_.event_gap_seconds = seconds; }
+void StateModel::set_event_gap(double seconds, Clock::time_point at) {
+  engine_.event_gap_seconds = seconds;
+  if (seconds > 0) engine_.event_gap_at = std::chrono::duration<double>(at.time_since_epoch()).count();
+}
 
 void StateModel::count_missed_death(const std::string& id, const std::string& name, int exit_code, bool oom_killed,
-                                    bool started_again) {
+                                    bool started_again, std::optional<double> finished_at) {
   ContainerRecord* r = find_by_id(id);
   if (!r) {
     if (name.empty()) return;
     r = &record_for(name);
   }
-  ++r->counters.exits[exit_code];
-  if (oom_killed) ++r->counters.oom_kills;
+  settle_exit(*r, ExitReason::error);
+  const double at = finished_at.value_or(0);
+  ++r->counters.exits[{exit_code, exit_reason_of_code(exit_code, oom_killed)}];
+  r->last_exit = LastExit{id, exit_code, exit_reason_of_code(exit_code, oom_killed), at};
+  if (oom_killed) count_oom_kills(*r, 1, finished_at.value_or(seconds_now()));
   if (started_again) {
     ++r->counters.restarts;
     r->died_since_start = false;
@@ -339,6 +438,13 @@ void StateModel::save_to(SavedState& out) const {
     c.present = r.present;
     if (!r.present) c.removed_at = to_seconds(r.removed_at);
     c.counters = r.counters;
+    c.last_exit = r.last_exit;
+    if (r.pending_exit) {  // saved as what it will be unless an inspect says otherwise
+      ++c.counters.exits[{r.pending_exit->code, ExitReason::error}];
+      c.last_exit = LastExit{r.id, r.pending_exit->code, ExitReason::error, r.pending_exit->at};
+    }
+    c.last_oom_kill_at = r.last_oom_kill_at;
+    if (r.stop_requested) c.stop_requested_at_ooms = r.ooms_at_stop;
     c.died_since_start = r.died_since_start;
     c.oom_instance = r.oom_instance;
     out.containers.push_back(std::move(c));
@@ -360,6 +466,10 @@ void StateModel::restore(const SavedState& saved) {
     r.present = c.present;
     if (!c.present) r.removed_at = c.removed_at ? from_seconds(*c.removed_at) : Clock::now();
     r.counters = c.counters;
+    r.last_exit = c.last_exit;
+    r.last_oom_kill_at = c.last_oom_kill_at;
+    r.stop_requested = c.stop_requested_at_ooms.has_value();
+    r.ooms_at_stop = c.stop_requested_at_ooms.value_or(0);
     r.died_since_start = c.died_since_start;
     r.oom_instance = c.oom_instance;
     if (c.present && !c.id.empty()) name_by_id_[c.id] = c.name;

@@ -10,6 +10,36 @@ namespace composewatch::state {
 
 namespace json = boost::json;
 
+std::string_view to_string(ExitReason r) {
+  switch (r) {
+    case ExitReason::completed: return "completed";
+    case ExitReason::stopped: return "stopped";
+    case ExitReason::oom: return "oom";
+    case ExitReason::error: return "error";
+  }
+  return "error";
+}
+
+std::optional<ExitReason> exit_reason_from(std::string_view text) {
+  for (ExitReason r : {ExitReason::completed, ExitReason::stopped, ExitReason::oom, ExitReason::error})
+    if (to_string(r) == text) return r;
+  return std::nullopt;
+}
+
+ExitReason exit_reason_of_code(int exit_code, bool oom_killed) {
+  if (oom_killed) return ExitReason::oom;
+  if (exit_code == 0) return ExitReason::completed;
+  if (exit_code == 128 + 2 || exit_code == 128 + 9 || exit_code == 128 + 15) return ExitReason::stopped;
+  return ExitReason::error;
+}
+
+std::map<int, std::uint64_t> Counters::exits_by_code() const {
+  std::map<int, std::uint64_t> out;
+  for (const auto& [key, n] : exits) out[key.code] += n;
+  return out;
+}
+
+
 namespace {
 // The file's times: seconds since the epoch.
 double seconds(AutohealHistory::Clock::time_point t) {
@@ -54,8 +84,22 @@ std::string encode_saved_state(const SavedState& s) {
     o["oom_kills"] = c.counters.oom_kills;
     o["restarts"] = c.counters.restarts;
     json::object exits;
-    for (const auto& [code, n] : c.counters.exits) exits[std::to_string(code)] = n;
+    for (const auto& [code, n] : c.counters.exits_by_code()) exits[std::to_string(code)] = n;
     o["exits"] = std::move(exits);
+    json::object by_reason;
+    for (const auto& [key, n] : c.counters.exits) {
+      json::value& slot = by_reason[to_string(key.reason)];
+      if (!slot.is_object()) slot = json::object();
+      slot.get_object()[std::to_string(key.code)] = n;
+    }
+    o["exits_by_reason"] = std::move(by_reason);
+    if (c.last_exit)
+      o["last_exit"] = json::object{{"id", c.last_exit->id},
+                                    {"code", c.last_exit->code},
+                                    {"reason", to_string(c.last_exit->reason)},
+                                    {"at", c.last_exit->at}};
+    if (c.last_oom_kill_at) o["last_oom_kill_at"] = *c.last_oom_kill_at;
+    if (c.stop_requested_at_ooms) o["stop_requested"] = *c.stop_requested_at_ooms;
     o["died_since_start"] = c.died_since_start;
     const OomInstance& i = c.oom_instance;
     o["oom_instance"] = json::object{{"pid", i.pid}, {"events", i.events}, {"counted", i.counted}};
@@ -160,13 +204,46 @@ SavedContainer container(const json::object& o, const std::string& where) {
   if (auto it = o.find("removed_at"); it != o.end()) c.removed_at = number(it->value(), where + "removed_at");
   c.counters.oom_kills = count(o, "oom_kills", where);
   c.counters.restarts = count(o, "restarts", where);
-  for (const auto& kv : object(field(o, "exits", where), where + "exits")) {
+  const auto exit_code = [&](std::string_view k, const std::string& what) {
     int code = 0;
-    const std::string_view k = kv.key();
     if (std::from_chars(k.data(), k.data() + k.size(), code).ptr != k.data() + k.size() || k.empty())
-      throw Bad(where + "exits: " + std::string(k) + " is not an exit code");
-    c.counters.exits[code] = count(kv.value(), where + "exits." + std::string(k));
+      throw Bad(what + ": " + std::string(k) + " is not an exit code");
+    return code;
+  };
+  std::map<int, std::uint64_t> by_code;
+  for (const auto& kv : object(field(o, "exits", where), where + "exits"))
+    by_code[exit_code(kv.key(), where + "exits")] = count(kv.value(), where + "exits." + std::string(kv.key()));
+  if (auto it = o.find("exits_by_reason"); it != o.end()) {
+    for (const auto& r : object(it->value(), where + "exits_by_reason")) {
+      const std::string what = where + "exits_by_reason." + std::string(r.key());
+      const auto reason = exit_reason_from(r.key());
+      if (!reason) throw Bad(what + ": not completed, stopped, oom or error");
+      for (const auto& kv : object(r.value(), what))
+        c.counters.exits[{exit_code(kv.key(), what), *reason}] = count(kv.value(), what + "." + std::string(kv.key()));
+    }
+  } else {
+    // An agent before exit classes: its exits by code are classified as a death found
+    // afterwards would be.
+    for (const auto& [code, n] : by_code) c.counters.exits[{code, exit_reason_of_code(code)}] = n;
   }
+  if (auto it = o.find("last_exit"); it != o.end()) {
+    const std::string w = where + "last_exit.";
+    const auto& le = object(it->value(), where + "last_exit");
+    LastExit e;
+    e.id = text(le, "id", w);
+    const std::int64_t code = integer(field(le, "code", w), w + "code");
+    if (code < INT32_MIN || code > INT32_MAX) throw Bad(w + "code: out of range");
+    e.code = int(code);
+    const auto reason = exit_reason_from(text(le, "reason", w));
+    if (!reason) throw Bad(w + "reason: not completed, stopped, oom or error");
+    e.reason = *reason;
+    e.at = number(field(le, "at", w), w + "at");
+    c.last_exit = std::move(e);
+  }
+  if (auto it = o.find("last_oom_kill_at"); it != o.end())
+    c.last_oom_kill_at = number(it->value(), where + "last_oom_kill_at");
+  if (auto it = o.find("stop_requested"); it != o.end())
+    c.stop_requested_at_ooms = count(it->value(), where + "stop_requested");
   c.died_since_start = boolean(o, "died_since_start", where);
   const auto& oom = object(field(o, "oom_instance", where), where + "oom_instance");
   const std::int64_t pid = integer(field(oom, "pid", where + "oom_instance."), where + "oom_instance.pid");

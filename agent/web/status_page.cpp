@@ -587,7 +587,7 @@ class Page {
     h_.raw("<td data-label=\"Exit codes\">");
     if (r.counters.exits.empty()) h_.raw("<span class=\"mute\">—</span>");
     bool first = true;
-    for (const auto& [code, n] : r.counters.exits) {
+    for (const auto& [code, n] : r.counters.exits_by_code()) {
       h_.raw(first ? "" : ", ").raw("<span class=\"exit").raw(code != 0 ? " hot" : "").raw("\"");
       h_.attr("data-code", std::to_string(code)).raw(">").text(std::to_string(code)).raw("</span>");
       if (n > 1) h_.raw(" ×").text(n);

@@ -52,7 +52,7 @@ TEST(ContainerImage, BuildsRunsHealthyAndServesEveryFamily) {
   // A container to watch, with a memory limit.
   const std::string busy = unique_name("busy");
   cleanup.container(busy);
-  must("docker run -d --name " + busy + " --network none -m 64m " + std::string(kImage) + " sleep 600");
+  must("docker run -d --name " + busy + " --network none -m 64m --cpus 0.5 " + std::string(kImage) + " sleep 600");
 
   ASSERT_TRUE(inspect_eventually(container, "{{.State.Health.Status}}", "healthy", 90s))
       << sh("docker logs " + container + " 2>&1").out;

@@ -11,6 +11,17 @@ constexpr const char* kRestarts = "composewatch_container_restarts_total";
 constexpr const char* kExits = "composewatch_container_exits_total";
 constexpr const char* kHealth = "composewatch_container_health_status";
 constexpr const char* kStreak = "composewatch_container_health_failing_streak";
+constexpr const char* kLastExit = "composewatch_container_last_exit_reason";
+constexpr const char* kLastOomKill = "composewatch_container_last_oom_kill_timestamp_seconds";
+
+// The agent follows the engine's events: what happens from here is seen as it happens.
+testing::AssertionResult connected(const AgentProcess& agent) {
+  return metric_eventually_eq(agent, "composewatch_engine_up", {}, 1);
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 TEST(ContainerOom, CountsTheKillOfACreatedThenStartedContainer) {
   Cleanup cleanup;
@@ -27,8 +38,15 @@ TEST(ContainerOom, CountsTheKillOfACreatedThenStartedContainer) {
                                  "exited true 137"));
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 1));
   EXPECT_TRUE(metric_stays_eq(agent, kOomKills, series, 1, 3s));
-  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(series, "exit_code", "137"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "137"), "reason", "oom"), 1));
   EXPECT_TRUE(metric_eventually_eq(agent, kRestarts, series, 0));
+  // Down after an OOM kill: that is why, while it lasts; and when the kill happened.
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, with(series, "reason", "oom"), 1));
+  Metrics m = agent.scrape();
+  EXPECT_EQ(m.find(kLastExit, series).size(), 1u) << m.lines(kLastExit, series);
+  const auto killed_at = m.value(kLastOomKill, series);
+  ASSERT_TRUE(killed_at) << m.lines("composewatch_container_", series);
+  EXPECT_NEAR(*killed_at, now_seconds(), 60);
 }
 
 TEST(ContainerOom, CountsKillsHiddenByARestartPolicyAndAcrossRecreation) {
@@ -51,7 +69,10 @@ TEST(ContainerOom, CountsKillsHiddenByARestartPolicyAndAcrossRecreation) {
   must("docker kill " + name);
   ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.OOMKilled}} {{.State.ExitCode}}",
                                  "exited false 137"));
-  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(series, "exit_code", "137"), 2));
+  // The OOM kill and the SIGKILL of docker kill: the same code, two reasons.
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "137"), "reason", "oom"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "137"), "reason", "stopped"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, with(series, "reason", "stopped"), 1));
   EXPECT_TRUE(metric_stays_eq(agent, kOomKills, series, 1, 2s));
   EXPECT_TRUE(metric_eventually_eq(agent, kRestarts, series, 1));
 
@@ -76,10 +97,70 @@ TEST(ContainerRestarts, CountsPolicyRestartsAndEveryExit) {
   ASSERT_TRUE(inspect_eventually(name, "{{.RestartCount}} {{.State.Status}} {{.State.Restarting}}",
                                  "3 exited false"));
   EXPECT_TRUE(metric_eventually_eq(agent, kRestarts, series, 3));
-  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(series, "exit_code", "3"), 4));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "3"), "reason", "error"), 4));
   EXPECT_TRUE(metric_stays_eq(agent, kExits, with(series, "exit_code", "3"), 4, 2s));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, with(series, "reason", "error"), 1));
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 0));
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(series, "state", "exited"), 1));
+}
+
+// docker stop of a process that ignores SIGTERM (sleep as PID 1 has no handler): SIGKILL
+// after the grace period, exit 137 — a stop, not a crash nor an OOM kill.
+TEST(ContainerExits, AStopPastItsGracePeriodIsStopped) {
+  Cleanup cleanup;
+  AgentProcess agent;
+  const std::string project = unique_name("exitproj"), service = "stubborn", name = unique_name("stopped");
+  const Labels series = container_series(project, service, name);
+  ASSERT_TRUE(connected(agent));
+
+  run_container(cleanup, {name, project, service, "", "sleep 3600"});
+  ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(series, "state", "running"), 1));
+  EXPECT_TRUE(metric_eventually_absent(agent, kLastExit, series)) << "running: no last exit to report";
+  must("docker stop -t 1 " + name);
+  ASSERT_EQ(inspect(name, "{{.State.ExitCode}} {{.State.OOMKilled}}"), "137 false");
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "137"), "reason", "stopped"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, with(series, "reason", "stopped"), 1));
+  Metrics m = agent.scrape();
+  EXPECT_EQ(m.find(kExits, series).size(), 1u) << "no other reason counted\n" << m.lines(kExits, series);
+  EXPECT_EQ(m.find(kLastExit, series).size(), 1u) << m.lines(kLastExit, series);
+  EXPECT_FALSE(m.value(kLastOomKill, series)) << "never OOM-killed";
+}
+
+// A crash: an error while the container is down; the series goes when it runs again.
+TEST(ContainerExits, ACrashIsAnErrorWhileTheContainerIsDown) {
+  Cleanup cleanup;
+  AgentProcess agent;
+  const std::string project = unique_name("exitproj"), service = "crasher", name = unique_name("crash");
+  const Labels series = container_series(project, service, name);
+  ASSERT_TRUE(connected(agent));
+
+  // Fails on its first run only: the container's file system outlives a restart.
+  run_container(cleanup, {name, project, service, "",
+                          "sh -c 'if [ -f /ran ]; then exec sleep 3600; fi; touch /ran; exit 3'"});
+  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.ExitCode}}", "exited 3"));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "3"), "reason", "error"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, with(series, "reason", "error"), 1));
+  EXPECT_TRUE(metric_stays_eq(agent, kLastExit, with(series, "reason", "error"), 1, 2s)) << "while it is down";
+
+  must("docker start " + name);
+  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}}", "running"));
+  EXPECT_TRUE(metric_eventually_absent(agent, kLastExit, series));
+  EXPECT_TRUE(metric_eventually_eq(agent, kRestarts, series, 1));
+  EXPECT_TRUE(metric_stays_eq(agent, kExits, with(series, "exit_code", "3"), 1, 1s));
+}
+
+// Exit 0 of a one-shot: completed.
+TEST(ContainerExits, ExitZeroIsCompleted) {
+  Cleanup cleanup;
+  AgentProcess agent;
+  const std::string project = unique_name("exitproj"), service = "job", name = unique_name("done");
+  const Labels series = container_series(project, service, name);
+  ASSERT_TRUE(connected(agent));
+
+  run_container(cleanup, {name, project, service, "", "true"});
+  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.ExitCode}}", "exited 0"));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "0"), "reason", "completed"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, with(series, "reason", "completed"), 1));
 }
 
 TEST(ContainerHealth, FollowsUnhealthyThenHealthy) {

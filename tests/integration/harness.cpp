@@ -878,6 +878,7 @@ const std::vector<std::string>& host_metric_families() {
       "composewatch_container_restarts_total", "composewatch_container_memory_usage_bytes",
       "composewatch_container_memory_working_set_bytes", "composewatch_container_memory_limit_bytes",
       "composewatch_container_cpu_seconds_total", "composewatch_container_cpu_throttled_seconds_total",
+      "composewatch_container_cpu_periods_total", "composewatch_container_cpu_throttled_periods_total",
       "composewatch_container_pids", "composewatch_container_network_receive_bytes_total",
       "composewatch_container_network_transmit_bytes_total", "composewatch_container_blkio_read_bytes_total",
       "composewatch_container_blkio_write_bytes_total", "composewatch_disk_usage_bytes",

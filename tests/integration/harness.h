@@ -257,9 +257,11 @@ testing::AssertionResult metric_eventually_absent(const AgentProcess& agent,
                                                   const std::string& name, const Labels& labels,
                                                   std::chrono::milliseconds timeout = 30s);
 
-// The families the agent exports on a local engine with a running, memory-limited
-// container and the disk collected: what "every family" means for the packaged unit and
-// the container image.
+// The families the agent exports on a local engine with a running, memory- and
+// CPU-limited container (-m 64m --cpus 0.5) and the disk collected: what "every family"
+// means for the packaged unit and the container image. Families that need an event to
+// have happened (last_exit_reason, last_oom_kill_timestamp_seconds,
+// event_gap_timestamp_seconds) are not among them.
 const std::vector<std::string>& host_metric_families();
 
 // --------------------------------------------------------------------------- engine

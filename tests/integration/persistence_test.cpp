@@ -16,6 +16,10 @@ constexpr const char* kOomKills = "composewatch_container_oom_kills_total";
 constexpr const char* kRestarts = "composewatch_container_restarts_total";
 constexpr const char* kExits = "composewatch_container_exits_total";
 constexpr const char* kGap = "composewatch_event_gap_seconds";
+constexpr const char* kLastExit = "composewatch_container_last_exit_reason";
+constexpr const char* kLastOomKill = "composewatch_container_last_oom_kill_timestamp_seconds";
+
+Labels oom_exit(const Labels& series) { return with(series, "reason", "oom"); }
 
 // The agent's lines about resuming, for a failure message (the tail is mostly scrapes).
 std::string resume_lines(const AgentProcess& agent) {
@@ -38,7 +42,7 @@ TEST(Persistence, CountersSurviveAnAgentRestartAndAKillWhileItWasDownIsCounted) 
     AgentProcess agent({.state_dir = state});
     run_container(cleanup, {first, project, "hog", kMemoryLimit, memory_hog()});
     ASSERT_TRUE(metric_eventually_eq(agent, kOomKills, first_series, 1));
-    ASSERT_TRUE(metric_eventually_eq(agent, kExits, with(first_series, "exit_code", "137"), 1));
+    ASSERT_TRUE(metric_eventually_eq(agent, kExits, with(oom_exit(first_series), "exit_code", "137"), 1));
     EXPECT_EQ(agent.stop(), 0);
   }
   const std::string saved = read_text(state / "state.json");
@@ -55,13 +59,43 @@ TEST(Persistence, CountersSurviveAnAgentRestartAndAKillWhileItWasDownIsCounted) 
   AgentProcess agent({.state_dir = state});
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, first_series, 2));
   EXPECT_TRUE(metric_eventually_eq(agent, kRestarts, first_series, 1));
-  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(first_series, "exit_code", "137"), 2));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(oom_exit(first_series), "exit_code", "137"), 2));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, oom_exit(second_series), 1)) << "a death while the agent was away";
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, second_series, 1));
   EXPECT_TRUE(metric_stays_eq(agent, kOomKills, first_series, 2, 3s)) << "replayed events are not counted twice";
   EXPECT_TRUE(metric_eventually_eq(agent, kGap, {}, 0)) << "the engine replayed all of it";
   EXPECT_NE(agent.log().find("saved state loaded"), std::string::npos) << agent.log_tail();
   if (::testing::Test::HasFailure())
     ADD_FAILURE() << "how the agent resumed:\n" << resume_lines(agent) << "from:\n" << saved;
+}
+
+// A restarted agent shows the same exit classes and the same time of the last OOM kill:
+// an old kill is not presented as new (the OOM alert fires on a recent timestamp).
+TEST(Persistence, ExitClassesAndTheLastOomKillTimeSurviveARestart) {
+  Cleanup cleanup;
+  const fs::path state = make_temp_dir(cleanup, "persist-class");
+  const std::string project = unique_name("persist"), name = unique_name("hog");
+  const Labels series = container_series(project, "hog", name);
+  double killed_at = 0;
+  {
+    AgentProcess agent({.state_dir = state});
+    ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_engine_up", {}, 1));
+    run_container(cleanup, {name, project, "hog", kMemoryLimit, memory_hog()});
+    ASSERT_TRUE(metric_eventually_eq(agent, kExits, with(oom_exit(series), "exit_code", "137"), 1));
+    ASSERT_TRUE(metric_eventually(agent, kLastOomKill, series, [](auto v) { return v.has_value(); }, "present"));
+    killed_at = *agent.scrape().value(kLastOomKill, series);
+    EXPECT_EQ(agent.stop(), 0);
+  }
+  EXPECT_NE(read_text(state / "state.json").find("\"exits_by_reason\":{\"oom\":{\"137\":1}}"), std::string::npos)
+      << read_text(state / "state.json");
+  std::this_thread::sleep_for(1s);  // a time taken anew would differ
+  AgentProcess agent({.state_dir = state});
+  ASSERT_TRUE(metric_eventually_eq(agent, "composewatch_engine_up", {}, 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastOomKill, series, killed_at));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(oom_exit(series), "exit_code", "137"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, oom_exit(series), 1));
+  Metrics m = agent.scrape();
+  EXPECT_EQ(m.find(kExits, series).size(), 1u) << m.lines(kExits, series);
 }
 
 TEST(Persistence, ACorruptStateFileIsSetAsideAndTheAgentRuns) {
@@ -112,7 +146,7 @@ TEST(Persistence, AQuietHostsEngineRestartLosesNoKill) {
   ASSERT_EQ(st, "exited true\n");
 
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 1, 60s)) << agent.log_tail();
-  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(series, "exit_code", "137"), 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(oom_exit(series), "exit_code", "137"), 1));
   EXPECT_TRUE(metric_stays_eq(agent, kOomKills, series, 1, 3s));
   if (::testing::Test::HasFailure()) ADD_FAILURE() << "how the agent resumed:\n" << resume_lines(agent);
   must(docker("rm -f " + name));

@@ -177,6 +177,35 @@ TEST(Resources, ThrottledSecondsRiseUnderACpuQuota) {
   EXPECT_NEAR(throttled, cg, 0.1);
 }
 
+// CFS periods under --cpus 0.1 with a busy loop: most periods throttled, as the cgroup's
+// cpu.stat counts them; none exported for a container without a CPU limit.
+TEST(Resources, CpuPeriodsUnderACpuLimitAndNoneWithout) {
+  Cleanup cleanup;
+  const std::string busy = name_for("periods"), free = name_for("noperiods");
+  run_container(cleanup, {busy, "", "", "--cpus 0.1", "sh -c 'while :; do :; done'"});
+  run_container(cleanup, {free, "", "", "", "sh -c 'while :; do :; done'"});
+  AgentProcess agent;
+  ASSERT_TRUE(exported(agent, "composewatch_container_cpu_throttled_periods_total", busy));
+  // 100 ms periods: within 3 s of the loop, a few dozen periods, nearly all throttled.
+  ASSERT_TRUE(metric_eventually(agent, "composewatch_container_cpu_throttled_periods_total",
+                                container_series("", "", busy), [](auto v) { return v && *v >= 10; }, ">= 10"));
+  Metrics m = agent.scrape();
+  const std::string stat = cgroup_file("cpu", busy, "cpu.stat");
+  const double periods = value(m, "composewatch_container_cpu_periods_total", busy);
+  const double throttled = value(m, "composewatch_container_cpu_throttled_periods_total", busy);
+  // The scrape and the read of cpu.stat are a moment apart: a few periods (100 ms each).
+  EXPECT_NEAR(periods, keyed(stat, "nr_periods"), 10) << stat;
+  EXPECT_NEAR(throttled, keyed(stat, "nr_throttled"), 10) << stat;
+  EXPECT_LE(throttled, periods);
+  EXPECT_GT(throttled, periods / 2) << "a busy loop under 0.1 CPU is throttled in most periods";
+
+  ASSERT_TRUE(exported(agent, "composewatch_container_cpu_seconds_total", free));
+  m = agent.scrape();
+  EXPECT_EQ(keyed(cgroup_file("cpu", free, "cpu.stat"), "nr_periods"), 0) << "no quota, no periods";
+  for (const char* metric : {"composewatch_container_cpu_periods_total", "composewatch_container_cpu_throttled_periods_total"})
+    EXPECT_FALSE(m.value(metric, container_series("", "", free))) << metric << "\n" << m.lines(metric);
+}
+
 TEST(Resources, PidsMatchPidsCurrent) {
   Cleanup cleanup;
   const std::string name = name_for("pids");

@@ -209,7 +209,11 @@ Figures figures(const Metrics& m, const Stack& s, const std::string& solo, const
     f.values[name + " oom_kills"] = number(m.value("composewatch_container_oom_kills_total", labels));
     f.values[name + " restarts"] = number(m.value("composewatch_container_restarts_total", labels));
     f.values[name + " memory_limit"] = number(m.value("composewatch_container_memory_limit_bytes", labels));
-    f.values[name + " exits_137"] = number(m.value("composewatch_container_exits_total", with(labels, "exit_code", "137")));
+    // Every reason summed: the page shows exits by code.
+    std::optional<double> exits_137;
+    for (const Sample* x : m.find("composewatch_container_exits_total", with(labels, "exit_code", "137")))
+      exits_137 = exits_137.value_or(0) + x->value;
+    f.values[name + " exits_137"] = number(exits_137);
   }
   for (const std::string svc : {"web", "hog"}) {
     const Labels l = {{"project", s.project}, {"service", svc}};

@@ -120,6 +120,8 @@ class AgentCounts {
 
   void add(const Metrics& m) {
     ++scrapes_;
+    // Exits by code, every reason summed within the scrape.
+    std::map<std::string, std::map<int, std::uint64_t>> exits;
     for (const Sample& s : m.samples()) {
       auto c = s.labels.find("container");
       if (c == s.labels.end() || !c->second.starts_with(prefix_)) continue;
@@ -130,10 +132,14 @@ class AgentCounts {
       } else if (s.name == kRestarts) {
         counts.restarts = std::max(counts.restarts, v);
       } else if (s.name == kExits) {
-        std::uint64_t& n = counts.exits[std::stoi(s.labels.at("exit_code"))];
-        n = std::max(n, v);
+        exits[c->second][std::stoi(s.labels.at("exit_code"))] += v;
       }
     }
+    for (const auto& [name, by_code] : exits)
+      for (const auto& [code, v] : by_code) {
+        std::uint64_t& n = by_name_[name].exits[code];
+        n = std::max(n, v);
+      }
   }
   const std::map<std::string, Counts>& by_name() const { return by_name_; }
   int scrapes() const { return scrapes_; }

@@ -71,7 +71,7 @@ inline BusyHost busy_host(int projects = 20) {
         r.spec.memory_limit = v == 3 ? 128 * MiB : 64 * MiB;  // one service drifts
         r.health = v == 0 ? "healthy" : "none";
         r.counters.restarts = std::uint64_t(n);
-        r.counters.exits = {{0, 1}, {137, std::uint64_t(v)}};
+        r.counters.exits = {{{0, state::ExitReason::completed}, 1}, {{137, state::ExitReason::stopped}, std::uint64_t(v)}};
         r.started_at = 1'789'990'000;
         s.containers.push_back(r);
         const std::uint64_t used = std::uint64_t(20 + v) * MiB;

@@ -219,7 +219,7 @@ TEST_F(SystemdHost, InstallReadyWithoutEngineComposeInHomeMetricsReloadWatchdogS
   // The engine appears: STATUS= and /readyz follow, without a restart.
   const std::string busy = unique_name("busy");
   cleanup.container(busy);
-  must("docker run -d --name " + busy + " --network none -m 64m " + std::string(kImage) + " sleep 600");
+  must("docker run -d --name " + busy + " --network none -m 64m --cpus 0.5 " + std::string(kImage) + " sleep 600");
   in("ln -s /host/docker.sock /run/docker.sock");
   ASSERT_TRUE(eventually([&] { return code_of("/readyz") == "200"; }, 30s, "/readyz turns 200",
                          [] { return show("StatusText") + "\n" + journal(); }));

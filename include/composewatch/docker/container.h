@@ -53,6 +53,10 @@ struct ContainerSpec {
   std::string image;                    // Config.Image as the user wrote it
   std::int64_t memory_limit = 0;        // HostConfig.Memory, 0 = unlimited
   std::int64_t memory_reservation = 0;  // HostConfig.MemoryReservation, 0 = none
+  // A CPU limit: HostConfig.NanoCpus (`--cpus`), or CpuQuota (`--cpu-quota`); 0 = none.
+  std::int64_t nano_cpus = 0;
+  std::int64_t cpu_quota = 0;
+  bool cpu_limited() const { return nano_cpus > 0 || cpu_quota > 0; }
   std::optional<HealthcheckConfig> healthcheck;  // Config.Healthcheck, absent when none
   RestartPolicy restart_policy;                  // HostConfig.RestartPolicy
   std::string cgroup_parent;                     // HostConfig.CgroupParent

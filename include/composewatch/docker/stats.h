@@ -15,6 +15,9 @@ struct ResourceStats {
   std::optional<std::uint64_t> memory_limit_bytes;        // absent when unlimited
   std::optional<double> cpu_seconds;
   std::optional<double> cpu_throttled_seconds;
+  // CFS bandwidth periods in which the container ran (cgroup cpu.stat nr_periods) and those
+  // it was throttled in (nr_throttled); both stay 0 without a CPU quota.
+  std::optional<std::uint64_t> cpu_periods, cpu_throttled_periods;
   std::optional<std::uint64_t> pids;
   std::optional<std::uint64_t> blkio_read_bytes, blkio_write_bytes;
   std::optional<std::uint64_t> network_receive_bytes, network_transmit_bytes;

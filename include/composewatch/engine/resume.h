@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@ struct MissedDeath {
   int exit_code = 0;
   bool oom_killed = false;
   bool started_again = false;  // it runs again: the death was followed by a (policy) restart
+  std::optional<double> finished_at;  // State.FinishedAt, seconds since the epoch
 };
 
 struct ResumeCheck {

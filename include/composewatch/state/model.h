@@ -35,6 +35,12 @@ namespace composewatch::state {
 
 using Clock = std::chrono::system_clock;
 
+// A die whose class waits for the inspect that follows it (ContainerRecord::pending_exit).
+struct PendingExit {
+  int code = 0;
+  double at = 0;  // the die's time, seconds since the epoch
+};
+
 // What the model knows of one container name. The docker-side part is the container as
 // the last inspect described it (its name is the key; its id that of the current or last
 // container with this name), kept current between inspects by events: they update the
@@ -48,7 +54,31 @@ struct ContainerRecord : docker::ContainerInfo {
   bool died_since_start = false;  // a start after a die is a restart
   OomInstance oom_instance;
   std::uint64_t seq = 0;  // bumped by every event applied to this name
+
+  // Since the last start: a `kill` (of a signal that ends a process) or `stop` event asked
+  // the container to stop, when the OOM kills of the instance stood at `ooms_at_stop`.
+  bool stop_requested = false;
+  std::uint64_t ooms_at_stop = 0;
+  // A die by SIGKILL with no stop asked and no OOM kill counted: the engine may have lost
+  // the `oom` event, so the exit is counted once the inspect that follows (or the next
+  // event for the container) tells whether the engine saw an OOM kill.
+  std::optional<PendingExit> pending_exit;
+  std::optional<LastExit> last_exit;       // of the container `id` or an earlier one under the name
+  std::optional<double> last_oom_kill_at;  // when the last OOM kill counted for the name happened
 };
+
+// The class of an exit of this container now, from what the events since its start said
+// (docs/resources.md, "How exits are classified").
+ExitReason classify_exit(const ContainerRecord& r, int exit_code);
+
+// Whether a `kill` event's `signal` attribute (a number, or a name with or without SIG)
+// asks the process to end. Signals a program handles to reload or to be told something
+// (HUP, USR1, USR2, WINCH, CONT, STOP, TSTP, TTIN, TTOU, URG, CHLD) do not.
+bool ends_process(std::string_view signal);
+
+// The container's last exit when it is down now (exited or dead) and that exit is known:
+// what composewatch_container_last_exit_reason exports.
+const LastExit* current_exit(const ContainerRecord& r);
 
 // A container's name as events carry it ("name", "oldName"): the engine's "/web" or "web".
 std::string container_name(std::string_view attribute);
@@ -76,6 +106,7 @@ struct EngineStatus {
   StreamErrors stream_errors;
   std::string error;  // why the engine is not up; empty while it is
   double event_gap_seconds = 0;  // blind beyond the replay at the last (re)connect; 0: nothing missed
+  std::optional<double> event_gap_at;  // when the last gap above 0 was found (seconds since the epoch)
 };
 
 // --stats.source=api: the figures the engine thread last polled, by container id.
@@ -146,12 +177,13 @@ class StateModel {
   void set_engine_info(std::string version, std::string api_version);
   void set_ready(bool ready);
   void count_reconnect();
-  void set_event_gap(double seconds);
+  // The gap found at a (re)connect at `at`; a gap above 0 also sets event_gap_at.
+  void set_event_gap(double seconds, Clock::time_point at = Clock::now());
   // A death no event told of (engine::check_resume): counted from the container's own
-  // state (exit code, OOMKilled), with the restart that followed when it runs again.
-  // Writer only.
+  // state (exit code, OOMKilled, FinishedAt), classified by exit_reason_of_code, with the
+  // restart that followed when it runs again. Writer only.
   void count_missed_death(const std::string& id, const std::string& name, int exit_code, bool oom_killed,
-                          bool started_again);
+                          bool started_again, std::optional<double> finished_at = std::nullopt);
 
   // What an agent restart keeps (state/saved.h): the counters of every name, the events
   // by type and action, the reconnects. save_to fills those parts of `out`; restore, on
@@ -202,6 +234,10 @@ class StateModel {
   ContainerRecord* find_by_id(const std::string& id);
   const ContainerRecord* find_by_id(const std::string& id) const;
   void take_inspect(ContainerRecord& r, const docker::ContainerInfo& info, bool fresh);
+  void count_exit(ContainerRecord& r, int code, ExitReason reason, double at);
+  // Counts a pending exit: oom when an OOM kill of the instance is counted by now, `reason` otherwise.
+  void settle_exit(ContainerRecord& r, ExitReason otherwise);
+  void count_oom_kills(ContainerRecord& r, std::uint64_t n, double at);
 
   StateOptions options_;
   std::map<std::string, ContainerRecord> by_name_;

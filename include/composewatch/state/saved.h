@@ -9,6 +9,7 @@
 // why (the caller sets the file aside and starts from nothing).
 
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -31,13 +32,46 @@ struct StreamPosition {
   std::vector<docker::EventKey> recent;
 };
 
+// Why a container exited (docs/resources.md, "How exits are classified"): killed by the
+// kernel's OOM killer (`oom`); stopped from outside — docker stop/kill/restart, Compose,
+// the engine, auto-heal (`stopped`); ran to completion with code 0 (`completed`); or the
+// application failed (`error`). The `reason` label of the exit series.
+enum class ExitReason { completed, stopped, oom, error };
+std::string_view to_string(ExitReason r);
+std::optional<ExitReason> exit_reason_from(std::string_view text);  // nullopt when not one of the four
+
+// What an exit code alone says, when nothing else is known (a death the agent did not
+// see, a container found exited, counts of an older state file): 0 completed; 130, 137,
+// 143 (SIGINT, SIGKILL, SIGTERM — signals sent from outside the application) stopped;
+// anything else error. The engine's OOMKilled flag, when set, makes it oom.
+ExitReason exit_reason_of_code(int exit_code, bool oom_killed = false);
+
+struct ExitKey {
+  int code = 0;
+  ExitReason reason = ExitReason::error;
+  auto operator<=>(const ExitKey&) const = default;
+};
+
 // Counted from events, keyed by container name: they survive re-creation under the
 // same name and stay for `retention` after the container is removed.
 struct Counters {
   std::uint64_t oom_kills = 0;
   std::uint64_t restarts = 0;
-  std::map<int, std::uint64_t> exits;  // by exit code
+  std::map<ExitKey, std::uint64_t> exits;  // by exit code and reason
   bool operator==(const Counters&) const = default;
+
+  // The exits by code alone, every reason summed.
+  std::map<int, std::uint64_t> exits_by_code() const;
+};
+
+// The last exit of the container a name stands for: what last_exit_reason exports while
+// the container is down.
+struct LastExit {
+  std::string id;  // the container that exited; another container under the name knows nothing of it
+  int code = 0;
+  ExitReason reason = ExitReason::error;
+  double at = 0;  // seconds since the epoch; 0 when unknown (classified from inspect)
+  bool operator==(const LastExit&) const = default;
 };
 
 // The OOM kills of one container instance (from one start to the next), counted twice
@@ -52,7 +86,10 @@ struct OomInstance {
 };
 
 // One container name as the file keeps it. The file spells the counters out at the top
-// level ("oom_kills", "restarts", "exits") and the instance as "oom_instance".
+// level ("oom_kills", "restarts", "exits") and the instance as "oom_instance". "exits"
+// keeps the count by code alone (what agents before exit classes read); the classes are
+// in "exits_by_reason" ({"error": {"3": 2}, …}). A file without it (an older agent's) has
+// its exits classified by code (exit_reason_of_code).
 struct SavedContainer {
   std::string name, id, project, service, image;
   std::string state;  // as last known: the page and /metrics show it until the first listing
@@ -63,6 +100,14 @@ struct SavedContainer {
   // The cgroup OOM counter's instance: without it a running container's kills would be
   // counted again from its cgroup after the restart.
   OomInstance oom_instance;
+  // Optional in the file ("last_exit", "last_oom_kill_at"): files of agents before exit
+  // classes load without them (their "exits" by code alone are classified by code).
+  std::optional<LastExit> last_exit;
+  std::optional<double> last_oom_kill_at;  // seconds since the epoch
+  // A stop asked since the last start (ContainerRecord::stop_requested), and the OOM kills
+  // of the instance then: a stop under way when the agent restarts still classifies the
+  // exit ("stop_requested": ooms_at_stop, present only while asked).
+  std::optional<std::uint64_t> stop_requested_at_ooms;
 
   bool operator==(const SavedContainer&) const = default;
 };

@@ -60,6 +60,8 @@ TEST(CgroupReader, V2SystemdEveryFigure) {
   ASSERT_TRUE(s->cpu_seconds);
   EXPECT_DOUBLE_EQ(*s->cpu_seconds, 2.500123);
   EXPECT_DOUBLE_EQ(*s->cpu_throttled_seconds, 1.843027);
+  EXPECT_EQ(s->cpu_periods, 412u);
+  EXPECT_EQ(s->cpu_throttled_periods, 37u);
   EXPECT_EQ(s->pids, 7u);
   EXPECT_EQ(s->blkio_read_bytes, 24576u);
   EXPECT_EQ(s->blkio_write_bytes, 68157440u);
@@ -77,6 +79,8 @@ TEST(CgroupReader, V2MaxLimitAndMissingFilesLeaveFiguresAbsent) {
   EXPECT_EQ(s->memory_limit_bytes, std::nullopt);        // "max"
   EXPECT_DOUBLE_EQ(*s->cpu_seconds, 0.001);
   EXPECT_EQ(s->cpu_throttled_seconds, std::nullopt);
+  EXPECT_EQ(s->cpu_periods, std::nullopt);
+  EXPECT_EQ(s->cpu_throttled_periods, std::nullopt);
   EXPECT_EQ(s->pids, std::nullopt);
   EXPECT_EQ(s->blkio_read_bytes, std::nullopt);
   EXPECT_EQ(s->network_receive_bytes, std::nullopt);  // no pid
@@ -131,6 +135,8 @@ TEST(CgroupReader, V1CgroupfsSplitControllers) {
   EXPECT_EQ(s->memory_limit_bytes, std::nullopt);  // the sentinel
   EXPECT_DOUBLE_EQ(*s->cpu_seconds, 2.500123);
   EXPECT_DOUBLE_EQ(*s->cpu_throttled_seconds, 1.843027551);
+  EXPECT_EQ(s->cpu_periods, 412u);
+  EXPECT_EQ(s->cpu_throttled_periods, 37u);
   EXPECT_EQ(s->pids, 7u);
   EXPECT_EQ(s->blkio_read_bytes, 24576u);
   EXPECT_EQ(s->blkio_write_bytes, 68157440u);

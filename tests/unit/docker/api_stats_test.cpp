@@ -44,6 +44,8 @@ TEST(DockerApiStats, V2Answer) {
   EXPECT_EQ(s->memory_working_set_bytes, 71225344u - 2478080u);
   EXPECT_DOUBLE_EQ(*s->cpu_seconds, 2.500123);
   EXPECT_DOUBLE_EQ(*s->cpu_throttled_seconds, 1.843027);
+  EXPECT_EQ(s->cpu_periods, 412u);
+  EXPECT_EQ(s->cpu_throttled_periods, 37u);
   EXPECT_EQ(s->pids, 7u);
   EXPECT_EQ(s->blkio_read_bytes, 24576u);
   EXPECT_EQ(s->blkio_write_bytes, 68157440u);

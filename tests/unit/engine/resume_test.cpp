@@ -44,6 +44,7 @@ TEST(ResumeCheck, ADeathNoEventToldOfIsCountedFromTheContainersStateAndGivesAGap
   EXPECT_EQ(r.deaths[0].exit_code, 137);
   EXPECT_TRUE(r.deaths[0].oom_killed);
   EXPECT_TRUE(r.deaths[0].started_again);
+  EXPECT_EQ(r.deaths[0].finished_at, 150.0) << "when it died: the time of its OOM kill";
   EXPECT_DOUBLE_EQ(r.gap_seconds, 70);
 }
 

@@ -12,10 +12,12 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "composewatch/jobs/event_follower.h"
 #include "fake_engine.h"
+#include "fixture_file.h"
 
 using namespace composewatch;
 namespace asio = boost::asio;
@@ -81,7 +83,7 @@ TEST(EventFollower, SurvivesGarbageResumesWithSinceAndCountsReplaysOnce) {
   const auto& web = snap->containers[0];
   EXPECT_EQ(web.name, "web");
   EXPECT_EQ(web.counters.oom_kills, 1u) << "the replayed oom must not be counted twice";
-  EXPECT_EQ(web.counters.exits.at(137), 1u);
+  EXPECT_EQ(web.counters.exits, (std::map<state::ExitKey, std::uint64_t>{{{137, state::ExitReason::oom}, 1}}));
   EXPECT_EQ(tracker.events_parse_errors(), 1u);
   EXPECT_EQ(snap->engine.stream_reconnects, 1u);
   EXPECT_TRUE(snap->engine.ready);
@@ -154,4 +156,65 @@ TEST(EventFollower, TellsListenersOfEachContainerEventOnceAppliedAndOfEachListin
   EXPECT_EQ(told, (std::vector<std::string>{"create:web/none/created", "health_status:web/unhealthy/created",
                                             "rename:web2/unhealthy/created", "destroy:web2/unhealthy/removing"}));
   EXPECT_EQ(listings, 2) << "the first connect and the reconnect each list";
+}
+
+// A death while the stream was down that no replayed event tells of (the engine restarted,
+// its buffer lost): counted from the container's state and classified from its exit code,
+// and the reconnect that found the gap gives the time of the gap.
+TEST(EventFollower, ADeathMissedWhileAwayIsClassifiedAndTheGapTimed) {
+  std::atomic<int> streams{0};
+  const std::string id = "62bc51b451bb20757963d208b65b56e948a7074c661e5ddfb06597d4c4d21d01";
+  const auto rfc3339 = [](double s) {
+    const std::time_t whole = std::time_t(s);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&whole));
+    return std::string(buf) + "." + std::to_string(int((s - double(whole)) * 1e6) + 1000000).substr(1) + "Z";
+  };
+  const auto now_s = [] { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); };
+  FakeEngine fake;
+  fake.on("/v1.41/version", 200, R"({"Version":"99.0","ApiVersion":"1.41"})")
+      .on("/v1.41/containers/json?all=1", [&](Exchange& x) {
+        return x.json(200, streams.load() > 1 ? R"([{"Id":")" + id + R"("}])" : std::string("[]"));
+      })
+      .on("/v1.41/containers/*", [&](Exchange& x) {
+        // Down since 2.4 s before this listing: after the resume point (the end of the first
+        // stream less a second), before the replay's end less the 2 s the state may lag.
+        std::string body = test_support::read_fixture("inspect/running_unhealthy.json");
+        const auto put = [&](const std::string& from, const std::string& to) {
+          const auto at = body.find(from);
+          if (at != std::string::npos) body.replace(at, from.size(), to);
+        };
+        put(R"("Status": "running")", R"("Status": "exited")");  // the first: State's, not Health's
+        put(R"("Running": true)", R"("Running": false)");
+        put(R"("ExitCode": 0,)", R"("ExitCode": 3,)");
+        put(R"("Pid": 32322)", R"("Pid": 0)");
+        put(R"("StartedAt": "2026-11-26T14:33:22.563978419Z")", R"("StartedAt": ")" + rfc3339(now_s() - 60) + "\"");
+        put(R"("FinishedAt": "0001-01-01T00:00:00Z")", R"("FinishedAt": ")" + rfc3339(now_s() - 2.4) + "\"");
+        return x.json(200, body);
+      })
+      .on("/v1.41/events*", [&](Exchange& x) {
+        if (x.target().find("&until=") != std::string::npos) return x.json(200, "");
+        ++streams;
+        x.begin_stream();
+        if (streams.load() == 1) return;  // ends at once: the agent reconnects after its backoff
+        x.stall();
+      });
+
+  state::StateModel model;
+  asio::io_context ioc;
+  jobs::EventFollowerOptions opts;
+  opts.backoff_initial = 3s;  // longer than the 1 s resume margin and the 2 s the state may lag
+  jobs::EventFollower tracker(ioc.get_executor(), engine::parse_endpoint(fake.docker_host()), model, opts);
+  asio::co_spawn(ioc, tracker.run(), asio::detached);
+  ioc.run_for(4500ms);
+
+  auto snap = model.snapshot();
+  ASSERT_EQ(snap->containers.size(), 1u);
+  const auto& r = snap->containers[0];
+  EXPECT_EQ(r.counters.exits, (std::map<state::ExitKey, std::uint64_t>{{{3, state::ExitReason::error}, 1}}));
+  ASSERT_TRUE(state::current_exit(r));
+  EXPECT_EQ(state::current_exit(r)->reason, state::ExitReason::error);
+  EXPECT_GT(snap->engine.event_gap_seconds, 0);
+  ASSERT_TRUE(snap->engine.event_gap_at);
+  EXPECT_NEAR(*snap->engine.event_gap_at, now_s(), 3.0) << "the reconnect's time";
 }

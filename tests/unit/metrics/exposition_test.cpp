@@ -50,6 +50,11 @@ TEST(MetricsExposition, MatchesTheFixture) {
   m.apply(ev("exec_start: sh -c 'echo hi'", "4f1c2d3e4b5a6978aaaa", "shop_api_1", 105));
   m.apply(ev("create", "0123456789abcdef", "standalone", 106));
   m.apply(ev("destroy", "0123456789abcdef", "standalone", 107));
+  // A worker that crashed and stays down: its exit class while it is down.
+  m.apply(ev("create", "5a5a5a5a5a5a5a5a5a5a", "shop_worker_1", 108, compose));
+  m.apply(ev("start", "5a5a5a5a5a5a5a5a5a5a", "shop_worker_1", 109, compose));
+  m.apply(ev("die", "5a5a5a5a5a5a5a5a5a5a", "shop_worker_1", 110, {{"exitCode", "3"}}));
+  m.set_event_gap(4.5, state::Clock::time_point(std::chrono::seconds(111)));
   m.publish();
   std::string got = render_without_durations(*m.snapshot());
 

@@ -68,6 +68,8 @@ TEST(ResourceCollector, CgroupFiguresOfRunningContainers) {
   EXPECT_TRUE(has(t, "composewatch_container_memory_limit_bytes" + l + " 134217728")) << t;
   EXPECT_TRUE(has(t, "composewatch_container_cpu_seconds_total" + l + " 2.500123")) << t;
   EXPECT_TRUE(has(t, "composewatch_container_cpu_throttled_seconds_total" + l + " 1.843027")) << t;
+  EXPECT_TRUE(has(t, "composewatch_container_cpu_periods_total" + l + " 412")) << t;
+  EXPECT_TRUE(has(t, "composewatch_container_cpu_throttled_periods_total" + l + " 37")) << t;
   EXPECT_TRUE(has(t, "composewatch_container_pids" + l + " 7")) << t;
   EXPECT_TRUE(has(t, "composewatch_container_network_receive_bytes_total" + l + " 1050624")) << t;
   EXPECT_TRUE(has(t, "composewatch_container_network_transmit_bytes_total" + l + " 528384")) << t;
@@ -110,6 +112,37 @@ TEST(ResourceCollector, ApiFiguresFromTheSnapshot) {
   EXPECT_TRUE(has(t, "composewatch_container_cpu_seconds_total" + l + " 1.5")) << t;
   EXPECT_TRUE(has(t, "composewatch_container_pids" + l + " 2")) << t;
   EXPECT_EQ(t.find("shop-api-2"), std::string::npos) << t;
+}
+
+// CFS periods exist only under a CPU limit: without one the kernel counts none, and a 0
+// would read as "never throttled". A limited container that has not run a period yet shows 0.
+TEST(ResourceCollector, CpuPeriodsOnlyForContainersWithACpuLimit) {
+  state::Snapshot s;
+  auto limited = record("limited", kId, "running", 4242);
+  limited.spec.nano_cpus = 100'000'000;  // --cpus 0.1
+  auto quota = record("quota", "q1", "running", 4243);
+  quota.spec.cpu_quota = 50'000;  // --cpu-quota
+  auto unlimited = record("unlimited", kId2, "running", 4244);
+  s.containers = {limited, quota, unlimited};
+  auto stats = std::make_shared<state::ApiStats>();
+  docker::ResourceStats idle;
+  idle.cpu_seconds = 0.5;
+  idle.cpu_periods = 0;
+  idle.cpu_throttled_periods = 0;
+  stats->by_id[kId] = idle;
+  docker::ResourceStats busy = idle;
+  busy.cpu_periods = 90;
+  busy.cpu_throttled_periods = 80;
+  stats->by_id["q1"] = busy;
+  stats->by_id[kId2] = idle;
+  s.api_stats = stats;
+  std::string t = render(nullptr, s);
+  EXPECT_TRUE(has(t, R"(composewatch_container_cpu_periods_total{project="shop",service="api",container="limited"} 0)")) << t;
+  EXPECT_TRUE(has(t, R"(composewatch_container_cpu_throttled_periods_total{project="shop",service="api",container="limited"} 0)")) << t;
+  EXPECT_TRUE(has(t, R"(composewatch_container_cpu_periods_total{project="shop",service="api",container="quota"} 90)")) << t;
+  EXPECT_TRUE(has(t, R"(composewatch_container_cpu_throttled_periods_total{project="shop",service="api",container="quota"} 80)")) << t;
+  EXPECT_EQ(t.find(R"(periods_total{project="shop",service="api",container="unlimited"})"), std::string::npos) << t;
+  EXPECT_TRUE(has(t, R"(composewatch_container_cpu_seconds_total{project="shop",service="api",container="unlimited"} 0.5)")) << t;
 }
 
 TEST(ResourceCollector, ApiModeWithoutAPollYetExportsNothing) {

@@ -60,7 +60,7 @@ TEST(StateModel, OomIsCountedFromTheEventEvenWhenThePolicyRestartsAtOnce) {
   const auto& r = rec(m, "c");
   EXPECT_EQ(r.counters.oom_kills, 1u);
   EXPECT_EQ(r.counters.restarts, 1u);
-  EXPECT_EQ(r.counters.exits.at(137), 1u);
+  EXPECT_EQ(r.counters.exits.at({137, state::ExitReason::oom}), 1u);
   EXPECT_EQ(r.state, "running");
 }
 
@@ -75,7 +75,7 @@ TEST(StateModel, OnFailureRestartsCountDieThenStartPairs) {
   m.apply(die("id1", "c", 20, 3));
   const auto& r = rec(m, "c");
   EXPECT_EQ(r.counters.restarts, 3u);
-  EXPECT_EQ(r.counters.exits.at(3), 4u);
+  EXPECT_EQ(r.counters.exits.at({3, state::ExitReason::error}), 4u);
   EXPECT_EQ(r.state, "exited");
 }
 

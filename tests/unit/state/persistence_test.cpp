@@ -52,8 +52,13 @@ state::SavedState sample() {
   web.state = "running";
   web.counters.oom_kills = 2;
   web.counters.restarts = 5;
-  web.counters.exits = {{137, 2}, {1, 3}, {-1, 1}};
+  web.counters.exits = {{{137, state::ExitReason::oom}, 2},
+                        {{137, state::ExitReason::stopped}, 1},
+                        {{1, state::ExitReason::error}, 3},
+                        {{-1, state::ExitReason::error}, 1}};
   web.oom_instance = {.pid = 4242, .events = 1, .counted = 2};
+  web.last_exit = state::LastExit{std::string(64, 'a'), 137, state::ExitReason::oom, 1764499990.5};
+  web.last_oom_kill_at = 1764499990.25;
   state::SavedContainer gone = web;
   gone.name = "old";
   gone.present = false;
@@ -107,11 +112,19 @@ TEST(SavedState, AFileOfAnEarlierAgentLoadsWithTheSameCounters) {
   ASSERT_TRUE(d.state) << d.error;
   ASSERT_EQ(d.state->containers.size(), 2u);
   const auto& web = d.state->containers[0];
-  EXPECT_EQ(web.counters, (state::Counters{.oom_kills = 2, .restarts = 5, .exits = {{137, 2}, {1, 3}, {-1, 1}}}));
+  // Exits by code alone are classified by code, as a death found afterwards would be.
+  EXPECT_EQ(web.counters, (state::Counters{.oom_kills = 2,
+                                           .restarts = 5,
+                                           .exits = {{{137, state::ExitReason::stopped}, 2},
+                                                     {{1, state::ExitReason::error}, 3},
+                                                     {{-1, state::ExitReason::error}, 1}}}));
+  EXPECT_FALSE(web.last_exit) << "unknown: classified from inspect at the first listing";
+  EXPECT_FALSE(web.last_oom_kill_at) << "unknown: an old kill is not presented as new";
   EXPECT_EQ(web.oom_instance, (state::OomInstance{.pid = 4242, .events = 1, .counted = 2}));
   EXPECT_FALSE(web.died_since_start);
   const auto& old = d.state->containers[1];
-  EXPECT_EQ(old.counters, (state::Counters{.oom_kills = 0, .restarts = 1, .exits = {{0, 1}}}));
+  EXPECT_EQ(old.counters,
+            (state::Counters{.oom_kills = 0, .restarts = 1, .exits = {{{0, state::ExitReason::completed}, 1}}}));
   EXPECT_EQ(old.oom_instance, state::OomInstance{});
   EXPECT_TRUE(old.died_since_start);
   EXPECT_EQ(old.removed_at, 1764499000.5);
@@ -125,7 +138,7 @@ TEST(SavedState, AFileOfAnEarlierAgentLoadsWithTheSameCounters) {
   model.save_to(again);
   const std::string text = state::encode_saved_state(again);
   for (const std::string key : {R"("oom_kills":2,"restarts":5,"exits":{)", R"("oom_instance":{"pid":4242,"events":1,"counted":2})",
-                                R"("oom_kills":0,"restarts":1,"exits":{"0":1},"died_since_start":true)"})
+                                R"("oom_kills":0,"restarts":1,"exits":{"0":1},"exits_by_reason":{"completed":{"0":1}},"died_since_start":true)"})
     EXPECT_NE(text.find(key), std::string::npos) << key << "\n" << text;
 }
 
@@ -140,6 +153,10 @@ TEST(SavedState, RefusesWhatItCannotReadAndSaysWhy) {
   mistyped.replace(mistyped.find("\"oom_kills\":2"), 13, "\"oom_kills\":-2");
   std::string bad_exit = good;
   bad_exit.replace(bad_exit.find("\"137\":"), 6, "\"x37\":");
+  std::string bad_reason = good;
+  bad_reason.replace(bad_reason.find("\"stopped\":"), 10, "\"killed\":");
+  std::string bad_last = good;
+  bad_last.replace(bad_last.find("\"reason\":\"oom\""), 14, "\"reason\":\"xyz\"");
   for (const Case& c : std::vector<Case>{
            {"", "not JSON"},
            {good.substr(0, good.size() / 2), "not JSON"},
@@ -150,6 +167,8 @@ TEST(SavedState, RefusesWhatItCannotReadAndSaysWhy) {
            {newer, "written by a newer composewatch (format version 2, this one reads 1)"},
            {mistyped, "containers[0].oom_kills: not a count"},
            {bad_exit, "containers[0].exits: x37 is not an exit code"},
+           {bad_reason, "containers[0].exits_by_reason.killed: not completed, stopped, oom or error"},
+           {bad_last, "containers[0].last_exit.reason: not completed, stopped, oom or error"},
        }) {
     auto d = state::decode_saved_state(c.text);
     EXPECT_FALSE(d.state) << c.text;
@@ -233,8 +252,10 @@ TEST(StateModelPersistence, RestoredCountersCarryOnWithoutCountingTwice) {
   const auto& web = after.snapshot()->containers.at(0);
   EXPECT_EQ(web.counters.oom_kills, 2u);
   EXPECT_EQ(web.counters.restarts, 2u);
-  EXPECT_EQ(web.counters.exits.at(137), 1u);
-  EXPECT_EQ(web.counters.exits.at(1), 1u);
+  EXPECT_EQ(web.counters.exits.at({137, state::ExitReason::oom}), 1u);
+  // The restored instance's cgroup kill came before this die: it is why, as it would be
+  // had the agent not restarted in between.
+  EXPECT_EQ(web.counters.exits.at({1, state::ExitReason::oom}), 1u);
   bool found = false;
   for (const auto& e : after.snapshot()->events)
     if (e.type == "container" && e.action == "die") found = e.count == 2;
@@ -308,4 +329,51 @@ TEST(StateModelOom, AKillWithoutItsEventIsCountedFromTheInspectAfterTheDie) {
   killed.update(info, killed.sequence_of(id));
   killed.publish();
   EXPECT_EQ(killed.snapshot()->containers.at(0).counters.oom_kills, 0u);
+}
+
+// The classes, the last exit and the last OOM kill's time survive a restart of the agent:
+// a restarted agent presents neither a different class nor an old kill as new.
+TEST(SavedState, ExitClassesAndTheLastOomKillSurviveARestart) {
+  state::StateModel before;
+  const std::string id(64, 'c');
+  before.apply(event("create", id, "api", 1'000'000'000));
+  before.apply(event("start", id, "api", 2'000'000'000));
+  before.apply(event("kill", id, "api", 3'000'000'000, {{"signal", "15"}}));
+  before.apply(event("die", id, "api", 4'000'000'000, {{"exitCode", "143"}}));
+  before.apply(event("start", id, "api", 5'000'000'000));
+  before.apply(event("oom", id, "api", 6'000'000'000));
+  before.apply(event("die", id, "api", 6'000'000'000, {{"exitCode", "137"}}));
+  state::SavedState saved;
+  before.save_to(saved);
+  auto d = state::decode_saved_state(state::encode_saved_state(saved));
+  ASSERT_TRUE(d.state) << d.error;
+  state::StateModel after;
+  after.restore(*d.state);
+  const auto& r = after.containers().at("api");
+  EXPECT_EQ(r.counters.exits, (std::map<state::ExitKey, std::uint64_t>{{{143, state::ExitReason::stopped}, 1},
+                                                                        {{137, state::ExitReason::oom}, 1}}));
+  ASSERT_TRUE(r.last_exit);
+  EXPECT_EQ(*r.last_exit, (state::LastExit{id, 137, state::ExitReason::oom, 6.0}));
+  EXPECT_EQ(r.last_oom_kill_at, 6.0);
+  EXPECT_EQ(r.counters, before.containers().at("api").counters);
+}
+
+// docker stop under way (SIGTERM sent, the grace period running) when the agent restarts:
+// the replay will not repeat the kill it already counted, so the file keeps that it was asked.
+TEST(SavedState, AStopUnderWayAcrossARestartIsStillAStop) {
+  state::StateModel before;
+  const std::string id(64, 'd');
+  before.apply(event("create", id, "api", 1'000'000'000));
+  before.apply(event("start", id, "api", 2'000'000'000));
+  before.apply(event("kill", id, "api", 3'000'000'000, {{"signal", "15"}}));
+  state::SavedState saved;
+  before.save_to(saved);
+  auto d = state::decode_saved_state(state::encode_saved_state(saved));
+  ASSERT_TRUE(d.state) << d.error;
+  state::StateModel after;
+  after.restore(*d.state);
+  // SIGTERM ended it after the restart: no new kill event, the die alone.
+  after.apply(event("die", id, "api", 4'000'000'000, {{"exitCode", "143"}}));
+  EXPECT_EQ(after.containers().at("api").counters.exits,
+            (std::map<state::ExitKey, std::uint64_t>{{{143, state::ExitReason::stopped}, 1}}));
 }

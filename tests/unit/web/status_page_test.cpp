@@ -205,7 +205,7 @@ TEST(StatusPage, EscapesEveryValueUsersControl) {
   c1.id = evil;
   c1.health = evil;
   c1.state = evil;
-  c1.counters.exits[-1] = 2;
+  c1.counters.exits[{-1, state::ExitReason::error}] = 2;
   auto c2 = container("plain", "", "", evil);
   s.containers = {c1, c2};
 
@@ -372,13 +372,13 @@ state::Snapshot host_snapshot() {
   api1.health = "healthy";
   api1.started_at = std::chrono::duration<double>(kNow.time_since_epoch()).count() - 7200;
   api1.counters.restarts = 2;
-  api1.counters.exits = {{0, 1}, {143, 1}};
+  api1.counters.exits = {{{0, state::ExitReason::completed}, 1}, {{143, state::ExitReason::stopped}, 1}};
   auto db1 = container("shop_db_1", "shop", "db", "exited");
   db1.spec.memory_limit = 16 * MiB;
   db1.health = "unhealthy";
   db1.failing_streak = 3;
   db1.counters.oom_kills = 1;
-  db1.counters.exits = {{137, 1}};
+  db1.counters.exits = {{{137, state::ExitReason::oom}, 1}};
   auto old1 = container("shop_old_1", "shop", "old");
   auto blog = container("blog_web_1", "blog", "web");
   auto legacy = container("legacy_app_1", "legacy", "app");
@@ -721,8 +721,9 @@ TEST(StatusPage, ShowsTheFiguresTheMetricsSayForTheSameSnapshot) {
     const auto wset = m.get("composewatch_container_memory_working_set_bytes{" + labels + "}");
     EXPECT_EQ(attribute(tr, "data-memory-used-bytes"),
               wset ? std::optional(std::to_string(std::int64_t(*wset))) : std::nullopt);
-    for (const auto& [code, n] : r.counters.exits)
-      EXPECT_EQ(m.get("composewatch_container_exits_total{" + labels + ",exit_code=\"" + std::to_string(code) + "\"}"),
+    for (const auto& [key, n] : r.counters.exits)
+      EXPECT_EQ(m.get("composewatch_container_exits_total{" + labels + ",exit_code=\"" + std::to_string(key.code) +
+                      "\",reason=\"" + std::string(state::to_string(key.reason)) + "\"}"),
                 double(n));
   }
   for (const std::string svc : {"api", "db"}) {
