@@ -13,7 +13,7 @@ install(CODE "if(CMAKE_INSTALL_DO_STRIP)
   execute_process(COMMAND \"${CMAKE_OBJCOPY}\" --remove-section=.comment --remove-section=.note
                           \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/bin/composewatch\" COMMAND_ERROR_IS_FATAL ANY)
 endif()")
-install(FILES systemd/composewatch.service DESTINATION /lib/systemd/system)
+install(FILES systemd/composewatch.service systemd/composewatch.socket DESTINATION /lib/systemd/system)
 install(FILES deploy/config.yml DESTINATION /etc/composewatch)
 # The unit's EnvironmentFile=: extra flags as ARGS= (a conffile, like the config).
 install(FILES deploy/default/composewatch DESTINATION /etc/default)

@@ -21,6 +21,7 @@
 #include "composewatch/cgroup/source.h"
 #include "composewatch/commands/compose.h"
 #include "composewatch/http/server.h"
+#include "composewatch/http/socket_activation.h"
 #include "composewatch/jobs/compose_watcher.h"
 #include "composewatch/jobs/disk_collector.h"
 #include "composewatch/jobs/event_follower.h"
@@ -139,6 +140,29 @@ int run_agent(const config::AgentConfig& cfg) {
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("--docker.host: ") + e.what());
   }
+  // Sockets systemd opened for us (composewatch.socket): served instead of binding
+  // --web.listen-address. Taken first, before anything could start a child process.
+  std::vector<int> listen_fds;
+  try {
+    listen_fds = http::inherited_listen_fds();
+  } catch (const std::runtime_error& e) {
+    throw config::ConfigError(e.what());  // the socket unit's configuration: exit 78
+  }
+  if (!listen_fds.empty()) {
+    // Kept as a warning, not a refusal: an ARGS= with --web.listen-address from before the
+    // socket unit must not stop the agent after an upgrade.
+    if (cfg.listen_address != config::AgentConfig{}.listen_address)
+      log::warn("--web.listen-address / web.listen_address is not used: the agent serves on the sockets systemd "
+                "passed, the socket unit decides where (systemctl edit composewatch.socket)",
+                {{"listen_address", cfg.listen_address}});
+    // The packaged unit runs in a network namespace of its own (PrivateNetwork=yes): an
+    // engine over TCP is out of reach there.
+    if (endpoint.kind == engine::Endpoint::Kind::tcp)
+      log::warn("the Docker engine is reached over TCP, which the packaged unit's PrivateNetwork=yes prevents "
+                "(no network but loopback of its own); use the engine's unix socket, or a drop-in with "
+                "PrivateNetwork=no and RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 (docs/install.md)",
+                {{"engine", endpoint.text}});
+  }
 
   // Signals first: from here SIGTERM/SIGINT stop the agent cleanly (exit 0) whatever it
   // is waiting for, and SIGHUP never kills it. Held blocked since the command line was read
@@ -194,6 +218,7 @@ int run_agent(const config::AgentConfig& cfg) {
 
   http::ServerOptions server_options;
   server_options.listen_address = cfg.listen_address;
+  server_options.listen_fds = listen_fds;
   server_options.max_requests = cfg.max_requests;
   server_options.max_connections = cfg.max_connections;
   server_options.web_config_file = cfg.web_config_file;
@@ -221,6 +246,7 @@ int run_agent(const config::AgentConfig& cfg) {
   log::info("composewatch listening", {{"version", kVersion},
                                        {"revision", kRevision},
                                        {"address", server.local_address()},
+                                       {"sockets", listen_fds.empty() ? "bound" : "from systemd"},
                                        {"engine", endpoint.text},
                                        {"config", cfg.config_file.empty() ? "none" : cfg.config_file}});
 

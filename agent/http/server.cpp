@@ -28,6 +28,8 @@
 
 #include "composewatch/log/log.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -274,7 +276,7 @@ struct Server::Impl {
   void shut_down();
   void run_io();
 
-  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor);
   void note_refused_connection();
   asio::awaitable<void> run_session(beast::tcp_stream stream, ConnectionCount counted);
   template <class Stream>
@@ -303,7 +305,7 @@ struct Server::Impl {
   // Suspended sessions live in these and reference the members above, so shut_down()
   // destroys them explicitly, in order.
   std::optional<asio::io_context> io;
-  std::optional<tcp::acceptor> acceptor;
+  std::vector<tcp::acceptor> acceptors;  // one per listening socket, reserved: never moves
   std::optional<asio::thread_pool> handler_pool;
   // One thread for bcrypt, with basic auth only: a stranger's guesses queue here, never
   // on the handler threads that serve the scrapes.
@@ -316,10 +318,12 @@ void Server::Impl::open(const Supervise& supervise) {
     return std::runtime_error("listen " + options.listen_address + ": " + reason);
   };
   ListenAddress address;
-  try {
-    address = parse_listen_address(options.listen_address);
-  } catch (const std::invalid_argument& e) {
-    throw fail(e.what());
+  if (options.listen_fds.empty()) {
+    try {
+      address = parse_listen_address(options.listen_address);
+    } catch (const std::invalid_argument& e) {
+      throw fail(e.what());
+    }
   }
 
   if (!options.web_config_file.empty()) {
@@ -338,57 +342,88 @@ void Server::Impl::open(const Supervise& supervise) {
   const unsigned io_thread_count = std::max(1u, options.threads);
   io.emplace(static_cast<int>(io_thread_count));
 
-  std::vector<tcp::endpoint> endpoints;
-  boost::system::error_code ec;
-  if (address.host.empty()) {
-    // All interfaces: dual-stack IPv6, or IPv4 alone where IPv6 is disabled.
-    endpoints = {{tcp::v6(), address.port}, {tcp::v4(), address.port}};
-  } else if (auto literal = asio::ip::make_address(address.host, ec); !ec) {
-    endpoints = {{literal, address.port}};
-  } else {
-    tcp::resolver resolver(*io);
-    auto results = resolver.resolve(address.host, std::to_string(address.port),
-                                    tcp::resolver::numeric_service, ec);
-    if (ec) throw fail(ec.message());
-    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
-    // Like Go's net.Listen, prefer IPv4 for names such as "localhost".
-    std::stable_partition(endpoints.begin(), endpoints.end(),
-                          [](const tcp::endpoint& e) { return e.address().is_v4(); });
-  }
-
-  acceptor.emplace(*io);
-  boost::system::error_code first_error;
-  bool listening = false;
-  for (const auto& endpoint : endpoints) {
-    ec = bind_and_listen(*acceptor, endpoint);
-    if (!ec) {
-      listening = true;
-      break;
+  if (!options.listen_fds.empty()) {
+    // Sockets systemd opened and passed (socket activation): already bound and listening.
+    acceptors.reserve(options.listen_fds.size());
+    for (const int fd : options.listen_fds) {
+      sockaddr_storage local{};
+      socklen_t length = sizeof local;
+      if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0 ||
+          (local.ss_family != AF_INET && local.ss_family != AF_INET6)) {
+        acceptors.clear();
+        io.reset();
+        throw std::runtime_error("inherited socket " + std::to_string(fd) + ": not a TCP socket");
+      }
+      boost::system::error_code ec;
+      auto& acceptor = acceptors.emplace_back(*io);
+      acceptor.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+      if (ec) {
+        acceptors.clear();
+        io.reset();
+        throw std::runtime_error("inherited socket " + std::to_string(fd) + ": " + ec.message());
+      }
+      const std::string here = format_endpoint(acceptor.local_endpoint(ec));
+      bound += (bound.empty() ? "" : ", ") + here;
     }
-    if (!first_error) first_error = ec;
+  } else {
+    std::vector<tcp::endpoint> endpoints;
+    boost::system::error_code ec;
+    if (address.host.empty()) {
+      // All interfaces: dual-stack IPv6, or IPv4 alone where IPv6 is disabled.
+      endpoints = {{tcp::v6(), address.port}, {tcp::v4(), address.port}};
+    } else if (auto literal = asio::ip::make_address(address.host, ec); !ec) {
+      endpoints = {{literal, address.port}};
+    } else {
+      tcp::resolver resolver(*io);
+      auto results = resolver.resolve(address.host, std::to_string(address.port),
+                                      tcp::resolver::numeric_service, ec);
+      if (ec) throw fail(ec.message());
+      for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+      // Like Go's net.Listen, prefer IPv4 for names such as "localhost".
+      std::stable_partition(endpoints.begin(), endpoints.end(),
+                            [](const tcp::endpoint& e) { return e.address().is_v4(); });
+    }
+
+    acceptors.reserve(1);
+    auto& acceptor = acceptors.emplace_back(*io);
+    boost::system::error_code first_error;
+    bool listening = false;
+    for (const auto& endpoint : endpoints) {
+      ec = bind_and_listen(acceptor, endpoint);
+      if (!ec) {
+        listening = true;
+        break;
+      }
+      if (!first_error) first_error = ec;
+    }
+    if (!listening) {
+      acceptors.clear();
+      io.reset();
+      throw fail(first_error ? first_error.message() : "no address to listen on");
+    }
+    bound = format_endpoint(acceptor.local_endpoint());
   }
-  if (!listening) {
-    acceptor.reset();
-    io.reset();
-    throw fail(first_error ? first_error.message() : "no address to listen on");
-  }
-  bound = format_endpoint(acceptor->local_endpoint());
 
   handler_pool.emplace(std::max(1u, options.handler_threads));
   if (auth) password_worker.emplace(1);
-  if (supervise) {
-    // Started again by the supervisor when it fails; it resumes on the same listening
-    // socket, where connections made meanwhile wait in the backlog.
-    supervise("http", io->get_executor(), [this] { return accept_loop(); });
-  } else {
-    asio::co_spawn(*io, accept_loop(), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        log::error("accept loop ended; no new connections are accepted", {{"error", x.what()}});
-      }
-    });
+  for (std::size_t i = 0; i < acceptors.size(); ++i) {
+    tcp::acceptor& acceptor = acceptors[i];
+    // "http", then "http-2", ... for more sockets (socket activation with several ListenStream=).
+    const std::string name = i == 0 ? "http" : "http-" + std::to_string(i + 1);
+    if (supervise) {
+      // Started again by the supervisor when it fails; it resumes on the same listening
+      // socket, where connections made meanwhile wait in the backlog.
+      supervise(name, io->get_executor(), [this, &acceptor] { return accept_loop(acceptor); });
+    } else {
+      asio::co_spawn(*io, accept_loop(acceptor), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          log::error("accept loop ended; no new connections are accepted", {{"error", x.what()}});
+        }
+      });
+    }
   }
   for (unsigned i = 0; i < io_thread_count; ++i) io_threads.emplace_back([this] { run_io(); });
 }
@@ -419,19 +454,19 @@ void Server::Impl::shut_down() {
     password_worker->join();
     password_worker.reset();
   }
-  acceptor.reset();
+  acceptors.clear();
   io.reset();
 }
 
-asio::awaitable<void> Server::Impl::accept_loop() {
+asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(*io), use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(*io), use_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // EMFILE and friends last: ten lines a second would flood the journal.
       if (std::uint64_t failures = 0; accept_warning.due(failures))
         log::warn("http: accept failed", {{"address", bound}, {"error", ec.message()}, {"failures", failures}});
-      asio::steady_timer pause(acceptor->get_executor(), kAcceptRetryPause);
+      asio::steady_timer pause(acceptor.get_executor(), kAcceptRetryPause);
       co_await pause.async_wait(use_tuple);
       continue;
     }

@@ -50,6 +50,10 @@ using Handler = std::function<Response(const Request&)>;
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:9469";  // host:port, [v6]:port or :port (all interfaces)
+  // Listening TCP sockets to serve instead of binding listen_address (systemd socket
+  // activation, http/socket_activation.h): the server takes them over and closes them
+  // when it stops. Empty: bind listen_address.
+  std::vector<int> listen_fds;
   // Requests admitted at once, each from its wait for a handler thread to the last byte of
   // its response (so this also bounds the bodies held in memory); beyond that 503; 0: no limit.
   std::size_t max_requests = 40;
@@ -99,7 +103,8 @@ class Server {
   // Stops accepting, drops open connections, waits for running handlers, joins the
   // threads. Idempotent; safe to call without start(). Not to be called from a handler.
   void stop();
-  // The bound address as host:port or [v6]:port (useful with port 0); empty before start().
+  // The bound address as host:port or [v6]:port (useful with port 0), the addresses of
+  // the listen_fds separated by ", "; empty before start().
   std::string local_address() const;
   // Queues `task` on the handler threads, for a handler that splits its work (it must not
   // wait for the task to start: all handler threads may be busy). To be called from a

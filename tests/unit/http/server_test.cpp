@@ -25,6 +25,8 @@
 #include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -501,6 +503,68 @@ TEST(HttpServer, StartFailsWithTheAddressWhenThePortIsTaken) {
               "listen " + first.local_address() + ": Address already in use");
   }
   EXPECT_EQ(get(first.local_address(), "/").result_int(), 200);  // the first one is unharmed
+}
+
+// A listening TCP socket on 127.0.0.1 and a free port, as systemd passes it.
+int listening_socket() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 16) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind/listen");
+  }
+  return fd;
+}
+
+std::string address_of(int fd) {
+  sockaddr_in a{};
+  socklen_t length = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+  return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+}
+
+// Socket activation (systemd's composewatch.socket): the server serves every socket it
+// is given, binds nothing, and names them all.
+TEST(HttpServer, ServesOnEveryInheritedSocketInsteadOfBinding) {
+  Server taken(loopback(), [](const Request&) { return Response{}; });
+  taken.start();
+  const int first = listening_socket();
+  const int second = listening_socket();
+  const std::string first_address = address_of(first), second_address = address_of(second);
+  auto options = loopback();
+  options.listen_address = taken.local_address();  // would fail with "Address already in use"
+  options.listen_fds = {first, second};
+  Server server(options, [](const Request& r) { return Response{200, "text/plain", "inherited " + r.path}; });
+  ASSERT_NO_THROW(server.start());
+  EXPECT_EQ(server.local_address(), first_address + ", " + second_address);
+  for (const auto& address : {first_address, second_address}) {
+    const Reply reply = get(address, "/metrics");
+    EXPECT_EQ(reply.result_int(), 200) << address;
+    EXPECT_EQ(reply.body(), "inherited /metrics") << address;
+  }
+  server.stop();
+  // The server owned them: closed by stop().
+  EXPECT_EQ(::fcntl(first, F_GETFD), -1);
+  EXPECT_EQ(::fcntl(second, F_GETFD), -1);
+}
+
+TEST(HttpServer, StartFailsOnAnInheritedSocketThatIsNotTcp) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+  auto options = loopback();
+  options.listen_fds = {pair[0]};
+  Server server(options, [](const Request&) { return Response{}; });
+  try {
+    server.start();
+    FAIL() << "start() did not throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "inherited socket " + std::to_string(pair[0]) + ": not a TCP socket");
+  }
+  ::close(pair[0]);
+  ::close(pair[1]);
 }
 
 TEST(HttpServer, StartFailsOnAnInvalidAddress) {
