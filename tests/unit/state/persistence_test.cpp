@@ -35,6 +35,15 @@ struct TempDir {
   static inline int counter = 0;
 };
 
+// The model an agent restarted after `before` saved its file: saved, encoded, decoded, restored.
+void restart_into(const state::StateModel& before, state::StateModel& after) {
+  state::SavedState saved;
+  before.save_to(saved);
+  auto d = state::decode_saved_state(state::encode_saved_state(saved));
+  ASSERT_TRUE(d.state) << d.error;
+  after.restore(*d.state);
+}
+
 state::SavedState sample() {
   state::SavedState s;
   s.saved_at = 1764500000.25;
@@ -343,12 +352,8 @@ TEST(SavedState, ExitClassesAndTheLastOomKillSurviveARestart) {
   before.apply(event("start", id, "api", 5'000'000'000));
   before.apply(event("oom", id, "api", 6'000'000'000));
   before.apply(event("die", id, "api", 6'000'000'000, {{"exitCode", "137"}}));
-  state::SavedState saved;
-  before.save_to(saved);
-  auto d = state::decode_saved_state(state::encode_saved_state(saved));
-  ASSERT_TRUE(d.state) << d.error;
   state::StateModel after;
-  after.restore(*d.state);
+  ASSERT_NO_FATAL_FAILURE(restart_into(before, after));
   const auto& r = after.containers().at("api");
   EXPECT_EQ(r.counters.exits, (std::map<state::ExitKey, std::uint64_t>{{{143, state::ExitReason::stopped}, 1},
                                                                         {{137, state::ExitReason::oom}, 1}}));
@@ -366,12 +371,8 @@ TEST(SavedState, AStopUnderWayAcrossARestartIsStillAStop) {
   before.apply(event("create", id, "api", 1'000'000'000));
   before.apply(event("start", id, "api", 2'000'000'000));
   before.apply(event("kill", id, "api", 3'000'000'000, {{"signal", "15"}}));
-  state::SavedState saved;
-  before.save_to(saved);
-  auto d = state::decode_saved_state(state::encode_saved_state(saved));
-  ASSERT_TRUE(d.state) << d.error;
   state::StateModel after;
-  after.restore(*d.state);
+  ASSERT_NO_FATAL_FAILURE(restart_into(before, after));
   // SIGTERM ended it after the restart: no new kill event, the die alone.
   after.apply(event("die", id, "api", 4'000'000'000, {{"exitCode", "143"}}));
   EXPECT_EQ(after.containers().at("api").counters.exits,
