@@ -86,8 +86,15 @@ bool ends_process(std::string_view signal) {
   return true;
 }
 
+namespace {
+// OOM kills of the container's current instance, by whichever way counted more.
+std::uint64_t instance_oom_kills(const ContainerRecord& r) {
+  return std::max(r.oom_instance.counted, r.oom_instance.events);
+}
+}  // namespace
+
 ExitReason classify_exit(const ContainerRecord& r, int exit_code) {
-  const std::uint64_t ooms = std::max(r.oom_instance.counted, r.oom_instance.events);
+  const std::uint64_t ooms = instance_oom_kills(r);
   // A stop asked after the last OOM kill is why it ended; an OOM kill after the stop
   // (or with none) is.
   if (r.stop_requested && ooms <= r.ooms_at_stop) return ExitReason::stopped;
@@ -110,8 +117,7 @@ void StateModel::settle_exit(ContainerRecord& r, ExitReason otherwise) {
   if (!r.pending_exit) return;
   const auto p = *r.pending_exit;
   r.pending_exit.reset();
-  const std::uint64_t ooms = std::max(r.oom_instance.counted, r.oom_instance.events);
-  count_exit(r, p.code, ooms > 0 ? ExitReason::oom : otherwise, p.at);
+  count_exit(r, p.code, instance_oom_kills(r) > 0 ? ExitReason::oom : otherwise, p.at);
 }
 
 void StateModel::count_oom_kills(ContainerRecord& r, std::uint64_t n, double at) {
@@ -231,7 +237,7 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
   }
   if (a == "kill" || a == "stop") {
     if (a == "stop" || ends_process(e.attribute("signal"))) {
-      if (!rec->stop_requested) rec->ooms_at_stop = std::max(rec->oom_instance.counted, rec->oom_instance.events);
+      if (!rec->stop_requested) rec->ooms_at_stop = instance_oom_kills(*rec);
       rec->stop_requested = true;
     }
     return Followup::none;
@@ -325,12 +331,14 @@ void StateModel::update(const docker::ContainerInfo& info, std::uint64_t seq_at_
   // gone before the cgroup's counter is read. The inspect that follows a die by SIGKILL,
   // answered before anything else happened to the container, still has the engine's own
   // flag: a kill of this instance that neither way counted is counted from it.
-  if (fresh && r->died_since_start && info.oom_killed && (info.state == "exited" || info.state == "dead") &&
-      r->oom_instance.events == 0 && r->oom_instance.counted == 0) {
-    count_oom_kills(*r, 1, info.finished_at.value_or(seconds_now()));
-    r->oom_instance.counted = 1;
-  }
+  if (fresh && r->died_since_start && (info.state == "exited" || info.state == "dead")) count_flagged_oom_kill(*r, info);
   if (fresh) settle_exit(*r, ExitReason::error);
+}
+
+void StateModel::count_flagged_oom_kill(ContainerRecord& r, const docker::ContainerInfo& info) {
+  if (!info.oom_killed || r.oom_instance.events != 0 || r.oom_instance.counted != 0) return;
+  count_oom_kills(r, 1, info.finished_at.value_or(seconds_now()));
+  r.oom_instance.counted = 1;
 }
 
 void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock::time_point now) {
@@ -343,10 +351,7 @@ void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock:
     if (r.pending_exit && r.id != info.id) settle_exit(r, ExitReason::error);
     take_inspect(r, info, true);
     if (r.pending_exit) {
-      if (info.oom_killed && r.oom_instance.events == 0 && r.oom_instance.counted == 0) {
-        count_oom_kills(r, 1, info.finished_at.value_or(seconds_now()));
-        r.oom_instance.counted = 1;
-      }
+      count_flagged_oom_kill(r, info);
       settle_exit(r, ExitReason::error);
     }
     // Found down with no exit seen (the agent's first listing, or re-created while it was
@@ -403,8 +408,9 @@ void StateModel::count_missed_death(const std::string& id, const std::string& na
   }
   settle_exit(*r, ExitReason::error);
   const double at = finished_at.value_or(0);
-  ++r->counters.exits[{exit_code, exit_reason_of_code(exit_code, oom_killed)}];
-  r->last_exit = LastExit{id, exit_code, exit_reason_of_code(exit_code, oom_killed), at};
+  const ExitReason reason = exit_reason_of_code(exit_code, oom_killed);
+  ++r->counters.exits[{exit_code, reason}];
+  r->last_exit = LastExit{id, exit_code, reason, at};
   if (oom_killed) count_oom_kills(*r, 1, finished_at.value_or(seconds_now()));
   if (started_again) {
     ++r->counters.restarts;

@@ -238,6 +238,8 @@ class StateModel {
   // Counts a pending exit: oom when an OOM kill of the instance is counted by now, `reason` otherwise.
   void settle_exit(ContainerRecord& r, ExitReason otherwise);
   void count_oom_kills(ContainerRecord& r, std::uint64_t n, double at);
+  // A kill inspect's OOMKilled flag tells of that neither the oom event nor the cgroup counted.
+  void count_flagged_oom_kill(ContainerRecord& r, const docker::ContainerInfo& info);
 
   StateOptions options_;
   std::map<std::string, ContainerRecord> by_name_;
