@@ -5,12 +5,10 @@
 
 #include "composewatch/autoheal/policy.h"
 #include "composewatch/metrics/collector.h"
-#include "family.h"
+#include "composewatch/metrics/text_writer.h"
 
 namespace composewatch::metrics {
 namespace {
-
-using prometheus::MetricType;
 
 std::uint64_t count_of(const std::map<std::string, std::uint64_t>& m, std::string_view key) {
   auto it = m.find(std::string(key));
@@ -20,37 +18,28 @@ std::uint64_t count_of(const std::map<std::string, std::uint64_t>& m, std::strin
 class AutohealCollector final : public Collector {
  public:
   std::string_view name() const override { return "autoheal"; }
-  void collect(const state::Snapshot& s, Families& out) const override {
+  void collect(const state::Snapshot& s, TextWriter& out) const override {
     if (!s.autoheal || s.autoheal->empty()) return;
-    auto actions = detail::family("composewatch_autoheal_actions_total",
-                                  "Restarts and stops of unhealthy opted-in containers (and their dependents) "
-                                  "done by auto-heal.",
-                                  MetricType::Counter);
-    auto suppressed = detail::family("composewatch_autoheal_suppressed_total",
-                                     "Auto-heal actions not taken, by reason: backoff, limit, user_action, "
-                                     "dry_run, paused.",
-                                     MetricType::Counter);
-    auto given_up = detail::family("composewatch_autoheal_given_up",
-                                   "1 while auto-heal has used up max_attempts in the window and does not act "
-                                   "on the container.",
-                                   MetricType::Gauge);
-    for (const auto& r : *s.autoheal) {
-      const detail::Labels base{{"project", r.project}, {"service", r.service}, {"container", r.name}};
-      for (const char* a : {"restart", "stop"}) {
-        auto l = base;
-        l.push_back({"action", a});
-        detail::add(actions, std::move(l), double(count_of(r.actions, a)));
-      }
+    auto base = [](const auto& r) {
+      return Labels{{"project", r.project}, {"service", r.service}, {"container", r.name}};
+    };
+    out.family("composewatch_autoheal_actions_total",
+               "Restarts and stops of unhealthy opted-in containers (and their dependents) done by auto-heal.",
+               MetricType::counter);
+    for (const auto& r : *s.autoheal)
+      for (const char* a : {"restart", "stop"}) out.sample(base(r).with("action", a), double(count_of(r.actions, a)));
+    out.family("composewatch_autoheal_suppressed_total",
+               "Auto-heal actions not taken, by reason: backoff, limit, user_action, dry_run, paused.",
+               MetricType::counter);
+    for (const auto& r : *s.autoheal)
       for (auto reason : autoheal::kReasons) {
-        auto l = base;
-        l.push_back({"reason", std::string(autoheal::reason_name(reason))});
-        detail::add(suppressed, std::move(l), double(count_of(r.suppressed, autoheal::reason_name(reason))));
+        const std::string_view name = autoheal::reason_name(reason);
+        out.sample(base(r).with("reason", name), double(count_of(r.suppressed, name)));
       }
-      detail::add(given_up, base, r.history.given_up ? 1.0 : 0.0);
-    }
-    out.push_back(std::move(actions));
-    out.push_back(std::move(suppressed));
-    out.push_back(std::move(given_up));
+    out.family("composewatch_autoheal_given_up",
+               "1 while auto-heal has used up max_attempts in the window and does not act on the container.",
+               MetricType::gauge);
+    for (const auto& r : *s.autoheal) out.sample(base(r), r.history.given_up ? 1.0 : 0.0);
   }
 };
 

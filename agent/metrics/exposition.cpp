@@ -1,48 +1,54 @@
 #include <chrono>
-#include <prometheus/text_serializer.h>
-#include <sstream>
 
+#include "composewatch/log/log.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/metrics/shared_read.h"
-#include "composewatch/log/log.h"
-#include "family.h"
+#include "composewatch/metrics/text_writer.h"
 
 namespace composewatch::metrics {
 
-using prometheus::MetricType;
-
 Exposition::Exposition(std::vector<std::unique_ptr<Collector>> collectors) : collectors_(std::move(collectors)) {}
 
-Families Exposition::gather(const state::Snapshot& snapshot) const {
-  Families out;
-  auto duration = detail::family("composewatch_collector_duration_seconds",
-                                 "Time a collector took at this scrape.", MetricType::Gauge);
-  auto success = detail::family("composewatch_collector_success",
-                                "Whether a collector succeeded at this scrape (1) or failed (0).", MetricType::Gauge);
+Exposition::Exposition(Exposition&& other) noexcept
+    : collectors_(std::move(other.collectors_)), last_size_(other.last_size_.load(std::memory_order_relaxed)) {}
+
+std::string Exposition::render(const state::Snapshot& snapshot) const {
+  std::string body;
+  // The last body and an eighth more: containers come and go between two scrapes.
+  const std::size_t last = last_size_.load(std::memory_order_relaxed);
+  body.reserve(last + last / 8 + 4096);
+
+  struct Outcome {
+    std::string_view collector;
+    double seconds;
+    bool ok;
+  };
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(collectors_.size());
   for (const auto& c : collectors_) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::size_t before = out.size();
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::size_t before = body.size();
     bool ok = true;
     try {
+      TextWriter out(body);
       ok = c->collect_checked(snapshot, out);
     } catch (const std::exception& e) {
       ok = false;
-      out.resize(before);  // a failed collector exports nothing half-built
+      body.resize(before);  // a failed collector exports nothing half-written
       log::error("collector failed", {{"collector", c->name()}, {"error", e.what()}});
     }
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
-    detail::add(duration, {{"collector", std::string(c->name())}}, took.count());
-    detail::add(success, {{"collector", std::string(c->name())}}, ok ? 1 : 0);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+    outcomes.push_back({c->name(), took.count(), ok});
   }
-  out.push_back(std::move(duration));
-  out.push_back(std::move(success));
-  return out;
-}
 
-std::string Exposition::render(const state::Snapshot& snapshot) const {
-  std::ostringstream os;
-  prometheus::TextSerializer().Serialize(os, gather(snapshot));
-  return std::move(os).str();
+  TextWriter out(body);
+  out.family("composewatch_collector_duration_seconds", "Time a collector took at this scrape.", MetricType::gauge);
+  for (const auto& o : outcomes) out.sample({{"collector", o.collector}}, o.seconds);
+  out.family("composewatch_collector_success", "Whether a collector succeeded at this scrape (1) or failed (0).",
+             MetricType::gauge);
+  for (const auto& o : outcomes) out.sample({{"collector", o.collector}}, o.ok ? 1 : 0);
+  last_size_.store(body.size(), std::memory_order_relaxed);
+  return body;
 }
 
 std::vector<std::unique_ptr<Collector>> default_collectors(std::shared_ptr<const cgroup::Reader> cgroups) {

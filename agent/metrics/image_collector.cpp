@@ -7,12 +7,10 @@
 
 #include "composewatch/images/report.h"
 #include "composewatch/metrics/collector.h"
-#include "family.h"
+#include "composewatch/metrics/text_writer.h"
 
 namespace composewatch::metrics {
 namespace {
-
-using prometheus::MetricType;
 
 class ImageCollector final : public Collector {
  public:
@@ -20,19 +18,18 @@ class ImageCollector final : public Collector {
   // The engine part failed at the last check: the image findings are the last known ones.
   bool succeeded(const state::Snapshot& s) const override { return !s.images || s.images->last_ok; }
 
-  void collect(const state::Snapshot& s, Families& out) const override {
+  void collect(const state::Snapshot& s, TextWriter& out) const override {
     if (!s.images) return;
-    auto finding = detail::family("composewatch_image_finding",
-                                  "A finding of the image and Dockerfile checklist (see composewatch check and "
-                                  "docs/images.md).",
-                                  MetricType::Gauge);
+    out.family("composewatch_image_finding",
+               "A finding of the image and Dockerfile checklist (see composewatch check and "
+               "docs/images.md).",
+               MetricType::gauge);
     // Two unpinned FROMs in one Dockerfile are one series.
     std::set<std::tuple<std::string, std::string, std::string>> seen;
     for (const auto& svc : s.images->services)
       for (const auto& f : svc.findings)
         if (seen.emplace(svc.project, svc.service, f.check).second)
-          detail::add(finding, {{"project", svc.project}, {"service", svc.service}, {"check", f.check}}, 1);
-    out.push_back(std::move(finding));
+          out.sample({{"project", svc.project}, {"service", svc.service}, {"check", f.check}}, 1);
   }
 };
 

@@ -2,20 +2,18 @@
 // node_exporter export them).
 
 #include <dirent.h>
-#include <time.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "composewatch/metrics/collector.h"
-#include "family.h"
+#include "composewatch/metrics/text_writer.h"
 
 namespace composewatch::metrics {
 namespace {
-
-using prometheus::MetricType;
 
 struct ProcStat {
   double utime = 0, stime = 0, starttime = 0, vsize = 0, rss_pages = 0;
@@ -56,19 +54,17 @@ double open_fds() {
 
 class ProcessCollector final : public Collector {
  public:
-  ProcessCollector() : ticks_(double(sysconf(_SC_CLK_TCK))), page_(double(sysconf(_SC_PAGESIZE))), btime_(boot_time()) {}
+  ProcessCollector()
+      : ticks_(double(sysconf(_SC_CLK_TCK))), page_(double(sysconf(_SC_PAGESIZE))), btime_(boot_time()) {}
   std::string_view name() const override { return "process"; }
-  void collect(const state::Snapshot&, Families& out) const override {
+  void collect(const state::Snapshot&, TextWriter& out) const override {
     ProcStat st = read_proc_stat();
     auto gauge = [&](const char* name, const char* help, double v) {
-      auto f = detail::family(name, help, MetricType::Gauge);
-      detail::add(f, {}, v);
-      out.push_back(std::move(f));
+      out.family(name, help, MetricType::gauge);
+      out.sample(v);
     };
-    auto cpu = detail::family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                              MetricType::Counter);
-    detail::add(cpu, {}, (st.utime + st.stime) / ticks_);
-    out.push_back(std::move(cpu));
+    out.family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType::counter);
+    out.sample((st.utime + st.stime) / ticks_);
     gauge("process_resident_memory_bytes", "Resident memory size in bytes.", st.rss_pages * page_);
     gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", st.vsize);
     gauge("process_open_fds", "Number of open file descriptors.", open_fds());

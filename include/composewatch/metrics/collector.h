@@ -1,11 +1,13 @@
 #pragma once
-// Collectors build fresh metric families from an immutable state snapshot at every
-// scrape (node_exporter style); none of them calls the engine.
+// Collectors write fresh metric families from an immutable state snapshot at every
+// scrape (node_exporter style), straight into the body in the text format
+// (text_writer.h); none of them calls the engine.
 
+#include <atomic>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <prometheus/metric_family.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,38 +24,41 @@ struct FilesystemUsage;
 namespace composewatch::metrics {
 
 class SharedRead;
-using Families = std::vector<prometheus::MetricFamily>;
+class TextWriter;
 
 class Collector {
  public:
   virtual ~Collector() = default;
   // The `collector` label of composewatch_collector_duration_seconds/_success.
   virtual std::string_view name() const = 0;
-  // Appends this collector's families. May throw; the exposition then reports
-  // composewatch_collector_success 0 for it and serves the others.
-  virtual void collect(const state::Snapshot& snapshot, Families& out) const = 0;
+  // Writes this collector's families, each whole. May throw; the exposition then drops
+  // what it wrote, reports composewatch_collector_success 0 for it and serves the others.
+  virtual void collect(const state::Snapshot& snapshot, TextWriter& out) const = 0;
   // Whether what collect() exported is current. A collector that serves its last good
   // figures while their source fails says false here: composewatch_collector_success 0.
   virtual bool succeeded(const state::Snapshot&) const { return true; }
   // collect() and succeeded() in one call, for a collector that learns whether it
   // succeeded while collecting (concurrent scrapes share the collector, so it cannot keep
   // that in a member). The Exposition calls this one.
-  virtual bool collect_checked(const state::Snapshot& snapshot, Families& out) const {
+  virtual bool collect_checked(const state::Snapshot& snapshot, TextWriter& out) const {
     collect(snapshot, out);
     return succeeded(snapshot);
   }
 };
 
 // Renders every collector's families in the text format 0.0.4, with per-collector
-// duration and success. Thread-safe: collectors are const and read only the snapshot.
+// duration and success. The body is allocated once per scrape, at the size of the last one
+// and a margin: it does not grow (and move) while it is written. Thread-safe: collectors
+// are const and read only the snapshot.
 class Exposition {
  public:
   explicit Exposition(std::vector<std::unique_ptr<Collector>> collectors);
+  Exposition(Exposition&& other) noexcept;
   std::string render(const state::Snapshot& snapshot) const;
-  Families gather(const state::Snapshot& snapshot) const;
 
  private:
   std::vector<std::unique_ptr<Collector>> collectors_;
+  mutable std::atomic<std::size_t> last_size_{0};
 };
 
 // The agent's collectors, in exposition order. Container resources come from `cgroups`,

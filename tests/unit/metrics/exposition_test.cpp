@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "composewatch/metrics/collector.h"
+#include "composewatch/metrics/text_writer.h"
 #include "composewatch/version.h"
 #include "container_events.h"
 
@@ -15,7 +16,7 @@ namespace {
 docker::Event ev(std::string action, std::string id, std::string name, std::int64_t t,
                  test_support::Attributes extra = {}) {
   return test_support::container_event(std::move(action), std::move(id), std::move(name), t, "shop/api:1.4",
-                                  std::move(extra));
+                                       std::move(extra));
 }
 
 std::string render_without_durations(const state::Snapshot& snap) {
@@ -70,8 +71,10 @@ TEST(MetricsExposition, MatchesTheFixture) {
 TEST(MetricsExposition, AFailingCollectorIsReportedAndTheOthersServed) {
   struct Broken : metrics::Collector {
     std::string_view name() const override { return "broken"; }
-    void collect(const state::Snapshot&, metrics::Families& out) const override {
-      out.emplace_back();  // half-built, must not leak into the output
+    void collect(const state::Snapshot&, metrics::TextWriter& out) const override {
+      // half-written, must not leak into the output
+      out.family("broken_half_written", "Never served.", metrics::MetricType::gauge);
+      out.sample(1);
       throw std::runtime_error("boom");
     }
   };
@@ -83,17 +86,19 @@ TEST(MetricsExposition, AFailingCollectorIsReportedAndTheOthersServed) {
   EXPECT_NE(text.find("composewatch_collector_success{collector=\"broken\"} 0"), std::string::npos) << text;
   EXPECT_NE(text.find("composewatch_collector_success{collector=\"engine\"} 1"), std::string::npos);
   EXPECT_NE(text.find("composewatch_engine_up 0"), std::string::npos);
+  EXPECT_EQ(text.find("broken_half_written"), std::string::npos) << text;
 }
 
 TEST(MetricsExposition, ProcessCollectorReportsThisProcess) {
   std::vector<std::unique_ptr<metrics::Collector>> cs;
   cs.push_back(metrics::make_process_collector());
-  auto families = metrics::Exposition(std::move(cs)).gather(state::Snapshot{});
+  std::istringstream text(metrics::Exposition(std::move(cs)).render(state::Snapshot{}));
   double rss = -1, fds = -1, start = -1;
-  for (const auto& f : families) {
-    if (f.name == "process_resident_memory_bytes") rss = f.metric.at(0).gauge.value;
-    if (f.name == "process_open_fds") fds = f.metric.at(0).gauge.value;
-    if (f.name == "process_start_time_seconds") start = f.metric.at(0).gauge.value;
+  for (std::string line; std::getline(text, line);) {
+    const auto value = [&] { return std::stod(line.substr(line.find(' ') + 1)); };
+    if (line.starts_with("process_resident_memory_bytes ")) rss = value();
+    if (line.starts_with("process_open_fds ")) fds = value();
+    if (line.starts_with("process_start_time_seconds ")) start = value();
   }
   EXPECT_GT(rss, 1024 * 1024);
   EXPECT_GE(fds, 3);
