@@ -28,23 +28,25 @@ namespace {
 
 std::string_view type_name(MetricType type) { return type == MetricType::counter ? "counter" : "gauge"; }
 
-// Appends `text` with each character of `special` replaced by backslash + its escape.
-template <class Escape>
-void append_escaped(std::string& out, std::string_view text, std::string_view special, Escape escape) {
-  for (auto i = text.find_first_of(special); i != std::string_view::npos; i = text.find_first_of(special)) {
-    out.append(text.substr(0, i));
+// Appends `text` with backslash, newline and (in label values) the double quote escaped.
+// Scanned by hand: most values need no escape and are appended whole, and
+// string_view::find_first_of would call memchr on the set for every character.
+void append_escaped(std::string& out, std::string_view text, bool quote) {
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '\\' && c != '\n' && !(quote && c == '"')) continue;
+    out.append(text.data() + from, i - from);
     out.push_back('\\');
-    out.push_back(escape(text[i]));
-    text.remove_prefix(i + 1);
+    out.push_back(c == '\n' ? 'n' : c);
+    from = i + 1;
   }
-  out.append(text);
+  out.append(text.data() + from, text.size() - from);
 }
 
 }  // namespace
 
-void append_label_value(std::string& out, std::string_view value) {
-  append_escaped(out, value, "\\\"\n", [](char c) { return c == '\n' ? 'n' : c; });
-}
+void append_label_value(std::string& out, std::string_view value) { append_escaped(out, value, true); }
 
 void append_value(std::string& out, double value) {
   char buf[32];
@@ -86,7 +88,7 @@ void TextWriter::family(std::string_view name, std::string_view help, MetricType
 void TextWriter::write_head() {
   if (!help_.empty()) {
     out_.append("# HELP ").append(name_).push_back(' ');
-    append_escaped(out_, help_, "\\\n", [](char c) { return c == '\n' ? 'n' : c; });
+    append_escaped(out_, help_, false);
     out_.push_back('\n');
   }
   out_.append("# TYPE ").append(name_).push_back(' ');
