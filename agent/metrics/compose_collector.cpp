@@ -3,6 +3,7 @@
 // containers and the compose models the engine thread published with it.
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -30,12 +31,19 @@ class ComposeCollector final : public Collector {
     };
     std::vector<Checked> checked;
     if (s.compose) {
-      const auto live = state::live_containers(s.containers);
+      // Each project is compared with its own containers only (compare_project reads no
+      // other): copying every container at each scrape cost more than the comparisons.
+      std::map<std::string_view, std::vector<docker::LiveContainer>> live;
+      for (const auto& p : s.compose->projects)
+        if (p.model) live.try_emplace(p.model->name);
+      for (const auto& r : s.containers)
+        if (r.present)
+          if (auto it = live.find(r.project()); it != live.end()) it->second.push_back(docker::live_container(r));
       for (const auto& p : s.compose->projects) {
         if (!p.source.configured && !p.source.problem.empty()) continue;
         Checked c{&p, std::nullopt};
         if (p.model)
-          c.drift = compose::compare_project(*p.model, live,
+          c.drift = compose::compare_project(*p.model, live.at(p.model->name),
                                              {.profiles_known = p.source.configured,
                                               .current_images = s.images ? &s.images->current_images : nullptr});
         checked.push_back(std::move(c));
