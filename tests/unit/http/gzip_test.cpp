@@ -52,6 +52,21 @@ TEST(HttpGzip, RoundTripsEmptyAndIncompressible) {
   EXPECT_EQ(gunzip(gzip_compress(noise)), noise);  // grows a little; must still fit
 }
 
+TEST(HttpGzip, EachBodyOnAThreadIsItsOwnMemberWhateverCameBefore) {
+  // The deflate state and the output size are kept per thread between bodies: a small
+  // body after a large one, and a large incompressible one after a small compressible
+  // one (its output outgrows the size the last one suggested), are each whole.
+  std::mt19937 rng(7);
+  std::string noise(300'000, '\0');
+  for (auto& c : noise) c = static_cast<char>(rng());
+  std::string text(400'000, 'a');
+  for (const std::string* body : {&text, &noise, &text, &text}) {
+    const std::string small = "x" + std::to_string(body->size());
+    EXPECT_EQ(gunzip(gzip_compress(*body)), *body);
+    EXPECT_EQ(gunzip(gzip_compress(small)), small);
+  }
+}
+
 TEST(HttpAcceptEncoding, ExplicitGzip) {
   EXPECT_TRUE(accepts_gzip("gzip"));
   EXPECT_TRUE(accepts_gzip("GZip"));
