@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <system_error>
 
@@ -29,9 +30,15 @@ namespace {
 std::string_view type_name(MetricType type) { return type == MetricType::counter ? "counter" : "gauge"; }
 
 // Appends `text` with backslash, newline and (in label values) the double quote escaped.
-// Scanned by hand: most values need no escape and are appended whole, and
-// string_view::find_first_of would call memchr on the set for every character.
+// Most values need no escape and are appended whole after a memchr per special character;
+// string_view::find_first_of would call memchr on the set for every character instead.
 void append_escaped(std::string& out, std::string_view text, bool quote) {
+  if (text.empty()) return;  // (memchr may not be given a null pointer)
+  const auto has = [&](char c) { return std::memchr(text.data(), c, text.size()) != nullptr; };
+  if (!has('\\') && !has('\n') && !(quote && has('"'))) {
+    out.append(text);
+    return;
+  }
   std::size_t from = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
