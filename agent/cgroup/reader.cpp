@@ -139,6 +139,10 @@ namespace {
 enum class Outcome { ok, missing, gone };
 
 struct FileReader {
+  // Not an aggregate: `FileReader{hook, {}, {}}` value-initialized the 8 KiB buffer, a
+  // memset per container at each scrape.
+  explicit FileReader(const std::function<void(const std::string&)>& h) : hook(h) { path.reserve(256); }
+
   const std::function<void(const std::string&)>& hook;
   SmallFile file;
   std::string path;
@@ -177,8 +181,7 @@ struct FileReader {
 
 std::optional<docker::ResourceStats> Reader::read_v1(const ContainerRef& c, const Paths& p) const {
   docker::ResourceStats s;
-  FileReader f{before_open_, {}, {}};
-  f.path.reserve(256);
+  FileReader f(before_open_);
 
   if (!f.with(p.memory, "memory.usage_in_bytes", [&](std::string_view t) { s.memory_usage_bytes = parse_u64(t); }))
     return std::nullopt;
@@ -212,8 +215,7 @@ std::optional<docker::ResourceStats> Reader::read_v1(const ContainerRef& c, cons
 
 std::optional<docker::ResourceStats> Reader::read_v2(const ContainerRef& c, const Paths& p) const {
   docker::ResourceStats s;
-  FileReader f{before_open_, {}, {}};
-  f.path.reserve(256);
+  FileReader f(before_open_);
   const std::string& dir = p.memory;
 
   if (!f.with(dir, "memory.current", [&](std::string_view t) { s.memory_usage_bytes = parse_u64(t); }))
