@@ -12,8 +12,9 @@ namespace composewatch::http {
 // q-value makes its entry unacceptable. An empty header means no gzip.
 bool accepts_gzip(std::string_view accept_encoding);
 
-// Compresses `data` into a gzip member (RFC 1952). Throws std::runtime_error if zlib
-// fails, which only happens when it cannot allocate memory.
+// Compresses `data` into a gzip member (RFC 1952), with libdeflate. Throws
+// std::runtime_error when it cannot allocate a compressor. Thread-safe: each thread keeps
+// a compressor of its own.
 std::string gzip_compress(std::string_view data);
 
 }  // namespace composewatch::http
