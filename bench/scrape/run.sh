@@ -6,7 +6,7 @@
 # same while --churn containers are re-created; with --netdata, Debian's netdata watching the
 # same containers. Measures and reports; see docs/benchmarks.md, "Scrape cost".
 #
-#   sudo bench/scrape/run.sh [--containers "200 1000"] [--scrapes 120] [--interval 1]
+#   sudo bench/scrape/run.sh [--containers "200 1000"] [--scrapes 120] [--interval 1.5]
 #                            [--churn 100] [--netdata] [--out bench/results/<date>-scrape.md]
 #
 # Needs root, a running Docker engine, python3 (stdlib), g++ and curl. Everything it creates
@@ -15,9 +15,16 @@
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 
+COMMAND="bench/scrape/run.sh $*"
 SIZES="200 1000"
 SCRAPES=120
-INTERVAL=1
+# Above 1 s on purpose: the agent shares one cgroup read between scrapes of the same state
+# snapshot for 1 s after it finished (metrics::SharedRead max_age), so at exactly 1 s every
+# other scrape would be served from the previous read. 1.5 s leaves room for a 1,000
+# container read; the report shows the agent's read syscalls per scrape against the floor's
+# files per pass (1.0 = every scrape read every file afresh).
+INTERVAL=1.5
+NETDATA_SECONDS=60
 CHURN=0
 NETDATA=0
 NETWORK=none
@@ -35,6 +42,7 @@ Options:
   --interval SECONDS    between scrape starts (default $INTERVAL)
   --churn K             at the last size, re-create K containers while scraping (default 0: no churn phase)
   --netdata             also run Debian's netdata on the same containers, side by side
+  --netdata-seconds S   how long netdata is measured once it has found them (default $NETDATA_SECONDS)
   --network MODE        the containers' network: none (default) or bridge (real veths;
                         the Linux bridge holds at most 1024 ports)
   --binary PATH         agent binary (default build/composewatch)
@@ -50,6 +58,7 @@ while [ $# -gt 0 ]; do
     --interval) INTERVAL=$2; shift 2 ;;
     --churn) CHURN=$2; shift 2 ;;
     --netdata) NETDATA=1; shift ;;
+    --netdata-seconds) NETDATA_SECONDS=$2; shift 2 ;;
     --network) NETWORK=$2; shift 2 ;;
     --binary) BIN=$2; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
@@ -65,7 +74,6 @@ cd "$ROOT"
 BIN=${BIN:-$ROOT/build/composewatch}
 OUT=${OUT:-bench/results/$(date +%Y-%m-%d)-scrape.md}
 PY="python3 $ROOT/bench/scrape/scrape.py"
-COMMAND="bench/scrape/run.sh $*"
 LOG_TAG=scrape
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
@@ -224,8 +232,12 @@ for N in $SIZES; do
   ready=$($PY wait --url "$URL" --project "$PROJECT" --n "$N" --timeout 600) \
     || die "the agent never showed $N containers: $(tail -n 5 "$TMP/agent-$N.log")"
   log "agent: $N containers on /metrics ($ready)"
+  # The floor reads what the agent reads: every running container on the engine, the run's
+  # and any others (the engine may be shared); the report gives both counts.
   # shellcheck disable=SC2046  # one id per word
-  docker inspect -f '{{.Id}} {{.State.Pid}}' $(docker ps -q --filter "label=cwscrape.run=$RUN_ID") >"$TMP/ids-$N"
+  docker inspect -f '{{.Id}} {{.State.Pid}}' $(docker ps -q) >"$TMP/ids-$N"
+  others=$(($(wc -l <"$TMP/ids-$N") - N))
+  [ "$others" -eq 0 ] || log "warning: $others other running containers on the engine; the agent and the floor read them too"
 
   for phase in plain gzip; do
     log "phase $phase: $SCRAPES scrapes, one every $INTERVAL s, floor in the same seconds"
@@ -263,19 +275,19 @@ for N in $SIZES; do
 
   netdata_json='null'
   if [ "$NETDATA" = 1 ]; then
-    netdata_run "$N" "$(python3 -c "print(int($SCRAPES * $INTERVAL))")"
+    netdata_run "$N" "$NETDATA_SECONDS"
     netdata_json=$(cat "$TMP/netdata-$N.json")
   fi
 
-  SIZES_JSON+=("$(python3 - "$N" "$start_s" "$ready" "$TMP" "$churn_json" "$churn_phase" "$netdata_json" "$((SECONDS - S0))" <<'EOF'
+  SIZES_JSON+=("$(python3 - "$N" "$start_s" "$ready" "$TMP" "$churn_json" "$churn_phase" "$netdata_json" "$((SECONDS - S0))" "$others" <<'EOF'
 import json, sys
-n, start_s, ready, tmp, churn, churn_phase, netdata, took = sys.argv[1:]
+n, start_s, ready, tmp, churn, churn_phase, netdata, took, others = sys.argv[1:]
 phases = {p: json.load(open("%s/%s-%s.json" % (tmp, p, n))) for p in ("plain", "gzip")}
 cp = json.loads(churn_phase)
 if cp:
     phases["churn"] = cp
 d = {"n": int(n), "start_s": float(start_s), "ready_s": json.loads(ready)["seconds"], "phases": phases,
-     "seconds": int(took), "agent_log_tail": open("%s/agent-%s.tail" % (tmp, n)).read().splitlines()}
+     "others_running": int(others), "seconds": int(took), "agent_log_tail": open("%s/agent-%s.tail" % (tmp, n)).read().splitlines()}
 if json.loads(churn):
     d["churn"] = json.loads(churn)
 if json.loads(netdata):

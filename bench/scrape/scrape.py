@@ -249,6 +249,8 @@ def cmd_phase(a):
         text = text.decode("utf-8", "replace")
         out["decoded_bytes"] = len(text.encode())
         out["series"] = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+        out["all_containers"] = sum(1 for line in text.splitlines()
+                                    if line.startswith("composewatch_container_memory_usage_bytes{"))
         if a.project:
             out["containers"] = count_containers(text, a.project)
             out["series_of_project"] = sum(1 for line in text.splitlines()
@@ -344,7 +346,7 @@ def cmd_report(a):
         d["binary"], d.get("revision", "?"), d.get("agent_version", ""), d.get("engine", ""),
         d.get("cpus", 0), d["command"]))
     w("Containers: `%s` running `sleep`, Compose-labelled, `--network %s`. One scraper, one scrape "
-      "every %s s on one keep-alive connection, %d scrapes per phase after 10 warm-up scrapes; "
+      "every %s s (scrape starts) on one keep-alive connection, %d scrapes per phase after 10 warm-up scrapes; "
       "the floor (`bench/scrape/floor.cpp`) ran in the same seconds, half an interval after each scrape."
       % (d["image"], d["network"], d["interval"], d["scrapes"]))
     w("")
@@ -366,8 +368,11 @@ def cmd_report(a):
 
     row("Containers started in (`xargs -P 8`)", lambda s: "%.0f s (%.1f/s)" % (s["start_s"], s["n"] / s["start_s"]))
     row("Agent start to N containers on `/metrics`", lambda s: "%.1f s" % s["ready_s"])
-    row("Containers on `/metrics` / series (lines not `#`)",
-        lambda s: "%d / %d" % (ph(s, "plain")["containers"], ph(s, "plain")["series"]))
+    row("Other running containers on the engine (read by the agent and the floor too)",
+        lambda s: "%d" % s["others_running"])
+    row("Containers on `/metrics`: the run's / all / series (lines not `#`)",
+        lambda s: "%d / %d / %d" % (ph(s, "plain")["containers"], ph(s, "plain")["all_containers"],
+                                    ph(s, "plain")["series"]))
     row("Series per container (the run's project)",
         lambda s: "%.1f" % (ph(s, "plain")["series_of_project"] / ph(s, "plain")["containers"]))
     row("Body, bytes per series", lambda s: "%s B, %.0f B" % (
@@ -378,11 +383,12 @@ def cmd_report(a):
     for name, title in (("plain", "plain"), ("gzip", "gzip")):
         row("`/metrics` %s p50 / p99 / max" % title, lambda s, n=name: "%s / **%s** / %s ms" % (
             f1(ph(s, n)["p50_ms"]), f1(ph(s, n)["p99_ms"]), f1(ph(s, n)["max_ms"])),
-            " / ".join("%d: %s" % (s["n"], goal_p99.get(s["n"], "")) for s in sizes) if name == "plain" else "")
+            " / ".join("%d: %s" % (s["n"], goal_p99[s["n"]]) for s in sizes if s["n"] in goal_p99)
+            if name == "plain" else "")
         row("Failed scrapes (%s)" % title, lambda s, n=name: "%d of %d" % (ph(s, n)["failed"], ph(s, n)["scrapes"]))
         row("Agent CPU per scrape (%s)" % title, lambda s, n=name: f2(ph(s, n)["agent_cpu_ms_per_scrape"], " ms"))
-        row("Agent read syscalls per scrape per container (%s)" % title,
-            lambda s, n=name: "%.1f" % (ph(s, n)["agent_read_syscalls_per_scrape"] / s["n"]))
+        row("Agent read syscalls per scrape / floor files per pass (%s; 1.0 = every file read afresh)" % title,
+            lambda s, n=name: "%.2f" % (ph(s, n)["agent_read_syscalls_per_scrape"] / ph(s, n)["floor"]["files_per_pass"]))
         row("Floor CPU per pass (during %s)" % title, lambda s, n=name: "%s (%d files, %d failed)" % (
             f2(ph(s, n)["floor"]["cpu_s_per_pass"] * 1e3, " ms"), ph(s, n)["floor"]["files_per_pass"],
             ph(s, n)["floor"]["failed"]))
@@ -395,7 +401,7 @@ def cmd_report(a):
         lambda s: "%s / %s" % (mib(ph(s, "gzip")["agent_status"]["VmRSS"]), mib(ph(s, "gzip")["agent_status"]["VmHWM"])),
         "1000: RSS ≤ 50 MiB")
     row("Agent RssAnon after the scrapes", lambda s: mib(ph(s, "gzip")["agent_status"]["RssAnon"]))
-    row("Agent CPU per second at one scrape a second (plain)",
+    row("Agent CPU per second over the plain phase (one scrape every interval)",
         lambda s: f1(ph(s, "plain")["agent_cpu_ms_per_second"], " ms/s"))
     row("Load average at the end of plain / gzip", lambda s: "%.2f / %.2f" % (
         ph(s, "plain")["loadavg_end"][0], ph(s, "gzip")["loadavg_end"][0]))
@@ -410,12 +416,17 @@ def cmd_report(a):
             f1(ph(s, "churn")["p50_ms"]), f1(ph(s, "churn")["p99_ms"]), f1(ph(s, "churn")["max_ms"])))
         row("Churn: N containers on `/metrics` again after", lambda s: "%s (%d after %.1f s)" % (
             "yes" if s["churn"]["after"].get("containers") == s["n"] else "no",
-            s["churn"]["after"].get("containers", -1), s["churn"]["after"].get("seconds") or -1))
+            s["churn"]["after"].get("containers", -1), s["churn"]["after"].get("seconds", -1)))
         row("Churn: agent VmRSS / VmHWM after", lambda s: "%s / %s" % (
             mib(ph(s, "churn")["agent_status"]["VmRSS"]), mib(ph(s, "churn")["agent_status"]["VmHWM"])))
     if any("netdata" in s for s in sizes):
-        row("netdata 1.37: cgroup charts found", lambda s: "%s" % s["netdata"].get("cgroup_charts", "–"))
+        row("netdata 1.37: cgroup charts / containers with a cpu chart / discovery",
+            lambda s: "%s / %s / %s s" % (s["netdata"].get("cgroup_charts", s["netdata"].get("error", "–")),
+                                          s["netdata"].get("containers_with_cpu_chart", "–"),
+                                          s["netdata"].get("discovery_s", "–")))
         row("netdata: CPU per second (all its processes)", lambda s: f1(s["netdata"]["tree"]["cpu_ms_per_second"], " ms/s"))
+        row("agent for comparison: CPU per second at one scrape a second, every scrape reading (= CPU per plain scrape)",
+            lambda s: f1(ph(s, "plain")["agent_cpu_ms_per_scrape"], " ms/s"))
         row("netdata: RSS (sum of its processes) end / max", lambda s: "%s / %s" % (
             mib(s["netdata"]["tree"]["rss_kib_end"]), mib(s["netdata"]["tree"]["rss_kib_max"])))
     w("")
