@@ -239,6 +239,7 @@ def cmd_phase(a):
     for p in (50, 90, 99):
         out["p%d_ms" % p] = percentile(sl, p) * 1e3 if sl else None
     out["max_ms"] = sl[-1] * 1e3 if sl else None
+    out["latencies_ms"] = [round(x * 1e3, 2) for x in lat]  # in scrape order
     if a.stop_file:
         # Seconds of the phase from the stop file's appearance; the scrapes before it are the churn's.
         out["after_stop_s"] = a.after
