@@ -232,6 +232,10 @@ for N in $SIZES; do
   ready=$($PY wait --url "$URL" --project "$PROJECT" --n "$N" --timeout 600) \
     || die "the agent never showed $N containers: $(tail -n 5 "$TMP/agent-$N.log")"
   log "agent: $N containers on /metrics ($ready)"
+  # Start-up work (inventory, inspects, the first /system/df, image checks) is not the
+  # scrapes': wait until the agent is near idle (< 20 ms CPU a second over 10 s, at most 180 s).
+  settle=$($PY settle --pid "$AGENT_PID")
+  log "agent settled: $settle"
   # The floor reads what the agent reads: every running container on the engine, the run's
   # and any others (the engine may be shared); the report gives both counts.
   # shellcheck disable=SC2046  # one id per word
@@ -279,15 +283,15 @@ for N in $SIZES; do
     netdata_json=$(cat "$TMP/netdata-$N.json")
   fi
 
-  SIZES_JSON+=("$(python3 - "$N" "$start_s" "$ready" "$TMP" "$churn_json" "$churn_phase" "$netdata_json" "$((SECONDS - S0))" "$others" <<'EOF'
+  SIZES_JSON+=("$(python3 - "$N" "$start_s" "$ready" "$TMP" "$churn_json" "$churn_phase" "$netdata_json" "$((SECONDS - S0))" "$others" "$settle" <<'EOF'
 import json, sys
-n, start_s, ready, tmp, churn, churn_phase, netdata, took, others = sys.argv[1:]
+n, start_s, ready, tmp, churn, churn_phase, netdata, took, others, settle = sys.argv[1:]
 phases = {p: json.load(open("%s/%s-%s.json" % (tmp, p, n))) for p in ("plain", "gzip")}
 cp = json.loads(churn_phase)
 if cp:
     phases["churn"] = cp
 d = {"n": int(n), "start_s": float(start_s), "ready_s": json.loads(ready)["seconds"], "phases": phases,
-     "others_running": int(others), "seconds": int(took), "agent_log_tail": open("%s/agent-%s.tail" % (tmp, n)).read().splitlines()}
+     "others_running": int(others), "settle": json.loads(settle), "seconds": int(took), "agent_log_tail": open("%s/agent-%s.tail" % (tmp, n)).read().splitlines()}
 if json.loads(churn):
     d["churn"] = json.loads(churn)
 if json.loads(netdata):

@@ -9,6 +9,9 @@ Subcommands (each prints one JSON object on stdout):
            starts), on one keep-alive connection, each timed to the last body byte, with the
            agent's CPU (all threads), read syscalls and memory over the phase; optionally the
            floor program run in the same seconds, half an interval after each scrape
+  settle   waits (at most --timeout s) until the agent's CPU over a --window s window is below
+           --below ms per second: start-up work (inventory, inspects, the first /system/df)
+           must not be counted as the scrapes'
   tree     CPU (utime+stime+cutime+cstime, all processes under --pid) and RSS (sum) of a
            process tree, twice, --seconds apart
   report   the markdown table from the run's JSON
@@ -265,6 +268,28 @@ def cmd_phase(a):
     print(json.dumps(out))
 
 
+# --------------------------------------------------------------------------- settle
+
+def cmd_settle(a):
+    t0 = time.monotonic()
+    samples = [(t0, agent_cpu(a.pid)[0])]
+    rate = None
+    while True:
+        time.sleep(1.0)
+        now = time.monotonic()
+        samples.append((now, agent_cpu(a.pid)[0]))
+        old = [x for x in samples if now - x[0] >= a.window]
+        if old:
+            t, ns = old[-1]
+            rate = (samples[-1][1] - ns) / 1e6 / (now - t)
+            if rate < a.below:
+                break
+        if now - t0 > a.timeout:
+            break
+    print(json.dumps({"seconds": round(time.monotonic() - t0, 1), "cpu_ms_per_second": rate,
+                      "settled": rate is not None and rate < a.below}))
+
+
 # --------------------------------------------------------------------------- tree
 
 def tree_of(root):
@@ -369,6 +394,8 @@ def cmd_report(a):
 
     row("Containers started in (`xargs -P 8`)", lambda s: "%.0f s (%.1f/s)" % (s["start_s"], s["n"] / s["start_s"]))
     row("Agent start to N containers on `/metrics`", lambda s: "%.1f s" % s["ready_s"])
+    row("Agent settled before the scrapes (CPU over 10 s below 20 ms/s)", lambda s: "%s after %.0f s (%.1f ms/s)" % (
+        "yes" if s["settle"]["settled"] else "no", s["settle"]["seconds"], s["settle"]["cpu_ms_per_second"]))
     row("Other running containers on the engine (read by the agent and the floor too)",
         lambda s: "%d" % s["others_running"])
     row("Containers on `/metrics`: the run's / all / series (lines not `#`)",
@@ -465,6 +492,11 @@ def main():
     s.add_argument("--ids")
     s.add_argument("--stop-file", help="scrape until this file exists, then --after more seconds")
     s.add_argument("--after", type=float, default=10.0)
+    s = sub.add_parser("settle")
+    s.add_argument("--pid", type=int, required=True)
+    s.add_argument("--window", type=float, default=10)
+    s.add_argument("--below", type=float, default=20)
+    s.add_argument("--timeout", type=float, default=180)
     s = sub.add_parser("tree")
     s.add_argument("--pid", type=int, required=True)
     s.add_argument("--seconds", type=float, default=60)
@@ -472,7 +504,7 @@ def main():
     s.add_argument("--json", required=True)
     s.add_argument("--out")
     a = ap.parse_args()
-    {"wait": cmd_wait, "phase": cmd_phase, "tree": cmd_tree, "report": cmd_report}[a.cmd](a)
+    {"wait": cmd_wait, "phase": cmd_phase, "settle": cmd_settle, "tree": cmd_tree, "report": cmd_report}[a.cmd](a)
 
 
 if __name__ == "__main__":
