@@ -15,7 +15,7 @@
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 
-COMMAND="bench/scrape/run.sh $*"
+COMMAND="bench/scrape/run.sh$(printf ' %q' "$@")"
 SIZES="200 1000"
 SCRAPES=120
 # Above 1 s on purpose: the agent shares one cgroup read between scrapes of the same state
