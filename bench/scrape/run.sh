@@ -7,7 +7,7 @@
 # same containers. Measures and reports; see docs/benchmarks.md, "Scrape cost".
 #
 #   sudo bench/scrape/run.sh [--containers "200 1000"] [--scrapes 120] [--interval 1.5]
-#                            [--churn 100] [--netdata] [--out bench/results/<date>-scrape.md]
+#                            [--churn K] [--netdata] [--out bench/results/<date>-scrape.md]
 #
 # Needs root, a running Docker engine, python3 (stdlib), g++ and curl. Everything it creates
 # is named cwscrape-<run id>-NNNN / labelled cwscrape.run=<run id> and removed on exit, also
