@@ -268,6 +268,7 @@ std::optional<std::uint64_t> Reader::oom_kills(const ContainerRef& c) const {
   if (f.read(p->memory + (v1 ? "/memory.oom_control" : "/memory.events")) != 0) return std::nullopt;
   auto n = flat_keyed(f.text(), "oom_kill");
   if (!n) return std::nullopt;
+  if (*n == 0) return n;  // nothing to attribute: the membership check can be spared
   // Read after the counter: if the pid is a member now, the cgroup read above was this
   // instance's (a re-started container gets a new cgroup and a new init).
   if (f.read(p->memory + "/cgroup.procs") != 0 || !procs_contains(f.text(), c.pid)) return std::nullopt;

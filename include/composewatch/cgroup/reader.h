@@ -81,7 +81,9 @@ class Reader {
 
   // The cgroup's own OOM-kill counter (v1 memory.oom_control, v2 memory.events), only
   // when c.pid is still a member of the cgroup after the counter was read, so that the
-  // figure belongs to the container instance whose init is c.pid. nullopt otherwise.
+  // figure belongs to the container instance whose init is c.pid. nullopt otherwise. A
+  // counter of 0 is returned without that check (the OOM folder reads every running
+  // container every 10 s; a zero is nobody's kill).
   std::optional<std::uint64_t> oom_kills(const ContainerRef& c) const;
 
   // Tests only: called with each path before it is opened (to remove a cgroup mid-read).
