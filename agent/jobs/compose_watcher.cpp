@@ -120,10 +120,18 @@ struct ProjectWatcher::Impl {
   }
 
   std::vector<compose::ProjectSource> sources() {
-    // The writer publishes after every change, so the last snapshot is current; reading it
-    // spares copying every record each second.
-    return compose::merge_sources(configured, compose::discovered_sources(state::live_containers(model.snapshot()->containers)));
+    // The writer publishes after every change, so the last snapshot is current. Its
+    // containers are read again only when a new one was published: copying every
+    // container's spec each second was most of an idle agent's CPU on a large host.
+    const auto snap = model.snapshot();
+    if (snap->sequence == 0 || snap->sequence != discovered_at) {
+      discovered = compose::discovered_sources(state::live_containers(snap->containers));
+      discovered_at = snap->sequence;
+    }
+    return compose::merge_sources(configured, discovered);
   }
+  std::vector<compose::ProjectSource> discovered;  // from the containers of snapshot `discovered_at`
+  std::uint64_t discovered_at = 0;
 
   void log_change(const compose::ProjectState& st) {
     auto it = logged.find(st.name);
