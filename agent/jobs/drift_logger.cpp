@@ -1,6 +1,7 @@
 #include "composewatch/jobs/drift_logger.h"
 
 #include <algorithm>
+#include <map>
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/images/report.h"
@@ -52,13 +53,20 @@ void DriftLogger::pass() {
   if (snap->sequence == last_sequence_) return;  // nothing published since the last pass
   last_sequence_ = snap->sequence;
   if (!snap->compose) return;
-  const auto live = state::live_containers(snap->containers);
+  // Each project is compared with its own containers only (compare_project reads no
+  // other), not with a copy of every container's spec.
+  std::map<std::string_view, std::vector<docker::LiveContainer>> live;
+  for (const auto& p : snap->compose->projects)
+    if (p.model) live.try_emplace(p.model->name);
+  for (const auto& r : snap->containers)
+    if (r.present)
+      if (auto it = live.find(r.project()); it != live.end()) it->second.push_back(docker::live_container(r));
   std::set<std::string> projects;
   for (const auto& p : snap->compose->projects) {
     if (!p.model) continue;
     projects.insert(p.name);
     const auto d = compose::compare_project(
-        *p.model, live,
+        *p.model, live.at(p.model->name),
         {.profiles_known = p.source.configured, .current_images = snap->images ? &snap->images->current_images : nullptr});
     for (const auto& n : notices_.update(p.name, d)) {
       switch (n.kind) {
