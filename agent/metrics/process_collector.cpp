@@ -2,12 +2,16 @@
 // node_exporter export them).
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <stdexcept>
+#include <string_view>
 
 #include "composewatch/metrics/collector.h"
 #include "composewatch/metrics/text_writer.h"
@@ -20,16 +24,33 @@ struct ProcStat {
 };
 
 ProcStat read_proc_stat() {
-  std::ifstream f("/proc/self/stat");
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // One read into a buffer and the fields parsed in place: this runs at every scrape.
+  char buf[1024];
+  const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("/proc/self/stat: cannot open");
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n <= 0) throw std::runtime_error("/proc/self/stat: cannot read");
+  const std::string_view text(buf, std::size_t(n));
   // The command name may hold spaces and parentheses: fields start after the last ')'.
-  auto close = text.rfind(')');
-  if (close == std::string::npos) throw std::runtime_error("/proc/self/stat: unexpected format");
-  std::istringstream in(text.substr(close + 2));
-  std::vector<std::string> fields;
-  for (std::string w; in >> w;) fields.push_back(w);
-  // fields[0] is field 3 (state) of proc(5).
-  auto field = [&](int n) { return std::stod(fields.at(n - 3)); };
+  const auto close = text.rfind(')');
+  if (close == std::string_view::npos) throw std::runtime_error("/proc/self/stat: unexpected format");
+  std::string_view rest = text.substr(close + 1);
+  // The fields 3 (state) to 24 (rss) of proc(5), by number.
+  std::array<std::string_view, 25> fields{};
+  for (std::size_t i = 3; i < fields.size(); ++i) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    const auto end = std::min(rest.find(' '), rest.size());
+    fields[i] = rest.substr(0, end);
+    rest.remove_prefix(end);
+  }
+  auto field = [&](std::size_t i) {
+    double v = 0;
+    const auto f = fields[i];
+    if (std::from_chars(f.data(), f.data() + f.size(), v).ec != std::errc() || f.empty())
+      throw std::runtime_error("/proc/self/stat: unexpected format");
+    return v;
+  };
   return ProcStat{field(14), field(15), field(22), field(23), field(24)};
 }
 

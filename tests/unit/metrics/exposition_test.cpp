@@ -93,13 +93,18 @@ TEST(MetricsExposition, ProcessCollectorReportsThisProcess) {
   std::vector<std::unique_ptr<metrics::Collector>> cs;
   cs.push_back(metrics::make_process_collector());
   std::istringstream text(metrics::Exposition(std::move(cs)).render(state::Snapshot{}));
-  double rss = -1, fds = -1, start = -1;
+  double rss = -1, fds = -1, start = -1, cpu = -1, vsize = -1;
   for (std::string line; std::getline(text, line);) {
     const auto value = [&] { return std::stod(line.substr(line.find(' ') + 1)); };
     if (line.starts_with("process_resident_memory_bytes ")) rss = value();
     if (line.starts_with("process_open_fds ")) fds = value();
     if (line.starts_with("process_start_time_seconds ")) start = value();
+    if (line.starts_with("process_cpu_seconds_total ")) cpu = value();
+    if (line.starts_with("process_virtual_memory_bytes ")) vsize = value();
   }
+  EXPECT_GE(cpu, 0);
+  EXPECT_LT(cpu, 3600);
+  EXPECT_GT(vsize, rss);
   EXPECT_GT(rss, 1024 * 1024);
   EXPECT_GE(fds, 3);
   auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
