@@ -1,7 +1,6 @@
 #include "composewatch/jobs/drift_logger.h"
 
 #include <algorithm>
-#include <map>
 
 #include "composewatch/compose/discovery.h"
 #include "composewatch/images/report.h"
@@ -55,18 +54,16 @@ void DriftLogger::pass() {
   if (!snap->compose) return;
   // Each project is compared with its own containers only (compare_project reads no
   // other), not with a copy of every container's spec.
-  std::map<std::string_view, std::vector<docker::LiveContainer>> live;
+  std::vector<std::string_view> compared;
   for (const auto& p : snap->compose->projects)
-    if (p.model) live.try_emplace(p.model->name);
-  for (const auto& r : snap->containers)
-    if (r.present)
-      if (auto it = live.find(r.project()); it != live.end()) it->second.push_back(docker::live_container(r));
+    if (p.model) compared.push_back(p.model->name);
+  const auto live = state::live_containers_by_project(snap->containers, compared);
   std::set<std::string> projects;
   for (const auto& p : snap->compose->projects) {
     if (!p.model) continue;
     projects.insert(p.name);
     const auto d = compose::compare_project(
-        *p.model, live.at(p.model->name),
+        *p.model, live.find(p.model->name)->second,
         {.profiles_known = p.source.configured, .current_images = snap->images ? &snap->images->current_images : nullptr});
     for (const auto& n : notices_.update(p.name, d)) {
       switch (n.kind) {

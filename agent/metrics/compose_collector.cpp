@@ -3,7 +3,6 @@
 // containers and the compose models the engine thread published with it.
 
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <set>
 #include <utility>
@@ -33,17 +32,15 @@ class ComposeCollector final : public Collector {
     if (s.compose) {
       // Each project is compared with its own containers only (compare_project reads no
       // other): copying every container at each scrape cost more than the comparisons.
-      std::map<std::string_view, std::vector<docker::LiveContainer>> live;
+      std::vector<std::string_view> compared;
       for (const auto& p : s.compose->projects)
-        if (p.model) live.try_emplace(p.model->name);
-      for (const auto& r : s.containers)
-        if (r.present)
-          if (auto it = live.find(r.project()); it != live.end()) it->second.push_back(docker::live_container(r));
+        if (p.model) compared.push_back(p.model->name);
+      const auto live = state::live_containers_by_project(s.containers, compared);
       for (const auto& p : s.compose->projects) {
         if (!p.source.configured && !p.source.problem.empty()) continue;
         Checked c{&p, std::nullopt};
         if (p.model)
-          c.drift = compose::compare_project(*p.model, live.at(p.model->name),
+          c.drift = compose::compare_project(*p.model, live.find(p.model->name)->second,
                                              {.profiles_known = p.source.configured,
                                               .current_images = s.images ? &s.images->current_images : nullptr});
         checked.push_back(std::move(c));

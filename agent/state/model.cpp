@@ -530,6 +530,16 @@ void StateModel::publish(Clock::time_point now) {
   published_.store(std::move(snap));
 }
 
+LiveByProject live_containers_by_project(const std::vector<ContainerRecord>& records,
+                                         const std::vector<std::string_view>& projects) {
+  LiveByProject out;
+  for (const auto p : projects) out.try_emplace(std::string(p));
+  for (const auto& r : records)
+    if (r.present)
+      if (auto it = out.find(r.project()); it != out.end()) it->second.push_back(docker::live_container(r));
+  return out;
+}
+
 std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records) {
   std::vector<docker::LiveContainer> out;
   out.reserve(records.size());

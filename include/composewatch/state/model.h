@@ -85,6 +85,12 @@ std::string container_name(std::string_view attribute);
 
 // The records of the containers that exist, as Compose discovery and drift read them.
 std::vector<docker::LiveContainer> live_containers(const std::vector<ContainerRecord>& records);
+// The present containers labelled with each of `projects` (Compose project names), by
+// project; a project without any has an empty list. What compose::compare_project reads of
+// each project, without copying every other container's spec.
+using LiveByProject = std::map<std::string, std::vector<docker::LiveContainer>, std::less<>>;
+LiveByProject live_containers_by_project(const std::vector<ContainerRecord>& records,
+                                         const std::vector<std::string_view>& projects);
 
 struct EventCount {
   std::string type, action;

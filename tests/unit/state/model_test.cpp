@@ -247,3 +247,26 @@ TEST(StateModel, SnapshotsAreImmutable) {
   EXPECT_EQ(before->containers.at(0).counters.oom_kills, 0u);
   EXPECT_EQ(m.snapshot()->containers.at(0).counters.oom_kills, 1u);
 }
+
+TEST(StateModel, LiveContainersByProjectGroupsThePresentOnesOfTheProjectsAsked) {
+  auto record = [](std::string name, std::string project, bool present) {
+    state::ContainerRecord r;
+    r.name = std::move(name);
+    r.spec.compose.project = std::move(project);
+    r.present = present;
+    return r;
+  };
+  const std::vector<state::ContainerRecord> records = {
+      record("shop-api-1", "shop", true),    record("shop-db-1", "shop", true),
+      record("shop-old-1", "shop", false),   // removed: not live
+      record("blog-web-1", "blog", true),    // a project not asked for
+      record("standalone", "", true),
+  };
+  const auto live = state::live_containers_by_project(records, {"shop", "empty"});
+  ASSERT_EQ(live.size(), 2u);
+  const auto& shop = live.find("shop")->second;
+  ASSERT_EQ(shop.size(), 2u);
+  EXPECT_EQ(shop[0].name, "shop-api-1");
+  EXPECT_EQ(shop[1].name, "shop-db-1");
+  EXPECT_TRUE(live.find("empty")->second.empty());
+}
