@@ -13,8 +13,6 @@
 // milliseconds per render and per gzip (mean, p50, p99 over N runs after one warm-up), with
 // the CPU time of each.
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,16 +22,13 @@
 #include <vector>
 
 #include "../../agent/http/gzip.h"
+#include "../cpu_time.h"
 #include "busy_host.h"
 #include "composewatch/metrics/collector.h"
 
 namespace {
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+using composewatch::bench::cpu_seconds;
 
 int usage(const char* argv0) {
   std::fprintf(stderr, "usage: %s [--runs N (default 200)] [--projects P (default 20: 200 containers)]\n", argv0);

@@ -8,8 +8,6 @@
 // Prints one line: containers, bytes of the page, and milliseconds per render (mean, p50,
 // p99, max over N renders after one warm-up), with the CPU time per render.
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,15 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "../cpu_time.h"
 #include "busy_host.h"
 
 namespace {
 
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+using composewatch::bench::cpu_seconds;
 
 int usage(const char* argv0) {
   std::fprintf(stderr, "usage: %s [--runs N (default 200)] [--projects P (default 20: 200 containers)]\n", argv0);
