@@ -57,7 +57,11 @@ class SharedRead {
     std::chrono::milliseconds max_age{1'000};  // a finished read serves its snapshot this long
     // Runs a task on another thread (may run it late or never); null: no helper.
     Post helper;
-    std::size_t help_from = 64;  // containers; below that the caller reads alone
+    // Containers; below that the caller reads alone. A second thread halves a large read's
+    // wall time but costs CPU (the two threads' path lookups contend in the kernel): at 200
+    // containers one thread took 14.0 ms of CPU a scrape against 15.3 with two, p99 20 ms
+    // against 17 (docs/benchmarks.md, "Scrape cost").
+    std::size_t help_from = 400;
   };
 
   SharedRead(ReadOne read, Options options);
