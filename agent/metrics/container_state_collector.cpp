@@ -6,6 +6,7 @@
 #include "composewatch/docker/container.h"
 #include "composewatch/metrics/collector.h"
 #include "composewatch/metrics/text_writer.h"
+#include "container_labels.h"
 
 namespace composewatch::metrics {
 namespace {
@@ -13,11 +14,6 @@ namespace {
 constexpr std::array<const char*, 7> kStates = {"created",  "running", "paused", "restarting",
                                                 "removing", "exited",  "dead"};
 constexpr std::array<const char*, 4> kHealth = {"starting", "healthy", "unhealthy", "none"};
-
-// project, service, container: the labels every container series starts with.
-Labels container_labels(const state::ContainerRecord& r) {
-  return {{"project", r.project()}, {"service", r.service()}, {"container", r.name}};
-}
 
 class ContainerStateCollector final : public Collector {
  public:

@@ -10,6 +10,7 @@
 #include "composewatch/metrics/collector.h"
 #include "composewatch/metrics/shared_read.h"
 #include "composewatch/metrics/text_writer.h"
+#include "container_labels.h"
 
 namespace composewatch::metrics {
 namespace {
@@ -56,9 +57,7 @@ class ResourceCollector final : public Collector {
       for (std::size_t i = 0; i < live.size(); ++i) {
         if (!stats[i]) continue;
         const auto v = figure(*live[i], *stats[i]);
-        if (v)
-          out.sample({{"project", live[i]->project()}, {"service", live[i]->service()}, {"container", live[i]->name}},
-                     double(*v));
+        if (v) out.sample(container_labels(*live[i]), double(*v));
       }
     };
     using R = const state::ContainerRecord&;
