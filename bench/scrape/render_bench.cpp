@@ -22,18 +22,13 @@
 #include <vector>
 
 #include "../../agent/http/gzip.h"
-#include "../cpu_time.h"
+#include "../in_process.h"
 #include "busy_host.h"
 #include "composewatch/metrics/collector.h"
 
 namespace {
 
 using composewatch::bench::cpu_seconds;
-
-int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--runs N (default 200)] [--projects P (default 20: 200 containers)]\n", argv0);
-  return 2;
-}
 
 struct Timing {
   double mean = 0, p50 = 0, p99 = 0, cpu = 0;
@@ -64,17 +59,9 @@ Timing measure(int runs, F&& run) {
 
 int main(int argc, char** argv) {
   using namespace composewatch;
-  int runs = 200, projects = 20;
-  for (int i = 1; i < argc; ++i) {
-    const bool has_value = i + 1 < argc;
-    if (std::strcmp(argv[i], "--runs") == 0 && has_value)
-      runs = std::atoi(argv[++i]);
-    else if (std::strcmp(argv[i], "--projects") == 0 && has_value)
-      projects = std::atoi(argv[++i]);
-    else
-      return usage(argv[0]);
-  }
-  if (runs < 1 || projects < 1) return usage(argv[0]);
+  bench::RenderArgs args;
+  if (!bench::parse_render_args(argc, argv, args)) return 2;
+  const int runs = args.runs, projects = args.projects;
 
   auto host = test_support::busy_host(projects);
   state::Snapshot& s = host.snapshot;

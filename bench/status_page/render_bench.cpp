@@ -16,32 +16,19 @@
 #include <string>
 #include <vector>
 
-#include "../cpu_time.h"
+#include "../in_process.h"
 #include "busy_host.h"
 
 namespace {
 
 using composewatch::bench::cpu_seconds;
 
-int usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--runs N (default 200)] [--projects P (default 20: 200 containers)]\n", argv0);
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  int runs = 200, projects = 20;
-  for (int i = 1; i < argc; ++i) {
-    const bool has_value = i + 1 < argc;
-    if (std::strcmp(argv[i], "--runs") == 0 && has_value)
-      runs = std::atoi(argv[++i]);
-    else if (std::strcmp(argv[i], "--projects") == 0 && has_value)
-      projects = std::atoi(argv[++i]);
-    else
-      return usage(argv[0]);
-  }
-  if (runs < 1 || projects < 1) return usage(argv[0]);
+  composewatch::bench::RenderArgs args;
+  if (!composewatch::bench::parse_render_args(argc, argv, args)) return 2;
+  const int runs = args.runs, projects = args.projects;
 
   const auto host = composewatch::test_support::busy_host(projects);
   std::string html = composewatch::web::render_status_page(host.snapshot, host.options, host.now);  // warm-up
