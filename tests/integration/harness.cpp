@@ -195,7 +195,19 @@ void cleanup_cmd(const std::string& cmd) {
 }  // namespace
 
 void Cleanup::container(const std::string& name) {
-  add([name] {
+  // Where the agent and the engine disagree, what the engine said of the container is
+  // what a failure needs: its events since it was registered, and its final state.
+  const auto since = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count() - 2;
+  add([name, since] {
+    if (testing::Test::HasFailure()) {
+      ShResult ev = sh("docker events --since " + std::to_string(since) + " --until \"$(date +%s.%N)\" --filter container=" +
+                           quote(name) + " --format '{{.TimeNano}} {{.Action}} {{json .Actor.Attributes}}' 2>&1",
+                       10s);
+      ShResult st = sh("docker inspect -f '{{json .State}}' " + quote(name) + " 2>&1", 10s);
+      std::cerr << "---- engine events of " << name << " ----\n" << ev.out << "---- its state: " << st.out
+                << "---- end of " << name << " ----\n";
+    }
     ShResult r = sh("docker rm -f -v " + quote(name), 120s);
     if (r.code != 0 && r.err.find("No such container") == std::string::npos)
       std::cerr << "[cleanup] docker rm -f " << name << ": " << r.err << "\n";
