@@ -18,6 +18,7 @@
 
 #include "composewatch/app/agent.h"
 #include "composewatch/autoheal/policy.h"
+#include "composewatch/cgroup/reader.h"
 #include "composewatch/cgroup/source.h"
 #include "composewatch/commands/compose.h"
 #include "composewatch/http/server.h"
@@ -198,6 +199,12 @@ int run_agent(const config::AgentConfig& cfg) {
               {{"poll_seconds", std::int64_t(api_stats.interval.count())}, {"reason", stats_source.reason}});
 
   state::StateModel model;
+  // The kernel's count of OOM kills: a kill the engine loses is still counted.
+  if (cgroup::host_oom_kills())
+    model.set_host_oom_reader([] { return cgroup::host_oom_kills(); });
+  else
+    log::warn("the kernel's OOM-kill count is not readable: an OOM kill the engine does not report is not counted",
+              {{"file", "/proc/vmstat"}, {"needs", "Linux 4.13 or later, /proc mounted"}});
   model.publish();
   jobs::Heartbeat heartbeat;
 
@@ -273,10 +280,9 @@ int run_agent(const config::AgentConfig& cfg) {
   supervisor.start("state", state_saver);
   std::optional<jobs::OomFolder> oom_folder;
   std::optional<jobs::ApiStatsPoller> stats_poller;
-  if (stats_source.reader) {
-    oom_folder.emplace(ex, stats_source.reader, model);
-    supervisor.start("oom-folder", *oom_folder);
-  } else {
+  oom_folder.emplace(ex, stats_source.reader, model);
+  supervisor.start("oom-folder", *oom_folder);
+  if (!stats_source.reader) {
     stats_poller.emplace(ex, endpoint, model, api_stats);
     supervisor.start("stats-poller", *stats_poller);
   }

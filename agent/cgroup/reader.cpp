@@ -275,4 +275,10 @@ std::optional<std::uint64_t> Reader::oom_kills(const ContainerRef& c) const {
   return n;
 }
 
+std::optional<std::uint64_t> host_oom_kills(const std::string& vmstat) {
+  SmallFile f;
+  if (f.read(vmstat) != 0) return std::nullopt;
+  return flat_keyed(f.text(), "oom_kill");
+}
+
 }  // namespace composewatch::cgroup

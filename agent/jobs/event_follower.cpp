@@ -80,9 +80,14 @@ void EventFollower::on_line(std::string_view line) {
 }
 
 void EventFollower::apply(const docker::Event& e) {
+  const std::uint64_t unreported = model_.host_oom_attributions();
   if (model_.apply(e) == state::Followup::inspect) enqueue_inspect(e.actor_id);
   if (e.type != "container" || e.actor_id.empty()) return;
   const state::ContainerRecord* record = model_.record_of(e);
+  if (model_.host_oom_attributions() != unreported && record)
+    log::info("OOM kill counted from the kernel's count: the container died by a SIGKILL Docker did not send, "
+              "with no oom event or OOMKilled flag yet",
+              {{"container", record->name}, {"id", docker::short_id(e.actor_id)}});
   for (const auto& l : listeners_)
     if (l.event) l.event(e, record);
 }

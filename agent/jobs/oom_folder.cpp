@@ -21,6 +21,8 @@ std::uint64_t OomFolder::fold_once() {
     std::uint64_t kills;
   };
   // Read first, fold after: folding must not change the map being walked.
+  model_.sample_host_oom_kills();
+  if (!reader_) return 0;
   std::vector<Read> reads;
   for (const auto& [name, r] : model_.containers()) {
     if (!r.present || r.state != "running" || r.pid <= 0) continue;

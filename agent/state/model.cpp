@@ -213,6 +213,9 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
     int code = -1;
     auto ec = e.attribute("exitCode");
     if (std::from_chars(ec.data(), ec.data() + ec.size(), code).ec != std::errc()) code = -1;
+    // Killed by SIGKILL that Docker did not send, and no OOM kill of it known yet: the
+    // engine may have lost the kill; the host's count tells.
+    if (code == 137 && !rec->stop_requested && instance_oom_kills(*rec) == 0) count_unreported_oom_kill(*rec, t, now);
     const ExitReason reason = classify_exit(*rec, code);
     // A SIGKILL may be an OOM kill whose `oom` event the engine lost: inspect tells, and
     // until it does an exit that would otherwise be an error waits.
@@ -228,8 +231,8 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
   if (a == "oom") {
     OomInstance& i = rec->oom_instance;
     ++i.events;
-    if (i.events > i.counted) {  // else the cgroup's counter has already told of this kill
-      count_oom_kills(*rec, i.events - i.counted, t);
+    if (i.events > i.counted) {  // else the cgroup's counter or the host's has already told of this kill
+      count_live_oom_kills(*rec, i.events - i.counted, t, now);
       i.counted = i.events;
     }
     settle_exit(*rec, ExitReason::error);  // an oom after the die it caused: oom
@@ -337,11 +340,12 @@ void StateModel::update(const docker::ContainerInfo& info, std::uint64_t seq_at_
 
 void StateModel::count_flagged_oom_kill(ContainerRecord& r, const docker::ContainerInfo& info) {
   if (!info.oom_killed || r.oom_instance.events != 0 || r.oom_instance.counted != 0) return;
-  count_oom_kills(r, 1, info.finished_at.value_or(seconds_now()));
+  count_live_oom_kills(r, 1, info.finished_at.value_or(seconds_now()), Clock::now());
   r.oom_instance.counted = 1;
 }
 
 void StateModel::reconcile(const std::vector<docker::ContainerInfo>& all, Clock::time_point now) {
+  sample_host_oom_kills(now);
   std::set<std::string> live;
   for (const auto& info : all) {
     if (info.name.empty()) continue;
@@ -377,9 +381,37 @@ std::uint64_t StateModel::fold_cgroup_oom_kills(const std::string& id, int pid, 
   OomInstance& i = r->oom_instance;
   if (cgroup_oom_kills <= i.counted) return 0;
   std::uint64_t added = cgroup_oom_kills - i.counted;
-  count_oom_kills(*r, added, seconds_now());
+  count_live_oom_kills(*r, added, seconds_now(), Clock::now());
   i.counted = cgroup_oom_kills;
   return added;
+}
+
+void StateModel::count_live_oom_kills(ContainerRecord& r, std::uint64_t n, double at, Clock::time_point now) {
+  count_oom_kills(r, n, at);
+  host_oom_.explained(now, n);
+}
+
+void StateModel::set_host_oom_reader(std::function<std::optional<std::uint64_t>()> read) {
+  host_oom_reader_ = std::move(read);
+}
+
+void StateModel::sample_host_oom_kills(Clock::time_point now) {
+  if (!host_oom_reader_) return;
+  if (auto n = host_oom_reader_()) host_oom_.sample(now, *n);
+}
+
+bool StateModel::count_unreported_oom_kill(ContainerRecord& r, double at, Clock::time_point now) {
+  if (!host_oom_reader_) return false;
+  // Only a death of the last seconds: the host's count says nothing of when older kills
+  // happened (a death replayed after a reconnect is judged by its inspect alone).
+  const double age = std::chrono::duration<double>(now.time_since_epoch()).count() - at;
+  if (age > double(HostOomLedger::kWindow.count())) return false;
+  const auto n = host_oom_reader_();
+  if (!n || !host_oom_.take_unexplained(now, *n)) return false;
+  count_oom_kills(r, 1, at);
+  r.oom_instance.counted = 1;
+  ++host_oom_attributions_;
+  return true;
 }
 
 void StateModel::set_api_stats(std::shared_ptr<const ApiStats> stats) { api_stats_ = std::move(stats); }

@@ -34,8 +34,8 @@ TEST(ContainerOom, CountsTheKillOfACreatedThenStartedContainer) {
   ASSERT_TRUE(metric_eventually_eq(agent, kOomKills, series, 0));
 
   must("docker start " + name);
-  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.OOMKilled}} {{.State.ExitCode}}",
-                                 "exited true 137"));
+  // Not the engine's OOMKilled flag: the engine loses a kill now and then; the agent does not.
+  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.ExitCode}}", "exited 137"));
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 1));
   EXPECT_TRUE(metric_stays_eq(agent, kOomKills, series, 1, 3s));
   EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "137"), "reason", "oom"), 1));
@@ -47,6 +47,49 @@ TEST(ContainerOom, CountsTheKillOfACreatedThenStartedContainer) {
   const auto killed_at = m.value(kLastOomKill, series);
   ASSERT_TRUE(killed_at) << m.lines("composewatch_container_", series);
   EXPECT_NEAR(*killed_at, now_seconds(), 60);
+}
+
+// The engine hears of an OOM kill from containerd, which loses it when the cgroup is gone
+// before its notification is read (seen here: 1 of 40 kills of ten containers at once had
+// no `oom` event and no OOMKilled flag, only a die with exit code 137). To lose one on
+// demand, the container's init is moved into a child memory cgroup with a lower limit:
+// the kernel OOM-kills it there, and containerd, which listens on the container's own
+// cgroup (v1 notifies only the cgroup under OOM), tells the engine nothing. The kernel's
+// host-wide count (/proc/vmstat oom_kill) still goes up: the agent counts the kill from it.
+TEST(ContainerOom, AKillTheEngineDoesNotReportIsCountedFromTheKernelsCount) {
+  const std::string parent = "/sys/fs/cgroup/memory/" + test_engine().cgroup_parent();
+  if (!std::filesystem::is_directory(parent))
+    GTEST_SKIP() << "needs the engine's v1 memory cgroups at " << parent << " (a v2 engine reports kills below the container)";
+  Cleanup cleanup;
+  AgentProcess agent;
+  ASSERT_TRUE(connected(agent));
+  const std::string project = unique_name("oomproj"), service = "hog", name = unique_name("lostoom");
+  const Labels series = container_series(project, service, name);
+  run_container(cleanup, {name, project, service, "-m 64m --memory-swap 64m",
+                          memory_hog("while [ ! -e /tmp/go ]; do sleep 0.1; done; ")});
+  const std::string child = parent + "/" + inspect(name, "{{.Id}}") + "/cwit-lost";
+  must("mkdir " + child + " && echo 16M > " + child + "/memory.limit_in_bytes && "
+       "{ [ ! -e " + child + "/memory.memsw.limit_in_bytes ] || echo 16M > " + child + "/memory.memsw.limit_in_bytes; } && "
+       "echo " + inspect(name, "{{.State.Pid}}") + " > " + child + "/cgroup.procs");
+  cleanup.add([child] { sh("rmdir " + quote(child) + " 2>/dev/null"); });
+  ASSERT_TRUE(metric_eventually_eq(agent, kOomKills, series, 0));
+  must("docker exec " + name + " touch /tmp/go");
+  // What the engine knows: a SIGKILL, no OOM kill.
+  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.OOMKilled}} {{.State.ExitCode}}", "exited false 137"));
+  EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 1));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(series, "exit_code", "137"), "reason", "oom"), 1));
+  EXPECT_TRUE(metric_stays_eq(agent, kOomKills, series, 1, 2s));
+  EXPECT_NE(agent.log().find("OOM kill counted from the kernel's count"), std::string::npos) << agent.log_tail();
+
+  // A SIGKILL from the host with no OOM kill anywhere is not one.
+  const std::string other = unique_name("killed");
+  const Labels other_series = container_series(project, "app", other);
+  run_container(cleanup, {other, project, "app"});
+  ASSERT_TRUE(metric_eventually_eq(agent, kOomKills, other_series, 0));
+  must("kill -9 " + inspect(other, "{{.State.Pid}}"));
+  ASSERT_TRUE(inspect_eventually(other, "{{.State.Status}} {{.State.ExitCode}}", "exited 137"));
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(with(other_series, "exit_code", "137"), "reason", "error"), 1));
+  EXPECT_TRUE(metric_stays_eq(agent, kOomKills, other_series, 0, 2s));
 }
 
 TEST(ContainerOom, CountsKillsHiddenByARestartPolicyAndAcrossRecreation) {
@@ -79,7 +122,7 @@ TEST(ContainerOom, CountsKillsHiddenByARestartPolicyAndAcrossRecreation) {
   // Same name, new container: the counters carry on.
   must("docker rm -f " + name);
   run_container(cleanup, {name, project, service, kMemoryLimit, memory_hog()});
-  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
+  ASSERT_TRUE(inspect_eventually(name, "{{.State.Status}} {{.State.ExitCode}}", "exited 137"));
   EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, series, 2));
   EXPECT_TRUE(metric_stays_eq(agent, kOomKills, series, 2, 2s));
   // The start of the new container follows the die of the old one under the same name.

@@ -52,7 +52,7 @@ TEST(EngineRestart, AgentSeesTheEngineGoAndComeBackAndCountsEventsAfterwards) {
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_state", with(sleeper_series, "state", "exited"), 1));
 
   run_container(cleanup, {.name = hog, .options = kMemoryLimit, .command = memory_hog()});
-  ASSERT_TRUE(inspect_eventually(hog, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
+  ASSERT_TRUE(inspect_eventually(hog, "{{.State.Status}} {{.State.ExitCode}}", "exited 137"));
   EXPECT_TRUE(metric_eventually_eq(agent, "composewatch_container_oom_kills_total", container_series("", "", hog), 1));
 }
 

@@ -67,6 +67,11 @@ struct ContainerRef {
   std::string_view network_mode;  // "host": no network figures; "container:<x>": skipped
 };
 
+// The kernel's count of OOM kills on the whole host since boot: `oom_kill` of
+// /proc/vmstat (Linux 4.13 and later), the same in any container. nullopt when the file
+// cannot be read or has no such line.
+std::optional<std::uint64_t> host_oom_kills(const std::string& vmstat = "/proc/vmstat");
+
 class Reader {
  public:
   explicit Reader(Layout layout);

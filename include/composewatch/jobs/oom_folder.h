@@ -1,7 +1,9 @@
 #pragma once
 // Folds the cgroup's own oom_kill counter of every running container into the state
 // model, so that a kill the event stream missed is still counted (StateModel::
-// fold_cgroup_oom_kills says how a kill seen both ways counts once).
+// fold_cgroup_oom_kills says how a kill seen both ways counts once), and keeps the
+// window of the host's OOM-kill count current (StateModel::sample_host_oom_kills), which
+// counts a kill that neither the events nor a cgroup told of.
 //
 // One long-lived job on the writer's executor (the state model's single writer); started
 // and supervised by jobs::Supervisor.
@@ -21,6 +23,7 @@ namespace composewatch::jobs {
 
 class OomFolder {
  public:
+  // Without a reader (resources from the Engine API) only the host's count is sampled.
   OomFolder(boost::asio::any_io_executor ex, std::shared_ptr<const cgroup::Reader> reader, state::StateModel& model,
             std::chrono::seconds every = std::chrono::seconds(10));
 
@@ -28,8 +31,9 @@ class OomFolder {
   // unexpectedly (a vanished cgroup is not an error).
   boost::asio::awaitable<void> run();
 
-  // One pass over the running containers: a few small file reads each. Publishes and
-  // returns the number of kills added when there are any. Writer only.
+  // One pass over the running containers: a few small file reads each, and a reading of
+  // the host's count. Publishes and returns the number of kills added when there are
+  // any. Writer only.
   std::uint64_t fold_once();
 
  private:

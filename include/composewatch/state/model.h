@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "composewatch/docker/container.h"
 #include "composewatch/docker/event.h"
 #include "composewatch/docker/stats.h"
+#include "composewatch/state/host_oom_ledger.h"
 #include "composewatch/state/saved.h"
 
 namespace composewatch::compose {
@@ -175,6 +177,17 @@ class StateModel {
   // Returns how many kills were added. Writer only.
   std::uint64_t fold_cgroup_oom_kills(const std::string& id, int pid, std::uint64_t cgroup_oom_kills);
 
+  // The kernel's host-wide OOM-kill count (cgroup::host_oom_kills), read at each death
+  // by SIGKILL that no OOM kill explains yet and by sample_host_oom_kills(): an OOM kill
+  // the engine lost is counted from it (state/host_oom_ledger.h). Unset: never consulted.
+  void set_host_oom_reader(std::function<std::optional<std::uint64_t>()> read);
+  // A reading of it now, to keep the ledger's window current (the OOM folder's pass, a
+  // reconcile). Writer only.
+  void sample_host_oom_kills(Clock::time_point now = Clock::now());
+  // OOM kills counted from the host's count so far (the engine reported neither an `oom`
+  // event nor the OOMKilled flag). Writer's thread.
+  std::uint64_t host_oom_attributions() const { return host_oom_attributions_; }
+
   // --stats.source=api: the latest polled figures, carried by the next snapshots. Writer only.
   void set_api_stats(std::shared_ptr<const ApiStats> stats);
 
@@ -247,7 +260,16 @@ class StateModel {
   // A kill inspect's OOMKilled flag tells of that neither the oom event nor the cgroup counted.
   void count_flagged_oom_kill(ContainerRecord& r, const docker::ContainerInfo& info);
 
+  // A death by a SIGKILL no one asked for: an OOM kill the engine did not report when the
+  // host's count has one no event explains (counted, true).
+  bool count_unreported_oom_kill(ContainerRecord& r, double at, Clock::time_point now);
+  // count_oom_kills, for a kill seen live (event, flag, cgroup): held against the host's count.
+  void count_live_oom_kills(ContainerRecord& r, std::uint64_t n, double at, Clock::time_point now);
+
   StateOptions options_;
+  std::function<std::optional<std::uint64_t>()> host_oom_reader_;
+  HostOomLedger host_oom_;
+  std::uint64_t host_oom_attributions_ = 0;
   std::map<std::string, ContainerRecord> by_name_;
   std::map<std::string, std::string> name_by_id_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> events_;

@@ -215,3 +215,15 @@ TEST(CgroupReader, ReadableProbe) {
   l.memory.dir = "/nonexistent/memory";
   EXPECT_FALSE(Reader(l).readable());
 }
+
+// /proc/vmstat's oom_kill line: the kernel's count of OOM kills on the host.
+TEST(CgroupReader, HostOomKillsFromVmstat) {
+  const fs::path file = fs::temp_directory_path() / ("vmstat-" + std::to_string(::getpid()));
+  std::ofstream(file) << "nr_free_pages 123\noom_kill_other 9\noom_kill 41\npgfault 7\n";
+  EXPECT_EQ(host_oom_kills(file.string()), 41u);
+  std::ofstream(file) << "nr_free_pages 123\n";  // before Linux 4.13
+  EXPECT_EQ(host_oom_kills(file.string()), std::nullopt);
+  fs::remove(file);
+  EXPECT_EQ(host_oom_kills(file.string()), std::nullopt);
+  EXPECT_TRUE(host_oom_kills().has_value()) << "this machine's /proc/vmstat has the line";
+}
