@@ -51,18 +51,30 @@ TEST(Persistence, CountersSurviveAnAgentRestartAndAKillWhileItWasDownIsCounted) 
 
   // While no agent runs: the first container is started again and killed again, a
   // second one is killed once.
+  const std::string away_since = must("date +%s.%N");
   must("docker start " + first);
   run_container(cleanup, {second, project, "hog", kMemoryLimit, memory_hog()});
-  ASSERT_TRUE(inspect_eventually(first, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
-  ASSERT_TRUE(inspect_eventually(second, "{{.State.Status}} {{.State.OOMKilled}}", "exited true"));
+  ASSERT_TRUE(inspect_eventually(first, "{{.State.Status}} {{.State.ExitCode}}", "exited 137"));
+  ASSERT_TRUE(inspect_eventually(second, "{{.State.Status}} {{.State.ExitCode}}", "exited 137"));
+  // What the engine kept of a kill while no agent ran: its OOMKilled flag (and its events,
+  // which it replays). It loses a kill now and then (docs/engines.md): the agent, away at
+  // the time, can count no more than the engine kept.
+  const auto kept = [&](const std::string& name) {
+    return int(inspect(name, "{{.State.OOMKilled}}") == "true" ||
+               !must("docker events --since " + away_since + " --until \"$(date +%s.%N)\" --filter event=oom --filter container=" +
+                     quote(name) + " --format '{{.Action}}'").empty());
+  };
+  const int first_kept = kept(first), second_kept = kept(second);
+  if (!first_kept || !second_kept) std::cerr << "[note] the engine lost an OOM kill while the agent was away\n";
 
   AgentProcess agent({.state_dir = state});
-  EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, first_series, 2));
+  EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, first_series, 1 + first_kept));
   EXPECT_TRUE(metric_eventually_eq(agent, kRestarts, first_series, 1));
-  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(oom_exit(first_series), "exit_code", "137"), 2));
-  EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, oom_exit(second_series), 1)) << "a death while the agent was away";
-  EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, second_series, 1));
-  EXPECT_TRUE(metric_stays_eq(agent, kOomKills, first_series, 2, 3s)) << "replayed events are not counted twice";
+  EXPECT_TRUE(metric_eventually_eq(agent, kExits, with(oom_exit(first_series), "exit_code", "137"), 1 + first_kept));
+  if (second_kept)
+    EXPECT_TRUE(metric_eventually_eq(agent, kLastExit, oom_exit(second_series), 1)) << "a death while the agent was away";
+  EXPECT_TRUE(metric_eventually_eq(agent, kOomKills, second_series, second_kept));
+  EXPECT_TRUE(metric_stays_eq(agent, kOomKills, first_series, 1 + first_kept, 3s)) << "replayed events are not counted twice";
   EXPECT_TRUE(metric_eventually_eq(agent, kGap, {}, 0)) << "the engine replayed all of it";
   EXPECT_NE(agent.log().find("saved state loaded"), std::string::npos) << agent.log_tail();
   if (::testing::Test::HasFailure())
