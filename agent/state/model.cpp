@@ -214,7 +214,9 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
     auto ec = e.attribute("exitCode");
     if (std::from_chars(ec.data(), ec.data() + ec.size(), code).ec != std::errc()) code = -1;
     // Killed by SIGKILL that Docker did not send, and no OOM kill of it known yet: the
-    // engine may have lost the kill; the host's count tells.
+    // engine may have lost the kill; the host's count tells. (A late `oom` of the run
+    // before has not come by now: it is not awaited any longer.)
+    rec->oom_from_host_count = false;
     if (code == 137 && !rec->stop_requested && instance_oom_kills(*rec) == 0) count_unreported_oom_kill(*rec, t, now);
     const ExitReason reason = classify_exit(*rec, code);
     // A SIGKILL may be an OOM kill whose `oom` event the engine lost: inspect tells, and
@@ -230,6 +232,13 @@ Followup StateModel::apply(const docker::Event& e, Clock::time_point now) {
   }
   if (a == "oom") {
     OomInstance& i = rec->oom_instance;
+    if (rec->oom_from_host_count) {
+      // The late word of a kill already counted from the host's count: of the run that
+      // died, even when a restart policy has started the next one since.
+      rec->oom_from_host_count = false;
+      settle_exit(*rec, ExitReason::error);
+      return Followup::none;
+    }
     ++i.events;
     if (i.events > i.counted) {  // else the cgroup's counter or the host's has already told of this kill
       count_live_oom_kills(*rec, i.events - i.counted, t, now);
@@ -410,6 +419,7 @@ bool StateModel::count_unreported_oom_kill(ContainerRecord& r, double at, Clock:
   if (!n || !host_oom_.take_unexplained(now, *n)) return false;
   count_oom_kills(r, 1, at);
   r.oom_instance.counted = 1;
+  r.oom_from_host_count = true;
   ++host_oom_attributions_;
   return true;
 }

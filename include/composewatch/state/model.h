@@ -65,6 +65,9 @@ struct ContainerRecord : docker::ContainerInfo {
   // the `oom` event, so the exit is counted once the inspect that follows (or the next
   // event for the container) tells whether the engine saw an OOM kill.
   std::optional<PendingExit> pending_exit;
+  // An OOM kill counted from the host's count at a die (HostOomLedger), whose own `oom`
+  // event may still come, late, also after the next start: that event is this kill.
+  bool oom_from_host_count = false;
   std::optional<LastExit> last_exit;       // of the container `id` or an earlier one under the name
   std::optional<double> last_oom_kill_at;  // when the last OOM kill counted for the name happened
 };

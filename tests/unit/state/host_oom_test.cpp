@@ -172,3 +172,39 @@ TEST(HostOomUnreported, WithoutAReaderNothingIsAttributed) {
   m.apply(die("app", 102, 137), at(102));
   EXPECT_EQ(m.containers().at("app").counters.oom_kills, 0u);
 }
+
+// A restart policy starts the next run within a second; the `oom` of the run that died
+// may come after that start. It is the kill already counted, not one of the new run.
+TEST(HostOomUnreported, ALateOomAfterThePolicysRestartIsTheKillAlreadyCounted) {
+  Host h;
+  h.run("loop", 101);
+  h.kernel_kills = 41;
+  h.apply(die("loop", 102, 137));
+  h.apply(ev("start", "loop", 102));
+  h.apply(ev("oom", "loop", 102));  // late
+  EXPECT_EQ(h.ooms("loop"), 1u);
+  h.apply(die("loop", 103, 0));
+  EXPECT_EQ(h.exits("loop", 0, ExitReason::completed), 1u) << "the new run had no OOM kill";
+  // A real kill of a later run, reported by the engine, counts.
+  h.apply(ev("start", "loop", 104));
+  h.kernel_kills = 42;
+  h.apply(ev("oom", "loop", 105));
+  h.apply(die("loop", 105, 137));
+  EXPECT_EQ(h.ooms("loop"), 2u);
+  EXPECT_EQ(h.exits("loop", 137, ExitReason::oom), 2u);
+}
+
+// The engine's oom of the next run, taken for the late word of the last one, still
+// counts: the run's die finds the kernel's kill nothing explains.
+TEST(HostOomUnreported, AnOomOfTheNextRunTakenForALateOneStillCounts) {
+  Host h;
+  h.run("loop", 101);
+  h.kernel_kills = 41;
+  h.apply(die("loop", 102, 137));  // counted from the host's count; its oom never comes
+  h.apply(ev("start", "loop", 102));
+  h.kernel_kills = 42;
+  h.apply(ev("oom", "loop", 103));  // the second run's
+  h.apply(die("loop", 103, 137));
+  EXPECT_EQ(h.ooms("loop"), 2u);
+  EXPECT_EQ(h.exits("loop", 137, ExitReason::oom), 2u);
+}
