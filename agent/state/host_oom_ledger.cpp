@@ -40,12 +40,9 @@ std::uint64_t HostOomLedger::unexplained(Clock::time_point now) const {
 }
 
 bool HostOomLedger::take_unexplained(Clock::time_point now, std::uint64_t host_kills_now) {
-  if (readings_.empty()) {
-    sample(now, host_kills_now);  // the first reading: the base, nothing before it is known
-    return false;
-  }
+  const bool first = readings_.empty();  // the first reading is the base: nothing before it is known
   sample(now, host_kills_now);
-  if (unexplained(now) == 0) return false;
+  if (first || unexplained(now) == 0) return false;
   explained_.push_back(now);
   return true;
 }
